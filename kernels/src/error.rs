@@ -1,0 +1,92 @@
+//! `ConvError`: the one error type of the crate. Every message names the offending field and value.
+
+use std::fmt;
+
+use crate::{Algorithm, Isa};
+
+/// Everything that can go wrong when describing, planning or running a convolution.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConvError {
+    /// A shape field has a value that no convolution can have (`reason` says why).
+    InvalidShape {
+        /// The field, e.g. `"groups"`.
+        field: &'static str,
+        /// Its value.
+        value: usize,
+        /// Why it is rejected.
+        reason: String,
+    },
+    /// A size derived from the shape does not fit in `usize`.
+    Overflow {
+        /// What was being computed, e.g. `"input length N*H*W*C"`.
+        what: &'static str,
+    },
+    /// The algorithm cannot compute this shape.
+    Unsupported {
+        /// The algorithm asked for.
+        algorithm: Algorithm,
+        /// Why it cannot, naming the shape fields and values involved.
+        reason: String,
+    },
+    /// The variant needs an instruction set this CPU (or this build's target) lacks.
+    IsaUnavailable {
+        /// The instruction set asked for.
+        isa: Isa,
+    },
+    /// No variant with this algorithm and instruction set is compiled into this build.
+    NoVariant {
+        /// The algorithm asked for.
+        algorithm: Algorithm,
+        /// The instruction set asked for.
+        isa: Isa,
+    },
+    /// A buffer passed in has the wrong length.
+    BufferLength {
+        /// Which buffer: `"weights"`, `"bias"`, `"input"` or `"output"`.
+        buffer: &'static str,
+        /// The length the shape requires.
+        expected: usize,
+        /// The length given.
+        got: usize,
+    },
+    /// An activation's parameters are unusable (e.g. `Clamp` with min > max or a NaN bound).
+    InvalidActivation {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl fmt::Display for ConvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConvError::InvalidShape {
+                field,
+                value,
+                reason,
+            } => write!(f, "invalid shape: {field} = {value}: {reason}"),
+            ConvError::Overflow { what } => {
+                write!(f, "shape too large: {what} overflows usize")
+            }
+            ConvError::Unsupported { algorithm, reason } => write!(f, "{algorithm} {reason}"),
+            ConvError::IsaUnavailable { isa } => write!(
+                f,
+                "isa = {isa}: this CPU or this build's target does not support it"
+            ),
+            ConvError::NoVariant { algorithm, isa } => write!(
+                f,
+                "no variant of algorithm = {algorithm} for isa = {isa} is compiled into this build"
+            ),
+            ConvError::BufferLength {
+                buffer,
+                expected,
+                got,
+            } => write!(
+                f,
+                "{buffer} length = {got}, but the shape needs exactly {expected}"
+            ),
+            ConvError::InvalidActivation { reason } => write!(f, "invalid activation: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for ConvError {}

@@ -1,0 +1,360 @@
+//! Packed SGEMM: BLIS-style cache blocking (kc from L1, mc from L2), packed B panels made at plan
+//! time, and one MR x NR register-blocked microkernel pair per ISA (`gemm/<isa>.rs`).
+//!
+//! The drivers here are safe: they check every length once, then call the `unsafe` microkernels.
+
+pub(crate) mod portable;
+pub(crate) mod scalar;
+pub(crate) mod ukernel;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx2;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx512;
+
+use std::sync::OnceLock;
+
+use crate::simd::Act;
+
+/// Where and how one microkernel call stores its tile.
+pub(crate) struct TileStore {
+    pub c: *mut f32,
+    pub ldc: usize,
+    /// Valid rows (`<= MR`) and columns (`<= NR`).
+    pub mr: usize,
+    pub nr: usize,
+    /// Add the tile to what C holds (a later k block).
+    pub accumulate: bool,
+    /// This is the last k block: add bias, apply the activation.
+    pub last: bool,
+    /// Bias for the tile's first column, or null.
+    pub bias: *const f32,
+    pub act: Act,
+}
+
+/// Arguments of the packed microkernel.
+pub(crate) struct PackedTile {
+    pub kc: usize,
+    /// `[kc][MR]`.
+    pub a: *const f32,
+    /// `[kc][NR]`.
+    pub b: *const f32,
+    pub out: TileStore,
+}
+
+/// Arguments of the indirect microkernel.
+pub(crate) struct IndirectTile {
+    pub taps: usize,
+    /// `[taps][MR]` row pointers, each to `kc` readable floats.
+    pub a: *const *const f32,
+    pub kc: usize,
+    /// `[kc][NR]` for tap 0; tap t starts `t * b_tap_stride` floats later.
+    pub b: *const f32,
+    pub b_tap_stride: usize,
+    pub out: TileStore,
+}
+
+/// One ISA's microkernel pair and its register tile.
+#[derive(Clone, Copy)]
+pub(crate) struct Ukernels {
+    pub mr: usize,
+    pub nr: usize,
+    pub packed: unsafe fn(&PackedTile),
+    pub indirect: unsafe fn(&IndirectTile),
+}
+
+/// Cache sizes the blocking is derived from (L1d, L2), read once.
+pub(crate) fn cache_sizes() -> (usize, usize) {
+    static SIZES: OnceLock<(usize, usize)> = OnceLock::new();
+    *SIZES.get_or_init(|| {
+        let read = |idx: usize| -> Option<(u32, String, usize)> {
+            let base = format!("/sys/devices/system/cpu/cpu0/cache/index{idx}");
+            let level = std::fs::read_to_string(format!("{base}/level")).ok()?;
+            let kind = std::fs::read_to_string(format!("{base}/type")).ok()?;
+            let size = std::fs::read_to_string(format!("{base}/size")).ok()?;
+            let size = size.trim();
+            let bytes = if let Some(k) = size.strip_suffix('K') {
+                k.parse::<usize>().ok()? * 1024
+            } else if let Some(m) = size.strip_suffix('M') {
+                m.parse::<usize>().ok()? * 1024 * 1024
+            } else {
+                size.parse().ok()?
+            };
+            Some((level.trim().parse().ok()?, kind.trim().to_string(), bytes))
+        };
+        let (mut l1, mut l2) = (32 * 1024, 1024 * 1024);
+        for idx in 0..8 {
+            if let Some((level, kind, bytes)) = read(idx) {
+                match (level, kind.as_str()) {
+                    (1, "Data") | (1, "Unified") => l1 = bytes,
+                    (2, _) => l2 = bytes,
+                    _ => {}
+                }
+            }
+        }
+        (l1.clamp(16 * 1024, 256 * 1024), l2.clamp(128 * 1024, 8 << 20))
+    })
+}
+
+/// Block sizes for a GEMM with reduction length `k` on this tile.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Blocking {
+    pub kc: usize,
+    pub mc: usize,
+}
+
+impl Blocking {
+    /// kc: a B micro-panel (kc x NR) fills about half of L1, and k splits into equal blocks;
+    /// mc: an A block (mc x kc) fills about half of L2.
+    pub(crate) fn new(uk: &Ukernels, k: usize) -> Blocking {
+        let (l1, l2) = cache_sizes();
+        let kc_target = (l1 / 2 / (uk.nr * 4)).clamp(64, 1024);
+        let blocks = k.div_ceil(kc_target).max(1);
+        let kc = k.div_ceil(blocks).max(1);
+        let mc = ((l2 / 2 / (kc * 4)) / uk.mr).max(1) * uk.mr;
+        Blocking { kc, mc }
+    }
+}
+
+/// B (k x n) packed at plan time into `ceil(n / NR)` panels of `[k][NR]`, zero-padded to NR.
+#[derive(Clone, Debug)]
+pub(crate) struct PackedB {
+    data: Vec<f32>,
+    k: usize,
+    n: usize,
+    nr: usize,
+}
+
+impl PackedB {
+    /// Packs `b(kk, j)` for `kk < k`, `j < n`.
+    pub(crate) fn new(k: usize, n: usize, nr: usize, b: impl Fn(usize, usize) -> f32) -> PackedB {
+        let panels = n.div_ceil(nr);
+        let mut data = vec![0.0f32; panels * k * nr];
+        for p in 0..panels {
+            for kk in 0..k {
+                let row = &mut data[(p * k + kk) * nr..][..nr];
+                for (jj, x) in row.iter_mut().enumerate() {
+                    let j = p * nr + jj;
+                    if j < n {
+                        *x = b(kk, j);
+                    }
+                }
+            }
+        }
+        PackedB { data, k, n, nr }
+    }
+    pub(crate) fn k(&self) -> usize {
+        self.k
+    }
+    pub(crate) fn n(&self) -> usize {
+        self.n
+    }
+    pub(crate) fn panels(&self) -> usize {
+        self.n.div_ceil(self.nr)
+    }
+    /// Panel `p` from row `k0` on.
+    fn panel(&self, p: usize, k0: usize) -> &[f32] {
+        &self.data[(p * self.k + k0) * self.nr..(p + 1) * self.k * self.nr]
+    }
+}
+
+/// Packs rows `m0 .. m0 + rows` and columns `k0 .. k0 + kc` of A into `dst` as MR-row panels
+/// `[kc][MR]`, zero-filling rows past `rows`.
+pub(crate) trait PackA {
+    fn pack(&self, m0: usize, rows: usize, k0: usize, kc: usize, mr: usize, dst: &mut [f32]);
+}
+
+/// The output matrix C (m x n, row stride ldc) with its fused epilogue.
+pub(crate) struct Output<'a> {
+    pub c: &'a mut [f32],
+    pub ldc: usize,
+    pub bias: Option<&'a [f32]>,
+    pub act: Act,
+}
+
+impl Output<'_> {
+    fn check(&self, m: usize, n: usize) {
+        assert!(self.ldc >= n && n > 0 && m > 0);
+        assert!(self.c.len() >= (m - 1) * self.ldc + n, "C too short");
+        if let Some(b) = self.bias {
+            assert!(b.len() >= n, "bias too short");
+        }
+    }
+
+    fn tile(&mut self, row: usize, col: usize, mr: usize, nr: usize, k_first: bool, k_last: bool) -> TileStore {
+        TileStore {
+            // In bounds: row < m and col < n, checked against c.len() in `check`.
+            c: self.c[row * self.ldc + col..].as_mut_ptr(),
+            ldc: self.ldc,
+            mr,
+            nr,
+            accumulate: !k_first,
+            last: k_last,
+            bias: self.bias.map_or(std::ptr::null(), |b| b[col..].as_ptr()),
+            act: self.act,
+        }
+    }
+}
+
+/// Scratch floats `packed_gemm` needs for this reduction length.
+pub(crate) fn packed_scratch_len(uk: &Ukernels, k: usize) -> usize {
+    let b = Blocking::new(uk, k);
+    b.mc * b.kc
+}
+
+/// C = A * B with A packed block by block by `a` (BLIS loop order: kc, mc, NR panels, MR panels).
+pub(crate) fn packed_gemm(uk: &Ukernels, m: usize, a: &dyn PackA, b: &PackedB, out: &mut Output, scratch: &mut [f32]) {
+    let (k, n) = (b.k(), b.n());
+    out.check(m, n);
+    let blk = Blocking::new(uk, k);
+    assert!(scratch.len() >= blk.mc * blk.kc, "GEMM scratch too short");
+    for k0 in (0..k).step_by(blk.kc) {
+        let kc = blk.kc.min(k - k0);
+        for m0 in (0..m).step_by(blk.mc) {
+            let rows = blk.mc.min(m - m0);
+            let panels_m = rows.div_ceil(uk.mr);
+            let apack = &mut scratch[..panels_m * uk.mr * kc];
+            a.pack(m0, rows, k0, kc, uk.mr, apack);
+            for jp in 0..b.panels() {
+                let bp = b.panel(jp, k0);
+                let col = jp * uk.nr;
+                let nr = uk.nr.min(n - col);
+                for ip in 0..panels_m {
+                    let row = m0 + ip * uk.mr;
+                    let mr = uk.mr.min(m - row);
+                    let ap = &apack[ip * uk.mr * kc..][..uk.mr * kc];
+                    let tile = PackedTile {
+                        kc,
+                        a: ap.as_ptr(),
+                        b: bp.as_ptr(),
+                        out: out.tile(row, col, mr, nr, k0 == 0, k0 + kc == k),
+                    };
+                    debug_assert!(bp.len() >= kc * uk.nr);
+                    // SAFETY: `ap` holds MR*kc floats and `bp` at least kc*NR (sliced above); the
+                    // tile's rows/cols are within C and bias (checked by `Output::check`); the
+                    // ISA was checked when the plan was made.
+                    unsafe { (uk.packed)(&tile) };
+                }
+            }
+        }
+    }
+}
+
+/// Row pointers for the indirect GEMM.
+///
+/// # Safety
+/// `fill` must only produce pointers derived from live slices that have at least the returned
+/// `kc` floats left (or from a zero row at least that long), because the microkernel reads them
+/// unchecked.
+pub(crate) unsafe trait RowPointers {
+    /// The most taps any tile uses (sizes the pointer table).
+    fn max_taps(&self) -> usize;
+    /// Fills `taps * mr` pointers (`[taps][mr]`) for rows `m0 .. m0 + rows` (rows past `rows`
+    /// point at a zero row) and says how the tile's reduction is split into taps.
+    fn fill(&self, m0: usize, rows: usize, mr: usize, table: &mut [*const f32]) -> Taps;
+}
+
+/// How one tile's reduction is split: `taps` taps of `kc` contiguous floats each.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Taps {
+    pub taps: usize,
+    pub kc: usize,
+    /// B rows between the first rows of consecutive taps.
+    pub b_tap_rows: usize,
+}
+
+/// Most MR-tiles the indirect GEMM treats as one block.
+const MAX_BLOCK_TILES: usize = 64;
+
+/// Rows per block: enough that a block's input rows (about `footprint` floats per row) fill
+/// half of L2, so they stay there while every B panel passes over them.
+fn indirect_block_tiles(uk: &Ukernels, footprint: usize) -> usize {
+    let (_, l2) = cache_sizes();
+    (l2 / 2 / (footprint.max(1) * 4 * uk.mr)).clamp(1, MAX_BLOCK_TILES)
+}
+
+/// Pointer-table entries `indirect_gemm` needs.
+pub(crate) fn indirect_table_len(uk: &Ukernels, max_taps: usize, footprint: usize) -> usize {
+    indirect_block_tiles(uk, footprint) * max_taps * uk.mr
+}
+
+/// C = sum over taps of A_tap * B_tap, A read in place through row pointers. Loop order: blocks
+/// of MR-tiles, then NR panels, then the block's tiles, so a block's A rows stay in L2 while
+/// each B panel streams through.
+pub(crate) fn indirect_gemm(
+    uk: &Ukernels,
+    m: usize,
+    rows: &dyn RowPointers,
+    footprint: usize,
+    b: &PackedB,
+    out: &mut Output,
+    table: &mut [*const f32],
+) {
+    let n = b.n();
+    out.check(m, n);
+    let block_tiles = indirect_block_tiles(uk, footprint);
+    let per_tile = rows.max_taps() * uk.mr;
+    assert!(table.len() >= block_tiles * per_tile, "pointer table too short");
+    let mut taps = [Taps::default(); MAX_BLOCK_TILES];
+    let block_rows = block_tiles * uk.mr;
+    for m0 in (0..m).step_by(block_rows) {
+        let tiles = (m - m0).min(block_rows).div_ceil(uk.mr);
+        for (t, tp) in taps.iter_mut().enumerate().take(tiles) {
+            let row = m0 + t * uk.mr;
+            *tp = rows.fill(row, uk.mr.min(m - row), uk.mr, &mut table[t * per_tile..][..per_tile]);
+            assert!(tp.taps >= 1 && tp.taps <= rows.max_taps() && tp.kc >= 1);
+            assert!((tp.taps - 1) * tp.b_tap_rows + tp.kc <= b.k());
+        }
+        for jp in 0..b.panels() {
+            let bp = b.panel(jp, 0);
+            let col = jp * uk.nr;
+            let nr = uk.nr.min(n - col);
+            for (t, tp) in taps.iter().enumerate().take(tiles) {
+                let row = m0 + t * uk.mr;
+                let mr = uk.mr.min(m - row);
+                let tile = IndirectTile {
+                    taps: tp.taps,
+                    a: table[t * per_tile..][..per_tile].as_ptr(),
+                    kc: tp.kc,
+                    b: bp.as_ptr(),
+                    b_tap_stride: tp.b_tap_rows * uk.nr,
+                    out: out.tile(row, col, mr, nr, true, true),
+                };
+                // SAFETY: the table slice holds taps*MR pointers, each valid for kc floats (the
+                // RowPointers contract); the B panel covers every tap (asserted above); the tile
+                // lies within C and bias (`Output::check`); the ISA was checked at plan time.
+                unsafe { (uk.indirect)(&tile) };
+            }
+        }
+    }
+}
+
+/// A row-major matrix read in place: row `i` starts at `i * lda`; one tap.
+pub(crate) struct MatrixRows<'a> {
+    pub a: &'a [f32],
+    pub lda: usize,
+    pub k: usize,
+    /// At least `k` zeros, for the rows past the end of a tile.
+    pub zero: &'a [f32],
+}
+
+// SAFETY: every pointer is taken from a bounds-checked slice of `k` floats of `a` or `zero`.
+unsafe impl RowPointers for MatrixRows<'_> {
+    fn max_taps(&self) -> usize {
+        1
+    }
+    fn fill(&self, m0: usize, rows: usize, mr: usize, table: &mut [*const f32]) -> Taps {
+        assert!(self.zero.len() >= self.k);
+        for (i, p) in table.iter_mut().enumerate().take(mr) {
+            *p = if i < rows {
+                self.a[(m0 + i) * self.lda..][..self.k].as_ptr()
+            } else {
+                self.zero[..self.k].as_ptr()
+            };
+        }
+        Taps {
+            taps: 1,
+            kc: self.k,
+            b_tap_rows: 0,
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The generic MR x (NV·LANES) register-blocked microkernel bodies, written once over [`Simd`] and
+//! instantiated per ISA by the thin `#[target_feature]` entry points in `gemm/<isa>.rs`.
+//!
+//! Two ways to feed A, one accumulator tile:
+//! - `packed`: A is a packed panel `[kc][MR]` (BLIS); used by im2col, whose packing is the gather.
+//! - `indirect`: A rows are read in place through a table of row pointers, one set of MR pointers
+//!   per kernel tap (XNNPACK's indirect GEMM); used by direct (taps = R·S, padding rows point at a
+//!   zero row), pointwise (one tap, the NHWC input as a matrix) and Winograd's batched GEMMs.
+//!
+//! B is always a packed panel `[kc][NR]`, zero-padded to NR columns, so the inner loop has no tail.
+//! The epilogue (accumulate into C, bias, activation) runs once per tile, at the store.
+
+use super::{IndirectTile, PackedTile, TileStore};
+use crate::simd::Simd;
+
+/// `C[mr x nr] (+)= A_panel * B_panel`, then the epilogue.
+///
+/// # Safety
+/// `t.a` holds `kc * MR` floats, `t.b` holds `kc * NV * LANES` floats, and the store contract of
+/// [`store_tile`] holds for `t.out`.
+#[inline(always)]
+pub(crate) unsafe fn packed<S: Simd, const MR: usize, const NV: usize>(s: S, t: &PackedTile) {
+    let nr = NV * S::LANES;
+    let mut acc = [[s.zero(); NV]; MR];
+    let (mut a, mut b) = (t.a, t.b);
+    for _ in 0..t.kc {
+        let mut bv = [s.zero(); NV];
+        for (j, v) in bv.iter_mut().enumerate() {
+            *v = s.load(b.add(j * S::LANES));
+        }
+        for (i, row) in acc.iter_mut().enumerate() {
+            let av = s.splat(*a.add(i));
+            for (j, c) in row.iter_mut().enumerate() {
+                *c = s.fma(av, bv[j], *c);
+            }
+        }
+        a = a.add(MR);
+        b = b.add(nr);
+    }
+    store_tile(s, &acc, &t.out);
+}
+
+/// `C[mr x nr] (+)= sum over taps of A_rows(tap) * B_panel(tap)`, then the epilogue.
+///
+/// # Safety
+/// For every tap `t < taps` and row `i < MR`, `*t.a.add(t * MR + i)` points at `kc` readable
+/// floats; `t.b + tap * b_tap_stride` holds `kc * NV * LANES` floats for every tap; the store
+/// contract of [`store_tile`] holds for `t.out`.
+#[inline(always)]
+pub(crate) unsafe fn indirect<S: Simd, const MR: usize, const NV: usize>(s: S, t: &IndirectTile) {
+    let nr = NV * S::LANES;
+    let mut acc = [[s.zero(); NV]; MR];
+    for tap in 0..t.taps {
+        let mut rows = [std::ptr::null::<f32>(); MR];
+        for (i, r) in rows.iter_mut().enumerate() {
+            *r = *t.a.add(tap * MR + i);
+        }
+        let mut b = t.b.add(tap * t.b_tap_stride);
+        for k in 0..t.kc {
+            let mut bv = [s.zero(); NV];
+            for (j, v) in bv.iter_mut().enumerate() {
+                *v = s.load(b.add(j * S::LANES));
+            }
+            for (i, row) in acc.iter_mut().enumerate() {
+                let av = s.splat(*rows[i].add(k));
+                for (j, c) in row.iter_mut().enumerate() {
+                    *c = s.fma(av, bv[j], *c);
+                }
+            }
+            b = b.add(nr);
+        }
+    }
+    store_tile(s, &acc, &t.out);
+}
+
+/// Writes the first `mr` rows and `nr` columns of the accumulator tile, adding the existing C
+/// when `accumulate`, and bias + activation when `last`.
+///
+/// # Safety
+/// For `i < mr`, `out.c + i * out.ldc .. + nr` is writable (and readable when accumulating);
+/// `out.bias`, when not null, points at `nr` readable floats; `mr <= MR`, `nr <= NV * LANES`.
+#[inline(always)]
+pub(crate) unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
+    s: S,
+    acc: &[[S::V; NV]; MR],
+    out: &TileStore,
+) {
+    let lanes = S::LANES;
+    for (i, row) in acc.iter().enumerate().take(out.mr) {
+        let c = out.c.add(i * out.ldc);
+        for (j, &v) in row.iter().enumerate() {
+            let col = j * lanes;
+            if col >= out.nr {
+                break;
+            }
+            let n = (out.nr - col).min(lanes);
+            let mut v = v;
+            if n == lanes {
+                if out.accumulate {
+                    v = s.add(v, s.load(c.add(col)));
+                }
+                if out.last {
+                    if !out.bias.is_null() {
+                        v = s.add(v, s.load(out.bias.add(col)));
+                    }
+                    v = out.act.apply(s, v);
+                }
+                s.store(c.add(col), v);
+            } else {
+                if out.accumulate {
+                    v = s.add(v, s.load_n(c.add(col), n));
+                }
+                if out.last {
+                    if !out.bias.is_null() {
+                        v = s.add(v, s.load_n(out.bias.add(col), n));
+                    }
+                    v = out.act.apply(s, v);
+                }
+                s.store_n(c.add(col), v, n);
+            }
+        }
+    }
+}

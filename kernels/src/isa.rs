@@ -1,0 +1,77 @@
+//! `Isa`: the instruction sets a variant can be written for, and run-time detection (done once).
+
+use std::fmt;
+use std::sync::OnceLock;
+
+/// An instruction set a kernel variant is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Isa {
+    /// Plain Rust, no intrinsics, no explicit vectors.
+    Scalar,
+    /// The `wide` crate's `f32x8`, compiled for the build's baseline target (no run-time dispatch).
+    Portable,
+    /// x86-64 AVX2 + FMA (256-bit), chosen at run time.
+    Avx2,
+    /// x86-64 AVX-512F (512-bit), chosen at run time.
+    Avx512,
+    /// aarch64 Advanced SIMD (128-bit), always present on aarch64.
+    Neon,
+}
+
+impl Isa {
+    /// Every instruction set, in order of vector width.
+    pub const ALL: [Isa; 5] = [Isa::Scalar, Isa::Portable, Isa::Avx2, Isa::Avx512, Isa::Neon];
+
+    /// Lower-case name used in variant names, CLI filters and results files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Scalar => "scalar",
+            Isa::Portable => "portable",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512 => "avx512",
+            Isa::Neon => "neon",
+        }
+    }
+
+    /// Parses [`Isa::name`].
+    pub fn from_name(s: &str) -> Option<Isa> {
+        Isa::ALL.into_iter().find(|i| i.name() == s.trim().to_ascii_lowercase())
+    }
+
+    /// f32 lanes per vector register.
+    pub fn lanes(self) -> usize {
+        match self {
+            Isa::Scalar => 1,
+            Isa::Portable | Isa::Avx2 => 8,
+            Isa::Avx512 => 16,
+            Isa::Neon => 4,
+        }
+    }
+
+    /// Whether this CPU (and this build's target) can run code for this ISA. Detected once.
+    pub fn is_available(self) -> bool {
+        static DETECTED: OnceLock<[bool; 5]> = OnceLock::new();
+        let d = DETECTED.get_or_init(|| Isa::ALL.map(detect));
+        d[self as usize]
+    }
+}
+
+fn detect(isa: Isa) -> bool {
+    match isa {
+        Isa::Scalar | Isa::Portable => true,
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => crate::simd::avx2::Avx2::detect().is_some(),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => crate::simd::avx512::Avx512::detect().is_some(),
+        #[cfg(target_arch = "aarch64")]
+        Isa::Neon => true,
+        #[allow(unreachable_patterns)]
+        _ => false,
+    }
+}
+
+impl fmt::Display for Isa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

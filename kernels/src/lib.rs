@@ -1,0 +1,40 @@
+//! # simdconv
+//!
+//! Hand-vectorized f32 NHWC 2-D convolution kernels — direct, im2col + GEMM, Winograd,
+//! depthwise and pointwise — each in scalar, portable (`wide`), AVX2+FMA, AVX-512 and NEON
+//! variants chosen at run time, with fused bias and ReLU / ReLU6 / clamp.
+//!
+//! ```
+//! use simdconv::{variants, ConvShape};
+//! let shape = ConvShape::builder(1, 8, 8, 16, 16, 3, 3).pad(1).build().unwrap();
+//! let runnable = variants()
+//!     .iter()
+//!     .filter(|v| v.is_available() && v.supports(&shape).is_ok())
+//!     .count();
+//! assert!(runnable >= 6); // direct, im2col, two Winograd tiles: scalar and portable at least
+//! ```
+//!
+//! Layout conventions: activations are NHWC, contiguous; weights are OHWI
+//! (`K x R x S x C/groups`, so depthwise weights are `C x R x S`); bias has `K` entries.
+//! Slices carry no alignment promise. Kernels are single-threaded.
+#![warn(missing_docs)]
+
+mod depthwise;
+mod direct;
+mod error;
+mod gemm;
+mod im2col;
+mod isa;
+mod plan;
+mod pointwise;
+pub mod reference;
+mod registry;
+mod shape;
+mod simd;
+mod winograd;
+
+pub use error::ConvError;
+pub use isa::Isa;
+pub use plan::{Activation, Algorithm, ConvPlan, WinogradTile};
+pub use registry::{variants, Variant};
+pub use shape::{ConvShape, ConvShapeBuilder, Padding};

@@ -1,0 +1,89 @@
+//! AVX2 + FMA primitives (`__m256`, 8 lanes). Tails use `vmaskmovps`, which neither reads nor
+//! writes (nor faults on) the masked-off lanes.
+
+use std::arch::x86_64::*;
+
+use super::Simd;
+
+/// AVX2+FMA. Construct only through [`Avx2::detect`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx2(());
+
+impl Avx2 {
+    /// The token, if this CPU has AVX2 and FMA.
+    #[inline]
+    pub(crate) fn detect() -> Option<Avx2> {
+        (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(Avx2(()))
+    }
+    /// # Safety
+    /// The caller has checked AVX2 and FMA (it runs inside a `target_feature(enable = "avx2,fma")`
+    /// function, which is only called after [`Avx2::detect`] succeeded).
+    #[inline(always)]
+    pub(crate) unsafe fn assume() -> Avx2 {
+        Avx2(())
+    }
+}
+
+#[inline(always)]
+fn mask(n: usize) -> __m256i {
+    // SAFETY: AVX is implied by the Avx2 token held by every caller.
+    unsafe {
+        let idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), idx)
+    }
+}
+
+// SAFETY (every block below): a value of `Avx2` exists only after AVX2 and FMA were detected, so
+// the intrinsics' target features are present; pointer contracts are the trait's.
+impl Simd for Avx2 {
+    const LANES: usize = 8;
+    type V = __m256;
+    #[inline(always)]
+    fn splat(self, x: f32) -> __m256 {
+        unsafe { _mm256_set1_ps(x) }
+    }
+    #[inline(always)]
+    fn zero(self) -> __m256 {
+        unsafe { _mm256_setzero_ps() }
+    }
+    #[inline(always)]
+    fn fma(self, a: __m256, b: __m256, c: __m256) -> __m256 {
+        unsafe { _mm256_fmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    fn add(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_add_ps(a, b) }
+    }
+    #[inline(always)]
+    fn sub(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_sub_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mul(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_mul_ps(a, b) }
+    }
+    #[inline(always)]
+    fn max(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_max_ps(a, b) }
+    }
+    #[inline(always)]
+    fn min(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_min_ps(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn load(self, p: *const f32) -> __m256 {
+        _mm256_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32, v: __m256) {
+        _mm256_storeu_ps(p, v)
+    }
+    #[inline(always)]
+    unsafe fn load_n(self, p: *const f32, n: usize) -> __m256 {
+        _mm256_maskload_ps(p, mask(n))
+    }
+    #[inline(always)]
+    unsafe fn store_n(self, p: *mut f32, v: __m256, n: usize) {
+        _mm256_maskstore_ps(p, mask(n), v)
+    }
+}

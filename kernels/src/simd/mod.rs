@@ -1,0 +1,169 @@
+//! The thin vector trait every microkernel body is written against, and its scalar implementation.
+//!
+//! One generic body per microkernel (`gemm/ukernel.rs`, `direct/ukernel.rs`, ...) is instantiated per
+//! ISA inside a `#[target_feature]` entry point in that algorithm's per-ISA file. The primitives are
+//! `#[inline(always)]`, so after inlining the hot loop is the same machine code a hand-written
+//! intrinsic loop would be (checked with objdump: no calls in the loops).
+//!
+//! Semantics shared by every implementation (the reference follows them too):
+//! `max(a, b) = if a > b { a } else { b }` and `min(a, b) = if a < b { a } else { b }`, i.e. the
+//! x86 `maxps`/`minps` rule: when either operand is NaN the second one is returned.
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx2;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx512;
+pub(crate) mod portable;
+
+/// A vector instruction set, as a zero-sized token. A value of an implementing type exists only
+/// when the CPU supports the instructions it uses, so the arithmetic methods are safe; the memory
+/// methods are `unsafe` because they take raw pointers.
+pub(crate) trait Simd: Copy {
+    /// f32 lanes per vector.
+    const LANES: usize;
+    /// The vector type.
+    type V: Copy;
+    fn splat(self, x: f32) -> Self::V;
+    fn zero(self) -> Self::V {
+        self.splat(0.0)
+    }
+    /// `a * b + c` (fused where the ISA has FMA).
+    fn fma(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    fn add(self, a: Self::V, b: Self::V) -> Self::V;
+    fn sub(self, a: Self::V, b: Self::V) -> Self::V;
+    fn mul(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `if a > b { a } else { b }` per lane.
+    fn max(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `if a < b { a } else { b }` per lane.
+    fn min(self, a: Self::V, b: Self::V) -> Self::V;
+    /// # Safety
+    /// `p .. p + LANES` must be readable.
+    unsafe fn load(self, p: *const f32) -> Self::V;
+    /// # Safety
+    /// `p .. p + LANES` must be writable.
+    unsafe fn store(self, p: *mut f32, v: Self::V);
+    /// Loads `n` lanes (`1 <= n <= LANES`), zeroing the rest; reads nothing past `p + n`.
+    /// # Safety
+    /// `p .. p + n` must be readable.
+    unsafe fn load_n(self, p: *const f32, n: usize) -> Self::V;
+    /// Stores the first `n` lanes (`1 <= n <= LANES`); writes nothing past `p + n`.
+    /// # Safety
+    /// `p .. p + n` must be writable.
+    unsafe fn store_n(self, p: *mut f32, v: Self::V, n: usize);
+}
+
+/// Plain f32 arithmetic: one lane, no intrinsics. `a * b + c` is written out, not `mul_add`,
+/// because in a baseline x86-64 build `f32::mul_add` is a libm call.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Scalar;
+
+impl Simd for Scalar {
+    const LANES: usize = 1;
+    type V = f32;
+    #[inline(always)]
+    fn splat(self, x: f32) -> f32 {
+        x
+    }
+    #[inline(always)]
+    fn fma(self, a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+    #[inline(always)]
+    fn add(self, a: f32, b: f32) -> f32 {
+        a + b
+    }
+    #[inline(always)]
+    fn sub(self, a: f32, b: f32) -> f32 {
+        a - b
+    }
+    #[inline(always)]
+    fn mul(self, a: f32, b: f32) -> f32 {
+        a * b
+    }
+    #[inline(always)]
+    fn max(self, a: f32, b: f32) -> f32 {
+        if a > b {
+            a
+        } else {
+            b
+        }
+    }
+    #[inline(always)]
+    fn min(self, a: f32, b: f32) -> f32 {
+        if a < b {
+            a
+        } else {
+            b
+        }
+    }
+    #[inline(always)]
+    unsafe fn load(self, p: *const f32) -> f32 {
+        *p
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32, v: f32) {
+        *p = v
+    }
+    #[inline(always)]
+    unsafe fn load_n(self, p: *const f32, _n: usize) -> f32 {
+        *p
+    }
+    #[inline(always)]
+    unsafe fn store_n(self, p: *mut f32, v: f32, _n: usize) {
+        *p = v
+    }
+}
+
+/// Loads `n` lanes through a stack buffer: the tail path for ISAs without masked memory access.
+///
+/// # Safety
+/// `p .. p + n` readable, `n <= L`.
+#[inline(always)]
+pub(crate) unsafe fn load_via_buffer<const L: usize>(p: *const f32, n: usize) -> [f32; L] {
+    let mut buf = [0.0f32; L];
+    std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n.min(L));
+    buf
+}
+
+/// Stores the first `n` of `buf`'s lanes.
+///
+/// # Safety
+/// `p .. p + n` writable, `n <= L`.
+#[inline(always)]
+pub(crate) unsafe fn store_via_buffer<const L: usize>(p: *mut f32, buf: &[f32; L], n: usize) {
+    std::ptr::copy_nonoverlapping(buf.as_ptr(), p, n.min(L));
+}
+
+/// The fused epilogue: bias then activation, applied to each vector as it is stored.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Act {
+    None,
+    Relu,
+    Clamp(f32, f32),
+}
+
+impl Act {
+    pub(crate) fn from_activation(a: crate::Activation) -> Act {
+        match a {
+            crate::Activation::None => Act::None,
+            crate::Activation::Relu => Act::Relu,
+            crate::Activation::Relu6 => Act::Clamp(0.0, 6.0),
+            crate::Activation::Clamp { min, max } => Act::Clamp(min, max),
+        }
+    }
+
+    /// Applies the activation to one vector: `max(x, lo)` then `min(., hi)`, NaN going to `lo`.
+    #[inline(always)]
+    pub(crate) fn apply<S: Simd>(self, s: S, v: S::V) -> S::V {
+        match self {
+            Act::None => v,
+            Act::Relu => s.max(v, s.zero()),
+            Act::Clamp(lo, hi) => s.min(s.max(v, s.splat(lo)), s.splat(hi)),
+        }
+    }
+
+    /// The same on one f32 (the reference and the scalar tails).
+    pub(crate) fn apply_f32(self, v: f32) -> f32 {
+        self.apply(Scalar, v)
+    }
+}

@@ -1,0 +1,423 @@
+//! Winograd minimal filtering F(m x m, 3x3) for m = 2 and 4 (Lavin & Gray): the driver and the
+//! generic transform bodies.
+//!
+//! Plan time: each 3x3 filter becomes `U = G g G^T` (alpha x alpha, alpha = m + 2), computed in
+//! f64, and the alpha² matrices `U_xi` (C x K) are packed as GEMM B panels.
+//! Run time, per block of output tiles sized to stay in L2:
+//! 1. input transform `V = B^T d B` per tile and channel vector, written as alpha² row-major
+//!    matrices `V_xi` (tiles x C);
+//! 2. alpha² GEMMs `M_xi = V_xi U_xi` with the ISA's indirect GEMM tile (A read in place);
+//! 3. output transform `Y = A^T M A`, fused with bias and activation, clipped at the image edge.
+//!
+//! The transforms are vectorised over channels (contiguous in NHWC). Rounding error grows with m;
+//! see `reference::tolerance` for the measured bound.
+
+pub(crate) mod portable;
+pub(crate) mod scalar;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx2;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx512;
+
+use crate::gemm::{self, MatrixRows, Output, PackedB, Ukernels};
+use crate::plan::{Kernel, Scratch, ScratchSpec};
+use crate::simd::{Act, Simd};
+use crate::{ConvShape, WinogradTile};
+
+/// G of F(2x2,3x3) (4 x 3).
+const G2: [[f64; 3]; 4] = [[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]];
+/// G of F(4x4,3x3) (6 x 3).
+const G4: [[f64; 3]; 6] = [
+    [1.0 / 4.0, 0.0, 0.0],
+    [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
+    [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
+    [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
+    [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
+    [0.0, 0.0, 1.0],
+];
+
+/// `B^T x` for F(2,3), on alpha = 4 vectors.
+#[inline(always)]
+fn bt2<S: Simd>(s: S, d: [S::V; 4]) -> [S::V; 4] {
+    [
+        s.sub(d[0], d[2]),
+        s.add(d[1], d[2]),
+        s.sub(d[2], d[1]),
+        s.sub(d[1], d[3]),
+    ]
+}
+
+/// `A^T x` for F(2,3).
+#[inline(always)]
+fn at2<S: Simd>(s: S, m: [S::V; 4]) -> [S::V; 2] {
+    [s.add(s.add(m[0], m[1]), m[2]), s.sub(s.sub(m[1], m[2]), m[3])]
+}
+
+/// `B^T x` for F(4,3), on alpha = 6 vectors.
+#[inline(always)]
+fn bt4<S: Simd>(s: S, d: [S::V; 6]) -> [S::V; 6] {
+    let (k4, k5, k2) = (s.splat(4.0), s.splat(-5.0), s.splat(2.0));
+    // Rows of B^T: [4,0,-5,0,1,0] [0,-4,-4,1,1,0] [0,4,-4,-1,1,0] [0,-2,-1,2,1,0] [0,2,-1,-2,1,0] [0,4,0,-5,0,1]
+    let t0 = s.fma(k5, d[2], s.fma(k4, d[0], d[4]));
+    let a = s.fma(s.splat(-4.0), d[2], d[4]); // -4 d2 + d4
+    let b = s.fma(s.splat(-4.0), d[1], d[3]); // -4 d1 + d3
+    let t1 = s.add(a, b);
+    let t2 = s.sub(a, b);
+    let c = s.sub(d[4], d[2]); // d4 - d2
+    let e = s.mul(k2, s.sub(d[3], d[1])); // 2 (d3 - d1)
+    let t3 = s.add(c, e);
+    let t4 = s.sub(c, e);
+    let t5 = s.fma(k5, d[3], s.fma(k4, d[1], d[5]));
+    [t0, t1, t2, t3, t4, t5]
+}
+
+/// `A^T x` for F(4,3): rows [1,1,1,1,1,0] [0,1,-1,2,-2,0] [0,1,1,4,4,0] [0,1,-1,8,-8,1].
+#[inline(always)]
+fn at4<S: Simd>(s: S, m: [S::V; 6]) -> [S::V; 4] {
+    let p12 = s.add(m[1], m[2]);
+    let m12 = s.sub(m[1], m[2]);
+    let p34 = s.add(m[3], m[4]);
+    let m34 = s.sub(m[3], m[4]);
+    [
+        s.add(s.add(m[0], p12), p34),
+        s.fma(s.splat(2.0), m34, m12),
+        s.fma(s.splat(4.0), p34, p12),
+        s.add(s.fma(s.splat(8.0), m34, m12), m[5]),
+    ]
+}
+
+/// A block of tiles to transform.
+pub(crate) struct TileBlock<'a> {
+    pub shape: &'a ConvShape,
+    pub m: usize,
+    /// First tile index (over n x tiles_y x tiles_x) and tile count of the block.
+    pub t0: usize,
+    pub count: usize,
+    pub tiles_y: usize,
+    pub tiles_x: usize,
+}
+
+impl TileBlock<'_> {
+    /// (image, output row, output column) of the tile's top-left output pixel.
+    fn origin(&self, t: usize) -> (usize, usize, usize) {
+        let per = self.tiles_y * self.tiles_x;
+        let (b, rem) = ((self.t0 + t) / per, (self.t0 + t) % per);
+        (b, rem / self.tiles_x * self.m, rem % self.tiles_x * self.m)
+    }
+}
+
+/// Input transform arguments.
+pub(crate) struct InputArgs<'a> {
+    pub blk: &'a TileBlock<'a>,
+    pub input: &'a [f32],
+    /// `[alpha²][count][c]`.
+    pub v: &'a mut [f32],
+}
+
+/// Output transform arguments.
+pub(crate) struct OutputArgs<'a> {
+    pub blk: &'a TileBlock<'a>,
+    /// `[alpha²][count][k]`.
+    pub mm: &'a [f32],
+    pub output: &'a mut [f32],
+    /// `k` floats (zeros without bias).
+    pub bias: &'a [f32],
+    pub act: Act,
+}
+
+/// One ISA's transforms.
+#[derive(Clone, Copy)]
+pub(crate) struct Transforms {
+    pub input: unsafe fn(&mut InputArgs),
+    pub output: unsafe fn(&mut OutputArgs),
+}
+
+/// The generic input transform.
+///
+/// # Safety
+/// None beyond the ISA being present: every access goes through checked slices.
+#[inline(always)]
+pub(crate) unsafe fn input_transform<S: Simd>(s: S, a: &mut InputArgs) {
+    match a.blk.m {
+        2 => input_tiles::<S, 4>(s, a, bt2::<S>),
+        _ => input_tiles::<S, 6>(s, a, bt4::<S>),
+    }
+}
+
+/// The generic output transform.
+///
+/// # Safety
+/// None beyond the ISA being present: every access goes through checked slices.
+#[inline(always)]
+pub(crate) unsafe fn output_transform<S: Simd>(s: S, a: &mut OutputArgs) {
+    match a.blk.m {
+        2 => output_tiles::<S, 4, 2>(s, a, at2::<S>),
+        _ => output_tiles::<S, 6, 4>(s, a, at4::<S>),
+    }
+}
+
+#[inline(always)]
+fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs, bt: impl Fn(S, [S::V; AL]) -> [S::V; AL]) {
+    let sh = a.blk.shape;
+    let (h, w, c) = (sh.h() as isize, sh.w() as isize, sh.c());
+    let (top, left) = (sh.padding().top as isize, sh.padding().left as isize);
+    let lanes = S::LANES;
+    let count = a.blk.count;
+    for t in 0..count {
+        let (b, oy, ox) = a.blk.origin(t);
+        let (iy0, ix0) = (oy as isize - top, ox as isize - left);
+        let inside = iy0 >= 0 && ix0 >= 0 && iy0 + AL as isize <= h && ix0 + AL as isize <= w;
+        for c0 in (0..c).step_by(lanes) {
+            let n = lanes.min(c - c0);
+            let mut d = [[s.zero(); AL]; AL];
+            for (i, row) in d.iter_mut().enumerate() {
+                let y = iy0 + i as isize;
+                if !inside && !(0..h).contains(&y) {
+                    continue;
+                }
+                for (j, v) in row.iter_mut().enumerate() {
+                    let x = ix0 + j as isize;
+                    if !inside && !(0..w).contains(&x) {
+                        continue;
+                    }
+                    let src = &a.input[((b * sh.h() + y as usize) * sh.w() + x as usize) * c + c0..][..n];
+                    // SAFETY: `src` is a checked slice of n floats.
+                    *v = unsafe {
+                        if n == lanes {
+                            s.load(src.as_ptr())
+                        } else {
+                            s.load_n(src.as_ptr(), n)
+                        }
+                    };
+                }
+            }
+            // Rows: B^T d, then columns: (B^T d) B.
+            let mut tr = [[s.zero(); AL]; AL];
+            for j in 0..AL {
+                let col = bt(s, std::array::from_fn(|i| d[i][j]));
+                for i in 0..AL {
+                    tr[i][j] = col[i];
+                }
+            }
+            for (i, row) in tr.iter().enumerate() {
+                let out = bt(s, *row);
+                for (j, &v) in out.iter().enumerate() {
+                    let dst = &mut a.v[((i * AL + j) * count + t) * c + c0..][..n];
+                    // SAFETY: `dst` is a checked slice of n floats.
+                    unsafe {
+                        if n == lanes {
+                            s.store(dst.as_mut_ptr(), v)
+                        } else {
+                            s.store_n(dst.as_mut_ptr(), v, n)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn output_tiles<S: Simd, const AL: usize, const M: usize>(
+    s: S,
+    a: &mut OutputArgs,
+    at: impl Fn(S, [S::V; AL]) -> [S::V; M],
+) {
+    let sh = a.blk.shape;
+    let (p, q, k) = (sh.p(), sh.q(), sh.k());
+    let lanes = S::LANES;
+    let count = a.blk.count;
+    for t in 0..count {
+        let (b, oy, ox) = a.blk.origin(t);
+        for k0 in (0..k).step_by(lanes) {
+            let n = lanes.min(k - k0);
+            let ld = |src: &[f32]| {
+                // SAFETY: `src` is a checked slice of n floats.
+                unsafe {
+                    if n == lanes {
+                        s.load(src.as_ptr())
+                    } else {
+                        s.load_n(src.as_ptr(), n)
+                    }
+                }
+            };
+            let mut mm = [[s.zero(); AL]; AL];
+            for (i, row) in mm.iter_mut().enumerate() {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = ld(&a.mm[((i * AL + j) * count + t) * k + k0..][..n]);
+                }
+            }
+            // Columns: A^T m (M x AL), then rows: (A^T m) A (M x M).
+            let mut tr = [[s.zero(); AL]; M];
+            for j in 0..AL {
+                let col = at(s, std::array::from_fn(|i| mm[i][j]));
+                for i in 0..M {
+                    tr[i][j] = col[i];
+                }
+            }
+            let bias = ld(&a.bias[k0..][..n]);
+            for (i, row) in tr.iter().enumerate() {
+                let y = oy + i;
+                if y >= p {
+                    break;
+                }
+                let out = at(s, *row);
+                for (j, &v) in out.iter().enumerate() {
+                    let x = ox + j;
+                    if x >= q {
+                        break;
+                    }
+                    let v = a.act.apply(s, s.add(v, bias));
+                    let dst = &mut a.output[((b * p + y) * q + x) * k + k0..][..n];
+                    // SAFETY: `dst` is a checked slice of n floats.
+                    unsafe {
+                        if n == lanes {
+                            s.store(dst.as_mut_ptr(), v)
+                        } else {
+                            s.store_n(dst.as_mut_ptr(), v, n)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct Winograd {
+    shape: ConvShape,
+    m: usize,
+    uk: &'static Ukernels,
+    tr: &'static Transforms,
+    u: Vec<PackedB>,
+    bias: Vec<f32>,
+    act: Act,
+    zero: Vec<f32>,
+    block: usize,
+}
+
+impl Winograd {
+    fn alpha2(&self) -> usize {
+        (self.m + 2) * (self.m + 2)
+    }
+    fn tiles(&self) -> (usize, usize) {
+        (self.shape.p().div_ceil(self.m), self.shape.q().div_ceil(self.m))
+    }
+}
+
+pub(crate) fn build(
+    tile: WinogradTile,
+    shape: &ConvShape,
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    act: Act,
+    uk: &'static Ukernels,
+    tr: &'static Transforms,
+) -> Box<dyn Kernel> {
+    let m = tile.m();
+    let al = m + 2;
+    let g: &[[f64; 3]] = if m == 2 { &G2 } else { &G4 };
+    let (c, k) = (shape.c(), shape.k());
+    // U[xi][c][k] = (G g G^T)[xi] for filter (k, c).
+    let mut u = vec![0.0f32; al * al * c * k];
+    for ko in 0..k {
+        for ci in 0..c {
+            let f = |ky: usize, kx: usize| f64::from(weights[((ko * 3 + ky) * 3 + kx) * c + ci]);
+            for i in 0..al {
+                for j in 0..al {
+                    let mut acc = 0.0f64;
+                    for ky in 0..3 {
+                        for kx in 0..3 {
+                            acc += g[i][ky] * f(ky, kx) * g[j][kx];
+                        }
+                    }
+                    u[((i * al + j) * c + ci) * k + ko] = acc as f32;
+                }
+            }
+        }
+    }
+    let u = (0..al * al)
+        .map(|xi| PackedB::new(c, k, uk.nr, |ci, ko| u[(xi * c + ci) * k + ko]))
+        .collect();
+    let mut b = vec![0.0f32; k];
+    if let Some(bias) = bias {
+        b.copy_from_slice(bias);
+    }
+    // Tiles per block: the block's V and M matrices fill about half of L2, in whole MR tiles.
+    let (_, l2) = gemm::cache_sizes();
+    let per_tile = al * al * (c + k) * 4;
+    let block = ((l2 / 2 / per_tile) / uk.mr).clamp(1, 16) * uk.mr;
+    Box::new(Winograd {
+        shape: *shape,
+        m,
+        uk,
+        tr,
+        u,
+        bias: b,
+        act,
+        zero: vec![0.0; c],
+        block,
+    })
+}
+
+impl Kernel for Winograd {
+    fn run(&self, input: &[f32], output: &mut [f32], scratch: &mut Scratch) {
+        let s = &self.shape;
+        let (c, k) = (s.c(), s.k());
+        let a2 = self.alpha2();
+        let (ty, tx) = self.tiles();
+        let total = s.n() * ty * tx;
+        let (v, rest) = scratch.floats.split_at_mut(a2 * self.block * c);
+        let mm = &mut rest[..a2 * self.block * k];
+        for t0 in (0..total).step_by(self.block) {
+            let count = self.block.min(total - t0);
+            let blk = TileBlock {
+                shape: s,
+                m: self.m,
+                t0,
+                count,
+                tiles_y: ty,
+                tiles_x: tx,
+            };
+            let mut ia = InputArgs {
+                blk: &blk,
+                input,
+                v: &mut v[..a2 * count * c],
+            };
+            // SAFETY: the transforms access memory only through checked slices; the ISA was
+            // checked at plan time.
+            unsafe { (self.tr.input)(&mut ia) };
+            for xi in 0..a2 {
+                let a = MatrixRows {
+                    a: &v[xi * count * c..][..count * c],
+                    lda: c,
+                    k: c,
+                    zero: &self.zero,
+                };
+                let mut out = Output {
+                    c: &mut mm[xi * count * k..][..count * k],
+                    ldc: k,
+                    bias: None,
+                    act: Act::None,
+                };
+                gemm::indirect_gemm(self.uk, count, &a, c, &self.u[xi], &mut out, &mut scratch.ptrs);
+            }
+            let mut oa = OutputArgs {
+                blk: &blk,
+                mm: &mm[..a2 * count * k],
+                output,
+                bias: &self.bias,
+                act: self.act,
+            };
+            // SAFETY: as for the input transform.
+            unsafe { (self.tr.output)(&mut oa) };
+        }
+    }
+
+    fn scratch(&self) -> ScratchSpec {
+        let (c, k) = (self.shape.c(), self.shape.k());
+        ScratchSpec {
+            floats: self.alpha2() * self.block * (c + k),
+            ptrs: gemm::indirect_table_len(self.uk, 1, c),
+        }
+    }
+}
