@@ -20,7 +20,13 @@ pub enum Isa {
 
 impl Isa {
     /// Every instruction set, in order of vector width.
-    pub const ALL: [Isa; 5] = [Isa::Scalar, Isa::Portable, Isa::Avx2, Isa::Avx512, Isa::Neon];
+    pub const ALL: [Isa; 5] = [
+        Isa::Scalar,
+        Isa::Portable,
+        Isa::Avx2,
+        Isa::Avx512,
+        Isa::Neon,
+    ];
 
     /// Lower-case name used in variant names, CLI filters and results files.
     pub fn name(self) -> &'static str {
@@ -35,7 +41,9 @@ impl Isa {
 
     /// Parses [`Isa::name`].
     pub fn from_name(s: &str) -> Option<Isa> {
-        Isa::ALL.into_iter().find(|i| i.name() == s.trim().to_ascii_lowercase())
+        Isa::ALL
+            .into_iter()
+            .find(|i| i.name() == s.trim().to_ascii_lowercase())
     }
 
     /// f32 lanes per vector register.

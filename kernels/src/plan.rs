@@ -171,7 +171,9 @@ impl Activation {
         if let Activation::Clamp { min, max } = self {
             if min.is_nan() || max.is_nan() || min > max {
                 return Err(ConvError::InvalidActivation {
-                    reason: format!("Clamp needs min <= max and no NaN; got min = {min}, max = {max}"),
+                    reason: format!(
+                        "Clamp needs min <= max and no NaN; got min = {min}, max = {max}"
+                    ),
                 });
             }
         }

@@ -104,7 +104,8 @@ pub fn conv_with_magnitude(
                                 continue;
                             }
                             for ci in 0..cg {
-                                let x = input[((b * h + iy as usize) * w + ix as usize) * c + g * cg + ci];
+                                let x = input
+                                    [((b * h + iy as usize) * w + ix as usize) * c + g * cg + ci];
                                 let wt = weights[((ko * r + ky) * s + kx) * cg + ci];
                                 let t = f64::from(x) * f64::from(wt);
                                 acc += t;

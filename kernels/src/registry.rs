@@ -108,33 +108,188 @@ pub fn variants() -> &'static [Variant] {
         use Algorithm::{Depthwise, Direct, Im2col, Pointwise};
         use Isa::*;
         let mut r = vec![
-            v("direct-scalar-4x4", Direct, Scalar, |s, w, b, a| direct::build(s, w, b, a, &gemm::scalar::UKERNELS)),
-            v("direct-portable-6x8", Direct, Portable, |s, w, b, a| direct::build(s, w, b, a, &gemm::portable::UKERNELS)),
-            v("im2col-scalar-4x4", Im2col, Scalar, |s, w, b, a| im2col::build(s, w, b, a, &gemm::scalar::UKERNELS)),
-            v("im2col-portable-6x8", Im2col, Portable, |s, w, b, a| im2col::build(s, w, b, a, &gemm::portable::UKERNELS)),
-            v("winograd-f2-scalar-4x4", F2, Scalar, |s, w, b, a| winograd::build(WinogradTile::F2x2_3x3, s, w, b, a, &gemm::scalar::UKERNELS, &winograd::scalar::TRANSFORMS)),
-            v("winograd-f2-portable-6x8", F2, Portable, |s, w, b, a| winograd::build(WinogradTile::F2x2_3x3, s, w, b, a, &gemm::portable::UKERNELS, &winograd::portable::TRANSFORMS)),
-            v("winograd-f4-scalar-4x4", F4, Scalar, |s, w, b, a| winograd::build(WinogradTile::F4x4_3x3, s, w, b, a, &gemm::scalar::UKERNELS, &winograd::scalar::TRANSFORMS)),
-            v("winograd-f4-portable-6x8", F4, Portable, |s, w, b, a| winograd::build(WinogradTile::F4x4_3x3, s, w, b, a, &gemm::portable::UKERNELS, &winograd::portable::TRANSFORMS)),
-            v("depthwise-scalar-1c", Depthwise, Scalar, |s, w, b, a| depthwise::build(s, w, b, a, &depthwise::scalar::UKERNEL)),
-            v("depthwise-portable-8c", Depthwise, Portable, |s, w, b, a| depthwise::build(s, w, b, a, &depthwise::portable::UKERNEL)),
-            v("pointwise-scalar-4x4", Pointwise, Scalar, |s, w, b, a| pointwise::build(s, w, b, a, &gemm::scalar::UKERNELS)),
-            v("pointwise-portable-6x8", Pointwise, Portable, |s, w, b, a| pointwise::build(s, w, b, a, &gemm::portable::UKERNELS)),
+            v("direct-scalar-4x4", Direct, Scalar, |s, w, b, a| {
+                direct::build(s, w, b, a, &gemm::scalar::UKERNELS)
+            }),
+            v("direct-portable-6x8", Direct, Portable, |s, w, b, a| {
+                direct::build(s, w, b, a, &gemm::portable::UKERNELS)
+            }),
+            v("im2col-scalar-4x4", Im2col, Scalar, |s, w, b, a| {
+                im2col::build(s, w, b, a, &gemm::scalar::UKERNELS)
+            }),
+            v("im2col-portable-6x8", Im2col, Portable, |s, w, b, a| {
+                im2col::build(s, w, b, a, &gemm::portable::UKERNELS)
+            }),
+            v("winograd-f2-scalar-4x4", F2, Scalar, |s, w, b, a| {
+                winograd::build(
+                    WinogradTile::F2x2_3x3,
+                    s,
+                    w,
+                    b,
+                    a,
+                    &gemm::scalar::UKERNELS,
+                    &winograd::scalar::TRANSFORMS,
+                )
+            }),
+            v("winograd-f2-portable-6x8", F2, Portable, |s, w, b, a| {
+                winograd::build(
+                    WinogradTile::F2x2_3x3,
+                    s,
+                    w,
+                    b,
+                    a,
+                    &gemm::portable::UKERNELS,
+                    &winograd::portable::TRANSFORMS,
+                )
+            }),
+            v("winograd-f4-scalar-4x4", F4, Scalar, |s, w, b, a| {
+                winograd::build(
+                    WinogradTile::F4x4_3x3,
+                    s,
+                    w,
+                    b,
+                    a,
+                    &gemm::scalar::UKERNELS,
+                    &winograd::scalar::TRANSFORMS,
+                )
+            }),
+            v("winograd-f4-portable-6x8", F4, Portable, |s, w, b, a| {
+                winograd::build(
+                    WinogradTile::F4x4_3x3,
+                    s,
+                    w,
+                    b,
+                    a,
+                    &gemm::portable::UKERNELS,
+                    &winograd::portable::TRANSFORMS,
+                )
+            }),
+            v("depthwise-scalar-1c", Depthwise, Scalar, |s, w, b, a| {
+                depthwise::build(s, w, b, a, &depthwise::scalar::UKERNEL)
+            }),
+            v(
+                "depthwise-portable-8c",
+                Depthwise,
+                Portable,
+                |s, w, b, a| depthwise::build(s, w, b, a, &depthwise::portable::UKERNEL),
+            ),
+            v("pointwise-scalar-4x4", Pointwise, Scalar, |s, w, b, a| {
+                pointwise::build(s, w, b, a, &gemm::scalar::UKERNELS)
+            }),
+            v(
+                "pointwise-portable-6x8",
+                Pointwise,
+                Portable,
+                |s, w, b, a| pointwise::build(s, w, b, a, &gemm::portable::UKERNELS),
+            ),
         ];
         #[cfg(target_arch = "x86_64")]
         r.extend([
-            v("direct-avx2-6x16", Direct, Avx2, |s, w, b, a| direct::build(s, w, b, a, &gemm::avx2::UKERNELS)),
-            v("direct-avx512-14x32", Direct, Avx512, |s, w, b, a| direct::build(s, w, b, a, &gemm::avx512::UKERNELS)),
-            v("im2col-avx2-6x16", Im2col, Avx2, |s, w, b, a| im2col::build(s, w, b, a, &gemm::avx2::UKERNELS)),
-            v("im2col-avx512-14x32", Im2col, Avx512, |s, w, b, a| im2col::build(s, w, b, a, &gemm::avx512::UKERNELS)),
-            v("winograd-f2-avx2-6x16", F2, Avx2, |s, w, b, a| winograd::build(WinogradTile::F2x2_3x3, s, w, b, a, &gemm::avx2::UKERNELS, &winograd::avx2::TRANSFORMS)),
-            v("winograd-f2-avx512-14x32", F2, Avx512, |s, w, b, a| winograd::build(WinogradTile::F2x2_3x3, s, w, b, a, &gemm::avx512::UKERNELS, &winograd::avx512::TRANSFORMS)),
-            v("winograd-f4-avx2-6x16", F4, Avx2, |s, w, b, a| winograd::build(WinogradTile::F4x4_3x3, s, w, b, a, &gemm::avx2::UKERNELS, &winograd::avx2::TRANSFORMS)),
-            v("winograd-f4-avx512-14x32", F4, Avx512, |s, w, b, a| winograd::build(WinogradTile::F4x4_3x3, s, w, b, a, &gemm::avx512::UKERNELS, &winograd::avx512::TRANSFORMS)),
-            v("depthwise-avx2-8c", Depthwise, Avx2, |s, w, b, a| depthwise::build(s, w, b, a, &depthwise::avx2::UKERNEL)),
-            v("depthwise-avx512-16c", Depthwise, Avx512, |s, w, b, a| depthwise::build(s, w, b, a, &depthwise::avx512::UKERNEL)),
-            v("pointwise-avx2-6x16", Pointwise, Avx2, |s, w, b, a| pointwise::build(s, w, b, a, &gemm::avx2::UKERNELS)),
-            v("pointwise-avx512-14x32", Pointwise, Avx512, |s, w, b, a| pointwise::build(s, w, b, a, &gemm::avx512::UKERNELS)),
+            v("direct-avx2-6x16", Direct, Avx2, |s, w, b, a| {
+                direct::build(s, w, b, a, &gemm::avx2::UKERNELS)
+            }),
+            v("direct-avx512-14x32", Direct, Avx512, |s, w, b, a| {
+                direct::build(s, w, b, a, &gemm::avx512::UKERNELS)
+            }),
+            v("im2col-avx2-6x16", Im2col, Avx2, |s, w, b, a| {
+                im2col::build(s, w, b, a, &gemm::avx2::UKERNELS)
+            }),
+            v("im2col-avx512-14x32", Im2col, Avx512, |s, w, b, a| {
+                im2col::build(s, w, b, a, &gemm::avx512::UKERNELS)
+            }),
+            v("winograd-f2-avx2-6x16", F2, Avx2, |s, w, b, a| {
+                winograd::build(
+                    WinogradTile::F2x2_3x3,
+                    s,
+                    w,
+                    b,
+                    a,
+                    &gemm::avx2::UKERNELS,
+                    &winograd::avx2::TRANSFORMS,
+                )
+            }),
+            v("winograd-f2-avx512-14x32", F2, Avx512, |s, w, b, a| {
+                winograd::build(
+                    WinogradTile::F2x2_3x3,
+                    s,
+                    w,
+                    b,
+                    a,
+                    &gemm::avx512::UKERNELS,
+                    &winograd::avx512::TRANSFORMS,
+                )
+            }),
+            v("winograd-f4-avx2-6x16", F4, Avx2, |s, w, b, a| {
+                winograd::build(
+                    WinogradTile::F4x4_3x3,
+                    s,
+                    w,
+                    b,
+                    a,
+                    &gemm::avx2::UKERNELS,
+                    &winograd::avx2::TRANSFORMS,
+                )
+            }),
+            v("winograd-f4-avx512-14x32", F4, Avx512, |s, w, b, a| {
+                winograd::build(
+                    WinogradTile::F4x4_3x3,
+                    s,
+                    w,
+                    b,
+                    a,
+                    &gemm::avx512::UKERNELS,
+                    &winograd::avx512::TRANSFORMS,
+                )
+            }),
+            v("depthwise-avx2-8c", Depthwise, Avx2, |s, w, b, a| {
+                depthwise::build(s, w, b, a, &depthwise::avx2::UKERNEL)
+            }),
+            v("depthwise-avx512-16c", Depthwise, Avx512, |s, w, b, a| {
+                depthwise::build(s, w, b, a, &depthwise::avx512::UKERNEL)
+            }),
+            v("pointwise-avx2-6x16", Pointwise, Avx2, |s, w, b, a| {
+                pointwise::build(s, w, b, a, &gemm::avx2::UKERNELS)
+            }),
+            v("pointwise-avx512-14x32", Pointwise, Avx512, |s, w, b, a| {
+                pointwise::build(s, w, b, a, &gemm::avx512::UKERNELS)
+            }),
+        ]);
+        #[cfg(target_arch = "aarch64")]
+        r.extend([
+            v("direct-neon-8x12", Direct, Neon, |s, w, b, a| {
+                direct::build(s, w, b, a, &gemm::neon::UKERNELS)
+            }),
+            v("im2col-neon-8x12", Im2col, Neon, |s, w, b, a| {
+                im2col::build(s, w, b, a, &gemm::neon::UKERNELS)
+            }),
+            v("winograd-f2-neon-8x12", F2, Neon, |s, w, b, a| {
+                winograd::build(
+                    WinogradTile::F2x2_3x3,
+                    s,
+                    w,
+                    b,
+                    a,
+                    &gemm::neon::UKERNELS,
+                    &winograd::neon::TRANSFORMS,
+                )
+            }),
+            v("winograd-f4-neon-8x12", F4, Neon, |s, w, b, a| {
+                winograd::build(
+                    WinogradTile::F4x4_3x3,
+                    s,
+                    w,
+                    b,
+                    a,
+                    &gemm::neon::UKERNELS,
+                    &winograd::neon::TRANSFORMS,
+                )
+            }),
+            v("depthwise-neon-4c", Depthwise, Neon, |s, w, b, a| {
+                depthwise::build(s, w, b, a, &depthwise::neon::UKERNEL)
+            }),
+            v("pointwise-neon-8x12", Pointwise, Neon, |s, w, b, a| {
+                pointwise::build(s, w, b, a, &gemm::neon::UKERNELS)
+            }),
         ]);
         r.sort_by_key(|v| (v.algorithm, v.isa));
         r

@@ -106,14 +106,14 @@ impl ConvShapeBuilder {
                 });
             }
         }
-        if self.c % self.groups != 0 {
+        if !self.c.is_multiple_of(self.groups) {
             return Err(ConvError::InvalidShape {
                 field: "groups",
                 value: self.groups,
                 reason: format!("does not divide the input channels c = {}", self.c),
             });
         }
-        if self.k % self.groups != 0 {
+        if !self.k.is_multiple_of(self.groups) {
             return Err(ConvError::InvalidShape {
                 field: "groups",
                 value: self.groups,
@@ -127,8 +127,16 @@ impl ConvShapeBuilder {
                 .and_then(|x| x.checked_add(1))
                 .ok_or(ovf(what))
         };
-        let er = extent(self.r, self.dilation.0, "dilated kernel height (r-1)*dilation_h+1")?;
-        let es = extent(self.s, self.dilation.1, "dilated kernel width (s-1)*dilation_w+1")?;
+        let er = extent(
+            self.r,
+            self.dilation.0,
+            "dilated kernel height (r-1)*dilation_h+1",
+        )?;
+        let es = extent(
+            self.s,
+            self.dilation.1,
+            "dilated kernel width (s-1)*dilation_w+1",
+        )?;
         let ph = self
             .h
             .checked_add(self.padding.top)
@@ -167,7 +175,10 @@ impl ConvShapeBuilder {
         let input_len = mul(&[self.n, self.h, self.w, self.c], "input length n*h*w*c")?;
         let output_len = mul(&[self.n, p, q, self.k], "output length n*p*q*k")?;
         let cg = self.c / self.groups;
-        let weights_len = mul(&[self.k, self.r, self.s, cg], "weights length k*r*s*(c/groups)")?;
+        let weights_len = mul(
+            &[self.k, self.r, self.s, cg],
+            "weights length k*r*s*(c/groups)",
+        )?;
         let macs = mul(
             &[self.n, p, q, self.k, cg, self.r, self.s],
             "MAC count n*p*q*k*(c/groups)*r*s",

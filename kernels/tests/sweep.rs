@@ -14,7 +14,17 @@ use simdconv::{variants, Algorithm, ConvShape, Padding};
 fn sweep() -> Vec<ConvShape> {
     let mut v = Vec::new();
     // C and K of 1, 3, 7, 8, 9, 17, 31, 64 on 3x3 pad 1 (Winograd-eligible).
-    for &(c, k) in &[(1, 1), (3, 7), (7, 3), (8, 8), (9, 17), (17, 9), (31, 64), (64, 31), (64, 64)] {
+    for &(c, k) in &[
+        (1, 1),
+        (3, 7),
+        (7, 3),
+        (8, 8),
+        (9, 17),
+        (17, 9),
+        (31, 64),
+        (64, 31),
+        (64, 64),
+    ] {
         v.push(shape(1, 7, 9, c, k, 3, 3).pad(1));
     }
     v.extend([
@@ -26,16 +36,33 @@ fn sweep() -> Vec<ConvShape> {
         // Winograd tiles that do not divide the output.
         shape(1, 5, 11, 4, 5, 3, 3),
         shape(1, 13, 6, 8, 16, 3, 3).pad(1),
-        shape(3, 9, 9, 3, 4, 3, 3).padding(Padding { top: 0, left: 2, bottom: 1, right: 0 }),
+        shape(3, 9, 9, 3, 4, 3, 3).padding(Padding {
+            top: 0,
+            left: 2,
+            bottom: 1,
+            right: 0,
+        }),
         // Strides 2 and 3, dilation 2.
         shape(1, 11, 12, 5, 7, 3, 3).stride(2).pad(1),
         shape(1, 14, 13, 3, 8, 5, 5).stride(3).pad(2),
         shape(1, 12, 12, 6, 5, 3, 3).dilation(2).pad(2),
-        shape(2, 10, 9, 4, 9, 3, 2).stride_hw(2, 1).dilation_hw(1, 2),
+        shape(2, 10, 9, 4, 9, 3, 2)
+            .stride_hw(2, 1)
+            .dilation_hw(1, 2),
         // Asymmetric padding; padding larger than the kernel's half.
-        shape(1, 6, 7, 3, 5, 3, 3).padding(Padding { top: 2, left: 0, bottom: 0, right: 1 }),
+        shape(1, 6, 7, 3, 5, 3, 3).padding(Padding {
+            top: 2,
+            left: 0,
+            bottom: 0,
+            right: 1,
+        }),
         shape(1, 5, 5, 2, 3, 3, 3).pad(3),
-        shape(1, 4, 6, 8, 8, 5, 5).padding(Padding { top: 4, left: 1, bottom: 3, right: 4 }),
+        shape(1, 4, 6, 8, 8, 5, 5).padding(Padding {
+            top: 4,
+            left: 1,
+            bottom: 3,
+            right: 4,
+        }),
         // Batches of 2 and 3; stem-like 7x7 stride 2; 5x5.
         shape(2, 6, 6, 17, 9, 3, 3).pad(1),
         shape(3, 5, 4, 9, 31, 1, 1),
@@ -44,15 +71,33 @@ fn sweep() -> Vec<ConvShape> {
         shape(1, 8, 8, 64, 17, 1, 1),
         shape(1, 5, 5, 31, 33, 1, 1),
         // Rectangular kernels.
-        shape(1, 6, 8, 4, 4, 1, 3).padding(Padding { top: 0, left: 1, bottom: 0, right: 1 }),
-        shape(1, 8, 6, 4, 4, 3, 1).padding(Padding { top: 1, left: 0, bottom: 1, right: 0 }),
+        shape(1, 6, 8, 4, 4, 1, 3).padding(Padding {
+            top: 0,
+            left: 1,
+            bottom: 0,
+            right: 1,
+        }),
+        shape(1, 8, 6, 4, 4, 3, 1).padding(Padding {
+            top: 1,
+            left: 0,
+            bottom: 1,
+            right: 0,
+        }),
         // Depthwise: 3x3, 5x5, stride 2, dilation, odd channel counts, border-only images.
         shape(1, 9, 11, 17, 17, 3, 3).pad(1).groups(17),
         shape(1, 8, 8, 32, 32, 3, 3).stride(2).pad(1).groups(32),
         shape(2, 7, 7, 9, 9, 5, 5).pad(2).groups(9),
         shape(1, 6, 10, 1, 1, 3, 3).dilation(2).pad(2).groups(1),
         shape(1, 3, 2, 40, 40, 3, 3).pad(1).groups(40),
-        shape(1, 10, 10, 7, 7, 3, 3).stride(3).padding(Padding { top: 0, left: 2, bottom: 1, right: 0 }).groups(7),
+        shape(1, 10, 10, 7, 7, 3, 3)
+            .stride(3)
+            .padding(Padding {
+                top: 0,
+                left: 2,
+                bottom: 1,
+                right: 0,
+            })
+            .groups(7),
         shape(1, 12, 12, 24, 24, 7, 7).pad(3).groups(24),
         shape(3, 5, 5, 16, 16, 3, 3).pad(1).groups(16),
         shape(1, 4, 4, 33, 33, 5, 5).pad(4).groups(33),
@@ -60,7 +105,9 @@ fn sweep() -> Vec<ConvShape> {
         // Grouped (not depthwise): only the reference and algorithms that take groups.
         shape(1, 6, 6, 8, 12, 3, 3).pad(1).groups(4),
     ]);
-    v.into_iter().map(|b| b.build().expect("sweep shapes are valid")).collect()
+    v.into_iter()
+        .map(|b| b.build().expect("sweep shapes are valid"))
+        .collect()
 }
 
 #[test]
@@ -73,7 +120,11 @@ fn every_variant_matches_the_reference() {
     let mut skipped = Vec::new();
     for v in variants() {
         if !v.is_available() {
-            skipped.push(format!("skipped: {} (no {} on this CPU)", v.name(), v.isa()));
+            skipped.push(format!(
+                "skipped: {} (no {} on this CPU)",
+                v.name(),
+                v.isa()
+            ));
             continue;
         }
         let mut ran = 0;
@@ -104,13 +155,22 @@ fn every_variant_matches_the_reference() {
     for (alg, w) in &worst {
         println!("worst error / ((L+2) 2^-24 M) for {alg}: {w:.3}");
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn tol_factor(a: Algorithm) -> f64 {
     match a {
-        Algorithm::Winograd(simdconv::WinogradTile::F2x2_3x3) => simdconv::reference::WINOGRAD_F2_FACTOR,
-        Algorithm::Winograd(simdconv::WinogradTile::F4x4_3x3) => simdconv::reference::WINOGRAD_F4_FACTOR,
+        Algorithm::Winograd(simdconv::WinogradTile::F2x2_3x3) => {
+            simdconv::reference::WINOGRAD_F2_FACTOR
+        }
+        Algorithm::Winograd(simdconv::WinogradTile::F4x4_3x3) => {
+            simdconv::reference::WINOGRAD_F4_FACTOR
+        }
         _ => 1.0,
     }
 }
@@ -123,11 +183,18 @@ fn channel_tails_1_to_33() {
     let mut failures = Vec::new();
     for v in variants().iter().filter(|v| v.is_available()) {
         let alg = v.algorithm();
-        if !matches!(alg, Algorithm::Direct | Algorithm::Pointwise | Algorithm::Depthwise) {
+        if !matches!(
+            alg,
+            Algorithm::Direct | Algorithm::Pointwise | Algorithm::Depthwise
+        ) {
             continue;
         }
         for c in 1..=33 {
-            let ks: Vec<usize> = if alg == Algorithm::Depthwise { vec![c] } else { (1..=33).collect() };
+            let ks: Vec<usize> = if alg == Algorithm::Depthwise {
+                vec![c]
+            } else {
+                (1..=33).collect()
+            };
             for k in ks {
                 let b = match alg {
                     Algorithm::Pointwise => shape(1, 3, 5, c, k, 1, 1),
@@ -144,5 +211,10 @@ fn channel_tails_1_to_33() {
         }
     }
     println!("{pairs} (variant, C, K) tail cases ran");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

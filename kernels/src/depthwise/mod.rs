@@ -8,12 +8,14 @@
 //! other sizes, strides and dilations take the same loop with run-time tap counts. Memory-bound:
 //! judge it against the bandwidth roof, not the FMA roof.
 
-pub(crate) mod portable;
-pub(crate) mod scalar;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx512;
+#[cfg(target_arch = "aarch64")]
+pub(crate) mod neon;
+pub(crate) mod portable;
+pub(crate) mod scalar;
 
 use crate::plan::{Kernel, Scratch, ScratchSpec};
 use crate::simd::{Act, Simd};
@@ -67,6 +69,7 @@ pub(crate) unsafe fn row<S: Simd>(s: S, a: &DwRow) {
 
 /// `R`, `SK` > 0: taps known at compile time (fully unrolled, held in registers); 0: run time.
 #[inline(always)]
+#[allow(clippy::needless_range_loop)] // ky/kx index both the taps and the row pointers
 unsafe fn row_taps<S: Simd, const R: usize, const SK: usize>(s: S, a: &DwRow) {
     let lanes = S::LANES;
     let (r, sk) = if R > 0 { (R, SK) } else { (a.r, a.s) };
@@ -78,7 +81,13 @@ unsafe fn row_taps<S: Simd, const R: usize, const SK: usize>(s: S, a: &DwRow) {
         let bias = s.load(a.bias.add(cb * lanes));
         let tap = |ky: usize, kx: usize| s.load(wp.add((ky * sk + kx) * lanes));
         let input = |ky: usize, x: usize| (*a.rows.add(ky)).add(x * a.c + c0);
-        let ld = |p: *const f32| if n == lanes { s.load(p) } else { s.load_n(p, n) };
+        let ld = |p: *const f32| {
+            if n == lanes {
+                s.load(p)
+            } else {
+                s.load_n(p, n)
+            }
+        };
         let st = |p: *mut f32, v: S::V| {
             if n == lanes {
                 s.store(p, v)

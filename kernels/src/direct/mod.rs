@@ -151,7 +151,15 @@ impl Kernel for Direct {
             act: self.act,
         };
         let m = s.n() * s.p() * s.q();
-        gemm::indirect_gemm(self.uk, m, &rows, footprint(s), &self.b, &mut out, &mut scratch.ptrs);
+        gemm::indirect_gemm(
+            self.uk,
+            m,
+            &rows,
+            footprint(s),
+            &self.b,
+            &mut out,
+            &mut scratch.ptrs,
+        );
     }
 
     fn scratch(&self) -> ScratchSpec {

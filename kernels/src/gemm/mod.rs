@@ -3,13 +3,15 @@
 //!
 //! The drivers here are safe: they check every length once, then call the `unsafe` microkernels.
 
-pub(crate) mod portable;
-pub(crate) mod scalar;
-pub(crate) mod ukernel;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx512;
+#[cfg(target_arch = "aarch64")]
+pub(crate) mod neon;
+pub(crate) mod portable;
+pub(crate) mod scalar;
+pub(crate) mod ukernel;
 
 use std::sync::OnceLock;
 
@@ -44,8 +46,9 @@ pub(crate) struct PackedTile {
 /// Arguments of the indirect microkernel.
 pub(crate) struct IndirectTile {
     pub taps: usize,
-    /// `[taps][MR]` row pointers, each to `kc` readable floats.
+    /// `[taps][MR]` row pointers; each is read from `a_offset` for `kc` floats.
     pub a: *const *const f32,
+    pub a_offset: usize,
     pub kc: usize,
     /// `[kc][NR]` for tap 0; tap t starts `t * b_tap_stride` floats later.
     pub b: *const f32,
@@ -91,7 +94,10 @@ pub(crate) fn cache_sizes() -> (usize, usize) {
                 }
             }
         }
-        (l1.clamp(16 * 1024, 256 * 1024), l2.clamp(128 * 1024, 8 << 20))
+        (
+            l1.clamp(16 * 1024, 256 * 1024),
+            l2.clamp(128 * 1024, 8 << 20),
+        )
     })
 }
 
@@ -180,7 +186,15 @@ impl Output<'_> {
         }
     }
 
-    fn tile(&mut self, row: usize, col: usize, mr: usize, nr: usize, k_first: bool, k_last: bool) -> TileStore {
+    fn tile(
+        &mut self,
+        row: usize,
+        col: usize,
+        mr: usize,
+        nr: usize,
+        k_first: bool,
+        k_last: bool,
+    ) -> TileStore {
         TileStore {
             // In bounds: row < m and col < n, checked against c.len() in `check`.
             c: self.c[row * self.ldc + col..].as_mut_ptr(),
@@ -202,7 +216,14 @@ pub(crate) fn packed_scratch_len(uk: &Ukernels, k: usize) -> usize {
 }
 
 /// C = A * B with A packed block by block by `a` (BLIS loop order: kc, mc, NR panels, MR panels).
-pub(crate) fn packed_gemm(uk: &Ukernels, m: usize, a: &dyn PackA, b: &PackedB, out: &mut Output, scratch: &mut [f32]) {
+pub(crate) fn packed_gemm(
+    uk: &Ukernels,
+    m: usize,
+    a: &dyn PackA,
+    b: &PackedB,
+    out: &mut Output,
+    scratch: &mut [f32],
+) {
     let (k, n) = (b.k(), b.n());
     out.check(m, n);
     let blk = Blocking::new(uk, k);
@@ -293,36 +314,56 @@ pub(crate) fn indirect_gemm(
     out.check(m, n);
     let block_tiles = indirect_block_tiles(uk, footprint);
     let per_tile = rows.max_taps() * uk.mr;
-    assert!(table.len() >= block_tiles * per_tile, "pointer table too short");
+    assert!(
+        table.len() >= block_tiles * per_tile,
+        "pointer table too short"
+    );
     let mut taps = [Taps::default(); MAX_BLOCK_TILES];
     let block_rows = block_tiles * uk.mr;
     for m0 in (0..m).step_by(block_rows) {
         let tiles = (m - m0).min(block_rows).div_ceil(uk.mr);
         for (t, tp) in taps.iter_mut().enumerate().take(tiles) {
             let row = m0 + t * uk.mr;
-            *tp = rows.fill(row, uk.mr.min(m - row), uk.mr, &mut table[t * per_tile..][..per_tile]);
+            *tp = rows.fill(
+                row,
+                uk.mr.min(m - row),
+                uk.mr,
+                &mut table[t * per_tile..][..per_tile],
+            );
             assert!(tp.taps >= 1 && tp.taps <= rows.max_taps() && tp.kc >= 1);
             assert!((tp.taps - 1) * tp.b_tap_rows + tp.kc <= b.k());
         }
-        for jp in 0..b.panels() {
-            let bp = b.panel(jp, 0);
-            let col = jp * uk.nr;
-            let nr = uk.nr.min(n - col);
-            for (t, tp) in taps.iter().enumerate().take(tiles) {
-                let row = m0 + t * uk.mr;
-                let mr = uk.mr.min(m - row);
-                let tile = IndirectTile {
-                    taps: tp.taps,
-                    a: table[t * per_tile..][..per_tile].as_ptr(),
-                    kc: tp.kc,
-                    b: bp.as_ptr(),
-                    b_tap_stride: tp.b_tap_rows * uk.nr,
-                    out: out.tile(row, col, mr, nr, true, true),
-                };
-                // SAFETY: the table slice holds taps*MR pointers, each valid for kc floats (the
-                // RowPointers contract); the B panel covers every tap (asserted above); the tile
-                // lies within C and bias (`Output::check`); the ISA was checked at plan time.
-                unsafe { (uk.indirect)(&tile) };
+        // Split each tile's per-tap reduction into blocks whose B slices (taps x kcb x NR) are
+        // shared by the block's tiles from L1; the tile accumulates in C between blocks.
+        let max_kc = taps.iter().take(tiles).map(|t| t.kc).max().unwrap_or(1);
+        let kcb = Blocking::new(uk, max_kc).kc;
+        for c0 in (0..max_kc).step_by(kcb) {
+            for jp in 0..b.panels() {
+                let bp = b.panel(jp, 0);
+                let col = jp * uk.nr;
+                let nr = uk.nr.min(n - col);
+                for (t, tp) in taps.iter().enumerate().take(tiles) {
+                    if c0 >= tp.kc {
+                        continue;
+                    }
+                    let kc = kcb.min(tp.kc - c0);
+                    let row = m0 + t * uk.mr;
+                    let mr = uk.mr.min(m - row);
+                    let tile = IndirectTile {
+                        taps: tp.taps,
+                        a: table[t * per_tile..][..per_tile].as_ptr(),
+                        a_offset: c0,
+                        kc,
+                        b: bp[c0 * uk.nr..].as_ptr(),
+                        b_tap_stride: tp.b_tap_rows * uk.nr,
+                        out: out.tile(row, col, mr, nr, c0 == 0, c0 + kc == tp.kc),
+                    };
+                    // SAFETY: the table slice holds taps*MR pointers, each valid for tp.kc >=
+                    // c0 + kc floats (the RowPointers contract); the B panel covers every tap's
+                    // rows c0 .. c0 + kc (asserted above); the tile lies within C and bias
+                    // (`Output::check`); the ISA was checked at plan time.
+                    unsafe { (uk.indirect)(&tile) };
+                }
             }
         }
     }

@@ -43,8 +43,8 @@ pub(crate) unsafe fn packed<S: Simd, const MR: usize, const NV: usize>(s: S, t: 
 /// `C[mr x nr] (+)= sum over taps of A_rows(tap) * B_panel(tap)`, then the epilogue.
 ///
 /// # Safety
-/// For every tap `t < taps` and row `i < MR`, `*t.a.add(t * MR + i)` points at `kc` readable
-/// floats; `t.b + tap * b_tap_stride` holds `kc * NV * LANES` floats for every tap; the store
+/// For every tap `t < taps` and row `i < MR`, `*t.a.add(t * MR + i)` points at `a_offset + kc`
+/// readable floats; `t.b + tap * b_tap_stride` holds `kc * NV * LANES` floats for every tap; the store
 /// contract of [`store_tile`] holds for `t.out`.
 #[inline(always)]
 pub(crate) unsafe fn indirect<S: Simd, const MR: usize, const NV: usize>(s: S, t: &IndirectTile) {
@@ -53,7 +53,7 @@ pub(crate) unsafe fn indirect<S: Simd, const MR: usize, const NV: usize>(s: S, t
     for tap in 0..t.taps {
         let mut rows = [std::ptr::null::<f32>(); MR];
         for (i, r) in rows.iter_mut().enumerate() {
-            *r = *t.a.add(tap * MR + i);
+            *r = (*t.a.add(tap * MR + i)).add(t.a_offset);
         }
         let mut b = t.b.add(tap * t.b_tap_stride);
         for k in 0..t.kc {

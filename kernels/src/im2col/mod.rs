@@ -65,7 +65,8 @@ impl PackA for Patches<'_> {
                 let y = iy0 + (ky * dh) as isize;
                 let x = ix0 + (kx * dw) as isize;
                 if (0..h).contains(&y) && (0..w).contains(&x) {
-                    let src = &self.input[((b * s.h() + y as usize) * s.w() + x as usize) * c + c0..][..run];
+                    let src = &self.input
+                        [((b * s.h() + y as usize) * s.w() + x as usize) * c + c0..][..run];
                     for (j, &v) in src.iter().enumerate() {
                         panel[(kk - k0 + j) * mr + lane] = v;
                     }

@@ -12,12 +12,14 @@
 //! The transforms are vectorised over channels (contiguous in NHWC). Rounding error grows with m;
 //! see `reference::tolerance` for the measured bound.
 
-pub(crate) mod portable;
-pub(crate) mod scalar;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx512;
+#[cfg(target_arch = "aarch64")]
+pub(crate) mod neon;
+pub(crate) mod portable;
+pub(crate) mod scalar;
 
 use crate::gemm::{self, MatrixRows, Output, PackedB, Ukernels};
 use crate::plan::{Kernel, Scratch, ScratchSpec};
@@ -25,7 +27,12 @@ use crate::simd::{Act, Simd};
 use crate::{ConvShape, WinogradTile};
 
 /// G of F(2x2,3x3) (4 x 3).
-const G2: [[f64; 3]; 4] = [[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]];
+const G2: [[f64; 3]; 4] = [
+    [1.0, 0.0, 0.0],
+    [0.5, 0.5, 0.5],
+    [0.5, -0.5, 0.5],
+    [0.0, 0.0, 1.0],
+];
 /// G of F(4x4,3x3) (6 x 3).
 const G4: [[f64; 3]; 6] = [
     [1.0 / 4.0, 0.0, 0.0],
@@ -50,7 +57,10 @@ fn bt2<S: Simd>(s: S, d: [S::V; 4]) -> [S::V; 4] {
 /// `A^T x` for F(2,3).
 #[inline(always)]
 fn at2<S: Simd>(s: S, m: [S::V; 4]) -> [S::V; 2] {
-    [s.add(s.add(m[0], m[1]), m[2]), s.sub(s.sub(m[1], m[2]), m[3])]
+    [
+        s.add(s.add(m[0], m[1]), m[2]),
+        s.sub(s.sub(m[1], m[2]), m[3]),
+    ]
 }
 
 /// `B^T x` for F(4,3), on alpha = 6 vectors.
@@ -157,7 +167,11 @@ pub(crate) unsafe fn output_transform<S: Simd>(s: S, a: &mut OutputArgs) {
 }
 
 #[inline(always)]
-fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs, bt: impl Fn(S, [S::V; AL]) -> [S::V; AL]) {
+fn input_tiles<S: Simd, const AL: usize>(
+    s: S,
+    a: &mut InputArgs,
+    bt: impl Fn(S, [S::V; AL]) -> [S::V; AL],
+) {
     let sh = a.blk.shape;
     let (h, w, c) = (sh.h() as isize, sh.w() as isize, sh.c());
     let (top, left) = (sh.padding().top as isize, sh.padding().left as isize);
@@ -169,36 +183,26 @@ fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs, bt: impl Fn(S,
         let inside = iy0 >= 0 && ix0 >= 0 && iy0 + AL as isize <= h && ix0 + AL as isize <= w;
         for c0 in (0..c).step_by(lanes) {
             let n = lanes.min(c - c0);
-            let mut d = [[s.zero(); AL]; AL];
-            for (i, row) in d.iter_mut().enumerate() {
-                let y = iy0 + i as isize;
-                if !inside && !(0..h).contains(&y) {
-                    continue;
+            let load = |i: usize, j: usize| {
+                let (y, x) = (iy0 + i as isize, ix0 + j as isize);
+                if !(inside || (0..h).contains(&y) && (0..w).contains(&x)) {
+                    return s.zero();
                 }
-                for (j, v) in row.iter_mut().enumerate() {
-                    let x = ix0 + j as isize;
-                    if !inside && !(0..w).contains(&x) {
-                        continue;
+                let src =
+                    &a.input[((b * sh.h() + y as usize) * sh.w() + x as usize) * c + c0..][..n];
+                // SAFETY: `src` is a checked slice of n floats.
+                unsafe {
+                    if n == lanes {
+                        s.load(src.as_ptr())
+                    } else {
+                        s.load_n(src.as_ptr(), n)
                     }
-                    let src = &a.input[((b * sh.h() + y as usize) * sh.w() + x as usize) * c + c0..][..n];
-                    // SAFETY: `src` is a checked slice of n floats.
-                    *v = unsafe {
-                        if n == lanes {
-                            s.load(src.as_ptr())
-                        } else {
-                            s.load_n(src.as_ptr(), n)
-                        }
-                    };
                 }
-            }
-            // Rows: B^T d, then columns: (B^T d) B.
-            let mut tr = [[s.zero(); AL]; AL];
-            for j in 0..AL {
-                let col = bt(s, std::array::from_fn(|i| d[i][j]));
-                for i in 0..AL {
-                    tr[i][j] = col[i];
-                }
-            }
+            };
+            // Columns first, as they are loaded: cols[j] = B^T d[:, j]; then rows of (B^T d) B.
+            let cols: [[S::V; AL]; AL] =
+                std::array::from_fn(|j| bt(s, std::array::from_fn(|i| load(i, j))));
+            let tr: [[S::V; AL]; AL] = std::array::from_fn(|i| std::array::from_fn(|j| cols[j][i]));
             for (i, row) in tr.iter().enumerate() {
                 let out = bt(s, *row);
                 for (j, &v) in out.iter().enumerate() {
@@ -241,20 +245,15 @@ fn output_tiles<S: Simd, const AL: usize, const M: usize>(
                     }
                 }
             };
-            let mut mm = [[s.zero(); AL]; AL];
-            for (i, row) in mm.iter_mut().enumerate() {
-                for (j, v) in row.iter_mut().enumerate() {
-                    *v = ld(&a.mm[((i * AL + j) * count + t) * k + k0..][..n]);
-                }
-            }
+            let at_col = |j: usize| {
+                at(
+                    s,
+                    std::array::from_fn(|i| ld(&a.mm[((i * AL + j) * count + t) * k + k0..][..n])),
+                )
+            };
             // Columns: A^T m (M x AL), then rows: (A^T m) A (M x M).
-            let mut tr = [[s.zero(); AL]; M];
-            for j in 0..AL {
-                let col = at(s, std::array::from_fn(|i| mm[i][j]));
-                for i in 0..M {
-                    tr[i][j] = col[i];
-                }
-            }
+            let cols: [[S::V; M]; AL] = std::array::from_fn(at_col);
+            let tr: [[S::V; AL]; M] = std::array::from_fn(|i| std::array::from_fn(|j| cols[j][i]));
             let bias = ld(&a.bias[k0..][..n]);
             for (i, row) in tr.iter().enumerate() {
                 let y = oy + i;
@@ -300,7 +299,10 @@ impl Winograd {
         (self.m + 2) * (self.m + 2)
     }
     fn tiles(&self) -> (usize, usize) {
-        (self.shape.p().div_ceil(self.m), self.shape.q().div_ceil(self.m))
+        (
+            self.shape.p().div_ceil(self.m),
+            self.shape.q().div_ceil(self.m),
+        )
     }
 }
 
@@ -399,7 +401,15 @@ impl Kernel for Winograd {
                     bias: None,
                     act: Act::None,
                 };
-                gemm::indirect_gemm(self.uk, count, &a, c, &self.u[xi], &mut out, &mut scratch.ptrs);
+                gemm::indirect_gemm(
+                    self.uk,
+                    count,
+                    &a,
+                    c,
+                    &self.u[xi],
+                    &mut out,
+                    &mut scratch.ptrs,
+                );
             }
             let mut oa = OutputArgs {
                 blk: &blk,

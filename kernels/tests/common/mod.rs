@@ -9,7 +9,10 @@ pub const ACTIVATIONS: [Activation; 4] = [
     Activation::None,
     Activation::Relu,
     Activation::Relu6,
-    Activation::Clamp { min: -0.25, max: 0.5 },
+    Activation::Clamp {
+        min: -0.25,
+        max: 0.5,
+    },
 ];
 
 /// Uniform values in [-1, 1), seeded.
@@ -36,7 +39,13 @@ pub struct Checked {
 }
 
 /// Runs `v` on `shape` with seeded data and compares with the reference.
-pub fn check(v: &Variant, shape: &ConvShape, act: Activation, with_bias: bool, seed: u64) -> Result<Checked, String> {
+pub fn check(
+    v: &Variant,
+    shape: &ConvShape,
+    act: Activation,
+    with_bias: bool,
+    seed: u64,
+) -> Result<Checked, String> {
     let input = data(shape.input_len(), seed);
     let weights = data(shape.weights_len(), seed ^ 0x5eed);
     let bias = with_bias.then(|| data(shape.k(), seed ^ 0xb1a5));
@@ -49,7 +58,11 @@ pub fn check(v: &Variant, shape: &ConvShape, act: Activation, with_bias: bool, s
     let mut outbuf = misaligned(&vec![f32::NAN; shape.output_len()]);
     plan.run(&inbuf[1..], &mut outbuf[1..])
         .map_err(|e| format!("{}: run failed on {shape}: {e}", v.name()))?;
-    assert!(outbuf[0].is_nan(), "{} wrote before its output slice", v.name());
+    assert!(
+        outbuf[0].is_nan(),
+        "{} wrote before its output slice",
+        v.name()
+    );
     let err = reference::max_relative_error(&outbuf[1..], &want, &mag);
     let tol = reference::tolerance(shape, v.algorithm());
     if err <= tol {
@@ -64,6 +77,14 @@ pub fn check(v: &Variant, shape: &ConvShape, act: Activation, with_bias: bool, s
 
 /// Shorthand for a shape that must be valid.
 #[allow(clippy::too_many_arguments)]
-pub fn shape(n: usize, h: usize, w: usize, c: usize, k: usize, r: usize, s: usize) -> simdconv::ConvShapeBuilder {
+pub fn shape(
+    n: usize,
+    h: usize,
+    w: usize,
+    c: usize,
+    k: usize,
+    r: usize,
+    s: usize,
+) -> simdconv::ConvShapeBuilder {
     ConvShape::builder(n, h, w, c, k, r, s)
 }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Checks that the NEON hot loops really are NEON FMA: disassembles the aarch64 release build of
+# the benchmark binary and, for every NEON microkernel symbol, asserts that it contains `fmla` on
+# v registers and that no loop containing an `fmla` has a call (`bl`/`blr`) in it (calls into the
+# panic machinery, the cold side of a bounds check, excepted).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=aarch64-unknown-linux-gnu
+cargo bench -p simdconv-bench --bench conv --no-run --target "$target" >/dev/null 2>&1 \
+  || cargo bench -p simdconv-bench --bench conv --no-run --target "$target"
+bin=$(ls -t target/$target/release/deps/conv-* | grep -v '\.d$' | head -1)
+asm=$(mktemp)
+trap 'rm -f "$asm"' EXIT
+aarch64-linux-gnu-objdump -d --no-show-raw-insn "$bin" > "$asm"
+python3 - "$asm" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+syms = ["simdconv_gemm_packed_neon_8x12", "simdconv_gemm_indirect_neon_8x12",
+        "simdconv_depthwise_row_neon_4c", "simdconv_winograd_input_neon",
+        "simdconv_winograd_output_neon"]
+fail = False
+for sym in syms:
+    m = re.search(r"^[0-9a-f]+ <%s>:\n(.*?)(?:\n\n|\Z)" % sym, text, re.S | re.M)
+    if not m:
+        print(f"FAIL {sym}: symbol not found"); fail = True; continue
+    ins = []
+    for line in m.group(1).splitlines():
+        p = re.match(r"\s*([0-9a-f]+):\s+(\S+)\s*(.*)", line)
+        if p:
+            ins.append((int(p.group(1), 16), p.group(2), p.group(3)))
+    fmla = [i for i in ins if i[1] == "fmla" and re.match(r"v\d+\.4s", i[2])]
+    # Loops: backward branches inside the function.
+    loops = []
+    for addr, op, args in ins:
+        if op.startswith("b") and op not in ("bl", "blr", "bic", "bif", "bit", "bsl"):
+            t = re.search(r"\b([0-9a-f]+) <", args)
+            if t and int(t.group(1), 16) < addr:
+                loops.append((int(t.group(1), 16), addr))
+    hot = [l for l in loops if any(l[0] <= a <= l[1] for a, _, _ in fmla)]
+    # Calls to the panic machinery are the cold targets of bounds checks, never taken on valid
+    # input; any other call (memcpy, memset, a non-inlined helper) in a hot loop is a failure.
+    cold = re.compile(r"panic|slice_index_fail|index_fail|unwrap_failed")
+    calls_in_hot = [(a, op, args) for a, op, args in ins if op in ("bl", "blr")
+                    and not cold.search(args) and any(l[0] <= a <= l[1] for l in hot)]
+    innermost = min(hot, key=lambda l: l[1] - l[0]) if hot else None
+    n_inner = sum(1 for a, _, _ in fmla if innermost and innermost[0] <= a <= innermost[1])
+    ok = bool(fmla) and bool(hot) and not calls_in_hot
+    print(f"{'ok  ' if ok else 'FAIL'} {sym}: {len(fmla)} fmla (v regs), {len(hot)} loops with fmla, "
+          f"innermost has {n_inner} fmla, calls in those loops: {len(calls_in_hot)}")
+    fail |= not ok
+sys.exit(1 if fail else 0)
+PY
