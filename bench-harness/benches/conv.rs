@@ -7,16 +7,17 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use simdconv::{variants, Activation};
+use simdconv::{variants, Activation, AlignedBuf};
 use simdconv_bench::{catalogue, seeded};
 
 fn bench(c: &mut Criterion) {
     for layer in catalogue::QUICK {
         let shape = layer.shape().expect("catalogue layers are valid");
-        let input = seeded(shape.input_len(), 1);
+        // 64-byte aligned activations, as a framework would hand them over.
+        let input = AlignedBuf::from_slice(&seeded(shape.input_len(), 1));
         let weights = seeded(shape.weights_len(), 2);
         let bias = seeded(shape.k(), 3);
-        let mut output = vec![0.0f32; shape.output_len()];
+        let mut output = AlignedBuf::zeroed(shape.output_len());
         let mut group = c.benchmark_group(layer.name);
         group.throughput(Throughput::Elements(shape.flops()));
         for v in variants() {

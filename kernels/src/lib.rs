@@ -19,6 +19,7 @@
 //! Slices carry no alignment promise. Kernels are single-threaded.
 #![warn(missing_docs)]
 
+mod aligned;
 mod depthwise;
 mod direct;
 mod error;
@@ -33,6 +34,7 @@ mod shape;
 mod simd;
 mod winograd;
 
+pub use aligned::AlignedBuf;
 pub use error::ConvError;
 pub use isa::Isa;
 pub use plan::{Activation, Algorithm, ConvPlan, WinogradTile};

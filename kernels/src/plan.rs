@@ -183,7 +183,7 @@ impl Activation {
 
 /// Scratch memory a kernel uses during `run`: floats and a row-pointer table.
 pub(crate) struct Scratch {
-    pub floats: Vec<f32>,
+    pub floats: crate::AlignedBuf,
     pub ptrs: Vec<*const f32>,
 }
 
@@ -267,7 +267,7 @@ impl ConvPlan {
             isa,
             kernel,
             scratch: Scratch {
-                floats: vec![0.0; spec.floats],
+                floats: crate::AlignedBuf::zeroed(spec.floats),
                 ptrs: vec![std::ptr::null(); spec.ptrs],
             },
         }

@@ -19,7 +19,7 @@ pub(crate) mod scalar;
 
 use crate::plan::{Kernel, Scratch, ScratchSpec};
 use crate::simd::{Act, Simd};
-use crate::ConvShape;
+use crate::{AlignedBuf, ConvShape};
 
 /// One output row of one image, all channels.
 pub(crate) struct DwRow {
@@ -67,6 +67,56 @@ pub(crate) unsafe fn row<S: Simd>(s: S, a: &DwRow) {
     }
 }
 
+/// Loads `n` lanes (all of them when `n == LANES`).
+#[inline(always)]
+unsafe fn ld<S: Simd>(s: S, p: *const f32, n: usize) -> S::V {
+    if n == S::LANES {
+        s.load(p)
+    } else {
+        s.load_n(p, n)
+    }
+}
+
+/// Stores `n` lanes (all of them when `n == LANES`).
+#[inline(always)]
+unsafe fn st<S: Simd>(s: S, p: *mut f32, v: S::V, n: usize) {
+    if n == S::LANES {
+        s.store(p, v)
+    } else {
+        s.store_n(p, v, n)
+    }
+}
+
+/// One output pixel of one channel vector with every tap's column checked (the border path).
+///
+/// # Safety
+/// As [`row`]; `wp` points at this channel block's `r * sk` packed taps.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn border_pixel<S: Simd>(
+    s: S,
+    a: &DwRow,
+    wp: *const f32,
+    bias: S::V,
+    c0: usize,
+    n: usize,
+    r: usize,
+    sk: usize,
+    ox: usize,
+) {
+    let mut acc = bias;
+    for ky in 0..r {
+        for kx in 0..sk {
+            let x = (ox * a.stride + kx * a.dil) as isize - a.left as isize;
+            if x >= 0 && (x as usize) < a.w_in {
+                let p = (*a.rows.add(ky)).add(x as usize * a.c + c0);
+                acc = s.fma(ld(s, p, n), s.load(wp.add((ky * sk + kx) * S::LANES)), acc);
+            }
+        }
+    }
+    st(s, a.out.add(ox * a.c + c0), a.act.apply(s, acc), n);
+}
+
 /// `R`, `SK` > 0: taps known at compile time (fully unrolled, held in registers); 0: run time.
 #[inline(always)]
 #[allow(clippy::needless_range_loop)] // ky/kx index both the taps and the row pointers
@@ -79,64 +129,43 @@ unsafe fn row_taps<S: Simd, const R: usize, const SK: usize>(s: S, a: &DwRow) {
         let n = lanes.min(a.c - c0);
         let wp = a.w.add(cb * r * sk * lanes);
         let bias = s.load(a.bias.add(cb * lanes));
-        let tap = |ky: usize, kx: usize| s.load(wp.add((ky * sk + kx) * lanes));
-        let input = |ky: usize, x: usize| (*a.rows.add(ky)).add(x * a.c + c0);
-        let ld = |p: *const f32| {
-            if n == lanes {
-                s.load(p)
-            } else {
-                s.load_n(p, n)
-            }
-        };
-        let st = |p: *mut f32, v: S::V| {
-            if n == lanes {
-                s.store(p, v)
-            } else {
-                s.store_n(p, v, n)
-            }
-        };
-        // Border columns: check every tap.
-        let border = |ox: usize| {
-            let mut acc = bias;
-            for ky in 0..r {
-                for kx in 0..sk {
-                    let x = (ox * a.stride + kx * a.dil) as isize - a.left as isize;
-                    if x >= 0 && (x as usize) < a.w_in {
-                        acc = s.fma(ld(input(ky, x as usize)), tap(ky, kx), acc);
-                    }
-                }
-            }
-            st(a.out.add(ox * a.c + c0), a.act.apply(s, acc));
-        };
         for ox in 0..a.x_lo {
-            border(ox);
+            border_pixel(s, a, wp, bias, c0, n, r, sk, ox);
         }
         if R > 0 {
             // Taps in registers for the whole row.
             let mut wt = [[s.zero(); SK]; R];
-            for (ky, wr) in wt.iter_mut().enumerate() {
-                for (kx, wv) in wr.iter_mut().enumerate() {
-                    *wv = tap(ky, kx);
+            for ky in 0..R {
+                for kx in 0..SK {
+                    wt[ky][kx] = s.load(wp.add((ky * SK + kx) * lanes));
                 }
             }
             let mut rows = [std::ptr::null::<f32>(); R];
-            for (ky, p) in rows.iter_mut().enumerate() {
-                *p = input(ky, 0);
+            for ky in 0..R {
+                rows[ky] = (*a.rows.add(ky)).add(c0);
             }
+            let ox0 = a.x_lo;
             if n == lanes {
-                for ox in a.x_lo..a.x_hi {
+                for ox in ox0..a.x_hi {
                     let x0 = ox * a.stride - a.left;
-                    let mut acc = bias;
+                    // One accumulator per kernel row: R short FMA chains instead of one long
+                    // one, so consecutive pixels overlap in the out-of-order window.
+                    let mut acc = [s.zero(); R];
+                    acc[0] = bias;
                     for ky in 0..R {
                         for kx in 0..SK {
                             let p = rows[ky].add((x0 + kx * a.dil) * a.c);
-                            acc = s.fma(s.load(p), wt[ky][kx], acc);
+                            acc[ky] = s.fma(s.load(p), wt[ky][kx], acc[ky]);
                         }
                     }
-                    s.store(a.out.add(ox * a.c + c0), a.act.apply(s, acc));
+                    let mut sum = acc[0];
+                    for &v in &acc[1..] {
+                        sum = s.add(sum, v);
+                    }
+                    s.store(a.out.add(ox * a.c + c0), a.act.apply(s, sum));
                 }
             } else {
-                for ox in a.x_lo..a.x_hi {
+                for ox in ox0..a.x_hi {
                     let x0 = ox * a.stride - a.left;
                     let mut acc = bias;
                     for ky in 0..R {
@@ -153,15 +182,17 @@ unsafe fn row_taps<S: Simd, const R: usize, const SK: usize>(s: S, a: &DwRow) {
                 let x0 = ox * a.stride - a.left;
                 let mut acc = bias;
                 for ky in 0..r {
+                    let row = (*a.rows.add(ky)).add(c0);
                     for kx in 0..sk {
-                        acc = s.fma(ld(input(ky, x0 + kx * a.dil)), tap(ky, kx), acc);
+                        let p = row.add((x0 + kx * a.dil) * a.c);
+                        acc = s.fma(ld(s, p, n), s.load(wp.add((ky * sk + kx) * lanes)), acc);
                     }
                 }
-                st(a.out.add(ox * a.c + c0), a.act.apply(s, acc));
+                st(s, a.out.add(ox * a.c + c0), a.act.apply(s, acc), n);
             }
         }
         for ox in a.x_hi.max(a.x_lo)..a.q {
-            border(ox);
+            border_pixel(s, a, wp, bias, c0, n, r, sk, ox);
         }
     }
 }
@@ -169,8 +200,8 @@ unsafe fn row_taps<S: Simd, const R: usize, const SK: usize>(s: S, a: &DwRow) {
 struct Depthwise {
     shape: ConvShape,
     uk: &'static DwUkernel,
-    w: Vec<f32>,
-    bias: Vec<f32>,
+    w: AlignedBuf,
+    bias: AlignedBuf,
     act: Act,
     zero: Vec<f32>,
     x_lo: usize,
@@ -187,7 +218,7 @@ pub(crate) fn build(
     let (c, r, s, l) = (shape.c(), shape.r(), shape.s(), uk.lanes);
     let blocks = c.div_ceil(l);
     // OHWI with one input channel per group: weight (ch, ky, kx) is at (ch * r + ky) * s + kx.
-    let mut w = vec![0.0f32; blocks * r * s * l];
+    let mut w = AlignedBuf::zeroed(blocks * r * s * l);
     for ch in 0..c {
         for ky in 0..r {
             for kx in 0..s {
@@ -195,7 +226,7 @@ pub(crate) fn build(
             }
         }
     }
-    let mut b = vec![0.0f32; blocks * l];
+    let mut b = AlignedBuf::zeroed(blocks * l);
     if let Some(bias) = bias {
         b[..c].copy_from_slice(bias);
     }

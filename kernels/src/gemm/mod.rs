@@ -16,6 +16,7 @@ pub(crate) mod ukernel;
 use std::sync::OnceLock;
 
 use crate::simd::Act;
+use crate::AlignedBuf;
 
 /// Where and how one microkernel call stores its tile.
 pub(crate) struct TileStore {
@@ -124,7 +125,7 @@ impl Blocking {
 /// B (k x n) packed at plan time into `ceil(n / NR)` panels of `[k][NR]`, zero-padded to NR.
 #[derive(Clone, Debug)]
 pub(crate) struct PackedB {
-    data: Vec<f32>,
+    data: AlignedBuf,
     k: usize,
     n: usize,
     nr: usize,
@@ -134,7 +135,7 @@ impl PackedB {
     /// Packs `b(kk, j)` for `kk < k`, `j < n`.
     pub(crate) fn new(k: usize, n: usize, nr: usize, b: impl Fn(usize, usize) -> f32) -> PackedB {
         let panels = n.div_ceil(nr);
-        let mut data = vec![0.0f32; panels * k * nr];
+        let mut data = AlignedBuf::zeroed(panels * k * nr);
         for p in 0..panels {
             for kk in 0..k {
                 let row = &mut data[(p * k + kk) * nr..][..nr];

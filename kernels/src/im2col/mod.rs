@@ -88,7 +88,14 @@ impl Kernel for Im2col {
             act: self.act,
         };
         let m = s.n() * s.p() * s.q();
-        gemm::packed_gemm(self.uk, m, &patches, &self.b, &mut out, &mut scratch.floats);
+        gemm::packed_gemm(
+            self.uk,
+            m,
+            &patches,
+            &self.b,
+            &mut out,
+            &mut scratch.floats[..],
+        );
     }
 
     fn scratch(&self) -> ScratchSpec {

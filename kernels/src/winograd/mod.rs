@@ -96,6 +96,30 @@ fn at4<S: Simd>(s: S, m: [S::V; 6]) -> [S::V; 4] {
     ]
 }
 
+/// `B^T x` for the tile size given by `AL` (4: F(2,3), 6: F(4,3)).
+#[inline(always)]
+fn bt<S: Simd, const AL: usize>(s: S, d: [S::V; AL]) -> [S::V; AL] {
+    let mut o = d;
+    if AL == 4 {
+        o[..4].copy_from_slice(&bt2(s, [d[0], d[1], d[2], d[3]]));
+    } else {
+        o[..6].copy_from_slice(&bt4(s, [d[0], d[1], d[2], d[3], d[4], d[5]]));
+    }
+    o
+}
+
+/// `A^T x` for the tile size given by `AL`, into the first `M` lanes of the result.
+#[inline(always)]
+fn at<S: Simd, const AL: usize, const M: usize>(s: S, m: [S::V; AL]) -> [S::V; M] {
+    let mut o = [m[0]; M];
+    if AL == 4 {
+        o[..2].copy_from_slice(&at2(s, [m[0], m[1], m[2], m[3]]));
+    } else {
+        o[..4].copy_from_slice(&at4(s, [m[0], m[1], m[2], m[3], m[4], m[5]]));
+    }
+    o
+}
+
 /// A block of tiles to transform.
 pub(crate) struct TileBlock<'a> {
     pub shape: &'a ConvShape,
@@ -149,8 +173,8 @@ pub(crate) struct Transforms {
 #[inline(always)]
 pub(crate) unsafe fn input_transform<S: Simd>(s: S, a: &mut InputArgs) {
     match a.blk.m {
-        2 => input_tiles::<S, 4>(s, a, bt2::<S>),
-        _ => input_tiles::<S, 6>(s, a, bt4::<S>),
+        2 => input_tiles::<S, 4>(s, a),
+        _ => input_tiles::<S, 6>(s, a),
     }
 }
 
@@ -161,17 +185,40 @@ pub(crate) unsafe fn input_transform<S: Simd>(s: S, a: &mut InputArgs) {
 #[inline(always)]
 pub(crate) unsafe fn output_transform<S: Simd>(s: S, a: &mut OutputArgs) {
     match a.blk.m {
-        2 => output_tiles::<S, 4, 2>(s, a, at2::<S>),
-        _ => output_tiles::<S, 6, 4>(s, a, at4::<S>),
+        2 => output_tiles::<S, 4, 2>(s, a),
+        _ => output_tiles::<S, 6, 4>(s, a),
+    }
+}
+
+/// Loads `n` lanes from a checked slice (all lanes when `n == LANES`).
+#[inline(always)]
+fn ld<S: Simd>(s: S, src: &[f32]) -> S::V {
+    // SAFETY: `src` is a checked slice; exactly `src.len() <= LANES` floats are read.
+    unsafe {
+        if src.len() == S::LANES {
+            s.load(src.as_ptr())
+        } else {
+            s.load_n(src.as_ptr(), src.len())
+        }
+    }
+}
+
+/// Stores the first `dst.len()` lanes into a checked slice.
+#[inline(always)]
+fn st<S: Simd>(s: S, dst: &mut [f32], v: S::V) {
+    // SAFETY: `dst` is a checked slice; exactly `dst.len() <= LANES` floats are written.
+    unsafe {
+        if dst.len() == S::LANES {
+            s.store(dst.as_mut_ptr(), v)
+        } else {
+            s.store_n(dst.as_mut_ptr(), v, dst.len())
+        }
     }
 }
 
 #[inline(always)]
-fn input_tiles<S: Simd, const AL: usize>(
-    s: S,
-    a: &mut InputArgs,
-    bt: impl Fn(S, [S::V; AL]) -> [S::V; AL],
-) {
+#[allow(clippy::needless_range_loop)] // i/j index both the tile and the transposed tile
+fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs) {
     let sh = a.blk.shape;
     let (h, w, c) = (sh.h() as isize, sh.w() as isize, sh.c());
     let (top, left) = (sh.padding().top as isize, sh.padding().left as isize);
@@ -183,38 +230,30 @@ fn input_tiles<S: Simd, const AL: usize>(
         let inside = iy0 >= 0 && ix0 >= 0 && iy0 + AL as isize <= h && ix0 + AL as isize <= w;
         for c0 in (0..c).step_by(lanes) {
             let n = lanes.min(c - c0);
-            let load = |i: usize, j: usize| {
-                let (y, x) = (iy0 + i as isize, ix0 + j as isize);
-                if !(inside || (0..h).contains(&y) && (0..w).contains(&x)) {
-                    return s.zero();
-                }
-                let src =
-                    &a.input[((b * sh.h() + y as usize) * sh.w() + x as usize) * c + c0..][..n];
-                // SAFETY: `src` is a checked slice of n floats.
-                unsafe {
-                    if n == lanes {
-                        s.load(src.as_ptr())
-                    } else {
-                        s.load_n(src.as_ptr(), n)
+            // Columns first, as they are loaded: cols[j] = B^T d[:, j].
+            let mut cols = [[s.zero(); AL]; AL];
+            for j in 0..AL {
+                let x = ix0 + j as isize;
+                let mut d = [s.zero(); AL];
+                for i in 0..AL {
+                    let y = iy0 + i as isize;
+                    if inside || ((0..h).contains(&y) && (0..w).contains(&x)) {
+                        let at = ((b * sh.h() + y as usize) * sh.w() + x as usize) * c + c0;
+                        d[i] = ld(s, &a.input[at..at + n]);
                     }
                 }
-            };
-            // Columns first, as they are loaded: cols[j] = B^T d[:, j]; then rows of (B^T d) B.
-            let cols: [[S::V; AL]; AL] =
-                std::array::from_fn(|j| bt(s, std::array::from_fn(|i| load(i, j))));
-            let tr: [[S::V; AL]; AL] = std::array::from_fn(|i| std::array::from_fn(|j| cols[j][i]));
-            for (i, row) in tr.iter().enumerate() {
-                let out = bt(s, *row);
-                for (j, &v) in out.iter().enumerate() {
-                    let dst = &mut a.v[((i * AL + j) * count + t) * c + c0..][..n];
-                    // SAFETY: `dst` is a checked slice of n floats.
-                    unsafe {
-                        if n == lanes {
-                            s.store(dst.as_mut_ptr(), v)
-                        } else {
-                            s.store_n(dst.as_mut_ptr(), v, n)
-                        }
-                    }
+                cols[j] = bt(s, d);
+            }
+            // Then rows of (B^T d) B.
+            for i in 0..AL {
+                let mut row = [s.zero(); AL];
+                for j in 0..AL {
+                    row[j] = cols[j][i];
+                }
+                let out = bt(s, row);
+                for j in 0..AL {
+                    let at = ((i * AL + j) * count + t) * c + c0;
+                    st(s, &mut a.v[at..at + n], out[j]);
                 }
             }
         }
@@ -222,11 +261,8 @@ fn input_tiles<S: Simd, const AL: usize>(
 }
 
 #[inline(always)]
-fn output_tiles<S: Simd, const AL: usize, const M: usize>(
-    s: S,
-    a: &mut OutputArgs,
-    at: impl Fn(S, [S::V; AL]) -> [S::V; M],
-) {
+#[allow(clippy::needless_range_loop)] // i/j index both the tile and the transposed tile
+fn output_tiles<S: Simd, const AL: usize, const M: usize>(s: S, a: &mut OutputArgs) {
     let sh = a.blk.shape;
     let (p, q, k) = (sh.p(), sh.q(), sh.k());
     let lanes = S::LANES;
@@ -235,47 +271,28 @@ fn output_tiles<S: Simd, const AL: usize, const M: usize>(
         let (b, oy, ox) = a.blk.origin(t);
         for k0 in (0..k).step_by(lanes) {
             let n = lanes.min(k - k0);
-            let ld = |src: &[f32]| {
-                // SAFETY: `src` is a checked slice of n floats.
-                unsafe {
-                    if n == lanes {
-                        s.load(src.as_ptr())
-                    } else {
-                        s.load_n(src.as_ptr(), n)
-                    }
+            // Columns: A^T m (M x AL).
+            let mut cols = [[s.zero(); M]; AL];
+            for j in 0..AL {
+                let mut col = [s.zero(); AL];
+                for i in 0..AL {
+                    let at = ((i * AL + j) * count + t) * k + k0;
+                    col[i] = ld(s, &a.mm[at..at + n]);
                 }
-            };
-            let at_col = |j: usize| {
-                at(
-                    s,
-                    std::array::from_fn(|i| ld(&a.mm[((i * AL + j) * count + t) * k + k0..][..n])),
-                )
-            };
-            // Columns: A^T m (M x AL), then rows: (A^T m) A (M x M).
-            let cols: [[S::V; M]; AL] = std::array::from_fn(at_col);
-            let tr: [[S::V; AL]; M] = std::array::from_fn(|i| std::array::from_fn(|j| cols[j][i]));
-            let bias = ld(&a.bias[k0..][..n]);
-            for (i, row) in tr.iter().enumerate() {
-                let y = oy + i;
-                if y >= p {
-                    break;
+                cols[j] = at::<S, AL, M>(s, col);
+            }
+            let bias = ld(s, &a.bias[k0..k0 + n]);
+            // Rows: (A^T m) A (M x M), bias, activation, clipped at the image edge.
+            for i in 0..M.min(p - oy) {
+                let mut row = [s.zero(); AL];
+                for j in 0..AL {
+                    row[j] = cols[j][i];
                 }
-                let out = at(s, *row);
-                for (j, &v) in out.iter().enumerate() {
-                    let x = ox + j;
-                    if x >= q {
-                        break;
-                    }
-                    let v = a.act.apply(s, s.add(v, bias));
-                    let dst = &mut a.output[((b * p + y) * q + x) * k + k0..][..n];
-                    // SAFETY: `dst` is a checked slice of n floats.
-                    unsafe {
-                        if n == lanes {
-                            s.store(dst.as_mut_ptr(), v)
-                        } else {
-                            s.store_n(dst.as_mut_ptr(), v, n)
-                        }
-                    }
+                let out = at::<S, AL, M>(s, row);
+                for j in 0..M.min(q - ox) {
+                    let v = a.act.apply(s, s.add(out[j], bias));
+                    let at = ((b * p + oy + i) * q + ox + j) * k + k0;
+                    st(s, &mut a.output[at..at + n], v);
                 }
             }
         }
