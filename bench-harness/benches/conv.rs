@@ -11,14 +11,14 @@ use simdconv::{variants, Activation, AlignedBuf};
 use simdconv_bench::{catalogue, seeded};
 
 fn bench(c: &mut Criterion) {
-    for layer in catalogue::QUICK {
+    for layer in catalogue::quick() {
         let shape = layer.shape().expect("catalogue layers are valid");
         // 64-byte aligned activations, as a framework would hand them over.
         let input = AlignedBuf::from_slice(&seeded(shape.input_len(), 1));
         let weights = seeded(shape.weights_len(), 2);
         let bias = seeded(shape.k(), 3);
         let mut output = AlignedBuf::zeroed(shape.output_len());
-        let mut group = c.benchmark_group(layer.name);
+        let mut group = c.benchmark_group(layer.name.clone());
         group.throughput(Throughput::Elements(shape.flops()));
         for v in variants() {
             if !v.is_available() || v.supports(&shape).is_err() {

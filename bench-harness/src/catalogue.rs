@@ -1,14 +1,17 @@
-//! Named real layer shapes and the suites built from them.
+//! Named real layer shapes and the suites built from them: every conv layer of ResNet-50,
+//! MobileNetV2, GoogLeNet (Inception v1) and EfficientNet-B0 at 224x224 (de-duplicated, each
+//! tagged with the networks it appears in), plus the 14 layers of the first catalogue.
 
+use serde::{Deserialize, Serialize};
 use simdconv::{ConvError, ConvShape};
 
-/// One named convolution layer (batch 1 unless stated).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One named convolution layer (batch 1, square input and kernel, equal padding on all sides).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Layer {
     /// Stable name used in filters, results files and reports.
-    pub name: &'static str,
-    /// The network it comes from.
-    pub network: &'static str,
+    pub name: String,
+    /// Networks it appears in.
+    pub networks: Vec<String>,
     /// Input height = width.
     pub hw: usize,
     /// Input channels.
@@ -34,48 +37,47 @@ impl Layer {
             .groups(self.groups)
             .build()
     }
-}
 
-#[allow(clippy::too_many_arguments)]
-const fn l(
-    name: &'static str,
-    network: &'static str,
-    hw: usize,
-    c: usize,
-    k: usize,
-    rs: usize,
-    stride: usize,
-    pad: usize,
-    groups: usize,
-) -> Layer {
-    Layer {
-        name,
-        network,
-        hw,
-        c,
-        k,
-        rs,
-        stride,
-        pad,
-        groups,
+    fn key(&self) -> (usize, usize, usize, usize, usize, usize, usize) {
+        (
+            self.hw,
+            self.c,
+            self.k,
+            self.rs,
+            self.stride,
+            self.pad,
+            self.groups,
+        )
     }
 }
 
-/// The first catalogue: 14 layers covering every algorithm's sweet spot and trouble spot.
-pub const QUICK: &[Layer] = &[
-    l("resnet_3x3_56", "resnet50", 56, 64, 64, 3, 1, 1, 1),
-    l("resnet_3x3_28", "resnet50", 28, 128, 128, 3, 1, 1, 1),
-    l("resnet_3x3_14", "resnet50", 14, 256, 256, 3, 1, 1, 1),
-    l("resnet_3x3_7", "resnet50", 7, 512, 512, 3, 1, 1, 1),
-    l("resnet_1x1_56", "resnet50", 56, 64, 256, 1, 1, 0, 1),
-    l("resnet_1x1_14", "resnet50", 14, 1024, 256, 1, 1, 0, 1),
-    l("stem_7x7", "resnet50", 224, 3, 64, 7, 2, 3, 1),
-    l("mbv2_dw_112", "mobilenetv2", 112, 32, 32, 3, 1, 1, 32),
-    l("mbv2_dw_112_s2", "mobilenetv2", 112, 96, 96, 3, 2, 1, 96),
-    l("mbv2_dw_14", "mobilenetv2", 14, 576, 576, 3, 1, 1, 576),
-    l("mbv2_pw_expand_56", "mobilenetv2", 56, 24, 144, 1, 1, 0, 1),
-    l("mbv2_pw_project_14", "mobilenetv2", 14, 576, 96, 1, 1, 0, 1),
-    l(
+/// (name, network, hw, c, k, rs, stride, pad, groups)
+type Row = (
+    &'static str,
+    &'static str,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+);
+
+const QUICK_ROWS: &[Row] = &[
+    ("resnet_3x3_56", "resnet50", 56, 64, 64, 3, 1, 1, 1),
+    ("resnet_3x3_28", "resnet50", 28, 128, 128, 3, 1, 1, 1),
+    ("resnet_3x3_14", "resnet50", 14, 256, 256, 3, 1, 1, 1),
+    ("resnet_3x3_7", "resnet50", 7, 512, 512, 3, 1, 1, 1),
+    ("resnet_1x1_56", "resnet50", 56, 64, 256, 1, 1, 0, 1),
+    ("resnet_1x1_14", "resnet50", 14, 1024, 256, 1, 1, 0, 1),
+    ("stem_7x7", "resnet50", 224, 3, 64, 7, 2, 3, 1),
+    ("mbv2_dw_112", "mobilenetv2", 112, 32, 32, 3, 1, 1, 32),
+    ("mbv2_dw_112_s2", "mobilenetv2", 112, 96, 96, 3, 2, 1, 96),
+    ("mbv2_dw_14", "mobilenetv2", 14, 576, 576, 3, 1, 1, 576),
+    ("mbv2_pw_expand_56", "mobilenetv2", 56, 24, 144, 1, 1, 0, 1),
+    ("mbv2_pw_project_14", "mobilenetv2", 14, 576, 96, 1, 1, 0, 1),
+    (
         "effnet_dw5x5_28",
         "efficientnet-b0",
         28,
@@ -86,5 +88,258 @@ pub const QUICK: &[Layer] = &[
         2,
         240,
     ),
-    l("inception_5x5_28", "googlenet", 28, 32, 96, 5, 1, 2, 1),
+    ("inception_5x5_28", "googlenet", 28, 32, 96, 5, 1, 2, 1),
 ];
+
+const SMOKE_ROWS: &[Row] = &[
+    ("smoke_3x3_14", "smoke", 14, 32, 32, 3, 1, 1, 1),
+    ("smoke_1x1_14", "smoke", 14, 64, 64, 1, 1, 0, 1),
+    ("mbv2_dw_14", "mobilenetv2", 14, 576, 576, 3, 1, 1, 576),
+    ("smoke_5x5_14", "smoke", 14, 16, 32, 5, 1, 2, 1),
+];
+
+fn from_rows(rows: &[Row]) -> Vec<Layer> {
+    rows.iter()
+        .map(|&(name, net, hw, c, k, rs, stride, pad, groups)| Layer {
+            name: name.into(),
+            networks: vec![net.into()],
+            hw,
+            c,
+            k,
+            rs,
+            stride,
+            pad,
+            groups,
+        })
+        .collect()
+}
+
+/// The first catalogue: 14 layers covering every algorithm's sweet spot and trouble spot.
+pub fn quick() -> Vec<Layer> {
+    from_rows(QUICK_ROWS)
+}
+
+/// A handful of small layers, one per algorithm family, for a run of under a minute.
+pub fn smoke() -> Vec<Layer> {
+    from_rows(SMOKE_ROWS)
+}
+
+/// Collects layers, merging duplicates (same geometry) into one entry tagged with every network.
+struct Collector {
+    layers: Vec<Layer>,
+}
+
+impl Collector {
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        net: &str,
+        hw: usize,
+        c: usize,
+        k: usize,
+        rs: usize,
+        stride: usize,
+        groups: usize,
+    ) {
+        let pad = (rs - 1) / 2;
+        let dw = if groups > 1 { "_dw" } else { "" };
+        let l = Layer {
+            name: format!("{net}_{rs}x{rs}{dw}_s{stride}_{hw}_{c}_{k}"),
+            networks: vec![net.into()],
+            hw,
+            c,
+            k,
+            rs,
+            stride,
+            pad,
+            groups,
+        };
+        if let Some(e) = self.layers.iter_mut().find(|e| e.key() == l.key()) {
+            if !e.networks.iter().any(|n| n == net) {
+                e.networks.push(net.into());
+            }
+        } else {
+            self.layers.push(l);
+        }
+    }
+}
+
+/// Every conv layer of the four networks at 224x224, de-duplicated.
+pub fn networks() -> Vec<Layer> {
+    let mut col = Collector { layers: Vec::new() };
+    // ResNet-50 (torchvision v1.5: the stride sits on the 3x3 of each stage's first block).
+    col.add("resnet50", 224, 3, 64, 7, 2, 1);
+    let mut cin = 64;
+    let mut hw = 56;
+    for (stage, (width, blocks)) in [(64, 3), (128, 4), (256, 6), (512, 3)]
+        .into_iter()
+        .enumerate()
+    {
+        for b in 0..blocks {
+            let stride = if b == 0 && stage > 0 { 2 } else { 1 };
+            col.add("resnet50", hw, cin, width, 1, 1, 1);
+            col.add("resnet50", hw, width, width, 3, stride, 1);
+            let out_hw = hw / stride;
+            col.add("resnet50", out_hw, width, width * 4, 1, 1, 1);
+            if b == 0 {
+                col.add("resnet50", hw, cin, width * 4, 1, stride, 1);
+            }
+            cin = width * 4;
+            hw = out_hw;
+        }
+    }
+    // MobileNetV2: (expansion t, channels c, repeats n, stride s).
+    col.add("mobilenetv2", 224, 3, 32, 3, 2, 1);
+    let (mut cin, mut hw) = (32, 112);
+    for (t, c, n, s) in [
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    ] {
+        for i in 0..n {
+            let stride = if i == 0 { s } else { 1 };
+            let hidden = cin * t;
+            if t != 1 {
+                col.add("mobilenetv2", hw, cin, hidden, 1, 1, 1);
+            }
+            col.add("mobilenetv2", hw, hidden, hidden, 3, stride, hidden);
+            hw /= stride;
+            col.add("mobilenetv2", hw, hidden, c, 1, 1, 1);
+            cin = c;
+        }
+    }
+    col.add("mobilenetv2", 7, 320, 1280, 1, 1, 1);
+    // GoogLeNet (Inception v1): stem, then (in, 1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj).
+    col.add("googlenet", 224, 3, 64, 7, 2, 1);
+    col.add("googlenet", 56, 64, 64, 1, 1, 1);
+    col.add("googlenet", 56, 64, 192, 3, 1, 1);
+    for (hw, cin, a, br, b, cr, c, p) in [
+        (28, 192, 64, 96, 128, 16, 32, 32),
+        (28, 256, 128, 128, 192, 32, 96, 64),
+        (14, 480, 192, 96, 208, 16, 48, 64),
+        (14, 512, 160, 112, 224, 24, 64, 64),
+        (14, 512, 128, 128, 256, 24, 64, 64),
+        (14, 512, 112, 144, 288, 32, 64, 64),
+        (14, 528, 256, 160, 320, 32, 128, 128),
+        (7, 832, 256, 160, 320, 32, 128, 128),
+        (7, 832, 384, 192, 384, 48, 128, 128),
+    ] {
+        col.add("googlenet", hw, cin, a, 1, 1, 1);
+        col.add("googlenet", hw, cin, br, 1, 1, 1);
+        col.add("googlenet", hw, br, b, 3, 1, 1);
+        col.add("googlenet", hw, cin, cr, 1, 1, 1);
+        col.add("googlenet", hw, cr, c, 5, 1, 1);
+        col.add("googlenet", hw, cin, p, 1, 1, 1);
+    }
+    // EfficientNet-B0: (expansion, kernel, stride, channels, repeats); squeeze-and-excitation
+    // convs are 1x1 on a 1x1 image (reduce to max(1, in/4), expand back).
+    col.add("efficientnet-b0", 224, 3, 32, 3, 2, 1);
+    let (mut cin, mut hw) = (32, 112);
+    for (e, k, s, c, n) in [
+        (1, 3, 1, 16, 1),
+        (6, 3, 2, 24, 2),
+        (6, 5, 2, 40, 2),
+        (6, 3, 2, 80, 3),
+        (6, 5, 1, 112, 3),
+        (6, 5, 2, 192, 4),
+        (6, 3, 1, 320, 1),
+    ] {
+        for i in 0..n {
+            let stride = if i == 0 { s } else { 1 };
+            let hidden = cin * e;
+            if e != 1 {
+                col.add("efficientnet-b0", hw, cin, hidden, 1, 1, 1);
+            }
+            col.add("efficientnet-b0", hw, hidden, hidden, k, stride, hidden);
+            hw /= stride;
+            let se = (cin / 4).max(1);
+            col.add("efficientnet-b0", 1, hidden, se, 1, 1, 1);
+            col.add("efficientnet-b0", 1, se, hidden, 1, 1, 1);
+            col.add("efficientnet-b0", hw, hidden, c, 1, 1, 1);
+            cin = c;
+        }
+    }
+    col.add("efficientnet-b0", 7, 320, 1280, 1, 1, 1);
+    col.layers
+}
+
+/// The whole catalogue: the quick layers (under their names, tagged with every network they
+/// appear in) followed by the other network layers.
+pub fn full() -> Vec<Layer> {
+    let mut all = quick();
+    for l in networks() {
+        if let Some(q) = all.iter_mut().find(|q| q.key() == l.key()) {
+            for n in l.networks {
+                if !q.networks.contains(&n) {
+                    q.networks.push(n);
+                }
+            }
+        } else {
+            all.push(l);
+        }
+    }
+    all
+}
+
+/// A suite by name: `smoke`, `quick` or `full`.
+pub fn suite(name: &str) -> Option<Vec<Layer>> {
+    match name {
+        "smoke" => Some(smoke()),
+        "quick" => Some(quick()),
+        "full" => Some(full()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_layer_is_valid_and_named_uniquely() {
+        let all = full();
+        for l in &all {
+            l.shape().unwrap_or_else(|e| panic!("{}: {e}", l.name));
+        }
+        let mut names: Vec<_> = all.iter().map(|l| &l.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        assert_eq!(quick().len(), 14);
+        for net in ["resnet50", "mobilenetv2", "googlenet", "efficientnet-b0"] {
+            assert!(
+                all.iter()
+                    .filter(|l| l.networks.iter().any(|n| n == net))
+                    .count()
+                    >= 10,
+                "{net}"
+            );
+        }
+    }
+
+    #[test]
+    fn known_flop_counts() {
+        let all = full();
+        let get = |name: &str| {
+            all.iter()
+                .find(|l| l.name == name)
+                .unwrap()
+                .shape()
+                .unwrap()
+        };
+        // ResNet-50 conv1: 2 * 112 * 112 * 64 * 3 * 7 * 7.
+        assert_eq!(get("stem_7x7").flops(), 236_027_904);
+        // 2 * 56 * 56 * 64 * 64 * 9.
+        assert_eq!(get("resnet_3x3_56").flops(), 231_211_008);
+        // Depthwise 3x3 on 14x14x576: 2 * 14 * 14 * 576 * 9.
+        assert_eq!(get("mbv2_dw_14").flops(), 2_032_128);
+        // ResNet-50 conv1 appears once and is tagged with ResNet-50 only; GoogLeNet's stem has
+        // the same geometry and shares the entry.
+        let stem = all.iter().find(|l| l.name == "stem_7x7").unwrap();
+        assert!(stem.networks.contains(&"googlenet".to_string()));
+    }
+}

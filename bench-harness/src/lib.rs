@@ -1,10 +1,15 @@
 //! # simdconv-bench
 //!
-//! The measuring side of simdconv: the layer catalogue, seeded inputs, and (see the binary and
-//! `benches/`) criterion benchmarks over every registered variant.
+//! The measuring side of simdconv: the layer catalogue, the machine profile with measured
+//! ceilings, criterion-driven runs over every registered variant, the versioned results file,
+//! and the HTML report with roofline, speedup and accuracy plots.
 #![warn(missing_docs)]
 
 pub mod catalogue;
+pub mod machine;
+pub mod report;
+pub mod results;
+pub mod run;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;

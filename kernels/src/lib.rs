@@ -28,6 +28,7 @@ mod im2col;
 mod isa;
 mod plan;
 mod pointwise;
+pub mod probe;
 pub mod reference;
 mod registry;
 mod shape;

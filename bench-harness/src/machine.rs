@@ -1,0 +1,424 @@
+//! The machine profile: a CPU fingerprint (vendor, model, ISA flags, cores, caches, OS, rustc,
+//! git revision) and measured ceilings, Empirical-Roofline-Toolkit style, on one core: peak f32
+//! FMA GFLOP/s per available ISA and sustained read bandwidth for working sets sized from the
+//! detected caches.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use simdconv::{probe, AlignedBuf, Isa};
+
+/// One cache level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cache {
+    /// 1, 2, 3.
+    pub level: u32,
+    /// "Data", "Instruction" or "Unified".
+    pub kind: String,
+    /// Bytes.
+    pub size: u64,
+}
+
+/// Measured read bandwidth for one working-set size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bandwidth {
+    /// "L1", "L2", "L3" or "DRAM".
+    pub level: String,
+    /// Working set in bytes.
+    pub bytes: u64,
+    /// Best sustained read bandwidth, GB/s (1e9 bytes per second).
+    pub gbs: f64,
+}
+
+/// What the machine is and what it can do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineProfile {
+    /// CPU vendor string.
+    pub vendor: String,
+    /// CPU model name.
+    pub model: String,
+    /// `target_arch` of the build.
+    pub arch: String,
+    /// ISA flags that matter to these kernels, as detected at run time.
+    pub flags: Vec<String>,
+    /// Logical CPUs.
+    pub logical_cores: usize,
+    /// Physical cores, where known.
+    pub physical_cores: Option<usize>,
+    /// Cache hierarchy of cpu0.
+    pub caches: Vec<Cache>,
+    /// Nominal clock in GHz, where the OS reports one (for FLOP/cycle).
+    pub clock_ghz: Option<f64>,
+    /// Operating system.
+    pub os: String,
+    /// `rustc --version` at run time, if a rustc is on the PATH.
+    pub rustc: String,
+    /// `git rev-parse --short HEAD`, if run inside the repository.
+    pub git_revision: String,
+    /// Target features the binary was compiled with (the Portable row depends on them).
+    pub build_target_features: Vec<String>,
+    /// Peak f32 GFLOP/s per ISA, one core (name of [`Isa`] -> GFLOP/s).
+    pub peak_gflops: BTreeMap<String, f64>,
+    /// Read bandwidth per memory level, one core.
+    pub bandwidth: Vec<Bandwidth>,
+}
+
+impl MachineProfile {
+    /// A short identity of the hardware (vendor, model, arch, flags, caches): equal fingerprints
+    /// mean results are comparable as times.
+    pub fn fingerprint(&self) -> String {
+        let caches: Vec<String> = self
+            .caches
+            .iter()
+            .map(|c| format!("L{}{}:{}", c.level, &c.kind[..1], c.size))
+            .collect();
+        format!(
+            "{}|{}|{}|{}|{}",
+            self.vendor,
+            self.model,
+            self.arch,
+            self.flags.join(","),
+            caches.join(",")
+        )
+    }
+
+    /// A file-name-safe slug of the CPU model, e.g. `intel-xeon-processor-2-50ghz`.
+    pub fn slug(&self) -> String {
+        let mut s = String::new();
+        for ch in self.model.to_ascii_lowercase().chars() {
+            if ch.is_ascii_alphanumeric() {
+                s.push(ch);
+            } else if !s.ends_with('-') {
+                s.push('-');
+            }
+        }
+        let s = s
+            .trim_matches('-')
+            .replace("-r-", "-")
+            .replace("-tm-", "-")
+            .replace("-cpu-", "-");
+        if s.is_empty() {
+            "unknown-cpu".into()
+        } else {
+            s
+        }
+    }
+
+    /// The measured peak for an ISA, if it was measured.
+    pub fn peak(&self, isa: &str) -> Option<f64> {
+        self.peak_gflops.get(isa).copied()
+    }
+
+    /// Size of a cache level (data or unified), bytes.
+    pub fn cache_size(&self, level: u32) -> Option<u64> {
+        self.caches
+            .iter()
+            .find(|c| c.level == level && c.kind != "Instruction")
+            .map(|c| c.size)
+    }
+}
+
+/// Detects the fingerprint and measures the ceilings (a few seconds).
+pub fn profile() -> MachineProfile {
+    let mut m = fingerprint_only();
+    measure_ceilings(&mut m);
+    m
+}
+
+/// The fingerprint without measurements.
+pub fn fingerprint_only() -> MachineProfile {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |name: &str| {
+        cpuinfo
+            .lines()
+            .find(|l| l.split(':').next().map(str::trim) == Some(name))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let mut vendor = field("vendor_id")
+        .or_else(|| field("CPU implementer"))
+        .unwrap_or_default();
+    let mut model = field("model name")
+        .or_else(|| field("Model"))
+        .unwrap_or_default();
+    if cfg!(target_os = "macos") {
+        vendor = sysctl("machdep.cpu.vendor").unwrap_or_else(|| "Apple".into());
+        model = sysctl("machdep.cpu.brand_string").unwrap_or_default();
+    }
+    if model.is_empty() {
+        model = format!("unknown {} CPU", std::env::consts::ARCH);
+    }
+    let logical_cores = match cpuinfo
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count()
+    {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        n => n,
+    };
+    let physical_cores = {
+        let mut ids = std::collections::BTreeSet::new();
+        let (mut phys, mut core) = (None, None);
+        for l in cpuinfo.lines() {
+            if let Some((k, v)) = l.split_once(':') {
+                match k.trim() {
+                    "physical id" => phys = Some(v.trim().to_string()),
+                    "core id" => core = Some(v.trim().to_string()),
+                    _ => {}
+                }
+            }
+            if l.trim().is_empty() {
+                if let (Some(p), Some(c)) = (phys.take(), core.take()) {
+                    ids.insert((p, c));
+                }
+            }
+        }
+        (!ids.is_empty())
+            .then_some(ids.len())
+            .or_else(|| sysctl("hw.physicalcpu").and_then(|s| s.parse().ok()))
+    };
+    let clock_ghz = field("cpu MHz")
+        .and_then(|s| s.parse::<f64>().ok())
+        .map(|mhz| mhz / 1000.0)
+        .or_else(|| {
+            model
+                .split_whitespace()
+                .find_map(|w| w.strip_suffix("GHz").and_then(|g| g.parse::<f64>().ok()))
+        });
+    let mut flags = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        macro_rules! f {
+            ($($name:tt),*) => {$(
+                if std::arch::is_x86_feature_detected!($name) { flags.push($name.to_string()); }
+            )*};
+        }
+        f!(
+            "sse4.2",
+            "avx",
+            "avx2",
+            "fma",
+            "avx512f",
+            "avx512bw",
+            "avx512vl",
+            "avx512vnni"
+        );
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        flags.push("neon".to_string());
+        if std::arch::is_aarch64_feature_detected!("sve") {
+            flags.push("sve".to_string());
+        }
+    }
+    let mut build_target_features = Vec::new();
+    macro_rules! tf {
+        ($($name:tt),*) => {$( if cfg!(target_feature = $name) { build_target_features.push($name.to_string()); } )*};
+    }
+    tf!("sse2", "sse4.2", "avx", "avx2", "fma", "avx512f", "neon");
+    MachineProfile {
+        vendor,
+        model,
+        arch: std::env::consts::ARCH.to_string(),
+        flags,
+        logical_cores,
+        physical_cores,
+        caches: caches(),
+        clock_ghz,
+        os: format!("{} {}", std::env::consts::OS, os_release()),
+        rustc: command(&["rustc", "--version"]).unwrap_or_else(|| "unknown".into()),
+        git_revision: command(&["git", "rev-parse", "--short", "HEAD"])
+            .unwrap_or_else(|| "unknown".into()),
+        build_target_features,
+        peak_gflops: BTreeMap::new(),
+        bandwidth: Vec::new(),
+    }
+}
+
+fn command(args: &[&str]) -> Option<String> {
+    let out = Command::new(args[0]).args(&args[1..]).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn sysctl(name: &str) -> Option<String> {
+    command(&["sysctl", "-n", name])
+}
+
+fn os_release() -> String {
+    std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("PRETTY_NAME=")
+                    .map(|v| v.trim_matches('"').to_string())
+            })
+        })
+        .or_else(|| command(&["uname", "-r"]))
+        .unwrap_or_default()
+}
+
+fn caches() -> Vec<Cache> {
+    let mut out = Vec::new();
+    for idx in 0..8 {
+        let base = format!("/sys/devices/system/cpu/cpu0/cache/index{idx}");
+        let read = |f: &str| {
+            std::fs::read_to_string(format!("{base}/{f}"))
+                .ok()
+                .map(|s| s.trim().to_string())
+        };
+        let (Some(level), Some(kind), Some(size)) = (read("level"), read("type"), read("size"))
+        else {
+            continue;
+        };
+        let bytes = if let Some(k) = size.strip_suffix('K') {
+            k.parse::<u64>().ok().map(|v| v * 1024)
+        } else if let Some(m) = size.strip_suffix('M') {
+            m.parse::<u64>().ok().map(|v| v * 1024 * 1024)
+        } else {
+            size.parse().ok()
+        };
+        if let (Ok(level), Some(size)) = (level.parse(), bytes) {
+            out.push(Cache { level, kind, size });
+        }
+    }
+    if out.is_empty() {
+        // macOS: hw.l1dcachesize, hw.l2cachesize, hw.l3cachesize.
+        for (level, key) in [
+            (1, "hw.l1dcachesize"),
+            (2, "hw.l2cachesize"),
+            (3, "hw.l3cachesize"),
+        ] {
+            if let Some(size) = sysctl(key)
+                .and_then(|s| s.parse().ok())
+                .filter(|&s: &u64| s > 0)
+            {
+                out.push(Cache {
+                    level,
+                    kind: if level == 1 {
+                        "Data".into()
+                    } else {
+                        "Unified".into()
+                    },
+                    size,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Best rate of `work(n)` (which returns the units of work done) over `tries` timed calls, with
+/// `n` first doubled until one call takes at least `min_s` (ERT style: long enough to amortise
+/// timer and frequency ramp-up, best of several to skip interference).
+fn best_rate(min_s: f64, tries: usize, mut work: impl FnMut(usize) -> f64) -> f64 {
+    let mut n = 1usize;
+    loop {
+        let t = Instant::now();
+        work(n);
+        if t.elapsed().as_secs_f64() >= min_s || n >= 1 << 40 {
+            break;
+        }
+        n *= 2;
+    }
+    let mut best = 0.0f64;
+    for _ in 0..tries {
+        let t = Instant::now();
+        let units = work(n);
+        best = best.max(units / t.elapsed().as_secs_f64());
+    }
+    best
+}
+
+/// Fills `peak_gflops` and `bandwidth`.
+pub fn measure_ceilings(m: &mut MachineProfile) {
+    for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
+        let gflops = best_rate(0.03, 5, |n| {
+            let iters = n * 1000;
+            std::hint::black_box(probe::fma_loop(isa, iters));
+            probe::fma_loop_flops(isa, iters) as f64 / 1e9
+        });
+        m.peak_gflops.insert(isa.name().to_string(), gflops);
+    }
+    // Bandwidth with the widest vector ISA, for working sets of half of L1 and L2, a few MB of
+    // the shared L3, and a DRAM set four times the last level.
+    let isa = [Isa::Avx512, Isa::Neon, Isa::Avx2, Isa::Portable]
+        .into_iter()
+        .find(|i| i.is_available())
+        .unwrap_or(Isa::Portable);
+    let l1 = m.cache_size(1).unwrap_or(32 << 10);
+    let l2 = m.cache_size(2).unwrap_or(1 << 20);
+    let l3 = m.cache_size(3);
+    let mut sets = vec![("L1", l1 / 2), ("L2", l2 / 2)];
+    if let Some(l3) = l3 {
+        sets.push(("L3", (l3 / 4).clamp(l2 * 3, 16 << 20)));
+    }
+    let last = l3.unwrap_or(l2);
+    sets.push(("DRAM", (last * 4).clamp(64 << 20, 512 << 20)));
+    for (level, bytes) in sets {
+        let floats = (bytes / 4) as usize;
+        let buf = AlignedBuf::from_slice(&vec![1.0f32; floats]);
+        std::hint::black_box(probe::read_loop(isa, &buf, 1));
+        let gbs = best_rate(0.03, 5, |reps| {
+            std::hint::black_box(probe::read_loop(isa, &buf, reps));
+            (floats * 4 * reps) as f64 / 1e9
+        });
+        m.bandwidth.push(Bandwidth {
+            level: level.to_string(),
+            bytes,
+            gbs,
+        });
+    }
+}
+
+impl std::fmt::Display for MachineProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "model:      {} ({})", self.model, self.vendor)?;
+        writeln!(
+            f,
+            "arch:       {}, flags: {}",
+            self.arch,
+            self.flags.join(" ")
+        )?;
+        writeln!(
+            f,
+            "cores:      {} logical, {} physical",
+            self.logical_cores,
+            self.physical_cores.map_or("?".into(), |p| p.to_string())
+        )?;
+        let caches: Vec<String> = self
+            .caches
+            .iter()
+            .map(|c| format!("L{} {} {} KiB", c.level, c.kind, c.size / 1024))
+            .collect();
+        writeln!(f, "caches:     {}", caches.join(", "))?;
+        writeln!(
+            f,
+            "clock:      {}",
+            self.clock_ghz
+                .map_or("unknown".into(), |g| format!("{g:.2} GHz (nominal)"))
+        )?;
+        writeln!(f, "os:         {}", self.os)?;
+        writeln!(f, "rustc:      {}", self.rustc)?;
+        writeln!(f, "git:        {}", self.git_revision)?;
+        writeln!(f, "build tf:   {}", self.build_target_features.join(" "))?;
+        for (isa, g) in &self.peak_gflops {
+            writeln!(f, "peak {isa:<9} {g:8.1} GFLOP/s")?;
+        }
+        for b in &self.bandwidth {
+            writeln!(
+                f,
+                "read {:<9} {:8.1} GB/s  ({} KiB working set)",
+                b.level,
+                b.gbs,
+                b.bytes / 1024
+            )?;
+        }
+        Ok(())
+    }
+}

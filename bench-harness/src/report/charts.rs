@@ -1,0 +1,301 @@
+//! The charts, drawn with plotters into SVG strings (no fonts needed, no JavaScript).
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontTransform;
+
+use crate::machine::MachineProfile;
+use crate::results::Record;
+
+type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// Colour of an algorithm (stable across charts).
+pub fn algorithm_color(alg: &str) -> RGBColor {
+    match alg {
+        "direct" => RGBColor(31, 119, 180),
+        "im2col" => RGBColor(255, 127, 14),
+        "winograd-f2" => RGBColor(44, 160, 44),
+        "winograd-f4" => RGBColor(214, 39, 40),
+        "depthwise" => RGBColor(148, 103, 189),
+        "pointwise" => RGBColor(140, 86, 75),
+        _ => RGBColor(90, 90, 90),
+    }
+}
+
+/// Colour of an ISA (stable across charts).
+pub fn isa_color(isa: &str) -> RGBColor {
+    match isa {
+        "scalar" => RGBColor(127, 127, 127),
+        "portable" => RGBColor(23, 190, 207),
+        "avx2" => RGBColor(31, 119, 180),
+        "avx512" => RGBColor(214, 39, 40),
+        "neon" => RGBColor(44, 160, 44),
+        _ => RGBColor(90, 90, 90),
+    }
+}
+
+/// Draws points with the ISA's marker (scalar circle, portable triangle, avx2 cross, avx512
+/// square, neon ring); evaluates to the series annotation so a legend entry can be attached.
+macro_rules! marked {
+    ($chart:expr, $isa:expr, $pts:expr, $c:expr) => {{
+        let c: RGBColor = $c;
+        let pts: Vec<(f64, f64)> = $pts;
+        match $isa {
+            "scalar" => {
+                $chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, c.filled())))?
+            }
+            "portable" => $chart.draw_series(
+                pts.into_iter()
+                    .map(|p| TriangleMarker::new(p, 5, c.filled())),
+            )?,
+            "avx2" => {
+                $chart.draw_series(pts.into_iter().map(|p| Cross::new(p, 5, c.stroke_width(2))))?
+            }
+            "avx512" => $chart
+                .draw_series(pts.into_iter().map(|p| {
+                    EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], c.filled())
+                }))?,
+            _ => $chart.draw_series(
+                pts.into_iter()
+                    .map(|p| Circle::new(p, 5, c.stroke_width(2))),
+            )?,
+        }
+    }};
+}
+
+fn svg(
+    w: u32,
+    h: u32,
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> DrawResult<()>,
+) -> DrawResult<String> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (w, h)).into_drawing_area();
+        root.fill(&WHITE)?;
+        draw(&root)?;
+        root.present()?;
+    }
+    Ok(out)
+}
+
+/// A roofline for one ISA: log-log, the measured compute roof of every ISA (this one bold) and a
+/// bandwidth roof per memory level, one point per (variant, layer) of this ISA.
+pub fn roofline(m: &MachineProfile, records: &[&Record], isa: &str) -> DrawResult<String> {
+    let pts: Vec<&&Record> = records.iter().filter(|r| r.isa == isa).collect();
+    let max_peak = m.peak_gflops.values().cloned().fold(1.0, f64::max);
+    let ai = pts.iter().map(|r| r.intensity);
+    let x0 = ai.clone().fold(0.1f64, f64::min) / 2.0;
+    let x1 = ai.fold(1000.0f64, f64::max) * 2.0;
+    let min_peak = m.peak_gflops.values().cloned().fold(f64::MAX, f64::min);
+    let y0 = pts.iter().map(|r| r.gflops.point).fold(min_peak, f64::min) / 3.0;
+    let y1 = max_peak * 3.0;
+    svg(1000, 620, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!("Roofline, {isa} variants (Winograd: effective GFLOP/s)"),
+                ("sans-serif", 22),
+            )
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc("Arithmetic intensity (FLOP per compulsory byte)")
+            .y_desc("GFLOP/s")
+            .label_style(("sans-serif", 14))
+            .draw()?;
+        for (name, &peak) in &m.peak_gflops {
+            let bold = name == isa;
+            let style = if bold {
+                BLACK.stroke_width(3)
+            } else {
+                RGBColor(160, 160, 160).stroke_width(1)
+            };
+            chart.draw_series(LineSeries::new(vec![(x0, peak), (x1, peak)], style))?;
+            chart.draw_series(std::iter::once(Text::new(
+                format!("{name} FMA peak {peak:.0}"),
+                (x1 / 60.0, peak * 1.08),
+                ("sans-serif", 13).into_font().color(if bold {
+                    &BLACK
+                } else {
+                    &RGBColor(120, 120, 120)
+                }),
+            )))?;
+        }
+        for (i, b) in m.bandwidth.iter().enumerate() {
+            // GFLOP/s = AI * GB/s, up to the highest roof.
+            let xe = max_peak / b.gbs;
+            let c = RGBColor(100, 100, 200);
+            chart.draw_series(LineSeries::new(
+                vec![(x0, x0 * b.gbs), (xe.min(x1), (xe.min(x1)) * b.gbs)],
+                c.stroke_width(1),
+            ))?;
+            let xl = (0.15 * 2f64.powi(i as i32)).min(xe / 2.0);
+            chart.draw_series(std::iter::once(Text::new(
+                format!("{} {:.0} GB/s", b.level, b.gbs),
+                (xl, xl * b.gbs * 1.15),
+                ("sans-serif", 12).into_font().color(&c),
+            )))?;
+        }
+        let mut algs: Vec<&str> = pts.iter().map(|r| r.algorithm.as_str()).collect();
+        algs.sort();
+        algs.dedup();
+        for alg in algs {
+            let c = algorithm_color(alg);
+            let label = if alg.starts_with("winograd") {
+                format!("{alg} (effective)")
+            } else {
+                alg.to_string()
+            };
+            let xy: Vec<(f64, f64)> = pts
+                .iter()
+                .filter(|r| r.algorithm == alg)
+                .map(|r| (r.intensity, r.gflops.point.max(y0)))
+                .collect();
+            marked!(chart, isa, xy, c)
+                .label(label)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font(("sans-serif", 14))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// Grouped bars on a log axis: one group per layer, one bar per series; values are ratios.
+pub fn grouped_ratio_bars(
+    title: &str,
+    y_desc: &str,
+    layers: &[String],
+    series: &[(String, RGBColor, Vec<Option<f64>>)],
+) -> DrawResult<String> {
+    let n = layers.len().max(1);
+    let vals: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.2.iter().flatten().cloned())
+        .collect();
+    let ymax = vals.iter().cloned().fold(2.0, f64::max) * 3.0; // headroom for the legend
+    let ymin = vals.iter().cloned().fold(0.5, f64::min) * 0.7;
+    let label_len = layers.iter().map(|l| l.len()).max().unwrap_or(5) as u32;
+    let width = (160 + 60 * n as u32).max(700);
+    svg(width, 520 + label_len * 6, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(20 + label_len * 7)
+            .y_label_area_size(70)
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), (ymin..ymax).log_scale())?;
+        let names = layers.to_vec();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&move |x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
+                    names[i as usize].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .x_label_style(
+                ("sans-serif", 12)
+                    .into_font()
+                    .transform(FontTransform::Rotate90),
+            )
+            .y_desc(y_desc)
+            .label_style(("sans-serif", 13))
+            .draw()?;
+        chart.draw_series(LineSeries::new(
+            vec![(-0.5, 1.0), (n as f64 - 0.5, 1.0)],
+            BLACK.stroke_width(1),
+        ))?;
+        let k = series.len().max(1) as f64;
+        let w = 0.8 / k;
+        for (j, (name, color, v)) in series.iter().enumerate() {
+            let c = *color;
+            chart
+                .draw_series(v.iter().enumerate().filter_map(|(i, val)| {
+                    val.map(|val| {
+                        let x = i as f64 - 0.4 + j as f64 * w;
+                        Rectangle::new([(x, ymin), (x + w * 0.9, val.max(ymin))], c.filled())
+                    })
+                }))?
+                .label(name.clone())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(("sans-serif", 13))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// Accuracy against speed: error (log) against GFLOP/s, one point per (variant, layer).
+pub fn accuracy(records: &[&Record]) -> DrawResult<String> {
+    let floor = 1e-9;
+    let xmax = records.iter().map(|r| r.gflops.point).fold(1.0, f64::max) * 1.2;
+    let ymax = records.iter().map(|r| r.max_rel_error).fold(1e-6, f64::max) * 5.0;
+    svg(1000, 560, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                "Accuracy against speed, 3x3 stride-1 layers",
+                ("sans-serif", 22),
+            )
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0f64..xmax, (floor..ymax).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc("GFLOP/s (Winograd: effective)")
+            .y_desc("max error / term magnitude")
+            .y_label_formatter(&|y| format!("{y:.0e}"))
+            .label_style(("sans-serif", 14))
+            .draw()?;
+        let mut algs: Vec<&str> = records.iter().map(|r| r.algorithm.as_str()).collect();
+        algs.sort();
+        algs.dedup();
+        for alg in algs {
+            let c = algorithm_color(alg);
+            let mut isas: Vec<&str> = records
+                .iter()
+                .filter(|r| r.algorithm == alg)
+                .map(|r| r.isa.as_str())
+                .collect();
+            isas.sort();
+            isas.dedup();
+            for (i, isa) in isas.iter().enumerate() {
+                let xy: Vec<(f64, f64)> = records
+                    .iter()
+                    .filter(|r| r.algorithm == alg && r.isa == *isa)
+                    .map(|r| (r.gflops.point, r.max_rel_error.max(floor)))
+                    .collect();
+                let anno = marked!(chart, *isa, xy, c);
+                if i == 0 {
+                    anno.label(alg.to_string()).legend(move |(x, y)| {
+                        Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled())
+                    });
+                }
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(("sans-serif", 14))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}

@@ -1,0 +1,237 @@
+//! The run command: every registered variant this CPU runs on every layer of a suite that it
+//! supports, measured by criterion (used as a library: the one measurement engine), each
+//! variant's error against the reference measured once outside the timed part.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput};
+use indicatif::{ProgressBar, ProgressStyle};
+use regex::Regex;
+use serde::Deserialize;
+use simdconv::{reference, variants, Activation, AlignedBuf, Isa, Variant};
+
+use crate::catalogue::{self, Layer};
+use crate::machine;
+use crate::results::{Interval, Record, Results, Settings, ShapeRecord, SCHEMA};
+use crate::seeded;
+
+/// What to run and where.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// `smoke`, `quick` or `full`.
+    pub suite: String,
+    /// Keeps (layer, variant) pairs where `layer/variant` matches.
+    pub filter: Option<String>,
+    /// Keeps variants of these ISAs only.
+    pub isas: Option<Vec<Isa>>,
+    /// Output directory (results.json, index.html, criterion's data).
+    pub out: PathBuf,
+    /// criterion warm-up time, s.
+    pub warm_up_s: f64,
+    /// criterion measurement time, s.
+    pub measurement_s: f64,
+    /// criterion samples.
+    pub sample_size: usize,
+}
+
+impl RunOptions {
+    /// Defaults per suite: short for smoke, longer for the others.
+    pub fn for_suite(suite: &str, out: PathBuf) -> RunOptions {
+        let (w, m) = if suite == "smoke" {
+            (0.05, 0.2)
+        } else {
+            (0.3, 1.0)
+        };
+        RunOptions {
+            suite: suite.into(),
+            filter: None,
+            isas: None,
+            out,
+            warm_up_s: w,
+            measurement_s: m,
+            sample_size: 10,
+        }
+    }
+}
+
+/// The layers of a selection and its (layer, variant) pairs.
+pub type Selection = (Vec<Layer>, Vec<(Layer, &'static Variant)>);
+
+/// The (layer, variant) pairs a run would measure.
+pub fn select(opts: &RunOptions) -> Result<Selection, String> {
+    let layers = catalogue::suite(&opts.suite)
+        .ok_or_else(|| format!("unknown suite \"{}\" (smoke, quick, full)", opts.suite))?;
+    let filter = match &opts.filter {
+        Some(f) => Some(Regex::new(f).map_err(|e| format!("--filter \"{f}\": {e}"))?),
+        None => None,
+    };
+    let mut pairs = Vec::new();
+    for l in &layers {
+        let shape = l.shape().map_err(|e| format!("layer {}: {e}", l.name))?;
+        for v in variants() {
+            if !v.is_available() || v.supports(&shape).is_err() {
+                continue;
+            }
+            if let Some(isas) = &opts.isas {
+                if !isas.contains(&v.isa()) {
+                    continue;
+                }
+            }
+            if let Some(f) = &filter {
+                if !f.is_match(&format!("{}/{}", l.name, v.name())) {
+                    continue;
+                }
+            }
+            pairs.push((l.clone(), v));
+        }
+    }
+    if pairs.is_empty() {
+        return Err(format!(
+            "nothing to run: no (layer, variant) of suite \"{}\" matches filter {:?} and isa list {:?} on this CPU",
+            opts.suite,
+            opts.filter.as_deref().unwrap_or(""),
+            opts.isas
+        ));
+    }
+    let used: Vec<Layer> = layers
+        .into_iter()
+        .filter(|l| pairs.iter().any(|(pl, _)| pl.name == l.name))
+        .collect();
+    Ok((used, pairs))
+}
+
+#[derive(Deserialize)]
+struct CritEstimate {
+    point_estimate: f64,
+    confidence_interval: CritInterval,
+}
+#[derive(Deserialize)]
+struct CritInterval {
+    lower_bound: f64,
+    upper_bound: f64,
+}
+#[derive(Deserialize)]
+struct CritEstimates {
+    median: CritEstimate,
+}
+
+/// Reads criterion's median estimate for one benchmark.
+fn read_estimate(dir: &Path, group: &str, id: &str) -> Result<Interval, String> {
+    let path = dir.join(group).join(id).join("new").join("estimates.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let est: CritEstimates =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Interval {
+        point: est.median.point_estimate,
+        lower: est.median.confidence_interval.lower_bound,
+        upper: est.median.confidence_interval.upper_bound,
+    })
+}
+
+/// Runs the suite and returns the results (the caller writes them).
+pub fn run(opts: &RunOptions) -> Result<Results, String> {
+    let (layers, pairs) = select(opts)?;
+    std::fs::create_dir_all(&opts.out).map_err(|e| format!("{}: {e}", opts.out.display()))?;
+    eprintln!("measuring the machine's ceilings ...");
+    let machine = machine::profile();
+    let crit_dir = opts.out.join("criterion");
+    let mut crit = Criterion::default()
+        .output_directory(&crit_dir)
+        .warm_up_time(Duration::from_secs_f64(opts.warm_up_s))
+        .measurement_time(Duration::from_secs_f64(opts.measurement_s))
+        .sample_size(opts.sample_size)
+        .without_plots();
+    let bar = ProgressBar::new(pairs.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+            .map_err(|e| e.to_string())?
+            .progress_chars("=> "),
+    );
+    let mut records = Vec::new();
+    for layer in &layers {
+        let shape = layer.shape().map_err(|e| e.to_string())?;
+        let input = AlignedBuf::from_slice(&seeded(shape.input_len(), 1));
+        let weights = seeded(shape.weights_len(), 2);
+        let bias = seeded(shape.k(), 3);
+        let act = Activation::Relu;
+        let mut output = AlignedBuf::zeroed(shape.output_len());
+        // The oracle, once per layer.
+        let (want, mag) =
+            reference::conv_with_magnitude(&shape, &input, &weights, Some(&bias), act)
+                .map_err(|e| format!("{}: {e}", layer.name))?;
+        let mut group = crit.benchmark_group(layer.name.clone());
+        group.throughput(Throughput::Elements(shape.flops()));
+        for (_, v) in pairs.iter().filter(|(l, _)| l.name == layer.name) {
+            bar.set_message(format!("{}/{}", layer.name, v.name()));
+            let mut plan = v
+                .plan(&shape, &weights, Some(&bias), act)
+                .map_err(|e| format!("{}/{}: {e}", layer.name, v.name()))?;
+            plan.run(&input, &mut output).map_err(|e| e.to_string())?;
+            let err = reference::max_relative_error(&output, &want, &mag);
+            group.bench_function(v.name(), |b| {
+                b.iter(|| plan.run(black_box(&input), black_box(&mut output)))
+            });
+            let t = read_estimate(&crit_dir, &layer.name, v.name())?;
+            let flops = shape.flops() as f64;
+            let gflops = Interval {
+                point: flops / t.point,
+                lower: flops / t.upper,
+                upper: flops / t.lower,
+            };
+            let peak = machine.peak(v.isa().name());
+            let (sh, pd) = (shape.stride(), shape.padding());
+            records.push(Record {
+                layer: layer.name.clone(),
+                variant: v.name().into(),
+                algorithm: v.algorithm().name().into(),
+                isa: v.isa().name().into(),
+                tile: v.tile().into(),
+                shape: ShapeRecord {
+                    n: shape.n(),
+                    h: shape.h(),
+                    w: shape.w(),
+                    c: shape.c(),
+                    k: shape.k(),
+                    r: shape.r(),
+                    s: shape.s(),
+                    stride: sh.0,
+                    pad: pd.top,
+                    groups: shape.groups(),
+                    p: shape.p(),
+                    q: shape.q(),
+                },
+                flops: shape.flops(),
+                bytes: shape.compulsory_bytes(),
+                intensity: shape.arithmetic_intensity(),
+                time_ns: t,
+                gflops,
+                fraction_of_peak: peak.map(|p| gflops.point / p),
+                scratch_bytes: plan.scratch_bytes() as u64,
+                max_rel_error: err,
+                tolerance: reference::tolerance(&shape, v.algorithm()),
+            });
+            bar.inc(1);
+        }
+        group.finish();
+    }
+    bar.finish_and_clear();
+    Ok(Results {
+        schema: SCHEMA.into(),
+        created_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        settings: Settings {
+            suite: opts.suite.clone(),
+            filter: opts.filter.clone(),
+            warm_up_s: opts.warm_up_s,
+            measurement_s: opts.measurement_s,
+            sample_size: opts.sample_size,
+        },
+        machine,
+        layers,
+        results: records,
+    })
+}

@@ -1,0 +1,327 @@
+//! Results schema round trip and checked reading, roofline geometry, and report generation from
+//! a small fixed results file.
+
+use std::collections::BTreeMap;
+
+use simdconv_bench::catalogue::Layer;
+use simdconv_bench::machine::{Bandwidth, Cache, MachineProfile};
+use simdconv_bench::report::{self, charts};
+use simdconv_bench::results::{
+    FileError, Interval, Record, Results, Settings, ShapeRecord, SCHEMA,
+};
+
+fn machine() -> MachineProfile {
+    MachineProfile {
+        vendor: "TestVendor".into(),
+        model: "Test CPU @ 3.00GHz".into(),
+        arch: "x86_64".into(),
+        flags: vec!["avx2".into(), "fma".into()],
+        logical_cores: 2,
+        physical_cores: Some(2),
+        caches: vec![
+            Cache {
+                level: 1,
+                kind: "Data".into(),
+                size: 32 << 10,
+            },
+            Cache {
+                level: 2,
+                kind: "Unified".into(),
+                size: 1 << 20,
+            },
+        ],
+        clock_ghz: Some(3.0),
+        os: "linux test".into(),
+        rustc: "rustc test".into(),
+        git_revision: "abc1234".into(),
+        build_target_features: vec!["sse2".into()],
+        peak_gflops: BTreeMap::from([("scalar".into(), 10.0), ("avx2".into(), 100.0)]),
+        bandwidth: vec![
+            Bandwidth {
+                level: "L1".into(),
+                bytes: 16 << 10,
+                gbs: 200.0,
+            },
+            Bandwidth {
+                level: "DRAM".into(),
+                bytes: 64 << 20,
+                gbs: 10.0,
+            },
+        ],
+    }
+}
+
+fn record(
+    layer: &str,
+    variant: &str,
+    alg: &str,
+    isa: &str,
+    intensity: f64,
+    gflops: f64,
+    err: f64,
+) -> Record {
+    Record {
+        layer: layer.into(),
+        variant: variant.into(),
+        algorithm: alg.into(),
+        isa: isa.into(),
+        tile: "4x4".into(),
+        shape: ShapeRecord {
+            n: 1,
+            h: 14,
+            w: 14,
+            c: 32,
+            k: 32,
+            r: 3,
+            s: 3,
+            stride: 1,
+            pad: 1,
+            groups: 1,
+            p: 14,
+            q: 14,
+        },
+        flops: 3_612_672,
+        bytes: (3_612_672.0 / intensity) as u64,
+        intensity,
+        time_ns: Interval {
+            point: 3_612_672.0 / gflops,
+            lower: 3_600_000.0 / gflops,
+            upper: 3_620_000.0 / gflops,
+        },
+        gflops: Interval {
+            point: gflops,
+            lower: gflops * 0.99,
+            upper: gflops * 1.01,
+        },
+        fraction_of_peak: Some(gflops / 100.0),
+        scratch_bytes: 4096,
+        max_rel_error: err,
+        tolerance: 1e-4,
+    }
+}
+
+fn results() -> Results {
+    Results {
+        schema: SCHEMA.into(),
+        created_unix: 1,
+        settings: Settings {
+            suite: "smoke".into(),
+            filter: None,
+            warm_up_s: 0.1,
+            measurement_s: 0.2,
+            sample_size: 10,
+        },
+        machine: machine(),
+        layers: vec![Layer {
+            name: "smoke_3x3_14".into(),
+            networks: vec!["smoke".into()],
+            hw: 14,
+            c: 32,
+            k: 32,
+            rs: 3,
+            stride: 1,
+            pad: 1,
+            groups: 1,
+        }],
+        results: vec![
+            record(
+                "smoke_3x3_14",
+                "direct-scalar-4x4",
+                "direct",
+                "scalar",
+                8.0,
+                4.0,
+                1e-7,
+            ),
+            record(
+                "smoke_3x3_14",
+                "direct-avx2-6x16",
+                "direct",
+                "avx2",
+                8.0,
+                60.0,
+                1e-7,
+            ),
+            record(
+                "smoke_3x3_14",
+                "winograd-f4-scalar-4x4",
+                "winograd-f4",
+                "scalar",
+                8.0,
+                9.0,
+                3e-6,
+            ),
+            record(
+                "smoke_3x3_14",
+                "winograd-f4-avx2-6x16",
+                "winograd-f4",
+                "avx2",
+                8.0,
+                150.0,
+                3e-6,
+            ),
+        ],
+    }
+}
+
+#[test]
+fn schema_round_trip() {
+    let dir = std::env::temp_dir().join(format!("simdconv-rt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("results.json");
+    let r = results();
+    r.write(&path).unwrap();
+    assert_eq!(Results::read(&path).unwrap(), r);
+    // No temporary file is left behind.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn corrupt_truncated_and_foreign_files_are_clear_errors() {
+    let dir = std::env::temp_dir().join(format!("simdconv-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = serde_json::to_string(&results()).unwrap();
+    let cases = [
+        ("truncated.json", text[..text.len() / 2].to_string()),
+        ("garbage.json", "not json".to_string()),
+        ("other.json", text.replace(SCHEMA, "simdconv-results/999")),
+        ("noschema.json", "{}".to_string()),
+    ];
+    for (name, body) in cases {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        let e = Results::read(&p).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains(name), "{msg}");
+        match name {
+            "other.json" => assert!(
+                matches!(e, FileError::Schema(..)) && msg.contains("simdconv-results/999"),
+                "{msg}"
+            ),
+            _ => assert!(matches!(e, FileError::Corrupt(..)), "{msg}"),
+        }
+    }
+    let e = Results::read(&dir.join("missing.json")).unwrap_err();
+    assert!(matches!(e, FileError::Io(..)) && e.to_string().contains("missing.json"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Parses `points="x,y x,y ..."` of the polylines with the given stroke colour.
+fn polylines(svg: &str, stroke: &str) -> Vec<Vec<(f64, f64)>> {
+    svg.split("<polyline")
+        .skip(1)
+        .filter(|p| p.contains(&format!("stroke=\"{stroke}")))
+        .map(|p| {
+            let pts = p
+                .split("points=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            pts.split_whitespace()
+                .map(|xy| {
+                    let (x, y) = xy.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn circles(svg: &str) -> Vec<(f64, f64)> {
+    svg.split("<circle")
+        .skip(1)
+        .map(|c| {
+            let attr = |n: &str| {
+                c.split(&format!("{n}=\""))
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            };
+            (attr("cx"), attr("cy"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_point_on_a_roof_is_drawn_on_it() {
+    let m = machine();
+    // On the DRAM diagonal: 0.4 FLOP/byte x 10 GB/s = 4 GFLOP/s (below the 10 GFLOP/s roof).
+    let on_diag = record("x", "direct-scalar-4x4", "direct", "scalar", 0.4, 4.0, 0.0);
+    // On the scalar compute roof: 10 GFLOP/s at high intensity.
+    let on_peak = record(
+        "x",
+        "direct-scalar-4x4",
+        "direct",
+        "scalar",
+        300.0,
+        10.0,
+        0.0,
+    );
+    let recs = [&on_diag, &on_peak];
+    let svg = charts::roofline(&m, &recs, "scalar").unwrap();
+    let pts = circles(&svg);
+    assert_eq!(pts.len(), 2);
+    let bw = polylines(&svg, "#6464C8");
+    assert_eq!(bw.len(), 2, "one diagonal per memory level");
+    let dist = |p: (f64, f64), a: (f64, f64), b: (f64, f64)| {
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        ((p.0 - a.0) * dy - (p.1 - a.1) * dx).abs() / (dx * dx + dy * dy).sqrt()
+    };
+    let dram = &bw[1];
+    assert!(
+        dist(pts[0], dram[0], dram[dram.len() - 1]) < 2.0,
+        "diagonal point {:?} off {:?}",
+        pts[0],
+        dram
+    );
+    // ... and not on the L1 one.
+    let l1 = &bw[0];
+    assert!(dist(pts[0], l1[0], l1[l1.len() - 1]) > 20.0);
+    // The scalar roof is the thick black horizontal line.
+    let roof = polylines(&svg, "#000000\" stroke-width=\"3")
+        .pop()
+        .expect("the bold roof of this ISA");
+    assert!(
+        (pts[1].1 - roof[0].1).abs() < 2.0,
+        "peak point {:?} off roof {:?}",
+        pts[1],
+        roof
+    );
+}
+
+#[test]
+fn report_has_every_chart_and_label() {
+    let r = results();
+    let html = report::render(&r).unwrap();
+    // Two rooflines (scalar, avx2), two speedup-over-scalar charts (direct, winograd-f4), two
+    // speedup-over-direct charts (scalar, avx2), one accuracy chart.
+    assert_eq!(html.matches("<svg").count(), 7);
+    for label in [
+        "Roofline, avx2 variants",
+        "Arithmetic intensity (FLOP per compulsory byte)",
+        "GFLOP/s",
+        "avx2 FMA peak 100",
+        "L1 200 GB/s",
+        "winograd-f4 (effective)",
+        "direct: speedup over scalar direct",
+        "avx2: speedup over direct avx2",
+        "Accuracy against speed",
+        "max error / term magnitude",
+        "Test CPU @ 3.00GHz",
+        "class=\"win\"",
+    ] {
+        assert!(html.contains(label), "missing {label}");
+    }
+    assert!(!html.contains("<script"), "no JavaScript");
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "self-contained"
+    );
+}
