@@ -127,11 +127,13 @@ pub fn roofline(m: &MachineProfile, records: &[&Record], isa: &str) -> DrawResul
             // GFLOP/s = AI * GB/s, up to the highest roof.
             let xe = max_peak / b.gbs;
             let c = RGBColor(100, 100, 200);
+            // Start where the diagonal enters the plot, so nothing is clipped (which would bend it).
+            let xs = x0.max(y0 / b.gbs);
             chart.draw_series(LineSeries::new(
-                vec![(x0, x0 * b.gbs), (xe.min(x1), (xe.min(x1)) * b.gbs)],
+                vec![(xs, xs * b.gbs), (xe.min(x1), (xe.min(x1)) * b.gbs)],
                 c.stroke_width(1),
             ))?;
-            let xl = (0.15 * 2f64.powi(i as i32)).min(xe / 2.0);
+            let xl = (xs * 1.5 * 2f64.powi(i as i32)).min(xe / 2.0);
             chart.draw_series(std::iter::once(Text::new(
                 format!("{} {:.0} GB/s", b.level, b.gbs),
                 (xl, xl * b.gbs * 1.15),
