@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod catalogue;
+pub mod compare;
 pub mod machine;
 pub mod report;
 pub mod results;

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use simdconv::{variants, Isa};
-use simdconv_bench::results::Results;
+use simdconv_bench::compare::{self, Gate, Input};
+use simdconv_bench::results::{write_atomic, Results};
 use simdconv_bench::run::{self, RunOptions};
 use simdconv_bench::{catalogue, machine, report};
 
@@ -42,6 +43,28 @@ enum Cmd {
         /// criterion warm-up time per benchmark, seconds.
         #[arg(long)]
         warm_up_time: Option<f64>,
+        /// Merge into DIR/results.json if it exists (replacing re-measured rows, keeping its
+        /// machine profile): for interleaved A/B runs.
+        #[arg(long)]
+        append: bool,
+    },
+    /// Compare results files (several CPUs), or gate a candidate against a baseline.
+    Compare {
+        /// Results files; with --baseline, exactly one candidate.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Baseline results: gate mode (exit 1 on a regression, 2 on different machines).
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// Largest tolerated slowdown, e.g. 5% or 0.05 (gate mode).
+        #[arg(long, default_value = "5%")]
+        max_regression: String,
+        /// Compare files from different machines by fraction of each machine's peak.
+        #[arg(long)]
+        allow_cross_machine: bool,
+        /// Directory for the comparison page (compare.html).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Render index.html from a results.json.
     Report {
@@ -72,7 +95,7 @@ fn parse_isa(s: &str) -> Result<Isa, String> {
 
 fn main() -> ExitCode {
     match real_main() {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -80,7 +103,73 @@ fn main() -> ExitCode {
     }
 }
 
-fn real_main() -> Result<(), Box<dyn std::error::Error>> {
+fn compare_cmd(
+    files: Vec<PathBuf>,
+    baseline: Option<PathBuf>,
+    max_regression: &str,
+    allow_cross: bool,
+    out: Option<PathBuf>,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let load = |tag: usize, p: &PathBuf| -> Result<Input, Box<dyn std::error::Error>> {
+        Ok(Input {
+            tag: ((b'A' + tag as u8) as char).to_string(),
+            path: p.display().to_string(),
+            results: Results::read(p)?,
+        })
+    };
+    if let Some(base) = baseline {
+        if files.len() != 1 {
+            return Err(format!(
+                "with --baseline, give exactly one candidate file (got {})",
+                files.len()
+            )
+            .into());
+        }
+        let threshold = compare::parse_threshold(max_regression)?;
+        let (b, c) = (load(0, &base)?, load(1, &files[0])?);
+        return Ok(
+            match compare::gate(&b.results, &c.results, threshold, allow_cross) {
+                Gate::Pass { compared, missing } => {
+                    println!("ok: {compared} rows compared, none slower than {max_regression} beyond the noise");
+                    for m in missing {
+                        println!("  not in the candidate: {m}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Gate::Regressed { rows, compared } => {
+                    println!("REGRESSION: {} of {compared} rows slower than {max_regression} with non-overlapping intervals:", rows.len());
+                    for r in rows {
+                        println!(
+                        "  {:<48} baseline {:.4e} [{:.4e}, {:.4e}]  candidate {:.4e} [{:.4e}, {:.4e}]  slower by {:.1}%",
+                        r.key, r.base.point, r.base.lower, r.base.upper, r.cand.point, r.cand.lower, r.cand.upper, r.slowdown * 100.0
+                    );
+                    }
+                    ExitCode::from(1)
+                }
+                Gate::DifferentMachines { base, cand } => {
+                    eprintln!(
+                    "error: refusing to compare times from different machines:\n  baseline:  {base}\n  candidate: {cand}\n(pass --allow-cross-machine to compare fractions of each machine's peak instead)"
+                );
+                    ExitCode::from(2)
+                }
+            },
+        );
+    }
+    let inputs: Vec<Input> = files
+        .iter()
+        .enumerate()
+        .map(|(i, p)| load(i, p))
+        .collect::<Result<_, _>>()?;
+    print!("{}", compare::summary(&inputs));
+    let dir = out.unwrap_or_else(|| PathBuf::from("reports").join("compare"));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let page = dir.join("compare.html");
+    write_atomic(&page, compare::render(&inputs)?.as_bytes())?;
+    println!("wrote {}", page.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     match Cli::parse().cmd {
         Cmd::Run {
             suite,
@@ -89,6 +178,7 @@ fn real_main() -> Result<(), Box<dyn std::error::Error>> {
             out,
             measurement_time,
             warm_up_time,
+            append,
         } => {
             let out = out.unwrap_or_else(|| {
                 PathBuf::from("reports").join(machine::fingerprint_only().slug())
@@ -105,11 +195,29 @@ fn real_main() -> Result<(), Box<dyn std::error::Error>> {
             // Fail fast on an empty selection or an unwritable directory, before measuring.
             run::select(&opts)?;
             std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-            let res = run::run(&opts)?;
             let json = out.join("results.json");
+            let previous = if append && json.exists() {
+                Some(Results::read(&json)?)
+            } else {
+                None
+            };
+            let res = run::run(&opts, previous.as_ref().map(|p| p.machine.clone()))?;
+            let res = match previous {
+                Some(p) => run::merge(p, res),
+                None => res,
+            };
             res.write(&json)?;
             let html = report::write(&res, &out)?;
             println!("wrote {} and {}", json.display(), html.display());
+        }
+        Cmd::Compare {
+            files,
+            baseline,
+            max_regression,
+            allow_cross_machine,
+            out,
+        } => {
+            return compare_cmd(files, baseline, &max_regression, allow_cross_machine, out);
         }
         Cmd::Report { results, out } => {
             let res = Results::read(&results)?;
@@ -154,5 +262,5 @@ fn real_main() -> Result<(), Box<dyn std::error::Error>> {
             println!("{} layers", layers.len());
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

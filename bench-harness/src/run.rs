@@ -130,12 +130,15 @@ fn read_estimate(dir: &Path, group: &str, id: &str) -> Result<Interval, String> 
     })
 }
 
-/// Runs the suite and returns the results (the caller writes them).
-pub fn run(opts: &RunOptions) -> Result<Results, String> {
+/// Runs the suite and returns the results (the caller writes them). `machine` reuses a profile
+/// measured earlier (appending to a results file); otherwise the ceilings are measured first.
+pub fn run(opts: &RunOptions, machine: Option<machine::MachineProfile>) -> Result<Results, String> {
     let (layers, pairs) = select(opts)?;
     std::fs::create_dir_all(&opts.out).map_err(|e| format!("{}: {e}", opts.out.display()))?;
-    eprintln!("measuring the machine's ceilings ...");
-    let machine = machine::profile();
+    let machine = machine.unwrap_or_else(|| {
+        eprintln!("measuring the machine's ceilings ...");
+        machine::profile()
+    });
     let crit_dir = opts.out.join("criterion");
     let mut crit = Criterion::default()
         .output_directory(&crit_dir)
@@ -234,4 +237,22 @@ pub fn run(opts: &RunOptions) -> Result<Results, String> {
         layers,
         results: records,
     })
+}
+
+/// Merges a new run into an earlier one: rows and layers measured again replace the old ones.
+pub fn merge(mut old: Results, new: Results) -> Results {
+    old.results.retain(|o| {
+        !new.results
+            .iter()
+            .any(|n| n.layer == o.layer && n.variant == o.variant)
+    });
+    old.results.extend(new.results);
+    for l in new.layers {
+        if !old.layers.iter().any(|o| o.name == l.name) {
+            old.layers.push(l);
+        }
+    }
+    old.created_unix = new.created_unix;
+    old.settings.filter = None;
+    old
 }

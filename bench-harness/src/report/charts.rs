@@ -170,12 +170,35 @@ pub fn roofline(m: &MachineProfile, records: &[&Record], isa: &str) -> DrawResul
     })
 }
 
-/// Grouped bars on a log axis: one group per layer, one bar per series; values are ratios.
+/// Grouped bars of ratios on a log axis with a line at 1: one group per layer, one bar per series.
 pub fn grouped_ratio_bars(
     title: &str,
     y_desc: &str,
     layers: &[String],
-    series: &[(String, RGBColor, Vec<Option<f64>>)],
+    series: &[Series],
+) -> DrawResult<String> {
+    bars(title, y_desc, layers, series, true)
+}
+
+/// A named series of optional values, one per x category.
+pub type Series = (String, RGBColor, Vec<Option<f64>>);
+
+/// Grouped bars of values on a log axis: one group per category, one bar per series.
+pub fn grouped_bars(
+    title: &str,
+    y_desc: &str,
+    labels: &[String],
+    series: &[Series],
+) -> DrawResult<String> {
+    bars(title, y_desc, labels, series, false)
+}
+
+fn bars(
+    title: &str,
+    y_desc: &str,
+    layers: &[String],
+    series: &[Series],
+    unit_line: bool,
 ) -> DrawResult<String> {
     let n = layers.len().max(1);
     let vals: Vec<f64> = series
@@ -183,7 +206,12 @@ pub fn grouped_ratio_bars(
         .flat_map(|s| s.2.iter().flatten().cloned())
         .collect();
     let ymax = vals.iter().cloned().fold(2.0, f64::max) * 3.0; // headroom for the legend
-    let ymin = vals.iter().cloned().fold(0.5, f64::min) * 0.7;
+    let ymin = vals
+        .iter()
+        .cloned()
+        .fold(if unit_line { 0.5 } else { f64::MAX }, f64::min)
+        .min(ymax / 10.0)
+        * 0.7;
     let label_len = layers.iter().map(|l| l.len()).max().unwrap_or(5) as u32;
     let width = (160 + 60 * n as u32).max(700);
     svg(width, 520 + label_len * 6, |root| {
@@ -214,10 +242,12 @@ pub fn grouped_ratio_bars(
             .y_desc(y_desc)
             .label_style(("sans-serif", 13))
             .draw()?;
-        chart.draw_series(LineSeries::new(
-            vec![(-0.5, 1.0), (n as f64 - 0.5, 1.0)],
-            BLACK.stroke_width(1),
-        ))?;
+        if unit_line {
+            chart.draw_series(LineSeries::new(
+                vec![(-0.5, 1.0), (n as f64 - 0.5, 1.0)],
+                BLACK.stroke_width(1),
+            ))?;
+        }
         let k = series.len().max(1) as f64;
         let w = 0.8 / k;
         for (j, (name, color, v)) in series.iter().enumerate() {
@@ -295,6 +325,52 @@ pub fn accuracy(records: &[&Record]) -> DrawResult<String> {
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
             .label_font(("sans-serif", 14))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// Fraction of each machine's own peak, file A (x) against file B (y), one point per shared
+/// (layer, variant), coloured by algorithm; the diagonal marks equal efficiency.
+pub fn fraction_scatter(a: &str, b: &str, pts: &[(String, f64, f64)]) -> DrawResult<String> {
+    let top = pts.iter().map(|p| p.1.max(p.2)).fold(0.1, f64::max) * 1.1;
+    svg(820, 760, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption("Fraction of own peak: A against B", ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..top, 0f64..top)?;
+        chart
+            .configure_mesh()
+            .x_desc(format!("fraction of peak, {a}"))
+            .y_desc(format!("fraction of peak, {b}"))
+            .label_style(("sans-serif", 13))
+            .draw()?;
+        chart.draw_series(LineSeries::new(
+            vec![(0.0, 0.0), (top, top)],
+            BLACK.stroke_width(1),
+        ))?;
+        let mut algs: Vec<&str> = pts.iter().map(|p| p.0.as_str()).collect();
+        algs.sort();
+        algs.dedup();
+        for alg in algs {
+            let c = algorithm_color(alg);
+            chart
+                .draw_series(
+                    pts.iter()
+                        .filter(|p| p.0 == alg)
+                        .map(|p| Circle::new((p.1, p.2), 5, c.filled())),
+                )?
+                .label(alg.to_string())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(("sans-serif", 13))
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .draw()?;

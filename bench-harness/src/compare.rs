@@ -1,0 +1,440 @@
+//! Comparing results across CPUs (and against a baseline): the side-by-side page, the text
+//! summary, and the regression gate that ignores noise (a row regresses only when it is slower
+//! by more than the threshold *and* the two confidence intervals do not overlap) and refuses to
+//! compare times across different machines.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use crate::report::{charts, esc, STYLE};
+use crate::results::{Interval, Record, Results};
+
+/// One input file, labelled for tables and legends.
+pub struct Input {
+    /// Short label: `A`, `B`, ...
+    pub tag: String,
+    /// Path as given.
+    pub path: String,
+    /// Its contents.
+    pub results: Results,
+}
+
+impl Input {
+    /// `A: <model> (<path>)`.
+    pub fn label(&self) -> String {
+        format!(
+            "{}: {} ({})",
+            self.tag, self.results.machine.model, self.path
+        )
+    }
+    fn record(&self, layer: &str, variant: &str) -> Option<&Record> {
+        self.results
+            .results
+            .iter()
+            .find(|r| r.layer == layer && r.variant == variant)
+    }
+    fn best(&self, layer: &str) -> Option<&Record> {
+        self.results
+            .results
+            .iter()
+            .filter(|r| r.layer == layer)
+            .max_by(|a, b| a.gflops.point.total_cmp(&b.gflops.point))
+    }
+    /// FLOP per cycle at the nominal clock, where the clock is known.
+    fn flop_per_cycle(&self, r: &Record) -> Option<f64> {
+        self.results
+            .machine
+            .clock_ghz
+            .map(|ghz| r.gflops.point / ghz)
+    }
+}
+
+/// (layer, variant) keys in the order of the first file that has them.
+fn keys(inputs: &[Input]) -> Vec<(String, String)> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for i in inputs {
+        for r in &i.results.results {
+            if seen.insert((r.layer.clone(), r.variant.clone())) {
+                out.push((r.layer.clone(), r.variant.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn layers(inputs: &[Input]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (l, _) in keys(inputs) {
+        if !out.contains(&l) {
+            out.push(l);
+        }
+    }
+    out
+}
+
+/// The plain-text summary: per layer, the best variant of each CPU with GFLOP/s and fraction of
+/// that machine's own peak; then every shared row with the ratio to the first file; then the
+/// rows present on some CPUs only.
+pub fn summary(inputs: &[Input]) -> String {
+    let mut s = String::new();
+    for i in inputs {
+        let m = &i.results.machine;
+        let peaks: Vec<String> = m
+            .peak_gflops
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.0}"))
+            .collect();
+        let _ = writeln!(s, "{}\n   peaks GFLOP/s: {}", i.label(), peaks.join(", "));
+    }
+    let _ = writeln!(
+        s,
+        "\nbest variant per layer (GFLOP/s, % of that machine's peak for the ISA):"
+    );
+    for l in layers(inputs) {
+        let mut line = format!("{l:<22}");
+        for i in inputs {
+            match i.best(&l) {
+                Some(r) => {
+                    let _ = write!(
+                        line,
+                        " | {}: {:<26} {:7.1} ({:>3.0}%)",
+                        i.tag,
+                        r.variant,
+                        r.gflops.point,
+                        r.fraction_of_peak.unwrap_or(0.0) * 100.0
+                    );
+                }
+                None => {
+                    let _ = write!(line, " | {}: {:<26} {:>7} {:>6}", i.tag, "-", "-", "");
+                }
+            }
+        }
+        let _ = writeln!(s, "{line}");
+    }
+    let _ = writeln!(
+        s,
+        "\nshared rows (GFLOP/s [interval], ratio to {}):",
+        inputs[0].tag
+    );
+    let mut only = Vec::new();
+    for (l, v) in keys(inputs) {
+        let present: Vec<(&Input, &Record)> = inputs
+            .iter()
+            .filter_map(|i| i.record(&l, &v).map(|r| (i, r)))
+            .collect();
+        if present.len() < inputs.len() {
+            let tags: Vec<&str> = present.iter().map(|(i, _)| i.tag.as_str()).collect();
+            only.push(format!("{l}/{v}: only on {}", tags.join(", ")));
+            continue;
+        }
+        let base = present[0].1.gflops.point;
+        let mut line = format!("{:<48}", format!("{l}/{v}"));
+        for (i, r) in &present {
+            let _ = write!(
+                line,
+                " | {} {:7.1} [{:.1}, {:.1}] x{:.2} {:>3.0}%",
+                i.tag,
+                r.gflops.point,
+                r.gflops.lower,
+                r.gflops.upper,
+                r.gflops.point / base,
+                r.fraction_of_peak.unwrap_or(0.0) * 100.0
+            );
+        }
+        let _ = writeln!(s, "{line}");
+    }
+    if !only.is_empty() {
+        let _ = writeln!(s, "\nrows present on some CPUs only:");
+        for o in only {
+            let _ = writeln!(s, "  {o}");
+        }
+    }
+    s
+}
+
+/// The comparison page.
+pub fn render(inputs: &[Input]) -> Result<String, Box<dyn std::error::Error>> {
+    let mut h = String::new();
+    writeln!(h, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>simdconv comparison</title><style>{STYLE}</style></head><body>")?;
+    writeln!(
+        h,
+        "<h1>simdconv: {} result files compared</h1>",
+        inputs.len()
+    )?;
+    writeln!(h, "<p class=\"note\">Raw GFLOP/s depend on the machine; the fair cross-CPU number is the fraction of <em>each machine's own</em> measured peak for the ISA. Intervals are criterion's. FLOP/cycle uses each machine's nominal clock where known.</p>")?;
+    writeln!(h, "<h2>Machines</h2><table class=\"card\"><tr><th>file</th><th>model</th><th>flags</th><th>peak GFLOP/s</th><th>read GB/s</th><th>suite</th></tr>")?;
+    for i in inputs {
+        let m = &i.results.machine;
+        let peaks: Vec<String> = m
+            .peak_gflops
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.0}"))
+            .collect();
+        let bw: Vec<String> = m
+            .bandwidth
+            .iter()
+            .map(|b| format!("{} {:.0}", b.level, b.gbs))
+            .collect();
+        writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
+            esc(&format!("{}: {}", i.tag, i.path)),
+            esc(&m.model),
+            esc(&m.flags.join(" ")),
+            esc(&peaks.join(", ")),
+            esc(&bw.join(", ")),
+            esc(&i.results.settings.suite),
+            i.results
+                .settings
+                .filter
+                .as_deref()
+                .map(|f| format!(" (filter {})", esc(f)))
+                .unwrap_or_default()
+        )?;
+    }
+    writeln!(h, "</table>")?;
+    let colors = [
+        charts::isa_color("avx2"),
+        charts::isa_color("avx512"),
+        charts::isa_color("neon"),
+        charts::isa_color("portable"),
+        charts::isa_color("scalar"),
+    ];
+    // Best per layer per CPU.
+    writeln!(
+        h,
+        "<h2>Best variant per layer</h2><table><tr><th>layer</th>"
+    )?;
+    for i in inputs {
+        write!(
+            h,
+            "<th>{} variant</th><th>GFLOP/s</th><th>% of peak</th><th>FLOP/cycle</th>",
+            esc(&i.tag)
+        )?;
+    }
+    writeln!(h, "</tr>")?;
+    let ls = layers(inputs);
+    for l in &ls {
+        write!(h, "<tr><td class=\"l\">{}</td>", esc(l))?;
+        for i in inputs {
+            match i.best(l) {
+                Some(r) => write!(
+                    h,
+                    "<td class=\"l\">{}</td><td>{:.1}</td><td>{}</td><td>{}</td>",
+                    esc(&r.variant),
+                    r.gflops.point,
+                    r.fraction_of_peak
+                        .map_or("–".into(), |f| format!("{:.0}%", f * 100.0)),
+                    i.flop_per_cycle(r)
+                        .map_or("–".into(), |f| format!("{f:.1}"))
+                )?,
+                None => write!(h, "<td>–</td><td>–</td><td>–</td><td>–</td>")?,
+            }
+        }
+        writeln!(h, "</tr>")?;
+    }
+    writeln!(h, "</table>")?;
+    let series: Vec<_> = inputs
+        .iter()
+        .enumerate()
+        .map(|(n, i)| {
+            (
+                i.label(),
+                colors[n % colors.len()],
+                ls.iter()
+                    .map(|l| i.best(l).map(|r| r.gflops.point))
+                    .collect(),
+            )
+        })
+        .collect();
+    let svg = charts::grouped_bars(
+        "Best variant per layer, per CPU",
+        "GFLOP/s (log)",
+        &ls,
+        &series,
+    )?;
+    writeln!(h, "<div class=\"chart\">{svg}</div>")?;
+    // Per layer grouped bars: variants x CPUs.
+    writeln!(h, "<h2>Per layer, every variant</h2>")?;
+    for l in &ls {
+        let mut vs: Vec<String> = Vec::new();
+        for i in inputs {
+            for r in i.results.results.iter().filter(|r| &r.layer == l) {
+                if !vs.contains(&r.variant) {
+                    vs.push(r.variant.clone());
+                }
+            }
+        }
+        let series: Vec<_> = inputs
+            .iter()
+            .enumerate()
+            .map(|(n, i)| {
+                (
+                    i.label(),
+                    colors[n % colors.len()],
+                    vs.iter()
+                        .map(|v| i.record(l, v).map(|r| r.gflops.point))
+                        .collect(),
+                )
+            })
+            .collect();
+        let svg = charts::grouped_bars(
+            &format!("{l}: GFLOP/s per variant, per CPU"),
+            "GFLOP/s (log)",
+            &vs,
+            &series,
+        )?;
+        writeln!(h, "<div class=\"chart\">{svg}</div>")?;
+    }
+    // Fraction of peak, A against each other file.
+    if inputs.len() >= 2 {
+        writeln!(h, "<h2>Fraction of each machine's own peak</h2>")?;
+        for other in &inputs[1..] {
+            let pts: Vec<(String, f64, f64)> = keys(inputs)
+                .iter()
+                .filter_map(|(l, v)| {
+                    let a = inputs[0].record(l, v)?.fraction_of_peak?;
+                    let b = other.record(l, v)?.fraction_of_peak?;
+                    Some((inputs[0].record(l, v)?.algorithm.clone(), a, b))
+                })
+                .collect();
+            if !pts.is_empty() {
+                let svg = charts::fraction_scatter(&inputs[0].label(), &other.label(), &pts)?;
+                writeln!(h, "<div class=\"chart\">{svg}</div>")?;
+            }
+        }
+    }
+    writeln!(
+        h,
+        "<h2>Every row</h2><pre>{}</pre></body></html>",
+        esc(&summary(inputs))
+    )?;
+    Ok(h)
+}
+
+/// One row of the gate's verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateRow {
+    /// `layer/variant`.
+    pub key: String,
+    /// Baseline value: time in ns (same machine) or fraction of peak (cross machine).
+    pub base: Interval,
+    /// Candidate value, same unit.
+    pub cand: Interval,
+    /// Relative slowdown: `cand/base - 1` for times, `1 - cand/base` for fractions.
+    pub slowdown: f64,
+}
+
+/// What the gate decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gate {
+    /// No row regressed; `compared` rows were checked, `missing` baseline rows had no candidate.
+    Pass {
+        /// Rows compared.
+        compared: usize,
+        /// Baseline rows absent from the candidate.
+        missing: Vec<String>,
+    },
+    /// Some rows are slower beyond the threshold with non-overlapping intervals.
+    Regressed {
+        /// The offending rows.
+        rows: Vec<GateRow>,
+        /// Rows compared.
+        compared: usize,
+    },
+    /// The files come from different machines and cross-machine comparison was not allowed.
+    DifferentMachines {
+        /// Baseline fingerprint.
+        base: String,
+        /// Candidate fingerprint.
+        cand: String,
+    },
+}
+
+/// The regression gate. Same machine: a row regresses when its median time grew by more than
+/// `max_regression` and the candidate's time interval lies wholly above the baseline's. Across
+/// machines (only when allowed), the same test on the fraction of each machine's own peak.
+pub fn gate(
+    base: &Results,
+    cand: &Results,
+    max_regression: f64,
+    allow_cross_machine: bool,
+) -> Gate {
+    let (fb, fc) = (base.machine.fingerprint(), cand.machine.fingerprint());
+    let cross = fb != fc;
+    if cross && !allow_cross_machine {
+        return Gate::DifferentMachines { base: fb, cand: fc };
+    }
+    let frac = |r: &Record, m: &Results| -> Option<Interval> {
+        let peak = m.machine.peak(&r.isa)?;
+        Some(Interval {
+            point: r.gflops.point / peak,
+            lower: r.gflops.lower / peak,
+            upper: r.gflops.upper / peak,
+        })
+    };
+    let mut rows = Vec::new();
+    let mut missing = Vec::new();
+    let mut compared = 0;
+    for b in &base.results {
+        let key = format!("{}/{}", b.layer, b.variant);
+        let Some(c) = cand
+            .results
+            .iter()
+            .find(|c| c.layer == b.layer && c.variant == b.variant)
+        else {
+            missing.push(key);
+            continue;
+        };
+        compared += 1;
+        if cross {
+            let (Some(bf), Some(cf)) = (frac(b, base), frac(c, cand)) else {
+                continue;
+            };
+            let slowdown = 1.0 - cf.point / bf.point;
+            if slowdown > max_regression && cf.upper < bf.lower {
+                rows.push(GateRow {
+                    key,
+                    base: bf,
+                    cand: cf,
+                    slowdown,
+                });
+            }
+        } else {
+            let slowdown = c.time_ns.point / b.time_ns.point - 1.0;
+            if slowdown > max_regression && c.time_ns.lower > b.time_ns.upper {
+                rows.push(GateRow {
+                    key,
+                    base: b.time_ns,
+                    cand: c.time_ns,
+                    slowdown,
+                });
+            }
+        }
+    }
+    if rows.is_empty() {
+        Gate::Pass { compared, missing }
+    } else {
+        Gate::Regressed { rows, compared }
+    }
+}
+
+/// Parses `5%` or `0.05`.
+pub fn parse_threshold(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let v = if let Some(p) = t.strip_suffix('%') {
+        p.trim().parse::<f64>().map(|v| v / 100.0)
+    } else {
+        t.parse::<f64>()
+    }
+    .map_err(|_| {
+        format!("--max-regression \"{s}\": expected a percentage like 5% or a fraction like 0.05")
+    })?;
+    if !(0.0..10.0).contains(&v) {
+        return Err(format!(
+            "--max-regression \"{s}\": must be between 0% and 1000%"
+        ));
+    }
+    Ok(v)
+}

@@ -1,0 +1,162 @@
+//! Small fixed results for the harness tests.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use simdconv_bench::catalogue::Layer;
+use simdconv_bench::machine::{Bandwidth, Cache, MachineProfile};
+use simdconv_bench::results::{Interval, Record, Results, Settings, ShapeRecord, SCHEMA};
+
+pub fn machine() -> MachineProfile {
+    MachineProfile {
+        vendor: "TestVendor".into(),
+        model: "Test CPU @ 3.00GHz".into(),
+        arch: "x86_64".into(),
+        flags: vec!["avx2".into(), "fma".into()],
+        logical_cores: 2,
+        physical_cores: Some(2),
+        caches: vec![
+            Cache {
+                level: 1,
+                kind: "Data".into(),
+                size: 32 << 10,
+            },
+            Cache {
+                level: 2,
+                kind: "Unified".into(),
+                size: 1 << 20,
+            },
+        ],
+        clock_ghz: Some(3.0),
+        os: "linux test".into(),
+        rustc: "rustc test".into(),
+        git_revision: "abc1234".into(),
+        build_target_features: vec!["sse2".into()],
+        peak_gflops: BTreeMap::from([("scalar".into(), 10.0), ("avx2".into(), 100.0)]),
+        bandwidth: vec![
+            Bandwidth {
+                level: "L1".into(),
+                bytes: 16 << 10,
+                gbs: 200.0,
+            },
+            Bandwidth {
+                level: "DRAM".into(),
+                bytes: 64 << 20,
+                gbs: 10.0,
+            },
+        ],
+    }
+}
+
+pub fn record(
+    layer: &str,
+    variant: &str,
+    alg: &str,
+    isa: &str,
+    intensity: f64,
+    gflops: f64,
+    err: f64,
+) -> Record {
+    Record {
+        layer: layer.into(),
+        variant: variant.into(),
+        algorithm: alg.into(),
+        isa: isa.into(),
+        tile: "4x4".into(),
+        shape: ShapeRecord {
+            n: 1,
+            h: 14,
+            w: 14,
+            c: 32,
+            k: 32,
+            r: 3,
+            s: 3,
+            stride: 1,
+            pad: 1,
+            groups: 1,
+            p: 14,
+            q: 14,
+        },
+        flops: 3_612_672,
+        bytes: (3_612_672.0 / intensity) as u64,
+        intensity,
+        time_ns: Interval {
+            point: 3_612_672.0 / gflops,
+            lower: 3_600_000.0 / gflops,
+            upper: 3_620_000.0 / gflops,
+        },
+        gflops: Interval {
+            point: gflops,
+            lower: gflops * 0.99,
+            upper: gflops * 1.01,
+        },
+        fraction_of_peak: Some(gflops / 100.0),
+        scratch_bytes: 4096,
+        max_rel_error: err,
+        tolerance: 1e-4,
+    }
+}
+
+pub fn results() -> Results {
+    Results {
+        schema: SCHEMA.into(),
+        created_unix: 1,
+        settings: Settings {
+            suite: "smoke".into(),
+            filter: None,
+            warm_up_s: 0.1,
+            measurement_s: 0.2,
+            sample_size: 10,
+        },
+        machine: machine(),
+        layers: vec![Layer {
+            name: "smoke_3x3_14".into(),
+            networks: vec!["smoke".into()],
+            hw: 14,
+            c: 32,
+            k: 32,
+            rs: 3,
+            stride: 1,
+            pad: 1,
+            groups: 1,
+        }],
+        results: vec![
+            record(
+                "smoke_3x3_14",
+                "direct-scalar-4x4",
+                "direct",
+                "scalar",
+                8.0,
+                4.0,
+                1e-7,
+            ),
+            record(
+                "smoke_3x3_14",
+                "direct-avx2-6x16",
+                "direct",
+                "avx2",
+                8.0,
+                60.0,
+                1e-7,
+            ),
+            record(
+                "smoke_3x3_14",
+                "winograd-f4-scalar-4x4",
+                "winograd-f4",
+                "scalar",
+                8.0,
+                9.0,
+                3e-6,
+            ),
+            record(
+                "smoke_3x3_14",
+                "winograd-f4-avx2-6x16",
+                "winograd-f4",
+                "avx2",
+                8.0,
+                150.0,
+                3e-6,
+            ),
+        ],
+    }
+}

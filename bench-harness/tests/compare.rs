@@ -1,0 +1,169 @@
+//! The regression gate's decisions on small fixed results files, and the comparison page.
+
+mod common;
+
+use common::{record, results};
+use simdconv_bench::compare::{gate, parse_threshold, render, summary, Gate, Input};
+use simdconv_bench::results::{Interval, Results};
+
+/// A candidate whose row `i` has its time scaled by `scale` and its interval half-width `ci`
+/// (fraction of the time).
+fn with_time(base: &Results, i: usize, scale: f64, ci: f64) -> Results {
+    let mut c = base.clone();
+    let r = &mut c.results[i];
+    let t = r.time_ns.point * scale;
+    r.time_ns = Interval {
+        point: t,
+        lower: t * (1.0 - ci),
+        upper: t * (1.0 + ci),
+    };
+    let f = r.flops as f64;
+    r.gflops = Interval {
+        point: f / t,
+        lower: f / (t * (1.0 + ci)),
+        upper: f / (t * (1.0 - ci)),
+    };
+    c
+}
+
+fn tight(base: &Results) -> Results {
+    let mut b = base.clone();
+    for r in &mut b.results {
+        let t = r.time_ns.point;
+        r.time_ns = Interval {
+            point: t,
+            lower: t * 0.99,
+            upper: t * 1.01,
+        };
+    }
+    b
+}
+
+#[test]
+fn slower_beyond_threshold_with_separate_intervals_fails() {
+    let b = tight(&results());
+    let c = with_time(&b, 1, 1.10, 0.01);
+    match gate(&b, &c, 0.05, false) {
+        Gate::Regressed { rows, compared } => {
+            assert_eq!(compared, 4);
+            assert_eq!(rows.len(), 1);
+            assert_eq!(rows[0].key, "smoke_3x3_14/direct-avx2-6x16");
+            assert!((rows[0].slowdown - 0.10).abs() < 1e-9);
+        }
+        g => panic!("expected a regression, got {g:?}"),
+    }
+}
+
+#[test]
+fn slower_beyond_threshold_but_overlapping_intervals_passes() {
+    let b = tight(&results());
+    // 10% slower but a noisy candidate (+-15%): the intervals overlap, so it is noise.
+    let c = with_time(&b, 1, 1.10, 0.15);
+    assert!(matches!(gate(&b, &c, 0.05, false), Gate::Pass { .. }));
+}
+
+#[test]
+fn slower_within_threshold_passes_and_faster_passes() {
+    let b = tight(&results());
+    assert!(matches!(
+        gate(&b, &with_time(&b, 1, 1.04, 0.001), 0.05, false),
+        Gate::Pass { .. }
+    ));
+    assert!(matches!(
+        gate(&b, &with_time(&b, 1, 0.5, 0.001), 0.05, false),
+        Gate::Pass { .. }
+    ));
+    // The threshold is the knob: 4% slower fails a 2% gate.
+    assert!(matches!(
+        gate(&b, &with_time(&b, 1, 1.04, 0.001), 0.02, false),
+        Gate::Regressed { .. }
+    ));
+}
+
+#[test]
+fn missing_rows_are_reported_not_failed() {
+    let b = tight(&results());
+    let mut c = b.clone();
+    c.results.remove(0);
+    match gate(&b, &c, 0.05, false) {
+        Gate::Pass { compared, missing } => {
+            assert_eq!(compared, 3);
+            assert_eq!(missing, vec!["smoke_3x3_14/direct-scalar-4x4".to_string()]);
+        }
+        g => panic!("{g:?}"),
+    }
+}
+
+#[test]
+fn different_machines_are_refused_unless_allowed() {
+    let b = tight(&results());
+    let mut c = b.clone();
+    c.machine.model = "Another CPU".into();
+    assert!(matches!(
+        gate(&b, &c, 0.05, false),
+        Gate::DifferentMachines { .. }
+    ));
+    // Allowed: fractions of each machine's peak. Same GFLOP/s on a machine with twice the peak
+    // is half the fraction: a regression.
+    for p in c.machine.peak_gflops.values_mut() {
+        *p *= 2.0;
+    }
+    match gate(&b, &c, 0.05, true) {
+        Gate::Regressed { rows, .. } => assert_eq!(rows.len(), 4),
+        g => panic!("{g:?}"),
+    }
+    // Same fractions: no regression.
+    let mut same = b.clone();
+    same.machine.model = "Another CPU".into();
+    assert!(matches!(gate(&b, &same, 0.05, true), Gate::Pass { .. }));
+}
+
+#[test]
+fn thresholds_parse() {
+    assert_eq!(parse_threshold("5%").unwrap(), 0.05);
+    assert_eq!(parse_threshold("0.1").unwrap(), 0.1);
+    assert!(parse_threshold("five").unwrap_err().contains("five"));
+    assert!(parse_threshold("-3%").is_err());
+}
+
+#[test]
+fn page_and_summary_list_every_row_and_the_unshared_ones() {
+    let a = results();
+    let mut b = results();
+    b.machine.model = "Arm Test Core".into();
+    b.results.retain(|r| r.isa != "avx2");
+    b.results.push(record(
+        "smoke_3x3_14",
+        "direct-neon-8x12",
+        "direct",
+        "neon",
+        8.0,
+        30.0,
+        1e-7,
+    ));
+    let inputs = vec![
+        Input {
+            tag: "A".into(),
+            path: "a.json".into(),
+            results: a,
+        },
+        Input {
+            tag: "B".into(),
+            path: "b.json".into(),
+            results: b,
+        },
+    ];
+    let s = summary(&inputs);
+    assert!(
+        s.contains("smoke_3x3_14/direct-neon-8x12: only on B"),
+        "{s}"
+    );
+    assert!(
+        s.contains("smoke_3x3_14/direct-avx2-6x16: only on A"),
+        "{s}"
+    );
+    assert!(s.contains("best variant per layer"));
+    let html = render(&inputs).unwrap();
+    assert!(html.contains("Arm Test Core") && html.contains("Fraction of own peak"));
+    assert!(html.matches("<svg").count() >= 3);
+}
