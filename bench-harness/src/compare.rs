@@ -154,7 +154,7 @@ pub fn summary(inputs: &[Input]) -> String {
 }
 
 /// The comparison page.
-pub fn render(inputs: &[Input]) -> Result<String, Box<dyn std::error::Error>> {
+pub fn render(inputs: &[Input], note: Option<&str>) -> Result<String, Box<dyn std::error::Error>> {
     let mut h = String::new();
     writeln!(h, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>simdconv comparison</title><style>{STYLE}</style></head><body>")?;
     writeln!(
@@ -162,6 +162,9 @@ pub fn render(inputs: &[Input]) -> Result<String, Box<dyn std::error::Error>> {
         "<h1>simdconv: {} result files compared</h1>",
         inputs.len()
     )?;
+    if let Some(n) = note {
+        writeln!(h, "<p class=\"note\"><strong>{}</strong></p>", esc(n))?;
+    }
     writeln!(h, "<p class=\"note\">Raw GFLOP/s depend on the machine; the fair cross-CPU number is the fraction of <em>each machine's own</em> measured peak for the ISA. Intervals are criterion's. FLOP/cycle uses each machine's nominal clock where known.</p>")?;
     writeln!(h, "<h2>Machines</h2><table class=\"card\"><tr><th>file</th><th>model</th><th>flags</th><th>peak GFLOP/s</th><th>read GB/s</th><th>suite</th></tr>")?;
     for i in inputs {

@@ -65,6 +65,9 @@ enum Cmd {
         /// Directory for the comparison page (compare.html).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// A note shown at the top of the page (e.g. where the files came from).
+        #[arg(long)]
+        note: Option<String>,
     },
     /// Render index.html from a results.json.
     Report {
@@ -88,6 +91,19 @@ enum Cmd {
     },
 }
 
+/// `println!` that ends the process quietly when stdout is a closed pipe (`| head`) instead of
+/// panicking.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($t)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 fn parse_isa(s: &str) -> Result<Isa, String> {
     Isa::from_name(s)
         .ok_or_else(|| format!("unknown ISA \"{s}\" (scalar, portable, avx2, avx512, neon)"))
@@ -97,7 +113,7 @@ fn main() -> ExitCode {
     match real_main() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            eout!("error: {e}");
             ExitCode::FAILURE
         }
     }
@@ -109,6 +125,7 @@ fn compare_cmd(
     max_regression: &str,
     allow_cross: bool,
     out: Option<PathBuf>,
+    note: Option<String>,
 ) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let load = |tag: usize, p: &PathBuf| -> Result<Input, Box<dyn std::error::Error>> {
         Ok(Input {
@@ -130,16 +147,16 @@ fn compare_cmd(
         return Ok(
             match compare::gate(&b.results, &c.results, threshold, allow_cross) {
                 Gate::Pass { compared, missing } => {
-                    println!("ok: {compared} rows compared, none slower than {max_regression} beyond the noise");
+                    out!("ok: {compared} rows compared, none slower than {max_regression} beyond the noise");
                     for m in missing {
-                        println!("  not in the candidate: {m}");
+                        out!("  not in the candidate: {m}");
                     }
                     ExitCode::SUCCESS
                 }
                 Gate::Regressed { rows, compared } => {
-                    println!("REGRESSION: {} of {compared} rows slower than {max_regression} with non-overlapping intervals:", rows.len());
+                    out!("REGRESSION: {} of {compared} rows slower than {max_regression} with non-overlapping intervals:", rows.len());
                     for r in rows {
-                        println!(
+                        out!(
                         "  {:<48} baseline {:.4e} [{:.4e}, {:.4e}]  candidate {:.4e} [{:.4e}, {:.4e}]  slower by {:.1}%",
                         r.key, r.base.point, r.base.lower, r.base.upper, r.cand.point, r.cand.lower, r.cand.upper, r.slowdown * 100.0
                     );
@@ -147,7 +164,7 @@ fn compare_cmd(
                     ExitCode::from(1)
                 }
                 Gate::DifferentMachines { base, cand } => {
-                    eprintln!(
+                    eout!(
                     "error: refusing to compare times from different machines:\n  baseline:  {base}\n  candidate: {cand}\n(pass --allow-cross-machine to compare fractions of each machine's peak instead)"
                 );
                     ExitCode::from(2)
@@ -160,12 +177,12 @@ fn compare_cmd(
         .enumerate()
         .map(|(i, p)| load(i, p))
         .collect::<Result<_, _>>()?;
-    print!("{}", compare::summary(&inputs));
+    out!("{}", compare::summary(&inputs).trim_end());
     let dir = out.unwrap_or_else(|| PathBuf::from("reports").join("compare"));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let page = dir.join("compare.html");
-    write_atomic(&page, compare::render(&inputs)?.as_bytes())?;
-    println!("wrote {}", page.display());
+    write_atomic(&page, compare::render(&inputs, note.as_deref())?.as_bytes())?;
+    out!("wrote {}", page.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -208,7 +225,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             res.write(&json)?;
             let html = report::write(&res, &out)?;
-            println!("wrote {} and {}", json.display(), html.display());
+            out!("wrote {} and {}", json.display(), html.display());
         }
         Cmd::Compare {
             files,
@@ -216,35 +233,52 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             max_regression,
             allow_cross_machine,
             out,
+            note,
         } => {
-            return compare_cmd(files, baseline, &max_regression, allow_cross_machine, out);
+            return compare_cmd(
+                files,
+                baseline,
+                &max_regression,
+                allow_cross_machine,
+                out,
+                note,
+            );
         }
         Cmd::Report { results, out } => {
             let res = Results::read(&results)?;
             let dir =
                 out.unwrap_or_else(|| results.parent().map(PathBuf::from).unwrap_or_default());
             let html = report::write(&res, &dir)?;
-            println!("wrote {}", html.display());
+            out!("wrote {}", html.display());
         }
         Cmd::Machine { json } => {
             let m = machine::profile();
             if json {
-                println!("{}", serde_json::to_string_pretty(&m)?);
+                out!("{}", serde_json::to_string_pretty(&m)?);
             } else {
-                print!("{m}");
-                println!("fingerprint: {}", m.fingerprint());
+                out!("{}", m.to_string().trim_end());
+                out!("fingerprint: {}", m.fingerprint());
             }
         }
         Cmd::Shapes { suite } => {
             let layers = catalogue::suite(&suite).ok_or("unknown suite")?;
-            println!(
+            out!(
                 "{:<34} {:>4} {:>5} {:>5} {:>3} {:>2} {:>2} {:>4} {:>12} {:>9}  networks",
-                "name", "hw", "c", "k", "rs", "s", "p", "g", "MFLOP", "variants"
+                "name",
+                "hw",
+                "c",
+                "k",
+                "rs",
+                "s",
+                "p",
+                "g",
+                "MFLOP",
+                "variants"
             );
             for l in &layers {
                 let s = l.shape()?;
                 let n = variants().iter().filter(|v| v.supports(&s).is_ok()).count();
-                println!(
+                out!(
                     "{:<34} {:>4} {:>5} {:>5} {:>3} {:>2} {:>2} {:>4} {:>12.1} {:>9}  {}",
                     l.name,
                     l.hw,
@@ -259,7 +293,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
                     l.networks.join(",")
                 );
             }
-            println!("{} layers", layers.len());
+            out!("{} layers", layers.len());
         }
     }
     Ok(ExitCode::SUCCESS)

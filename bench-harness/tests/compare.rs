@@ -163,7 +163,8 @@ fn page_and_summary_list_every_row_and_the_unshared_ones() {
         "{s}"
     );
     assert!(s.contains("best variant per layer"));
-    let html = render(&inputs).unwrap();
+    let html = render(&inputs, Some("two fixtures")).unwrap();
+    assert!(html.contains("two fixtures"));
     assert!(html.contains("Arm Test Core") && html.contains("Fraction of own peak"));
     assert!(html.matches("<svg").count() >= 3);
 }
