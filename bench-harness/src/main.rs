@@ -113,7 +113,7 @@ fn main() -> ExitCode {
     match real_main() {
         Ok(code) => code,
         Err(e) => {
-            eout!("error: {e}");
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
@@ -164,7 +164,7 @@ fn compare_cmd(
                     ExitCode::from(1)
                 }
                 Gate::DifferentMachines { base, cand } => {
-                    eout!(
+                    eprintln!(
                     "error: refusing to compare times from different machines:\n  baseline:  {base}\n  candidate: {cand}\n(pass --allow-cross-machine to compare fractions of each machine's peak instead)"
                 );
                     ExitCode::from(2)
