@@ -1,12 +1,13 @@
 //! Depthwise convolution (groups = c = k): the driver and the generic row body.
 //!
-//! Vectorised across channels (contiguous in NHWC), one vector of channels at a time, walking an
-//! output row with that vector's taps held in registers. The driver hands the microkernel one
-//! output row with R input-row pointers; kernel rows that fall in the vertical padding point at a
-//! zero row, so only the left and right borders need checks, and those run in a separate loop:
-//! the interior loop has no branches. 3x3 and 5x5 are unrolled at compile time (const generics);
-//! other sizes, strides and dilations take the same loop with run-time tap counts. Memory-bound:
-//! judge it against the bandwidth roof, not the FMA roof.
+//! Vectorised across channels (contiguous in NHWC). For each output pixel the microkernel forms
+//! one input pointer per tap and then walks all channel vectors, so every tap streams through
+//! contiguous memory (prefetch-friendly) and the weights of the whole layer stay in L1. A tap
+//! that falls in the padding points at a zero row instead of being skipped, so border pixels run
+//! the same branch-free channel loop as interior ones; only the pointer set-up differs. 3x3 and
+//! 5x5 are unrolled at compile time (const generics); other sizes, strides and dilations take the
+//! same loop with run-time tap counts. Memory-bound on big images: judge it against the bandwidth
+//! roof, not the FMA roof.
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
@@ -26,6 +27,10 @@ pub(crate) struct DwRow {
     /// `[r]` pointers to the start (x = 0, c = 0) of the input row each kernel row reads; each has
     /// `w * c` readable floats (a zero row in the vertical padding).
     pub rows: *const *const f32,
+    /// At least `c` zeros: the input of a tap outside the image.
+    pub zero: *const f32,
+    /// `r * s` writable pointer slots for the run-time-tap path.
+    pub taps: *mut *const f32,
     /// Packed weights `[ceil(c / L)][r][s][L]`, zero-padded lanes.
     pub w: *const f32,
     /// Packed bias `[ceil(c / L)][L]` (zeros without bias).
@@ -61,139 +66,107 @@ pub(crate) struct DwUkernel {
 #[inline(always)]
 pub(crate) unsafe fn row<S: Simd>(s: S, a: &DwRow) {
     match (a.r, a.s) {
-        (3, 3) => row_taps::<S, 3, 3>(s, a),
-        (5, 5) => row_taps::<S, 5, 5>(s, a),
-        _ => row_taps::<S, 0, 0>(s, a),
+        (3, 3) => row_fixed::<S, 9, 3>(s, a),
+        (5, 5) => row_fixed::<S, 25, 5>(s, a),
+        _ => {
+            let taps = std::slice::from_raw_parts_mut(a.taps, a.r * a.s);
+            for c0 in (0..a.c).step_by(CHANNEL_BLOCK * S::LANES) {
+                let c1 = a.c.min(c0 + CHANNEL_BLOCK * S::LANES);
+                for ox in 0..a.q {
+                    tap_pointers(a, ox, taps, a.s);
+                    pixel(s, a, taps, ox, c0, c1);
+                }
+            }
+        }
     }
 }
 
-/// Loads `n` lanes (all of them when `n == LANES`).
-#[inline(always)]
-unsafe fn ld<S: Simd>(s: S, p: *const f32, n: usize) -> S::V {
-    if n == S::LANES {
-        s.load(p)
-    } else {
-        s.load_n(p, n)
-    }
-}
+/// Channel vectors per pass over a row: the pass's weights (taps x block) and the input lines of
+/// a few neighbouring pixels stay in L1 while the pass walks the row.
+const CHANNEL_BLOCK: usize = 8;
 
-/// Stores `n` lanes (all of them when `n == LANES`).
-#[inline(always)]
-unsafe fn st<S: Simd>(s: S, p: *mut f32, v: S::V, n: usize) {
-    if n == S::LANES {
-        s.store(p, v)
-    } else {
-        s.store_n(p, v, n)
-    }
-}
-
-/// One output pixel of one channel vector with every tap's column checked (the border path).
+/// Fills one pointer per tap (kernel row-major) for output column `ox`.
 ///
 /// # Safety
-/// As [`row`]; `wp` points at this channel block's `r * sk` packed taps.
+/// As [`row`]; `taps.len() == r * sk`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn border_pixel<S: Simd>(
-    s: S,
-    a: &DwRow,
-    wp: *const f32,
-    bias: S::V,
-    c0: usize,
-    n: usize,
-    r: usize,
-    sk: usize,
-    ox: usize,
-) {
-    let mut acc = bias;
-    for ky in 0..r {
-        for kx in 0..sk {
-            let x = (ox * a.stride + kx * a.dil) as isize - a.left as isize;
-            if x >= 0 && (x as usize) < a.w_in {
-                let p = (*a.rows.add(ky)).add(x as usize * a.c + c0);
-                acc = s.fma(ld(s, p, n), s.load(wp.add((ky * sk + kx) * S::LANES)), acc);
-            }
+unsafe fn tap_pointers(a: &DwRow, ox: usize, taps: &mut [*const f32], sk: usize) {
+    let interior = ox >= a.x_lo && ox < a.x_hi;
+    let x0 = (ox * a.stride) as isize - a.left as isize;
+    for (ky, row_taps) in taps.chunks_exact_mut(sk).enumerate() {
+        let row = *a.rows.add(ky);
+        for (kx, p) in row_taps.iter_mut().enumerate() {
+            let x = x0 + (kx * a.dil) as isize;
+            *p = if interior || (x >= 0 && (x as usize) < a.w_in) {
+                row.offset(x * a.c as isize)
+            } else {
+                a.zero
+            };
         }
     }
-    st(s, a.out.add(ox * a.c + c0), a.act.apply(s, acc), n);
 }
 
-/// `R`, `SK` > 0: taps known at compile time (fully unrolled, held in registers); 0: run time.
+/// Taps known at compile time: `T = R * SK` pointers in registers.
 #[inline(always)]
-#[allow(clippy::needless_range_loop)] // ky/kx index both the taps and the row pointers
-unsafe fn row_taps<S: Simd, const R: usize, const SK: usize>(s: S, a: &DwRow) {
+unsafe fn row_fixed<S: Simd, const T: usize, const SK: usize>(s: S, a: &DwRow) {
+    let mut taps = [std::ptr::null::<f32>(); T];
+    for c0 in (0..a.c).step_by(CHANNEL_BLOCK * S::LANES) {
+        let c1 = a.c.min(c0 + CHANNEL_BLOCK * S::LANES);
+        for ox in 0..a.q {
+            tap_pointers(a, ox, &mut taps, SK);
+            pixel(s, a, &taps, ox, c0, c1);
+        }
+    }
+}
+
+/// Channels `c_begin .. c_end` (`c_begin` a multiple of LANES) of one output pixel; each tap's
+/// input starts at `taps[t]`.
+///
+/// # Safety
+/// Every `taps[t]` points at `c` readable floats; the contracts of [`DwRow`].
+#[inline(always)]
+unsafe fn pixel<S: Simd>(
+    s: S,
+    a: &DwRow,
+    taps: &[*const f32],
+    ox: usize,
+    c_begin: usize,
+    c_end: usize,
+) {
     let lanes = S::LANES;
-    let (r, sk) = if R > 0 { (R, SK) } else { (a.r, a.s) };
-    let blocks = a.c.div_ceil(lanes);
-    for cb in 0..blocks {
+    let t_count = taps.len();
+    let out = a.out.add(ox * a.c);
+    let full = c_end / lanes;
+    for cb in c_begin / lanes..full {
         let c0 = cb * lanes;
-        let n = lanes.min(a.c - c0);
-        let wp = a.w.add(cb * r * sk * lanes);
-        let bias = s.load(a.bias.add(cb * lanes));
-        for ox in 0..a.x_lo {
-            border_pixel(s, a, wp, bias, c0, n, r, sk, ox);
+        let w = a.w.add(cb * t_count * lanes);
+        // Two partial sums halve the dependent FMA chain.
+        let mut acc0 = s.load(a.bias.add(c0));
+        let mut acc1 = s.zero();
+        let mut t = 0;
+        while t + 1 < t_count {
+            acc0 = s.fma(s.load(taps[t].add(c0)), s.load(w.add(t * lanes)), acc0);
+            acc1 = s.fma(
+                s.load(taps[t + 1].add(c0)),
+                s.load(w.add((t + 1) * lanes)),
+                acc1,
+            );
+            t += 2;
         }
-        if R > 0 {
-            // Taps in registers for the whole row.
-            let mut wt = [[s.zero(); SK]; R];
-            for ky in 0..R {
-                for kx in 0..SK {
-                    wt[ky][kx] = s.load(wp.add((ky * SK + kx) * lanes));
-                }
-            }
-            let mut rows = [std::ptr::null::<f32>(); R];
-            for ky in 0..R {
-                rows[ky] = (*a.rows.add(ky)).add(c0);
-            }
-            let ox0 = a.x_lo;
-            if n == lanes {
-                for ox in ox0..a.x_hi {
-                    let x0 = ox * a.stride - a.left;
-                    // One accumulator per kernel row: R short FMA chains instead of one long
-                    // one, so consecutive pixels overlap in the out-of-order window.
-                    let mut acc = [s.zero(); R];
-                    acc[0] = bias;
-                    for ky in 0..R {
-                        for kx in 0..SK {
-                            let p = rows[ky].add((x0 + kx * a.dil) * a.c);
-                            acc[ky] = s.fma(s.load(p), wt[ky][kx], acc[ky]);
-                        }
-                    }
-                    let mut sum = acc[0];
-                    for &v in &acc[1..] {
-                        sum = s.add(sum, v);
-                    }
-                    s.store(a.out.add(ox * a.c + c0), a.act.apply(s, sum));
-                }
-            } else {
-                for ox in ox0..a.x_hi {
-                    let x0 = ox * a.stride - a.left;
-                    let mut acc = bias;
-                    for ky in 0..R {
-                        for kx in 0..SK {
-                            let p = rows[ky].add((x0 + kx * a.dil) * a.c);
-                            acc = s.fma(s.load_n(p, n), wt[ky][kx], acc);
-                        }
-                    }
-                    s.store_n(a.out.add(ox * a.c + c0), a.act.apply(s, acc), n);
-                }
-            }
-        } else {
-            for ox in a.x_lo..a.x_hi {
-                let x0 = ox * a.stride - a.left;
-                let mut acc = bias;
-                for ky in 0..r {
-                    let row = (*a.rows.add(ky)).add(c0);
-                    for kx in 0..sk {
-                        let p = row.add((x0 + kx * a.dil) * a.c);
-                        acc = s.fma(ld(s, p, n), s.load(wp.add((ky * sk + kx) * lanes)), acc);
-                    }
-                }
-                st(s, a.out.add(ox * a.c + c0), a.act.apply(s, acc), n);
-            }
+        if t < t_count {
+            acc0 = s.fma(s.load(taps[t].add(c0)), s.load(w.add(t * lanes)), acc0);
         }
-        for ox in a.x_hi.max(a.x_lo)..a.q {
-            border_pixel(s, a, wp, bias, c0, n, r, sk, ox);
+        s.store(out.add(c0), a.act.apply(s, s.add(acc0, acc1)));
+    }
+    let n = c_end - full * lanes;
+    if n > 0 {
+        let c0 = full * lanes;
+        let w = a.w.add(full * t_count * lanes);
+        let mut acc = s.load(a.bias.add(c0));
+        for (t, &p) in taps.iter().enumerate() {
+            acc = s.fma(s.load_n(p.add(c0), n), s.load(w.add(t * lanes)), acc);
         }
+        s.store_n(out.add(c0), a.act.apply(s, acc), n);
     }
 }
 
@@ -256,7 +229,8 @@ impl Kernel for Depthwise {
         let s = &self.shape;
         let (h, w, c, r) = (s.h(), s.w(), s.c(), s.r());
         let (sh, dh, top) = (s.stride().0, s.dilation().0, s.padding().top);
-        let rows = &mut scratch.ptrs[..r];
+        let (rows, taps) = scratch.ptrs.split_at_mut(r);
+        let taps = &mut taps[..r * s.s()];
         let row_len = w * c;
         for (b, (img, out_img)) in input
             .chunks_exact(h * row_len)
@@ -275,6 +249,8 @@ impl Kernel for Depthwise {
                 }
                 let args = DwRow {
                     rows: rows.as_ptr(),
+                    zero: self.zero[..c].as_ptr(),
+                    taps: taps.as_mut_ptr(),
                     w: self.w.as_ptr(),
                     bias: self.bias.as_ptr(),
                     out: out_row.as_mut_ptr(),
@@ -290,7 +266,8 @@ impl Kernel for Depthwise {
                     x_hi: self.x_hi,
                     act: self.act,
                 };
-                // SAFETY: each row pointer comes from a slice of w*c floats; `out_row` has q*c;
+                // SAFETY: each row pointer comes from a slice of w*c floats, `zero` has c floats
+                // and `taps` r*s slots; `out_row` has q*c;
                 // weights and bias were packed for ceil(c/L) blocks of this ISA's L; x_lo/x_hi
                 // were derived in `build` so interior taps stay inside the row; the ISA was
                 // checked at plan time.
@@ -302,7 +279,7 @@ impl Kernel for Depthwise {
     fn scratch(&self) -> ScratchSpec {
         ScratchSpec {
             floats: 0,
-            ptrs: self.shape.r(),
+            ptrs: self.shape.r() * (1 + self.shape.s()),
         }
     }
 }
