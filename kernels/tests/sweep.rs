@@ -111,6 +111,10 @@ fn sweep() -> Vec<ConvShape> {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "minutes under Miri; tiny_shapes_every_variant covers every variant"
+)]
 fn every_variant_matches_the_reference() {
     let shapes = sweep();
     assert!(shapes.len() >= 40, "the sweep has {} shapes", shapes.len());
@@ -178,6 +182,10 @@ fn tol_factor(a: Algorithm) -> f64 {
 /// Every C and K from 1 to 33 for the vectorised direct, pointwise and depthwise variants: every
 /// channel-tail path of every vector width.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "minutes under Miri; tiny_shapes_every_variant covers the tails"
+)]
 fn channel_tails_1_to_33() {
     let mut pairs = 0;
     let mut failures = Vec::new();
@@ -217,4 +225,28 @@ fn channel_tails_1_to_33() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A few tiny shapes through every variant: cheap enough for Miri, still every code path kind
+/// (full vectors, channel tails, padding, stride, dilation, depthwise, Winograd tiles).
+#[test]
+fn tiny_shapes_every_variant() {
+    let shapes = [
+        shape(1, 3, 4, 17, 9, 3, 3).pad(1),
+        shape(1, 2, 3, 5, 18, 1, 1),
+        shape(1, 4, 3, 19, 19, 3, 3).stride(2).pad(1).groups(19),
+        shape(1, 5, 5, 3, 4, 3, 3).dilation(2).pad(2),
+    ];
+    let mut pairs = 0;
+    for (i, b) in shapes.iter().enumerate() {
+        let s = b.build().unwrap();
+        for v in variants()
+            .iter()
+            .filter(|v| v.is_available() && v.supports(&s).is_ok())
+        {
+            check(v, &s, ACTIVATIONS[i % 4], i % 2 == 0, i as u64).unwrap();
+            pairs += 1;
+        }
+    }
+    println!("{pairs} tiny (variant, shape) pairs");
 }
