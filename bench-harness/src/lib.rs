@@ -5,6 +5,7 @@
 //! and the HTML report with roofline, speedup and accuracy plots.
 #![warn(missing_docs)]
 
+pub mod blocks;
 pub mod catalogue;
 pub mod compare;
 pub mod machine;

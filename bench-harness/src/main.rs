@@ -25,8 +25,9 @@ struct Cli {
 enum Cmd {
     /// Measure every variant on every layer of a suite; write results.json and index.html.
     Run {
-        /// smoke (< 1 min), quick (the 14 layers of the first catalogue) or full (every layer).
-        #[arg(long, default_value = "quick", value_parser = ["smoke", "quick", "full"])]
+        /// smoke (< 1 min), quick (the 14 layers of the first catalogue), full (every layer and
+        /// the building-block claims) or blocks (the claims only).
+        #[arg(long, default_value = "quick", value_parser = ["smoke", "quick", "full", "blocks"])]
         suite: String,
         /// Keep (layer, variant) pairs whose "layer/variant" matches this regex.
         #[arg(long)]

@@ -118,6 +118,9 @@ pub struct Results {
     pub layers: Vec<Layer>,
     /// One record per (layer, variant).
     pub results: Vec<Record>,
+    /// The building-block claims (suites `blocks` and `full`); absent in older files.
+    #[serde(default)]
+    pub blocks: Vec<crate::blocks::BlockRecord>,
 }
 
 /// Errors reading or writing results files; each names the file.

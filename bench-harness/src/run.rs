@@ -12,6 +12,7 @@ use regex::Regex;
 use serde::Deserialize;
 use simdconv::{reference, variants, Activation, AlignedBuf, Isa, Variant};
 
+use crate::blocks;
 use crate::catalogue::{self, Layer};
 use crate::machine;
 use crate::results::{Interval, Record, Results, Settings, ShapeRecord, SCHEMA};
@@ -87,7 +88,7 @@ pub fn select(opts: &RunOptions) -> Result<Selection, String> {
             pairs.push((l.clone(), v));
         }
     }
-    if pairs.is_empty() {
+    if pairs.is_empty() && opts.suite != "blocks" {
         return Err(format!(
             "nothing to run: no (layer, variant) of suite \"{}\" matches filter {:?} and isa list {:?} on this CPU",
             opts.suite,
@@ -220,6 +221,11 @@ pub fn run(opts: &RunOptions, machine: Option<machine::MachineProfile>) -> Resul
         group.finish();
     }
     bar.finish_and_clear();
+    let blocks = if opts.suite == "blocks" || opts.suite == "full" {
+        run_blocks(&mut crit, &crit_dir, opts)?
+    } else {
+        Vec::new()
+    };
     Ok(Results {
         schema: SCHEMA.into(),
         created_unix: std::time::SystemTime::now()
@@ -236,7 +242,126 @@ pub fn run(opts: &RunOptions, machine: Option<machine::MachineProfile>) -> Resul
         machine,
         layers,
         results: records,
+        blocks,
     })
+}
+
+/// The widest ISA this CPU runs among `allowed` (per-step timings are taken for it).
+fn widest(allowed: &[Isa]) -> Option<Isa> {
+    [
+        Isa::Avx512,
+        Isa::Neon,
+        Isa::Avx2,
+        Isa::Portable,
+        Isa::Scalar,
+    ]
+    .into_iter()
+    .find(|i| allowed.contains(i))
+}
+
+/// Measures every claim's sides on every ISA (best variant per layer), each side also with one
+/// fixed algorithm (direct) on the widest ISA, and per-step times on the widest ISA.
+fn run_blocks(
+    crit: &mut Criterion,
+    crit_dir: &Path,
+    opts: &RunOptions,
+) -> Result<Vec<blocks::BlockRecord>, String> {
+    let isas: Vec<Isa> = Isa::ALL
+        .into_iter()
+        .filter(|i| i.is_available() && opts.isas.as_ref().is_none_or(|l| l.contains(i)))
+        .collect();
+    let wide = widest(&isas).ok_or("no ISA selected")?;
+    let filter = match &opts.filter {
+        Some(f) => Some(Regex::new(f).map_err(|e| format!("--filter \"{f}\": {e}"))?),
+        None => None,
+    };
+    let claims: Vec<_> = blocks::claims()
+        .into_iter()
+        .filter(|c| {
+            filter
+                .as_ref()
+                .is_none_or(|f| f.is_match(&format!("blocks/{}", c.id)))
+        })
+        .collect();
+    let mut modes: Vec<blocks::Mode> = isas.iter().map(|&i| blocks::Mode::Best(i)).collect();
+    modes.push(blocks::Mode::Fixed(wide, simdconv::Algorithm::Direct));
+    let total = claims.iter().map(|c| c.sides.len()).sum::<usize>() * modes.len();
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+            .map_err(|e| e.to_string())?
+            .progress_chars("=> "),
+    );
+    let mut out = Vec::new();
+    for claim in &claims {
+        let group_name = format!("blocks-{}", claim.id);
+        let mut group = crit.benchmark_group(group_name.clone());
+        for (side, block) in claim.sides.iter().enumerate() {
+            let input = seeded(block.buffers[0], 9);
+            for &mode in &modes {
+                bar.set_message(format!("{}/{} {}", claim.id, side, mode.isa()));
+                let mut prep = blocks::Prepared::new(block, mode)?;
+                prep.set_input(&input);
+                let id = format!("s{side}-{}-{}", mode.isa().name(), mode.label());
+                group.bench_function(id.clone(), |b| {
+                    b.iter(|| prep.run().expect("checked block"))
+                });
+                let time_ns = read_estimate(crit_dir, &group_name, &id)?;
+                let mut steps = Vec::new();
+                if mode == blocks::Mode::Best(wide) {
+                    let names = prep.variant_names();
+                    for (i, step) in block.steps.iter().enumerate() {
+                        // Run the block once so every step's inputs hold real data.
+                        prep.run()?;
+                        let sid = format!("s{side}-{}-step{i}", mode.isa().name());
+                        group.bench_function(sid.clone(), |b| {
+                            b.iter(|| prep.run_step(i).expect("checked step"))
+                        });
+                        let flops = match &step.op {
+                            blocks::Op::Conv { shape, .. } => shape.flops(),
+                            _ => 0,
+                        };
+                        steps.push(blocks::StepRecord {
+                            name: step.name.clone(),
+                            variant: if names[i] == "-" {
+                                format!("{}-{}", step_kind(&step.op), mode.isa().name())
+                            } else {
+                                names[i].clone()
+                            },
+                            flops,
+                            bytes: blocks::step_bytes(block, step),
+                            time_ns: read_estimate(crit_dir, &group_name, &sid)?,
+                        });
+                    }
+                }
+                out.push(blocks::BlockRecord {
+                    claim: claim.id.clone(),
+                    title: claim.title.clone(),
+                    side,
+                    name: block.name.clone(),
+                    isa: mode.isa().name().into(),
+                    mode: mode.label(),
+                    flops: block.flops(),
+                    time_ns,
+                    steps,
+                    scaling: claim.scaling,
+                });
+                bar.inc(1);
+            }
+        }
+        group.finish();
+    }
+    bar.finish_and_clear();
+    Ok(out)
+}
+
+fn step_kind(op: &blocks::Op) -> &'static str {
+    match op {
+        blocks::Op::Conv { .. } => "conv",
+        blocks::Op::Pool(_) => "maxpool",
+        blocks::Op::Concat { .. } => "concat",
+        blocks::Op::Add => "add",
+    }
 }
 
 /// Merges a new run into an earlier one: rows and layers measured again replace the old ones.

@@ -26,6 +26,7 @@ mod error;
 mod gemm;
 mod im2col;
 mod isa;
+pub mod ops;
 mod plan;
 mod pointwise;
 pub mod probe;

@@ -377,3 +377,57 @@ pub fn fraction_scatter(a: &str, b: &str, pts: &[(String, f64, f64)]) -> DrawRes
         Ok(())
     })
 }
+
+/// Colours for the comparison sides of a claim.
+pub const SIDE_COLORS: [RGBColor; 3] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+];
+
+/// A named series of (x, y) points.
+pub type XySeries = (String, RGBColor, Vec<(f64, f64)>);
+
+/// Lines with markers on log-log axes, one per series (x, y points).
+pub fn loglog_lines(
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[XySeries],
+) -> DrawResult<String> {
+    let pts: Vec<(f64, f64)> = series.iter().flat_map(|s| s.2.iter().cloned()).collect();
+    let fx = |f: fn(f64, f64) -> f64, init: f64| pts.iter().map(|p| p.0).fold(init, f);
+    let fy = |f: fn(f64, f64) -> f64, init: f64| pts.iter().map(|p| p.1).fold(init, f);
+    let (x0, x1) = (fx(f64::min, f64::MAX) / 1.5, fx(f64::max, 1e-9) * 1.5);
+    let (y0, y1) = (fy(f64::min, f64::MAX) / 1.5, fy(f64::max, 1e-9) * 3.0);
+    svg(900, 560, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .label_style(("sans-serif", 13))
+            .draw()?;
+        for (name, c, p) in series {
+            let c = *c;
+            chart
+                .draw_series(LineSeries::new(p.clone(), c.stroke_width(2)))?
+                .label(name.clone())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
+            chart.draw_series(p.iter().map(|&q| Circle::new(q, 4, c.filled())))?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(("sans-serif", 13))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}

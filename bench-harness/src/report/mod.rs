@@ -3,6 +3,7 @@
 //! table of every result with the winner per layer highlighted.
 
 pub mod charts;
+pub mod claims;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -212,15 +213,17 @@ pub fn render(res: &Results) -> Result<String, Box<dyn std::error::Error>> {
         writeln!(h, "<h2>Accuracy against speed</h2><p class=\"note\">Error is the largest |y - y_ref| over the layer, relative to max(sum |x w| + |b|, its layer mean), against an f64 reference: Winograd trades accuracy for speed, more with the larger tile.</p>")?;
         writeln!(h, "<div class=\"chart\">{}</div>", charts::accuracy(&acc)?)?;
     }
+    h.push_str(&claims::section(res)?);
     // Table.
-    writeln!(h, "<h2>Every result</h2><table><tr><th>layer</th><th>variant</th><th>GFLOP/s</th><th>interval</th><th>time (ms)</th><th>% of ISA peak</th><th>% of attainable (roof)</th><th>AI</th><th>max error</th><th>scratch (KiB)</th></tr>")?;
-    for l in &layers {
-        let rows: Vec<&&Record> = all.iter().filter(|r| &r.layer == l).collect();
-        let best = rows.iter().map(|r| r.gflops.point).fold(0.0, f64::max);
-        for r in rows {
-            let win = r.gflops.point == best;
-            let att = attainable(m, r);
-            writeln!(
+    if !res.results.is_empty() {
+        writeln!(h, "<h2>Every result</h2><table><tr><th>layer</th><th>variant</th><th>GFLOP/s</th><th>interval</th><th>time (ms)</th><th>% of ISA peak</th><th>% of attainable (roof)</th><th>AI</th><th>max error</th><th>scratch (KiB)</th></tr>")?;
+        for l in &layers {
+            let rows: Vec<&&Record> = all.iter().filter(|r| &r.layer == l).collect();
+            let best = rows.iter().map(|r| r.gflops.point).fold(0.0, f64::max);
+            for r in rows {
+                let win = r.gflops.point == best;
+                let att = attainable(m, r);
+                writeln!(
                 h,
                 "<tr{}><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{:.1}</td><td>{:.1} – {:.1}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1e}</td><td>{}</td></tr>",
                 if win { " class=\"win\"" } else { "" },
@@ -236,9 +239,11 @@ pub fn render(res: &Results) -> Result<String, Box<dyn std::error::Error>> {
                 r.max_rel_error,
                 r.scratch_bytes / 1024
             )?;
+            }
         }
+        writeln!(h, "</table>")?;
     }
-    writeln!(h, "</table></body></html>")?;
+    writeln!(h, "</body></html>")?;
     Ok(h)
 }
 

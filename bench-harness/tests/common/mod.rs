@@ -120,6 +120,7 @@ pub fn results() -> Results {
             pad: 1,
             groups: 1,
         }],
+        blocks: vec![],
         results: vec![
             record(
                 "smoke_3x3_14",

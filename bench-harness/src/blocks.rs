@@ -1,0 +1,622 @@
+//! The seed blocks: the classic claims about CNN building blocks (1x1 bottlenecks, Inception,
+//! depthwise-separable convolution, inverted residuals, compound scaling), each built from the
+//! registered kernels and the small ops (`simdconv::ops`), so the FLOP ratio of each claim can be
+//! set beside a measured time ratio.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use simdconv::ops::{self, Pool};
+use simdconv::{reference, variants, Activation, Algorithm, AlignedBuf, ConvPlan, ConvShape, Isa};
+
+use crate::results::Interval;
+use crate::seeded;
+
+/// One step of a block. Buffers are numbered; buffer 0 is the block input.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// A convolution (weights and bias seeded per step).
+    Conv {
+        /// Its shape.
+        shape: ConvShape,
+        /// Fused activation.
+        act: Activation,
+    },
+    /// 3x3 (or other) max-pool.
+    Pool(Pool),
+    /// Concatenation along channels of `channels[i]`-channel inputs over `pixels` pixels.
+    Concat {
+        /// Channels per input.
+        channels: Vec<usize>,
+        /// Pixels (n * h * w).
+        pixels: usize,
+    },
+    /// Residual add.
+    Add,
+}
+
+/// A step: an op, its input buffers and its output buffer.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Short name, e.g. `3x3 96->128`.
+    pub name: String,
+    /// What it does.
+    pub op: Op,
+    /// Input buffer indices.
+    pub srcs: Vec<usize>,
+    /// Output buffer index.
+    pub dst: usize,
+}
+
+/// A block: a small graph of steps over numbered buffers.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// Display name.
+    pub name: String,
+    /// Length of every buffer (0 = input).
+    pub buffers: Vec<usize>,
+    /// The steps, in execution order.
+    pub steps: Vec<Step>,
+    /// The output buffer.
+    pub output: usize,
+}
+
+impl Block {
+    /// Convolution FLOPs of the whole block (pooling, adds and copies are not counted).
+    pub fn flops(&self) -> u64 {
+        self.steps
+            .iter()
+            .map(|s| match &s.op {
+                Op::Conv { shape, .. } => shape.flops(),
+                _ => 0,
+            })
+            .sum()
+    }
+}
+
+/// Builds blocks step by step (NHWC, batch 1).
+pub struct Builder {
+    block: Block,
+}
+
+impl Builder {
+    /// A block whose input is `hw x hw x c`.
+    pub fn new(name: &str, hw: usize, c: usize) -> Builder {
+        Builder {
+            block: Block {
+                name: name.into(),
+                buffers: vec![hw * hw * c],
+                steps: Vec::new(),
+                output: 0,
+            },
+        }
+    }
+
+    fn push(&mut self, name: String, op: Op, srcs: Vec<usize>, len: usize) -> usize {
+        self.block.buffers.push(len);
+        let dst = self.block.buffers.len() - 1;
+        self.block.steps.push(Step {
+            name,
+            op,
+            srcs,
+            dst,
+        });
+        self.block.output = dst;
+        dst
+    }
+
+    /// A square convolution with "same" padding on `src` (`hw x hw x c`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn conv(
+        &mut self,
+        src: usize,
+        hw: usize,
+        c: usize,
+        k: usize,
+        rs: usize,
+        stride: usize,
+        depthwise: bool,
+        act: Activation,
+    ) -> usize {
+        let groups = if depthwise { c } else { 1 };
+        let shape = ConvShape::builder(1, hw, hw, c, k, rs, rs)
+            .stride(stride)
+            .pad((rs - 1) / 2)
+            .groups(groups)
+            .build()
+            .expect("block layers are valid");
+        let name = if depthwise {
+            format!(
+                "dw {rs}x{rs}{} {c} @{hw}",
+                if stride > 1 { "/2" } else { "" }
+            )
+        } else {
+            format!(
+                "{rs}x{rs}{} {c}->{k} @{hw}",
+                if stride > 1 { "/2" } else { "" }
+            )
+        };
+        let len = shape.output_len();
+        self.push(name, Op::Conv { shape, act }, vec![src], len)
+    }
+
+    /// 3x3 stride-1 max-pool with padding 1.
+    pub fn max_pool3(&mut self, src: usize, hw: usize, c: usize) -> usize {
+        let pool = Pool {
+            n: 1,
+            h: hw,
+            w: hw,
+            c,
+            window: 3,
+            stride: 1,
+            pad: 1,
+        };
+        self.push(
+            format!("maxpool 3x3 {c} @{hw}"),
+            Op::Pool(pool),
+            vec![src],
+            hw * hw * c,
+        )
+    }
+
+    /// Concatenation along channels.
+    pub fn concat(&mut self, srcs: &[usize], channels: &[usize], hw: usize) -> usize {
+        let total: usize = channels.iter().sum();
+        let op = Op::Concat {
+            channels: channels.to_vec(),
+            pixels: hw * hw,
+        };
+        self.push(
+            format!("concat -> {total} @{hw}"),
+            op,
+            srcs.to_vec(),
+            hw * hw * total,
+        )
+    }
+
+    /// Residual add.
+    pub fn add(&mut self, a: usize, b: usize) -> usize {
+        let len = self.block.buffers[a];
+        self.push("residual add".into(), Op::Add, vec![a, b], len)
+    }
+
+    /// The block.
+    pub fn finish(self) -> Block {
+        self.block
+    }
+}
+
+/// One claim: side 0 is the design the claim is about; the others are what it is compared with
+/// (for `scaling`, the sides are the scaled steps phi = 0, 1, 2, 3).
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// Short id.
+    pub id: String,
+    /// What is claimed.
+    pub title: String,
+    /// The blocks compared.
+    pub sides: Vec<Block>,
+    /// EfficientNet-style scaling series instead of a pair.
+    pub scaling: bool,
+}
+
+const RELU: Activation = Activation::Relu;
+const RELU6: Activation = Activation::Relu6;
+const LINEAR: Activation = Activation::None;
+
+/// Network in Network: a 3x3 conv followed by two 1x1 convs (ReLU), against the 3x3 alone.
+fn nin() -> Claim {
+    let mut b = Builder::new("mlpconv: 3x3 + 1x1 + 1x1", 28, 96);
+    let x = b.conv(0, 28, 96, 96, 3, 1, false, RELU);
+    let x = b.conv(x, 28, 96, 96, 1, 1, false, RELU);
+    b.conv(x, 28, 96, 96, 1, 1, false, RELU);
+    let mut a = Builder::new("3x3 alone", 28, 96);
+    a.conv(0, 28, 96, 96, 3, 1, false, RELU);
+    Claim {
+        id: "nin".into(),
+        title:
+            "Network in Network: the 1x1 layers of an mlpconv are cheap next to the spatial conv"
+                .into(),
+        sides: vec![b.finish(), a.finish()],
+        scaling: false,
+    }
+}
+
+/// GoogLeNet Inception 3a with 1x1 reductions against the naive module.
+fn inception() -> Claim {
+    let (hw, cin) = (28, 192);
+    let mut b = Builder::new("Inception 3a (1x1 reductions)", hw, cin);
+    let b1 = b.conv(0, hw, cin, 64, 1, 1, false, RELU);
+    let r3 = b.conv(0, hw, cin, 96, 1, 1, false, RELU);
+    let b3 = b.conv(r3, hw, 96, 128, 3, 1, false, RELU);
+    let r5 = b.conv(0, hw, cin, 16, 1, 1, false, RELU);
+    let b5 = b.conv(r5, hw, 16, 32, 5, 1, false, RELU);
+    let p = b.max_pool3(0, hw, cin);
+    let bp = b.conv(p, hw, cin, 32, 1, 1, false, RELU);
+    b.concat(&[b1, b3, b5, bp], &[64, 128, 32, 32], hw);
+    let mut n = Builder::new("naive module (no reductions)", hw, cin);
+    let n1 = n.conv(0, hw, cin, 64, 1, 1, false, RELU);
+    let n3 = n.conv(0, hw, cin, 128, 3, 1, false, RELU);
+    let n5 = n.conv(0, hw, cin, 32, 5, 1, false, RELU);
+    let np = n.max_pool3(0, hw, cin);
+    n.concat(&[n1, n3, n5, np], &[64, 128, 32, cin], hw);
+    Claim {
+        id: "inception".into(),
+        title: "GoogLeNet Inception: 1x1 reductions cut the computation of the module sharply"
+            .into(),
+        sides: vec![b.finish(), n.finish()],
+        scaling: false,
+    }
+}
+
+/// MobileNet: depthwise 3x3 + pointwise 1x1 against a standard 3x3, same channels.
+fn dwsep(hw: usize, c: usize) -> Claim {
+    let mut d = Builder::new(&format!("depthwise-separable @{hw}x{hw}x{c}"), hw, c);
+    let x = d.conv(0, hw, c, c, 3, 1, true, RELU);
+    d.conv(x, hw, c, c, 1, 1, false, RELU);
+    let mut s = Builder::new(&format!("standard 3x3 @{hw}x{hw}x{c}"), hw, c);
+    s.conv(0, hw, c, c, 3, 1, false, RELU);
+    Claim {
+        id: format!("dwsep-{hw}"),
+        title: format!("MobileNet: depthwise-separable costs 1/K + 1/9 of a standard 3x3 ({hw}x{hw}, {c} -> {c})"),
+        sides: vec![d.finish(), s.finish()],
+        scaling: false,
+    }
+}
+
+/// MobileNetV2 inverted residual (t = 6) against ResNet-style bottlenecks with the same in/out.
+fn invres() -> Claim {
+    let (hw, c, t) = (56, 24, 6);
+    let h = c * t;
+    let mut ir = Builder::new("inverted residual 24->144->24 (dw 3x3)", hw, c);
+    let x = ir.conv(0, hw, c, h, 1, 1, false, RELU6);
+    let x = ir.conv(x, hw, h, h, 3, 1, true, RELU6);
+    let x = ir.conv(x, hw, h, c, 1, 1, false, LINEAR);
+    ir.add(x, 0);
+    let mut rb = Builder::new("ResNet bottleneck 24->6->6->24", hw, c);
+    let x = rb.conv(0, hw, c, c / 4, 1, 1, false, RELU);
+    let x = rb.conv(x, hw, c / 4, c / 4, 3, 1, false, RELU);
+    let x = rb.conv(x, hw, c / 4, c, 1, 1, false, LINEAR);
+    rb.add(x, 0);
+    let mut wb = Builder::new("wide bottleneck 24->144->144->24 (full 3x3)", hw, c);
+    let x = wb.conv(0, hw, c, h, 1, 1, false, RELU);
+    let x = wb.conv(x, hw, h, h, 3, 1, false, RELU);
+    let x = wb.conv(x, hw, h, c, 1, 1, false, LINEAR);
+    wb.add(x, 0);
+    Claim {
+        id: "invres".into(),
+        title:
+            "MobileNetV2: an inverted residual affords a 6x expansion because its 3x3 is depthwise"
+                .into(),
+        sides: vec![ir.finish(), rb.finish(), wb.finish()],
+        scaling: false,
+    }
+}
+
+/// EfficientNet's channel rounding: to a multiple of 8, never below 90% of the target.
+pub fn round_filters(c: usize, width: f64) -> usize {
+    let target = c as f64 * width;
+    let mut r = (((target + 4.0) as usize) / 8 * 8).max(8);
+    if (r as f64) < 0.9 * target {
+        r += 8;
+    }
+    r
+}
+
+/// One MBConv stage (expansion 6, 3x3 depthwise, first layer changes channels) scaled by phi.
+pub fn mbconv_stage(phi: i32) -> Block {
+    let (d, w, r) = (1.2f64.powi(phi), 1.1f64.powi(phi), 1.15f64.powi(phi));
+    let layers = (2.0 * d).ceil() as usize;
+    let cin = round_filters(24, w);
+    let cout = round_filters(40, w);
+    let hw = (28.0 * r).round() as usize;
+    let mut b = Builder::new(
+        &format!("phi={phi}: {layers} layers, {cin}->{cout}, {hw}x{hw}"),
+        hw,
+        cin,
+    );
+    let mut x = 0;
+    let mut c = cin;
+    for i in 0..layers {
+        let h = c * 6;
+        let e = b.conv(x, hw, c, h, 1, 1, false, RELU6);
+        let dw = b.conv(e, hw, h, h, 3, 1, true, RELU6);
+        let p = b.conv(dw, hw, h, cout, 1, 1, false, LINEAR);
+        x = if i > 0 { b.add(p, x) } else { p };
+        c = cout;
+    }
+    b.finish()
+}
+
+fn effnet() -> Claim {
+    Claim {
+        id: "effnet".into(),
+        title: "EfficientNet compound scaling: depth 1.2^phi, width 1.1^phi, resolution 1.15^phi roughly doubles FLOPs per step".into(),
+        sides: (0..4).map(mbconv_stage).collect(),
+        scaling: true,
+    }
+}
+
+/// Every claim, in the order of the report.
+pub fn claims() -> Vec<Claim> {
+    let mut v = vec![nin(), inception()];
+    for (hw, c) in [(56, 128), (28, 256), (14, 512), (7, 1024)] {
+        v.push(dwsep(hw, c));
+    }
+    v.push(invres());
+    v.push(effnet());
+    v
+}
+
+/// How each conv of a block gets its variant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mode {
+    /// The fastest variant of this ISA for each layer, chosen by a short timing pass at plan
+    /// time (as cuDNN's "find" does); the measurement proper is criterion's.
+    Best(Isa),
+    /// One algorithm for every layer that it supports (depthwise layers fall back to Depthwise).
+    Fixed(Isa, Algorithm),
+}
+
+impl Mode {
+    /// The ISA.
+    pub fn isa(&self) -> Isa {
+        match *self {
+            Mode::Best(i) | Mode::Fixed(i, _) => i,
+        }
+    }
+    /// `best` or `fixed-<algorithm>`.
+    pub fn label(&self) -> String {
+        match self {
+            Mode::Best(_) => "best".into(),
+            Mode::Fixed(_, a) => format!("fixed-{}", a.name()),
+        }
+    }
+}
+
+/// A block ready to run: one plan per conv step, weights seeded, buffers allocated.
+pub struct Prepared {
+    block: Block,
+    plans: Vec<Option<ConvPlan>>,
+    bufs: Vec<AlignedBuf>,
+    isa: Isa,
+}
+
+fn weights_for(shape: &ConvShape, seed: u64) -> (Vec<f32>, Vec<f32>) {
+    // Scaled by 1/sqrt(fan-in) so activations stay O(1) through deep stacks.
+    let scale = 1.0 / (shape.reduction_len() as f32).sqrt();
+    let w = seeded(shape.weights_len(), seed)
+        .iter()
+        .map(|v| v * scale)
+        .collect();
+    let b = seeded(shape.k(), seed ^ 0xb1a5)
+        .iter()
+        .map(|v| v * 0.1)
+        .collect();
+    (w, b)
+}
+
+impl Prepared {
+    /// Plans every conv of `block` for `mode`.
+    pub fn new(block: &Block, mode: Mode) -> Result<Prepared, String> {
+        let isa = mode.isa();
+        let mut plans = Vec::new();
+        for (i, step) in block.steps.iter().enumerate() {
+            let Op::Conv { shape, act } = &step.op else {
+                plans.push(None);
+                continue;
+            };
+            let (w, b) = weights_for(shape, i as u64 + 1);
+            let candidates: Vec<_> = variants()
+                .iter()
+                .filter(|v| v.isa() == isa && v.is_available() && v.supports(shape).is_ok())
+                .filter(|v| match mode {
+                    Mode::Best(_) => true,
+                    Mode::Fixed(_, alg) => {
+                        v.algorithm() == alg
+                            || (shape.is_depthwise()
+                                && v.algorithm() == Algorithm::Depthwise
+                                && alg.supports(shape).is_err())
+                    }
+                })
+                .collect();
+            let mut best: Option<(f64, ConvPlan)> = None;
+            let input = AlignedBuf::zeroed(shape.input_len());
+            let mut out = AlignedBuf::zeroed(shape.output_len());
+            for v in candidates {
+                let mut plan = v
+                    .plan(shape, &w, Some(&b), *act)
+                    .map_err(|e| format!("{}: {e}", step.name))?;
+                let mut t = f64::MAX;
+                if matches!(mode, Mode::Best(_)) {
+                    for _ in 0..3 {
+                        let s = Instant::now();
+                        plan.run(&input, &mut out).map_err(|e| e.to_string())?;
+                        t = t.min(s.elapsed().as_secs_f64());
+                    }
+                }
+                if best.as_ref().is_none_or(|(bt, _)| t < *bt) {
+                    best = Some((t, plan));
+                }
+            }
+            let (_, plan) =
+                best.ok_or_else(|| format!("{}: no {} variant runs {shape}", step.name, isa))?;
+            plans.push(Some(plan));
+        }
+        let bufs = block
+            .buffers
+            .iter()
+            .map(|&n| AlignedBuf::zeroed(n))
+            .collect();
+        Ok(Prepared {
+            block: block.clone(),
+            plans,
+            bufs,
+            isa,
+        })
+    }
+
+    /// The variant chosen for each step (`-` for non-conv steps).
+    pub fn variant_names(&self) -> Vec<String> {
+        self.plans
+            .iter()
+            .map(|p| {
+                p.as_ref()
+                    .map_or("-".to_string(), |p| p.variant_name().to_string())
+            })
+            .collect()
+    }
+
+    /// Copies `input` into buffer 0.
+    pub fn set_input(&mut self, input: &[f32]) {
+        self.bufs[0].copy_from_slice(input);
+    }
+
+    /// The output buffer.
+    pub fn output(&self) -> &[f32] {
+        &self.bufs[self.block.output]
+    }
+
+    /// Runs step `i`.
+    pub fn run_step(&mut self, i: usize) -> Result<(), String> {
+        let step = &self.block.steps[i];
+        let mut dst = std::mem::take(&mut self.bufs[step.dst]);
+        let r = match &step.op {
+            Op::Conv { .. } => {
+                let plan = self.plans[i].as_mut().expect("conv steps have plans");
+                plan.run(&self.bufs[step.srcs[0]], &mut dst)
+                    .map_err(|e| e.to_string())
+            }
+            Op::Pool(p) => ops::max_pool(self.isa, p, &self.bufs[step.srcs[0]], &mut dst)
+                .map_err(|e| e.to_string()),
+            Op::Concat { channels, pixels } => {
+                let parts: Vec<&[f32]> = step.srcs.iter().map(|&s| &self.bufs[s][..]).collect();
+                ops::concat_channels(&parts, channels, *pixels, &mut dst).map_err(|e| e.to_string())
+            }
+            Op::Add => ops::add(
+                self.isa,
+                &self.bufs[step.srcs[0]],
+                &self.bufs[step.srcs[1]],
+                &mut dst,
+            )
+            .map_err(|e| e.to_string()),
+        };
+        self.bufs[step.dst] = dst;
+        r
+    }
+
+    /// Runs the whole block.
+    pub fn run(&mut self) -> Result<(), String> {
+        for i in 0..self.block.steps.len() {
+            self.run_step(i)?;
+        }
+        Ok(())
+    }
+}
+
+/// The block computed with `simdconv::reference` convolutions and plain scalar pooling, adds and
+/// copies (the test oracle).
+pub fn reference_run(block: &Block, input: &[f32]) -> Vec<f32> {
+    let mut bufs: Vec<Vec<f32>> = block.buffers.iter().map(|&n| vec![0.0; n]).collect();
+    bufs[0].copy_from_slice(input);
+    for (i, step) in block.steps.iter().enumerate() {
+        let out = match &step.op {
+            Op::Conv { shape, act } => {
+                let (w, b) = weights_for(shape, i as u64 + 1);
+                reference::conv(shape, &bufs[step.srcs[0]], &w, Some(&b), *act).expect("valid")
+            }
+            Op::Pool(p) => {
+                let (ph, pw) = p.out_hw().expect("valid");
+                let src = &bufs[step.srcs[0]];
+                let mut o = vec![f32::NEG_INFINITY; ph * pw * p.c];
+                for y in 0..ph {
+                    for x in 0..pw {
+                        for ky in 0..p.window {
+                            for kx in 0..p.window {
+                                let (iy, ix) = (
+                                    (y + ky) as isize - p.pad as isize,
+                                    (x + kx) as isize - p.pad as isize,
+                                );
+                                if iy < 0 || ix < 0 || iy >= p.h as isize || ix >= p.w as isize {
+                                    continue;
+                                }
+                                for ch in 0..p.c {
+                                    let v = src[(iy as usize * p.w + ix as usize) * p.c + ch];
+                                    let m = &mut o[(y * pw + x) * p.c + ch];
+                                    *m = m.max(v);
+                                }
+                            }
+                        }
+                    }
+                }
+                o
+            }
+            Op::Concat { channels, pixels } => {
+                let mut o = Vec::with_capacity(block.buffers[step.dst]);
+                for px in 0..*pixels {
+                    for (&s, &c) in step.srcs.iter().zip(channels) {
+                        o.extend_from_slice(&bufs[s][px * c..(px + 1) * c]);
+                    }
+                }
+                o
+            }
+            Op::Add => bufs[step.srcs[0]]
+                .iter()
+                .zip(&bufs[step.srcs[1]])
+                .map(|(a, b)| a + b)
+                .collect(),
+        };
+        bufs[step.dst] = out;
+    }
+    bufs.swap_remove(block.output)
+}
+
+/// Measured timing of one step of a block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// Step name.
+    pub name: String,
+    /// Variant (convs) or op name.
+    pub variant: String,
+    /// Conv FLOPs (0 for other ops).
+    pub flops: u64,
+    /// Compulsory bytes (convs: input + weights + bias + output; other ops: inputs + output).
+    pub bytes: u64,
+    /// criterion's median time, ns.
+    pub time_ns: Interval,
+}
+
+/// Measured timing of one side of a claim on one ISA and mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockRecord {
+    /// Claim id.
+    pub claim: String,
+    /// Claim title.
+    pub title: String,
+    /// Side index within the claim (0 = the design the claim is about).
+    pub side: usize,
+    /// Side name.
+    pub name: String,
+    /// ISA.
+    pub isa: String,
+    /// `best` or `fixed-<algorithm>`.
+    pub mode: String,
+    /// Conv FLOPs of the block.
+    pub flops: u64,
+    /// criterion's median time for the whole block, ns.
+    pub time_ns: Interval,
+    /// Per-step times (measured for the widest ISA in best mode only; empty otherwise).
+    pub steps: Vec<StepRecord>,
+    /// Whether the claim is a scaling series.
+    pub scaling: bool,
+}
+
+/// Bytes a step moves at least once.
+pub fn step_bytes(block: &Block, step: &Step) -> u64 {
+    let io: usize =
+        step.srcs.iter().map(|&s| block.buffers[s]).sum::<usize>() + block.buffers[step.dst];
+    match &step.op {
+        Op::Conv { shape, .. } => shape.compulsory_bytes(),
+        _ => (io * 4) as u64,
+    }
+}

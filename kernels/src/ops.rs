@@ -1,0 +1,273 @@
+//! The small ops CNN blocks need besides convolutions, NHWC f32: max-pooling, residual add and
+//! concatenation along channels. Pooling and add are vectorised over channels with the same ISA
+//! variants as the kernels (they are memory-bound, so the win is modest); concatenation is a copy.
+//! Every function checks its lengths and returns a `ConvError` naming the buffer on a mismatch.
+
+use crate::simd::{Scalar, Simd};
+use crate::{ConvError, Isa};
+
+fn check(buffer: &'static str, expected: usize, got: usize) -> Result<(), ConvError> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(ConvError::BufferLength {
+            buffer,
+            expected,
+            got,
+        })
+    }
+}
+
+/// Geometry of a max-pool: NHWC input `n x h x w x c`, square window, stride, equal padding
+/// (padding never wins the max).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pool {
+    /// Batch.
+    pub n: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Channels.
+    pub c: usize,
+    /// Window edge.
+    pub window: usize,
+    /// Stride.
+    pub stride: usize,
+    /// Padding on every side.
+    pub pad: usize,
+}
+
+impl Pool {
+    /// Output height and width.
+    pub fn out_hw(&self) -> Result<(usize, usize), ConvError> {
+        let bad = |field, value, reason: &str| ConvError::InvalidShape {
+            field,
+            value,
+            reason: reason.into(),
+        };
+        if self.window == 0 || self.stride == 0 {
+            return Err(bad(
+                "window",
+                self.window,
+                "window and stride must be at least 1",
+            ));
+        }
+        if self.pad >= self.window {
+            return Err(bad(
+                "pad",
+                self.pad,
+                "padding must be smaller than the window",
+            ));
+        }
+        let (ph, pw) = (self.h + 2 * self.pad, self.w + 2 * self.pad);
+        if ph < self.window || pw < self.window {
+            return Err(bad(
+                "window",
+                self.window,
+                "window larger than the padded input",
+            ));
+        }
+        Ok((
+            (ph - self.window) / self.stride + 1,
+            (pw - self.window) / self.stride + 1,
+        ))
+    }
+    /// Input floats.
+    pub fn input_len(&self) -> usize {
+        self.n * self.h * self.w * self.c
+    }
+    /// Output floats.
+    pub fn output_len(&self) -> Result<usize, ConvError> {
+        let (p, q) = self.out_hw()?;
+        Ok(self.n * p * q * self.c)
+    }
+}
+
+/// Max-pooling with `isa`'s vectors.
+pub fn max_pool(isa: Isa, pool: &Pool, input: &[f32], output: &mut [f32]) -> Result<(), ConvError> {
+    check("input", pool.input_len(), input.len())?;
+    check("output", pool.output_len()?, output.len())?;
+    if !isa.is_available() {
+        return Err(ConvError::IsaUnavailable { isa });
+    }
+    match isa {
+        Isa::Scalar => pool_body(Scalar, pool, input, output),
+        Isa::Portable => pool_body(crate::simd::portable::Portable, pool, input, output),
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: availability checked above.
+        Isa::Avx2 => unsafe { x86::pool256(pool, input, output) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: availability checked above.
+        Isa::Avx512 => unsafe { x86::pool512(pool, input, output) },
+        #[cfg(target_arch = "aarch64")]
+        Isa::Neon => pool_body(crate::simd::neon::Neon, pool, input, output),
+        #[allow(unreachable_patterns)]
+        _ => return Err(ConvError::IsaUnavailable { isa }),
+    }
+    Ok(())
+}
+
+/// `out = a + b` elementwise (the residual add), with `isa`'s vectors.
+pub fn add(isa: Isa, a: &[f32], b: &[f32], out: &mut [f32]) -> Result<(), ConvError> {
+    check("b", a.len(), b.len())?;
+    check("output", a.len(), out.len())?;
+    if !isa.is_available() {
+        return Err(ConvError::IsaUnavailable { isa });
+    }
+    match isa {
+        Isa::Scalar => add_body(Scalar, a, b, out),
+        Isa::Portable => add_body(crate::simd::portable::Portable, a, b, out),
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: availability checked above.
+        Isa::Avx2 => unsafe { x86::add256(a, b, out) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: availability checked above.
+        Isa::Avx512 => unsafe { x86::add512(a, b, out) },
+        #[cfg(target_arch = "aarch64")]
+        Isa::Neon => add_body(crate::simd::neon::Neon, a, b, out),
+        #[allow(unreachable_patterns)]
+        _ => return Err(ConvError::IsaUnavailable { isa }),
+    }
+    Ok(())
+}
+
+/// Concatenates NHWC tensors of `pixels` pixels along channels: `parts[i]` has `channels[i]`
+/// channels; `out` has their sum.
+pub fn concat_channels(
+    parts: &[&[f32]],
+    channels: &[usize],
+    pixels: usize,
+    out: &mut [f32],
+) -> Result<(), ConvError> {
+    if parts.len() != channels.len() {
+        return Err(ConvError::BufferLength {
+            buffer: "channels",
+            expected: parts.len(),
+            got: channels.len(),
+        });
+    }
+    let total: usize = channels.iter().sum();
+    for (p, &c) in parts.iter().zip(channels) {
+        check("part", pixels * c, p.len())?;
+    }
+    check("output", pixels * total, out.len())?;
+    for (px, dst) in out.chunks_exact_mut(total.max(1)).enumerate().take(pixels) {
+        let mut at = 0;
+        for (p, &c) in parts.iter().zip(channels) {
+            dst[at..at + c].copy_from_slice(&p[px * c..(px + 1) * c]);
+            at += c;
+        }
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn pool_body<S: Simd>(s: S, pool: &Pool, input: &[f32], output: &mut [f32]) {
+    let (p, q) = pool.out_hw().expect("checked by the caller");
+    let c = pool.c;
+    let lanes = S::LANES;
+    for b in 0..pool.n {
+        for oy in 0..p {
+            for ox in 0..q {
+                let dst = &mut output[((b * p + oy) * q + ox) * c..][..c];
+                for c0 in (0..c).step_by(lanes) {
+                    let n = lanes.min(c - c0);
+                    let mut m = s.splat(f32::NEG_INFINITY);
+                    for ky in 0..pool.window {
+                        let y = (oy * pool.stride + ky) as isize - pool.pad as isize;
+                        if y < 0 || y >= pool.h as isize {
+                            continue;
+                        }
+                        for kx in 0..pool.window {
+                            let x = (ox * pool.stride + kx) as isize - pool.pad as isize;
+                            if x < 0 || x >= pool.w as isize {
+                                continue;
+                            }
+                            let src = &input
+                                [((b * pool.h + y as usize) * pool.w + x as usize) * c + c0..][..n];
+                            // SAFETY: `src` is a checked slice of n <= LANES floats.
+                            let v = unsafe {
+                                if n == lanes {
+                                    s.load(src.as_ptr())
+                                } else {
+                                    s.load_n(src.as_ptr(), n)
+                                }
+                            };
+                            // max(v, m): a NaN input wins only where the reference's rule says.
+                            m = s.max(v, m);
+                        }
+                    }
+                    let d = &mut dst[c0..c0 + n];
+                    // SAFETY: `d` is a checked slice of n <= LANES floats.
+                    unsafe {
+                        if n == lanes {
+                            s.store(d.as_mut_ptr(), m)
+                        } else {
+                            s.store_n(d.as_mut_ptr(), m, n)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn add_body<S: Simd>(s: S, a: &[f32], b: &[f32], out: &mut [f32]) {
+    let lanes = S::LANES;
+    for ((x, y), o) in a
+        .chunks(lanes)
+        .zip(b.chunks(lanes))
+        .zip(out.chunks_mut(lanes))
+    {
+        let n = x.len();
+        // SAFETY: the three chunks are checked slices of n <= LANES floats.
+        unsafe {
+            if n == lanes {
+                s.store(
+                    o.as_mut_ptr(),
+                    s.add(s.load(x.as_ptr()), s.load(y.as_ptr())),
+                );
+            } else {
+                s.store_n(
+                    o.as_mut_ptr(),
+                    s.add(s.load_n(x.as_ptr(), n), s.load_n(y.as_ptr(), n)),
+                    n,
+                );
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::Pool;
+    use crate::simd::avx2::Avx2;
+    use crate::simd::avx512::Avx512;
+
+    /// # Safety
+    /// AVX2 and FMA present.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn pool256(pool: &Pool, input: &[f32], output: &mut [f32]) {
+        super::pool_body(Avx2::assume(), pool, input, output)
+    }
+    /// # Safety
+    /// AVX-512F present.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn pool512(pool: &Pool, input: &[f32], output: &mut [f32]) {
+        super::pool_body(Avx512::assume(), pool, input, output)
+    }
+    /// # Safety
+    /// AVX2 and FMA present.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn add256(a: &[f32], b: &[f32], out: &mut [f32]) {
+        super::add_body(Avx2::assume(), a, b, out)
+    }
+    /// # Safety
+    /// AVX-512F present.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn add512(a: &[f32], b: &[f32], out: &mut [f32]) {
+        super::add_body(Avx512::assume(), a, b, out)
+    }
+}
