@@ -12,23 +12,13 @@
 //!   7 taps of 21 floats instead of 49 taps of 3);
 //! - otherwise one tap per (r, s), `C` floats each.
 
-use crate::gemm::{self, Output, PackedB, RowPointers, Taps, Ukernels};
+use crate::gemm::{self, PackedConv, RowPointers, Taps, Ukernels};
 use crate::plan::{Kernel, Scratch, ScratchSpec};
 use crate::simd::Act;
 use crate::ConvShape;
 
-/// Packs OHWI weights as a (R*S*C) x K GEMM B matrix: row `(r*S + s)*C + c`, column `k`.
-pub(crate) fn pack_ohwi(shape: &ConvShape, weights: &[f32], nr: usize) -> PackedB {
-    let l = shape.reduction_len();
-    PackedB::new(l, shape.k(), nr, |kk, ko| weights[ko * l + kk])
-}
-
 struct Direct {
-    shape: ConvShape,
-    uk: &'static Ukernels,
-    b: PackedB,
-    bias: Option<Vec<f32>>,
-    act: Act,
+    conv: PackedConv,
     zero: Vec<f32>,
 }
 
@@ -40,11 +30,7 @@ pub(crate) fn build(
     uk: &'static Ukernels,
 ) -> Box<dyn Kernel> {
     Box::new(Direct {
-        shape: *shape,
-        uk,
-        b: pack_ohwi(shape, weights, uk.nr),
-        bias: bias.map(<[f32]>::to_vec),
-        act,
+        conv: PackedConv::new(shape, weights, bias, act, uk),
         zero: vec![0.0; shape.s() * shape.c()],
     })
 }
@@ -138,35 +124,30 @@ unsafe impl RowPointers for PixelRows<'_> {
 
 impl Kernel for Direct {
     fn run(&self, input: &[f32], output: &mut [f32], scratch: &mut Scratch) {
-        let s = &self.shape;
+        let c = &self.conv;
+        let s = &c.shape;
         let rows = PixelRows {
             shape: s,
             input,
             zero: &self.zero,
         };
-        let mut out = Output {
-            c: output,
-            ldc: s.k(),
-            bias: self.bias.as_deref(),
-            act: self.act,
-        };
         let m = s.n() * s.p() * s.q();
         gemm::indirect_gemm(
-            self.uk,
+            c.uk,
             m,
             &rows,
             footprint(s),
-            &self.b,
-            &mut out,
+            &c.b,
+            &mut c.output(output),
             &mut scratch.ptrs,
         );
     }
 
     fn scratch(&self) -> ScratchSpec {
-        let max_taps = self.shape.r() * self.shape.s();
+        let s = &self.conv.shape;
         ScratchSpec {
             floats: 0,
-            ptrs: gemm::indirect_table_len(self.uk, max_taps, footprint(&self.shape)),
+            ptrs: gemm::indirect_table_len(self.conv.uk, s.r() * s.s(), footprint(s)),
         }
     }
 }

@@ -400,3 +400,43 @@ unsafe impl RowPointers for MatrixRows<'_> {
         }
     }
 }
+
+/// What every GEMM-shaped convolution (direct, im2col, pointwise) keeps after planning: the
+/// weights packed as a (R*S*C) x K B matrix (row `(r*S + s)*C + c`, column `k`, from OHWI),
+/// the bias and the activation.
+pub(crate) struct PackedConv {
+    pub shape: crate::ConvShape,
+    pub uk: &'static Ukernels,
+    pub b: PackedB,
+    pub bias: Option<Vec<f32>>,
+    pub act: Act,
+}
+
+impl PackedConv {
+    pub(crate) fn new(
+        shape: &crate::ConvShape,
+        weights: &[f32],
+        bias: Option<&[f32]>,
+        act: Act,
+        uk: &'static Ukernels,
+    ) -> PackedConv {
+        let l = shape.reduction_len();
+        PackedConv {
+            shape: *shape,
+            uk,
+            b: PackedB::new(l, shape.k(), uk.nr, |kk, ko| weights[ko * l + kk]),
+            bias: bias.map(<[f32]>::to_vec),
+            act,
+        }
+    }
+
+    /// The NHWC output as C, with this plan's epilogue.
+    pub(crate) fn output<'a>(&'a self, output: &'a mut [f32]) -> Output<'a> {
+        Output {
+            c: output,
+            ldc: self.shape.k(),
+            bias: self.bias.as_deref(),
+            act: self.act,
+        }
+    }
+}

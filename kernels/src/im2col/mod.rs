@@ -3,19 +3,12 @@
 //! exactly that block straight into the packed-A panel layout (tract's "lazy im2col"), so the
 //! scratch is one A block, bounded by the L2 size, whatever the image size.
 
-use crate::direct::pack_ohwi;
-use crate::gemm::{self, Output, PackA, PackedB, Ukernels};
+use crate::gemm::{self, PackA, PackedConv, Ukernels};
 use crate::plan::{Kernel, Scratch, ScratchSpec};
 use crate::simd::Act;
 use crate::ConvShape;
 
-struct Im2col {
-    shape: ConvShape,
-    uk: &'static Ukernels,
-    b: PackedB,
-    bias: Option<Vec<f32>>,
-    act: Act,
-}
+struct Im2col(PackedConv);
 
 pub(crate) fn build(
     shape: &ConvShape,
@@ -24,13 +17,7 @@ pub(crate) fn build(
     act: Act,
     uk: &'static Ukernels,
 ) -> Box<dyn Kernel> {
-    Box::new(Im2col {
-        shape: *shape,
-        uk,
-        b: pack_ohwi(shape, weights, uk.nr),
-        bias: bias.map(<[f32]>::to_vec),
-        act,
-    })
+    Box::new(Im2col(PackedConv::new(shape, weights, bias, act, uk)))
 }
 
 /// Gathers patch rows of one NHWC input.
@@ -79,28 +66,23 @@ impl PackA for Patches<'_> {
 
 impl Kernel for Im2col {
     fn run(&self, input: &[f32], output: &mut [f32], scratch: &mut Scratch) {
-        let s = &self.shape;
+        let c = &self.0;
+        let s = &c.shape;
         let patches = Patches { shape: s, input };
-        let mut out = Output {
-            c: output,
-            ldc: s.k(),
-            bias: self.bias.as_deref(),
-            act: self.act,
-        };
         let m = s.n() * s.p() * s.q();
         gemm::packed_gemm(
-            self.uk,
+            c.uk,
             m,
             &patches,
-            &self.b,
-            &mut out,
+            &c.b,
+            &mut c.output(output),
             &mut scratch.floats[..],
         );
     }
 
     fn scratch(&self) -> ScratchSpec {
         ScratchSpec {
-            floats: gemm::packed_scratch_len(self.uk, self.shape.reduction_len()),
+            floats: gemm::packed_scratch_len(self.0.uk, self.0.shape.reduction_len()),
             ptrs: 0,
         }
     }
