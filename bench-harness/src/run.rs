@@ -309,6 +309,9 @@ fn run_blocks(
                 let time_ns = read_estimate(crit_dir, &group_name, &id)?;
                 let mut steps = Vec::new();
                 if mode == blocks::Mode::Best(wide) {
+                    // Per-step shares need less precision than the blocks themselves.
+                    group.warm_up_time(Duration::from_secs_f64(opts.warm_up_s.min(0.1)));
+                    group.measurement_time(Duration::from_secs_f64(opts.measurement_s.min(0.4)));
                     let names = prep.variant_names();
                     for (i, step) in block.steps.iter().enumerate() {
                         // Run the block once so every step's inputs hold real data.
@@ -333,6 +336,8 @@ fn run_blocks(
                             time_ns: read_estimate(crit_dir, &group_name, &sid)?,
                         });
                     }
+                    group.warm_up_time(Duration::from_secs_f64(opts.warm_up_s));
+                    group.measurement_time(Duration::from_secs_f64(opts.measurement_s));
                 }
                 out.push(blocks::BlockRecord {
                     claim: claim.id.clone(),

@@ -88,7 +88,11 @@ pub fn verdict(res: &Results, recs: &[&BlockRecord]) -> String {
         let others: Vec<String> = isas(recs)
             .iter()
             .filter(|i| **i != w)
-            .filter_map(|i| Some(format!("{} {:.1}x", i, t(j, i)? / t(0, i)?)))
+            .filter_map(|i| {
+                // The other ISAs' factor, in the same direction as the headline's.
+                let r = t(j, i)? / t(0, i)?;
+                Some(format!("{} {:.1}x", i, if rf >= 1.0 { r } else { 1.0 / r }))
+            })
             .collect();
         parts.push(if rf >= 1.0 {
             format!(
@@ -120,10 +124,16 @@ pub fn verdict(res: &Results, recs: &[&BlockRecord]) -> String {
             if s.flops > 0 {
                 let r = step_record(rec, s);
                 if let Some((roof, why)) = attainable(&res.machine, &r) {
+                    let eff = if r.algorithm.starts_with("winograd") {
+                        " effective"
+                    } else {
+                        ""
+                    };
                     let _ = write!(
                         line,
-                        " at {:.1} GFLOP/s, {:.0}% of its {why} roof",
+                        " at {:.1}{eff} GFLOP/s ({}), {:.0}% of its {why} roof",
                         r.gflops.point,
+                        r.variant,
                         r.gflops.point / roof * 100.0
                     );
                 }

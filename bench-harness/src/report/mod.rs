@@ -119,7 +119,14 @@ pub fn render(res: &Results) -> Result<String, Box<dyn std::error::Error>> {
     let mut isas: Vec<&str> = all.iter().map(|r| r.isa.as_str()).collect();
     isas.sort();
     isas.dedup();
-    writeln!(h, "<h2>Roofline</h2>")?;
+    let heading = |h: &mut String, text: &str| -> std::fmt::Result {
+        if all.is_empty() {
+            Ok(())
+        } else {
+            writeln!(h, "<h2>{text}</h2>")
+        }
+    };
+    heading(&mut h, "Roofline")?;
     for isa in &isas {
         writeln!(
             h,
@@ -140,7 +147,7 @@ pub fn render(res: &Results) -> Result<String, Box<dyn std::error::Error>> {
             .map(|r| r.gflops.point)
             .fold(None, |a: Option<f64>, g| Some(a.map_or(g, |a| a.max(g))))
     };
-    writeln!(h, "<h2>What SIMD buys: each ISA over scalar</h2>")?;
+    heading(&mut h, "What SIMD buys: each ISA over scalar")?;
     let mut algs: Vec<&str> = all.iter().map(|r| r.algorithm.as_str()).collect();
     algs.sort();
     algs.dedup();
@@ -172,9 +179,9 @@ pub fn render(res: &Results) -> Result<String, Box<dyn std::error::Error>> {
             writeln!(h, "<div class=\"chart\">{svg}</div>")?;
         }
     }
-    writeln!(
-        h,
-        "<h2>Which algorithm wins: each algorithm over direct, per ISA</h2>"
+    heading(
+        &mut h,
+        "Which algorithm wins: each algorithm over direct, per ISA",
     )?;
     for isa in &isas {
         let ls: Vec<String> = layers
