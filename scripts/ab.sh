@@ -1,32 +1,39 @@
 #!/usr/bin/env bash
 # Same-runner A/B: builds two git revisions in separate worktrees and target dirs, runs the quick
-# suite for each, interleaved layer by layer (A, B, A, B, ...) so that drift on the machine hits
-# both alike, then gates the candidate against the baseline.
+# suite for each, interleaved layer by layer (A, B, B, A, ...) so that drift on the machine hits
+# both alike, for several rounds, then gates the candidate against the baseline. Rounds are
+# merged by `run --append` (lower median, union of intervals): criterion's interval only sees
+# the noise within one burst of samples, the rounds add the drift between bursts.
 #
-#   scripts/ab.sh BASE_REV CANDIDATE_REV [--max-regression 5%] [--suite quick] [--out DIR]
+#   scripts/ab.sh BASE_REV CANDIDATE_REV [--max-regression 5%] [--suite quick] [--rounds 3] [--out DIR]
+#
+# AB_CACHE=DIR keeps the worktrees and target dirs between invocations (incremental builds).
 #
 # Exit status: the gate's (0 pass, 1 regression, 2 refused), or 3 for a usage/build error.
 set -euo pipefail
 usage() { echo "usage: $0 BASE_REV CANDIDATE_REV [--max-regression 5%] [--suite quick] [--out DIR]" >&2; exit 3; }
 [ $# -ge 2 ] || usage
 base_rev=$1; cand_rev=$2; shift 2
-max=5%; suite=quick; out=reports/ab
+max=5%; suite=quick; out=reports/ab; rounds=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --max-regression) max=$2; shift 2 ;;
     --suite) suite=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     *) usage ;;
   esac
 done
 root=$(git rev-parse --show-toplevel)
-work=$(mktemp -d)
+work=${AB_CACHE:-$(mktemp -d)}
+mkdir -p "$work"
 cleanup() {
   git -C "$root" worktree remove --force "$work/base" >/dev/null 2>&1 || true
   git -C "$root" worktree remove --force "$work/cand" >/dev/null 2>&1 || true
-  rm -rf "$work"
+  [ -n "${AB_CACHE:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
+cleanup
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 rm -f "$out/base/results.json" "$out/cand/results.json"
@@ -41,16 +48,18 @@ bin_cand="$work/target-cand/release/simdconv-bench"
 # The candidate's catalogue decides the layers; both binaries accept the same names.
 layers=$("$bin_cand" shapes --suite "$suite" | awk 'NR > 1 && NF > 8 { print $1 }')
 pin=""; command -v taskset >/dev/null 2>&1 && pin="taskset -c $(( $(nproc) - 1 ))"
-round=0
-for layer in $layers; do
-  round=$((round + 1))
-  # Alternate which side goes first, so neither always runs on a warmer machine.
-  if [ $((round % 2)) -eq 1 ]; then order="base cand"; else order="cand base"; fi
-  for side in $order; do
-    bin=$bin_base; [ $side = cand ] && bin=$bin_cand
-    echo "== $layer: $side"
-    $pin "$bin" run --suite "$suite" --filter "^${layer}/" --append --out "$out/$side" >/dev/null 2>&1 || {
-      echo "   ($side has nothing to run for $layer)"; }
+turn=0
+for r in $(seq 1 "$rounds"); do
+  for layer in $layers; do
+    turn=$((turn + 1))
+    # Alternate which side goes first, so neither always runs on a warmer machine.
+    if [ $((turn % 2)) -eq 1 ]; then order="base cand"; else order="cand base"; fi
+    for side in $order; do
+      bin=$bin_base; [ $side = cand ] && bin=$bin_cand
+      echo "== round $r, $layer: $side"
+      $pin "$bin" run --suite "$suite" --filter "^${layer}/" --append --out "$out/$side" >/dev/null 2>&1 || {
+        echo "   ($side has nothing to run for $layer)"; }
+    done
   done
 done
 set +e

@@ -44,8 +44,9 @@ enum Cmd {
         /// criterion warm-up time per benchmark, seconds.
         #[arg(long)]
         warm_up_time: Option<f64>,
-        /// Merge into DIR/results.json if it exists (replacing re-measured rows, keeping its
-        /// machine profile): for interleaved A/B runs.
+        /// Merge into DIR/results.json if it exists, keeping its machine profile; a row measured
+        /// again is combined as a repeated round (lower median, union of the intervals): for
+        /// interleaved A/B runs.
         #[arg(long)]
         append: bool,
     },

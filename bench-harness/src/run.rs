@@ -369,8 +369,32 @@ fn step_kind(op: &blocks::Op) -> &'static str {
     }
 }
 
-/// Merges a new run into an earlier one: rows and layers measured again replace the old ones.
-pub fn merge(mut old: Results, new: Results) -> Results {
+/// Merges a new run into an earlier one (`run --append`). A (layer, variant) measured in both is
+/// combined as repeated rounds are: the point estimate is the lower median (the usual estimator
+/// of a kernel's time under interference) and the interval is the union of both intervals, so
+/// round-to-round drift widens it instead of passing for a real difference.
+pub fn merge(mut old: Results, mut new: Results) -> Results {
+    for n in &mut new.results {
+        if let Some(o) = old
+            .results
+            .iter()
+            .find(|o| o.layer == n.layer && o.variant == n.variant)
+        {
+            let t = Interval {
+                point: o.time_ns.point.min(n.time_ns.point),
+                lower: o.time_ns.lower.min(n.time_ns.lower),
+                upper: o.time_ns.upper.max(n.time_ns.upper),
+            };
+            let f = n.flops as f64;
+            n.time_ns = t;
+            n.gflops = Interval {
+                point: f / t.point,
+                lower: f / t.upper,
+                upper: f / t.lower,
+            };
+            n.fraction_of_peak = old.machine.peak(&n.isa).map(|p| n.gflops.point / p);
+        }
+    }
     old.results.retain(|o| {
         !new.results
             .iter()

@@ -168,3 +168,20 @@ fn page_and_summary_list_every_row_and_the_unshared_ones() {
     assert!(html.contains("Arm Test Core") && html.contains("Fraction of own peak"));
     assert!(html.matches("<svg").count() >= 3);
 }
+
+#[test]
+fn merged_rounds_take_the_lower_median_and_the_union_of_intervals() {
+    let a = tight(&results());
+    let b = with_time(&a, 1, 1.2, 0.01);
+    let m = simdconv_bench::run::merge(a.clone(), b.clone());
+    let r = m.results.iter().find(|r| r.variant == "direct-avx2-6x16").unwrap();
+    let (ta, tb) = (a.results[1].time_ns, b.results[1].time_ns);
+    assert_eq!(r.time_ns.point, ta.point);
+    assert_eq!(r.time_ns.lower, ta.lower);
+    assert_eq!(r.time_ns.upper, tb.upper);
+    assert_eq!(m.results.len(), a.results.len());
+    // A candidate round that drifted 20% no longer looks like a regression once merged with a
+    // round that did not.
+    assert!(matches!(gate(&a, &b, 0.05, false), Gate::Regressed { .. }));
+    assert!(matches!(gate(&a, &m, 0.05, false), Gate::Pass { .. }));
+}
