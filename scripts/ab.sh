@@ -52,8 +52,9 @@ turn=0
 for r in $(seq 1 "$rounds"); do
   for layer in $layers; do
     turn=$((turn + 1))
-    # Alternate which side goes first, so neither always runs on a warmer machine.
-    if [ $((turn % 2)) -eq 1 ]; then order="base cand"; else order="cand base"; fi
+    # Alternate which side goes first, per layer and per round, so neither side of a layer
+    # always runs second (on a warmer machine).
+    if [ $(((turn + r) % 2)) -eq 1 ]; then order="base cand"; else order="cand base"; fi
     for side in $order; do
       bin=$bin_base; [ $side = cand ] && bin=$bin_cand
       echo "== round $r, $layer: $side"
