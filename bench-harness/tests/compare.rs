@@ -174,7 +174,11 @@ fn merged_rounds_take_the_lower_median_and_the_union_of_intervals() {
     let a = tight(&results());
     let b = with_time(&a, 1, 1.2, 0.01);
     let m = simdconv_bench::run::merge(a.clone(), b.clone());
-    let r = m.results.iter().find(|r| r.variant == "direct-avx2-6x16").unwrap();
+    let r = m
+        .results
+        .iter()
+        .find(|r| r.variant == "direct-avx2-6x16")
+        .unwrap();
     let (ta, tb) = (a.results[1].time_ns, b.results[1].time_ns);
     assert_eq!(r.time_ns.point, ta.point);
     assert_eq!(r.time_ns.lower, ta.lower);
