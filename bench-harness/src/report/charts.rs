@@ -2,7 +2,6 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::FontTransform;
 
 use crate::machine::MachineProfile;
 use crate::results::Record;
@@ -212,16 +211,24 @@ fn bars(
         .fold(if unit_line { 0.5 } else { f64::MAX }, f64::min)
         .min(ymax / 10.0)
         * 0.7;
-    let label_len = layers.iter().map(|l| l.len()).max().unwrap_or(5) as u32;
     let width = (160 + 60 * n as u32).max(700);
-    svg(width, 520 + label_len * 6, |root| {
+    // Category names that do not fit side by side become numbers, with a key under the chart.
+    let fits = layers
+        .iter()
+        .all(|l| l.len() as u32 * 7 < (width - 160) / n as u32);
+    let names: Vec<String> = if fits {
+        layers.to_vec()
+    } else {
+        (1..=n).map(|i| i.to_string()).collect()
+    };
+    let svg_text = svg(width, 560, |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 20))
             .margin(12)
-            .x_label_area_size(20 + label_len * 7)
+            .x_label_area_size(40)
             .y_label_area_size(70)
             .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), (ymin..ymax).log_scale())?;
-        let names = layers.to_vec();
+        let names = names.clone();
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -234,13 +241,8 @@ fn bars(
                     String::new()
                 }
             })
-            .x_label_style(
-                ("sans-serif", 12)
-                    .into_font()
-                    .transform(FontTransform::Rotate90),
-            )
-            .y_desc(y_desc)
             .label_style(("sans-serif", 13))
+            .y_desc(y_desc)
             .draw()?;
         if unit_line {
             chart.draw_series(LineSeries::new(
@@ -270,7 +272,19 @@ fn bars(
             .border_style(BLACK)
             .draw()?;
         Ok(())
-    })
+    })?;
+    if fits {
+        return Ok(svg_text);
+    }
+    let key: Vec<String> = layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("{} = {}", i + 1, super::esc(l)))
+        .collect();
+    Ok(format!(
+        "{svg_text}<p class=\"note\">{}</p>",
+        key.join(", ")
+    ))
 }
 
 /// Accuracy against speed: error (log) against GFLOP/s, one point per (variant, layer).
