@@ -224,6 +224,11 @@ fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs) {
     let (top, left) = (sh.padding().top as isize, sh.padding().left as isize);
     let lanes = S::LANES;
     let count = a.blk.count;
+    // Tile arrays live across the loops: every element is written before it is read, and
+    // zero-filling them per channel vector would be a memset call in the hot loop.
+    let mut cols = [[s.zero(); AL]; AL];
+    let mut d = [s.zero(); AL];
+    let mut row = [s.zero(); AL];
     for t in 0..count {
         let (b, oy, ox) = a.blk.origin(t);
         let (iy0, ix0) = (oy as isize - top, ox as isize - left);
@@ -231,12 +236,11 @@ fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs) {
         for c0 in (0..c).step_by(lanes) {
             let n = lanes.min(c - c0);
             // Columns first, as they are loaded: cols[j] = B^T d[:, j].
-            let mut cols = [[s.zero(); AL]; AL];
             for j in 0..AL {
                 let x = ix0 + j as isize;
-                let mut d = [s.zero(); AL];
                 for i in 0..AL {
                     let y = iy0 + i as isize;
+                    d[i] = s.zero();
                     if inside || ((0..h).contains(&y) && (0..w).contains(&x)) {
                         let at = ((b * sh.h() + y as usize) * sh.w() + x as usize) * c + c0;
                         d[i] = ld(s, &a.input[at..at + n]);
@@ -246,7 +250,6 @@ fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs) {
             }
             // Then rows of (B^T d) B.
             for i in 0..AL {
-                let mut row = [s.zero(); AL];
                 for j in 0..AL {
                     row[j] = cols[j][i];
                 }
@@ -267,14 +270,16 @@ fn output_tiles<S: Simd, const AL: usize, const M: usize>(s: S, a: &mut OutputAr
     let (p, q, k) = (sh.p(), sh.q(), sh.k());
     let lanes = S::LANES;
     let count = a.blk.count;
+    // As in the input transform: arrays reused, never zero-filled in the loop.
+    let mut cols = [[s.zero(); M]; AL];
+    let mut col = [s.zero(); AL];
+    let mut row = [s.zero(); AL];
     for t in 0..count {
         let (b, oy, ox) = a.blk.origin(t);
         for k0 in (0..k).step_by(lanes) {
             let n = lanes.min(k - k0);
             // Columns: A^T m (M x AL).
-            let mut cols = [[s.zero(); M]; AL];
             for j in 0..AL {
-                let mut col = [s.zero(); AL];
                 for i in 0..AL {
                     let at = ((i * AL + j) * count + t) * k + k0;
                     col[i] = ld(s, &a.mm[at..at + n]);
@@ -284,7 +289,6 @@ fn output_tiles<S: Simd, const AL: usize, const M: usize>(s: S, a: &mut OutputAr
             let bias = ld(s, &a.bias[k0..k0 + n]);
             // Rows: (A^T m) A (M x M), bias, activation, clipped at the image edge.
             for i in 0..M.min(p - oy) {
-                let mut row = [s.zero(); AL];
                 for j in 0..AL {
                     row[j] = cols[j][i];
                 }
