@@ -102,6 +102,25 @@ fn sweep() -> Vec<ConvShape> {
         shape(3, 5, 5, 16, 16, 3, 3).pad(1).groups(16),
         shape(1, 4, 4, 33, 33, 5, 5).pad(4).groups(33),
         shape(1, 6, 5, 8, 8, 3, 3).groups(8),
+        // Depthwise rows wide enough for the register-blocked window path: several blocks and a
+        // shifted last one, 1-4 full vectors of every ISA plus tails, both strides, 3x3 and 5x5,
+        // no / symmetric / asymmetric padding.
+        shape(1, 5, 23, 40, 40, 3, 3).pad(1).groups(40),
+        shape(1, 6, 21, 48, 48, 3, 3)
+            .stride_hw(1, 2)
+            .pad(1)
+            .groups(48),
+        shape(1, 4, 13, 33, 33, 3, 3).groups(33),
+        shape(1, 6, 17, 24, 24, 5, 5).pad(2).groups(24),
+        shape(1, 9, 19, 72, 72, 5, 5)
+            .stride(2)
+            .padding(Padding {
+                top: 1,
+                left: 2,
+                bottom: 0,
+                right: 1,
+            })
+            .groups(72),
         // Grouped (not depthwise): only the reference and algorithms that take groups.
         shape(1, 6, 6, 8, 12, 3, 3).pad(1).groups(4),
     ]);

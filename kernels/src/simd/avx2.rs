@@ -37,6 +37,7 @@ fn mask(n: usize) -> __m256i {
 // the intrinsics' target features are present; pointer contracts are the trait's.
 impl Simd for Avx2 {
     const LANES: usize = 8;
+    const REGISTERS: usize = 16;
     type V = __m256;
     #[inline(always)]
     fn splat(self, x: f32) -> __m256 {

@@ -32,6 +32,7 @@ fn mask(n: usize) -> __mmask16 {
 // pointer contracts are the trait's.
 impl Simd for Avx512 {
     const LANES: usize = 16;
+    const REGISTERS: usize = 32;
     type V = __m512;
     #[inline(always)]
     fn splat(self, x: f32) -> __m512 {

@@ -23,6 +23,8 @@ pub(crate) mod portable;
 pub(crate) trait Simd: Copy {
     /// f32 lanes per vector.
     const LANES: usize;
+    /// How many `V` values the register file holds (register-blocking choices depend on it).
+    const REGISTERS: usize;
     /// The vector type.
     type V: Copy;
     fn splat(self, x: f32) -> Self::V;
@@ -61,6 +63,7 @@ pub(crate) struct Scalar;
 
 impl Simd for Scalar {
     const LANES: usize = 1;
+    const REGISTERS: usize = 16;
     type V = f32;
     #[inline(always)]
     fn splat(self, x: f32) -> f32 {

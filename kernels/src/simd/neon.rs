@@ -14,6 +14,7 @@ pub(crate) struct Neon;
 // for; pointer contracts are the trait's.
 impl Simd for Neon {
     const LANES: usize = 4;
+    const REGISTERS: usize = 32;
     type V = float32x4_t;
     #[inline(always)]
     fn splat(self, x: f32) -> float32x4_t {

@@ -12,6 +12,8 @@ pub(crate) struct Portable;
 
 impl Simd for Portable {
     const LANES: usize = 8;
+    // Baseline x86-64: an f32x8 is two of the 16 SSE registers.
+    const REGISTERS: usize = 8;
     type V = f32x8;
     #[inline(always)]
     fn splat(self, x: f32) -> f32x8 {
