@@ -7,10 +7,16 @@
 //! Borders cost nothing extra there: a tap that falls in the padding points at a zero row.
 //!
 //! Two tap layouts, chosen per tile by the driver:
-//! - interior rows (every pixel of the tile has its S columns inside the image, dilation_w = 1):
+//! - interior rows (every pixel of the tile has its S columns inside the row, dilation_w = 1):
 //!   one tap per kernel row, `S * C` contiguous floats each (a 7x7 stem with C = 3 then has
 //!   7 taps of 21 floats instead of 49 taps of 3);
 //! - otherwise one tap per (r, s), `C` floats each.
+//!
+//! With few channels (C < [`PAD_COPY_MAX_C`]) and horizontal padding, one tap per (r, s) would be
+//! a reduction of only C floats per row pointer, and every tile touching a left or right border
+//! would pay it (a quarter of the stem's tiles, all of a 28-wide 5x5 layer's). There the driver
+//! first copies the input into scratch with the left and right padding columns materialised as
+//! zeros, so every tile takes the row taps; the copy is one pass over the input.
 
 use crate::gemm::{self, PackedConv, RowPointers, Taps, Ukernels};
 use crate::plan::{Kernel, Scratch, ScratchSpec};
@@ -20,7 +26,12 @@ use crate::ConvShape;
 struct Direct {
     conv: PackedConv,
     zero: Vec<f32>,
+    /// Copy the input into horizontally padded rows first.
+    pad_copy: bool,
 }
+
+/// Below this many input channels the driver pads the rows in scratch (see the module docs).
+const PAD_COPY_MAX_C: usize = 64;
 
 pub(crate) fn build(
     shape: &ConvShape,
@@ -29,28 +40,54 @@ pub(crate) fn build(
     act: Act,
     uk: &'static Ukernels,
 ) -> Box<dyn Kernel> {
+    let pad = shape.padding();
+    let pad_copy =
+        shape.dilation().1 == 1 && shape.c() < PAD_COPY_MAX_C && pad.left + pad.right > 0;
     Box::new(Direct {
         conv: PackedConv::new(shape, weights, bias, act, uk),
         zero: vec![0.0; shape.s() * shape.c()],
+        pad_copy,
     })
 }
 
-/// Row pointers of a direct convolution over one NHWC input.
+/// Row pointers of a direct convolution over one NHWC input whose rows are `w` pixels wide and
+/// start `left` columns left of the convolution's column 0 (the input itself: `w = W`, `left =
+/// padding.left`; a padded copy: `w = left + W + right`, `left = 0`).
 struct PixelRows<'a> {
     shape: &'a ConvShape,
     input: &'a [f32],
+    w: usize,
+    left: usize,
     zero: &'a [f32],
 }
 
+/// Most rows a register tile has (sizes the per-tile origin array).
+const MAX_MR: usize = 16;
+
 impl PixelRows<'_> {
-    /// (image, first input row, first input column) of output pixel `m`, as signed offsets.
-    fn origin(&self, m: usize) -> (usize, isize, isize) {
+    /// (image, first input row, first input column) of output pixels `m0 .. m0 + rows`, as
+    /// signed offsets: one division for the first pixel, then stepping along the row.
+    fn origins(&self, m0: usize, rows: usize) -> [(usize, isize, isize); MAX_MR] {
         let s = self.shape;
-        let (b, rem) = (m / (s.p() * s.q()), m % (s.p() * s.q()));
-        let (oy, ox) = (rem / s.q(), rem % s.q());
-        let iy = (oy * s.stride().0) as isize - s.padding().top as isize;
-        let ix = (ox * s.stride().1) as isize - s.padding().left as isize;
-        (b, iy, ix)
+        let (p, q) = (s.p(), s.q());
+        let (mut b, rem) = (m0 / (p * q), m0 % (p * q));
+        let (mut oy, mut ox) = (rem / q, rem % q);
+        let mut out = [(0, 0, 0); MAX_MR];
+        for o in out.iter_mut().take(rows) {
+            let iy = (oy * s.stride().0) as isize - s.padding().top as isize;
+            let ix = (ox * s.stride().1) as isize - self.left as isize;
+            *o = (b, iy, ix);
+            ox += 1;
+            if ox == q {
+                ox = 0;
+                oy += 1;
+                if oy == p {
+                    oy = 0;
+                    b += 1;
+                }
+            }
+        }
+        out
     }
 }
 
@@ -63,21 +100,23 @@ unsafe impl RowPointers for PixelRows<'_> {
 
     fn fill(&self, m0: usize, rows: usize, mr: usize, table: &mut [*const f32]) -> Taps {
         let s = self.shape;
-        let (h, w, c) = (s.h() as isize, s.w() as isize, s.c());
+        let (h, w, c) = (s.h() as isize, self.w as isize, s.c());
         let (dh, dw) = (s.dilation().0 as isize, s.dilation().1 as isize);
         let (r, sk) = (s.r(), s.s());
-        let px = |b: usize, y: isize, x: isize| ((b * s.h() + y as usize) * s.w() + x as usize) * c;
+        let px =
+            |b: usize, y: isize, x: isize| ((b * s.h() + y as usize) * self.w + x as usize) * c;
+        assert!(mr <= MAX_MR && rows <= mr);
+        let origin = self.origins(m0, rows);
         let row_taps = dw == 1
-            && (0..rows).all(|i| {
-                let (_, _, ix) = self.origin(m0 + i);
-                ix >= 0 && ix + sk as isize <= w
-            });
+            && origin[..rows]
+                .iter()
+                .all(|&(_, _, ix)| ix >= 0 && ix + sk as isize <= w);
         if row_taps {
             let kc = sk * c;
             for ky in 0..r {
                 for i in 0..mr {
                     table[ky * mr + i] = if i < rows {
-                        let (b, iy, ix) = self.origin(m0 + i);
+                        let (b, iy, ix) = origin[i];
                         let y = iy + ky as isize * dh;
                         if (0..h).contains(&y) {
                             self.input[px(b, y, ix)..][..kc].as_ptr()
@@ -100,7 +139,7 @@ unsafe impl RowPointers for PixelRows<'_> {
                     let t = ky * sk + kx;
                     for i in 0..mr {
                         table[t * mr + i] = if i < rows {
-                            let (b, iy, ix) = self.origin(m0 + i);
+                            let (b, iy, ix) = origin[i];
                             let (y, x) = (iy + ky as isize * dh, ix + kx as isize * dw);
                             if (0..h).contains(&y) && (0..w).contains(&x) {
                                 self.input[px(b, y, x)..][..c].as_ptr()
@@ -126,10 +165,34 @@ impl Kernel for Direct {
     fn run(&self, input: &[f32], output: &mut [f32], scratch: &mut Scratch) {
         let c = &self.conv;
         let s = &c.shape;
-        let rows = PixelRows {
-            shape: s,
-            input,
-            zero: &self.zero,
+        let rows = if self.pad_copy {
+            let (left, right) = (s.padding().left, s.padding().right);
+            let wp = left + s.w() + right;
+            let ch = s.c();
+            let padded = &mut scratch.floats[..s.n() * s.h() * wp * ch];
+            for (src, dst) in input
+                .chunks_exact(s.w() * ch)
+                .zip(padded.chunks_exact_mut(wp * ch))
+            {
+                dst[..left * ch].fill(0.0);
+                dst[left * ch..][..s.w() * ch].copy_from_slice(src);
+                dst[(left + s.w()) * ch..].fill(0.0);
+            }
+            PixelRows {
+                shape: s,
+                input: padded,
+                w: wp,
+                left: 0,
+                zero: &self.zero,
+            }
+        } else {
+            PixelRows {
+                shape: s,
+                input,
+                w: s.w(),
+                left: s.padding().left,
+                zero: &self.zero,
+            }
         };
         let m = s.n() * s.p() * s.q();
         gemm::indirect_gemm(
@@ -145,8 +208,14 @@ impl Kernel for Direct {
 
     fn scratch(&self) -> ScratchSpec {
         let s = &self.conv.shape;
+        let floats = if self.pad_copy {
+            let wp = s.padding().left + s.w() + s.padding().right;
+            s.n() * s.h() * wp * s.c()
+        } else {
+            0
+        };
         ScratchSpec {
-            floats: 0,
+            floats,
             ptrs: gemm::indirect_table_len(self.conv.uk, s.r() * s.s(), footprint(s)),
         }
     }

@@ -32,33 +32,58 @@ impl PackA for Patches<'_> {
         let (h, w, c) = (s.h() as isize, s.w() as isize, s.c());
         let (sh, sw) = s.stride();
         let (dh, dw) = s.dilation();
-        let pq = s.p() * s.q();
+        let (p, q) = (s.p(), s.q());
+        let (r, sk) = (s.r(), s.s());
+        let row_len = sk * c;
         let panels = rows.div_ceil(mr);
         dst[..panels * mr * kc].fill(0.0);
+        let (mut b, rem) = (m0 / (p * q), m0 % (p * q));
+        let (mut oy, mut ox) = (rem / q, rem % q);
         for i in 0..rows {
-            let m = m0 + i;
-            let (b, rem) = (m / pq, m % pq);
-            let (oy, ox) = (rem / s.q(), rem % s.q());
             let iy0 = (oy * sh) as isize - s.padding().top as isize;
             let ix0 = (ox * sw) as isize - s.padding().left as isize;
             let panel = &mut dst[(i / mr) * mr * kc..][..mr * kc];
             let lane = i % mr;
-            // Walk the k range as runs of channels of one tap.
-            let mut kk = k0;
-            while kk < k0 + kc {
-                let (tap, c0) = (kk / c, kk % c);
-                let run = (c - c0).min(k0 + kc - kk);
-                let (ky, kx) = (tap / s.s(), tap % s.s());
-                let y = iy0 + (ky * dh) as isize;
-                let x = ix0 + (kx * dw) as isize;
-                if (0..h).contains(&y) && (0..w).contains(&x) {
-                    let src = &self.input
-                        [((b * s.h() + y as usize) * s.w() + x as usize) * c + c0..][..run];
-                    for (j, &v) in src.iter().enumerate() {
-                        panel[(kk - k0 + j) * mr + lane] = v;
+            // Copies the part of reduction range `k_begin .. k_begin + len` that falls in this
+            // block, reading it from `src_at` (the input offset of `k_begin`), into lane `lane`.
+            let mut put = |k_begin: usize, len: usize, src_at: usize| {
+                let lo = k_begin.max(k0);
+                let hi = (k_begin + len).min(k0 + kc);
+                if lo < hi {
+                    let src = &self.input[src_at + (lo - k_begin)..][..hi - lo];
+                    let dst = panel[(lo - k0) * mr + lane..].iter_mut().step_by(mr);
+                    for (d, &v) in dst.zip(src) {
+                        *d = v;
                     }
                 }
-                kk += run;
+            };
+            let pixel = |y: isize, x: isize| ((b * s.h() + y as usize) * s.w() + x as usize) * c;
+            for ky in 0..r {
+                let kbase = ky * row_len;
+                let y = iy0 + (ky * dh) as isize;
+                if kbase >= k0 + kc || kbase + row_len <= k0 || !(0..h).contains(&y) {
+                    continue;
+                }
+                if dw == 1 && ix0 >= 0 && ix0 + sk as isize <= w {
+                    // The kernel row's S taps are S * C contiguous input floats.
+                    put(kbase, row_len, pixel(y, ix0));
+                } else {
+                    for kx in 0..sk {
+                        let x = ix0 + (kx * dw) as isize;
+                        if (0..w).contains(&x) {
+                            put(kbase + kx * c, c, pixel(y, x));
+                        }
+                    }
+                }
+            }
+            ox += 1;
+            if ox == q {
+                ox = 0;
+                oy += 1;
+                if oy == p {
+                    oy = 0;
+                    b += 1;
+                }
             }
         }
     }
