@@ -232,7 +232,9 @@ pub struct ConvPlan {
 }
 
 impl ConvPlan {
-    /// Plans `shape` with the first registered variant of `algorithm` for `isa`.
+    /// Plans `shape` with a registered variant of `algorithm` for `isa`: where several register
+    /// tiles are registered, the one that pads the output channels least (`ceil(K / NR) * NR - K`),
+    /// then the widest, then the first registered.
     ///
     /// Checks that the variant exists, supports the shape and runs on this CPU, that `weights`
     /// has `shape.weights_len()` floats (OHWI) and `bias`, if given, `shape.k()`; then packs the
@@ -245,9 +247,14 @@ impl ConvPlan {
         bias: Option<&[f32]>,
         activation: Activation,
     ) -> Result<ConvPlan, ConvError> {
+        let k = shape.k();
         let v = variants()
             .iter()
-            .find(|v| v.algorithm() == algorithm && v.isa() == isa)
+            .filter(|v| v.algorithm() == algorithm && v.isa() == isa)
+            .min_by_key(|v| match v.tile_nr() {
+                Some(nr) => (k.div_ceil(nr) * nr - k, usize::MAX - nr),
+                None => (0, 0),
+            })
             .ok_or(ConvError::NoVariant { algorithm, isa })?;
         v.plan(shape, weights, bias, activation)
     }

@@ -35,6 +35,10 @@ impl Variant {
     pub fn tile(&self) -> &'static str {
         self.name.rsplit('-').next().unwrap_or("")
     }
+    /// Output channels per register tile (`NR` of an `MRxNR` tile); `None` for other tiles.
+    pub fn tile_nr(&self) -> Option<usize> {
+        self.tile().split_once('x')?.1.parse().ok()
+    }
     /// Whether this variant can compute `shape` (the error names the field that stops it).
     pub fn supports(&self, shape: &ConvShape) -> Result<(), ConvError> {
         self.algorithm.supports(shape)
@@ -191,6 +195,12 @@ pub fn variants() -> &'static [Variant] {
             v("direct-avx512-14x32", Direct, Avx512, |s, w, b, a| {
                 direct::build(s, w, b, a, &gemm::avx512::UKERNELS)
             }),
+            v("direct-avx512-6x64", Direct, Avx512, |s, w, b, a| {
+                direct::build(s, w, b, a, &gemm::avx512::UKERNELS_6X64)
+            }),
+            v("direct-avx512-8x48", Direct, Avx512, |s, w, b, a| {
+                direct::build(s, w, b, a, &gemm::avx512::UKERNELS_8X48)
+            }),
             v("im2col-avx2-6x16", Im2col, Avx2, |s, w, b, a| {
                 im2col::build(s, w, b, a, &gemm::avx2::UKERNELS)
             }),
@@ -252,6 +262,12 @@ pub fn variants() -> &'static [Variant] {
             }),
             v("pointwise-avx512-14x32", Pointwise, Avx512, |s, w, b, a| {
                 pointwise::build(s, w, b, a, &gemm::avx512::UKERNELS)
+            }),
+            v("pointwise-avx512-6x64", Pointwise, Avx512, |s, w, b, a| {
+                pointwise::build(s, w, b, a, &gemm::avx512::UKERNELS_6X64)
+            }),
+            v("pointwise-avx512-8x48", Pointwise, Avx512, |s, w, b, a| {
+                pointwise::build(s, w, b, a, &gemm::avx512::UKERNELS_8X48)
             }),
         ]);
         #[cfg(target_arch = "aarch64")]
