@@ -1,6 +1,7 @@
 //! Depthwise convolution (groups = c = k): the driver and the generic row body.
 //!
-//! Vectorised across channels (contiguous in NHWC), one output row per call. With dilation 1 and
+//! Vectorised across channels (contiguous in NHWC), one output row per call (two for 3x3 with
+//! vertical stride 1, see [`pairs_rows`]). With dilation 1 and
 //! 3x3 or 5x5 taps (stride 1 or 2) the interior columns run a register-blocked window: 4 output
 //! pixels x 2 channel vectors, each input vector loaded once per kernel row and shared by the taps
 //! that read it (see [`row_window`]). Everything else, and the border columns and channel tail of
@@ -22,11 +23,17 @@ use crate::plan::{Kernel, Scratch, ScratchSpec};
 use crate::simd::{Act, Simd};
 use crate::{AlignedBuf, ConvShape};
 
-/// One output row of one image, all channels.
+/// One output row of one image, all channels (two rows when `pair`).
+#[derive(Clone, Copy)]
 pub(crate) struct DwRow {
     /// `[r]` pointers to the start (x = 0, c = 0) of the input row each kernel row reads; each has
-    /// `w * c` readable floats (a zero row in the vertical padding).
+    /// `w * c` readable floats (a zero row in the vertical padding). With `pair`, `r + 1`
+    /// pointers: the second output row reads `rows[1 ..= r]` (vertical stride and dilation 1).
     pub rows: *const *const f32,
+    /// Compute this output row and the next one, into `out` and `out2`.
+    pub pair: bool,
+    /// The second output row when `pair` (`q * c` writable floats), else unused.
+    pub out2: *mut f32,
     /// At least `c` zeros: the input of a tap outside the image.
     pub zero: *const f32,
     /// `r * s` writable pointer slots for the run-time-tap path.
@@ -66,11 +73,18 @@ pub(crate) struct DwUkernel {
 #[inline(always)]
 pub(crate) unsafe fn row<S: Simd>(s: S, a: &DwRow) {
     let unit = a.dil == 1;
+    if a.pair {
+        match (a.r, a.s, a.stride) {
+            (3, 3, 1) => return row_window::<S, 9, 3, 1, 2>(s, a),
+            (3, 3, 2) => return row_window::<S, 9, 3, 2, 2>(s, a),
+            _ => unreachable!("the driver pairs rows only for 3x3 windows"),
+        }
+    }
     match (a.r, a.s, a.stride) {
-        (3, 3, 1) if unit => row_window::<S, 9, 3, 1>(s, a),
-        (3, 3, 2) if unit => row_window::<S, 9, 3, 2>(s, a),
-        (5, 5, 1) if unit => row_window::<S, 25, 5, 1>(s, a),
-        (5, 5, 2) if unit => row_window::<S, 25, 5, 2>(s, a),
+        (3, 3, 1) if unit => row_window::<S, 9, 3, 1, 1>(s, a),
+        (3, 3, 2) if unit => row_window::<S, 9, 3, 2, 1>(s, a),
+        (5, 5, 1) if unit => row_window::<S, 25, 5, 1, 1>(s, a),
+        (5, 5, 2) if unit => row_window::<S, 25, 5, 2, 1>(s, a),
         (3, 3, _) => row_fixed::<S, 9, 3>(s, a),
         (5, 5, _) => row_fixed::<S, 25, 5>(s, a),
         _ => {
@@ -127,33 +141,48 @@ unsafe fn row_fixed<S: Simd, const T: usize, const SK: usize>(s: S, a: &DwRow) {
 /// Output pixels per register block of the window path.
 const WINDOW: usize = 4;
 
-/// Dilation 1, `R x SK` taps, stride `ST`: the interior columns run in blocks of [`WINDOW`]
-/// output pixels x 2 channel vectors (8 independent accumulator chains: FMA latency x 2 ports; one
-/// vector where the register file is small). A pair of channel vectors walks the whole row before
-/// the next pair, so the columns two blocks share are still in L1; within a block each input
-/// vector is loaded once per kernel row and reused by the up to `SK` taps that read it (3x3
-/// stride 1: 12 input + 6 weight loads per 24 FMAs per kernel row, instead of 2 loads per FMA).
-/// The block is small on purpose: its `WINDOW * ST + SK - ST` column offsets and `R` row pointers
-/// must stay in general registers, or the address arithmetic outgrows the FMAs. A last partial
-/// block is shifted left to end at `x_hi` and recomputes a few pixels rather than running short,
-/// latency-bound blocks. Border columns, rows narrower than a block and the channel tail take the
-/// per-pixel path.
+/// Whether the driver hands this shape to the window path two output rows at a time: then each
+/// input vector loaded feeds both rows' accumulators (3x3: 4 input rows for 2 output rows instead
+/// of 3 for 1), which matters once the layer is served from L2 rather than L1. 3x3 only: a 5x5
+/// pair needs 6 row pointers and 7 column offsets, more general registers than x86-64 has, and
+/// measured no faster on AVX-512 and 30% slower on AVX2.
+pub(crate) fn pairs_rows(shape: &ConvShape) -> bool {
+    shape.r() == 3
+        && shape.s() == 3
+        && shape.dilation() == (1, 1)
+        && shape.stride().0 == 1
+        && shape.stride().1 <= 2
+}
+
+/// Dilation 1, `R x SK` taps, stride `ST`, `Y` output rows: the interior columns run in blocks
+/// of [`WINDOW`] output pixels x `Y` rows x 1 or 2 channel vectors (8 or 16 independent
+/// accumulator chains: FMA latency x 2 ports; fewer where the register file is small). A group
+/// of channel vectors walks the whole row before the next, so the columns two blocks share are
+/// still in L1; within a block each input vector is loaded once and reused by every tap (of
+/// either output row) that reads it (3x3 stride 1, one row: 12 input + 6 weight loads per 24
+/// FMAs per kernel row, instead of 2 loads per FMA). The block is small on purpose: its
+/// `WINDOW * ST + SK - ST` column offsets and `R + Y - 1` row pointers must stay in general
+/// registers, or the address arithmetic outgrows the FMAs. A last partial block is shifted left
+/// to end at `x_hi` and recomputes a few pixels rather than running short, latency-bound blocks.
+/// Border columns, rows narrower than a block and the channel tail take the per-pixel path.
 #[inline(always)]
-unsafe fn row_window<S: Simd, const T: usize, const SK: usize, const ST: usize>(s: S, a: &DwRow) {
+unsafe fn row_window<S: Simd, const T: usize, const SK: usize, const ST: usize, const Y: usize>(
+    s: S,
+    a: &DwRow,
+) {
     let lanes = S::LANES;
     let full = a.c / lanes;
-    let mut taps = [std::ptr::null::<f32>(); T];
     let (x_lo, x_hi) = if a.x_hi - a.x_lo >= WINDOW {
         (a.x_lo, a.x_hi)
     } else {
         (a.x_lo, a.x_lo)
     };
     let mut cb = 0;
-    // Two channel vectors per block need 8 accumulators plus operands.
-    while S::REGISTERS >= 16 && cb + 2 <= full {
+    // Two channel vectors per block need 8 * Y accumulators plus operands.
+    while S::REGISTERS >= 16 * Y && cb + 2 <= full {
         let mut ox = x_lo;
         while ox < x_hi {
-            window::<S, WINDOW, 2, T, SK, ST>(s, a, ox.min(x_hi - WINDOW), cb * lanes);
+            window::<S, WINDOW, 2, Y, T, SK, ST>(s, a, ox.min(x_hi - WINDOW), cb * lanes);
             ox += WINDOW;
         }
         cb += 2;
@@ -161,32 +190,43 @@ unsafe fn row_window<S: Simd, const T: usize, const SK: usize, const ST: usize>(
     while cb < full {
         let mut ox = x_lo;
         while ox < x_hi {
-            window::<S, WINDOW, 1, T, SK, ST>(s, a, ox.min(x_hi - WINDOW), cb * lanes);
+            window::<S, WINDOW, 1, Y, T, SK, ST>(s, a, ox.min(x_hi - WINDOW), cb * lanes);
             ox += WINDOW;
         }
         cb += 1;
     }
-    for ox in (0..x_lo).chain(x_hi..a.q) {
-        tap_pointers(a, ox, &mut taps, SK);
-        pixel(s, a, &taps, ox, 0, full * lanes);
-    }
-    if full * lanes < a.c {
-        for ox in 0..a.q {
-            tap_pointers(a, ox, &mut taps, SK);
-            pixel(s, a, &taps, ox, full * lanes, a.c);
+    let second = DwRow {
+        // SAFETY (of the add): with `pair` the table has r + 1 entries.
+        rows: a.rows.add(Y - 1),
+        out: a.out2,
+        ..*a
+    };
+    for row in [a, &second].into_iter().take(Y) {
+        let mut taps = [std::ptr::null::<f32>(); T];
+        for ox in (0..x_lo).chain(x_hi..row.q) {
+            tap_pointers(row, ox, &mut taps, SK);
+            pixel(s, row, &taps, ox, 0, full * lanes);
+        }
+        if full * lanes < row.c {
+            for ox in 0..row.q {
+                tap_pointers(row, ox, &mut taps, SK);
+                pixel(s, row, &taps, ox, full * lanes, row.c);
+            }
         }
     }
 }
 
-/// `X` interior output pixels from `ox` x `V` full channel vectors from `c0`.
+/// `X` interior output pixels from `ox` x `Y` output rows x `V` full channel vectors from `c0`.
 ///
 /// # Safety
-/// As [`row`], with `x_lo <= ox` and `ox + X <= x_hi`, `c0 + V * LANES <= c`.
+/// As [`row`], with `x_lo <= ox` and `ox + X <= x_hi`, `c0 + V * LANES <= c`; `Y == 2` only
+/// with `pair`.
 #[inline(always)]
 unsafe fn window<
     S: Simd,
     const X: usize,
     const V: usize,
+    const Y: usize,
     const T: usize,
     const SK: usize,
     const ST: usize,
@@ -197,33 +237,44 @@ unsafe fn window<
     c0: usize,
 ) {
     let lanes = S::LANES;
+    let r = T / SK;
     // Packed weights of channel vector cb start at cb * T * lanes.
     let wp = a.w.add(c0 * T);
-    let mut acc = [[s.zero(); V]; X];
+    let mut acc = [[[s.zero(); V]; X]; Y];
     for v in 0..V {
         let b = s.load(a.bias.add(c0 + v * lanes));
         for acc in acc.iter_mut() {
-            acc[v] = b;
+            for acc in acc.iter_mut() {
+                acc[v] = b;
+            }
         }
     }
     // Interior: the leftmost tap column ox * ST - left is >= 0.
     let col0 = (ox * ST - a.left) * a.c + c0;
-    for ky in 0..T / SK {
-        let base = (*a.rows.add(ky)).add(col0);
+    // Input row `ir` is kernel row `ir - y` of output row `y`.
+    for ir in 0..r + Y - 1 {
+        let base = (*a.rows.add(ir)).add(col0);
         for kx in 0..SK {
             for v in 0..V {
-                let w = s.load(wp.add(((v * T) + ky * SK + kx) * lanes));
-                for (j, acc) in acc.iter_mut().enumerate() {
+                for j in 0..X {
                     let x = s.load(base.add((j * ST + kx) * a.c + v * lanes));
-                    acc[v] = s.fma(x, w, acc[v]);
+                    for (y, acc) in acc.iter_mut().enumerate() {
+                        if ir >= y && ir - y < r {
+                            let t = (ir - y) * SK + kx;
+                            let w = s.load(wp.add((v * T + t) * lanes));
+                            acc[j][v] = s.fma(x, w, acc[j][v]);
+                        }
+                    }
                 }
             }
         }
     }
-    let out = a.out.add(ox * a.c + c0);
-    for (j, acc) in acc.iter().enumerate() {
-        for (v, acc) in acc.iter().enumerate() {
-            s.store(out.add(j * a.c + v * lanes), a.act.apply(s, *acc));
+    for (y, acc) in acc.iter().enumerate() {
+        let out = if y == 0 { a.out } else { a.out2 }.add(ox * a.c + c0);
+        for (j, acc) in acc.iter().enumerate() {
+            for (v, acc) in acc.iter().enumerate() {
+                s.store(out.add(j * a.c + v * lanes), a.act.apply(s, *acc));
+            }
         }
     }
 }
@@ -338,17 +389,20 @@ impl Kernel for Depthwise {
         let s = &self.shape;
         let (h, w, c, r) = (s.h(), s.w(), s.c(), s.r());
         let (sh, dh, top) = (s.stride().0, s.dilation().0, s.padding().top);
-        let (rows, taps) = scratch.ptrs.split_at_mut(r);
+        let (rows, taps) = scratch.ptrs.split_at_mut(r + 1);
         let taps = &mut taps[..r * s.s()];
         let row_len = w * c;
-        for (b, (img, out_img)) in input
+        let out_len = s.q() * c;
+        let pairs = pairs_rows(s);
+        for (img, out_img) in input
             .chunks_exact(h * row_len)
-            .zip(output.chunks_exact_mut(s.p() * s.q() * c))
-            .enumerate()
+            .zip(output.chunks_exact_mut(s.p() * out_len))
         {
-            let _ = b;
-            for (oy, out_row) in out_img.chunks_exact_mut(s.q() * c).enumerate() {
-                for (ky, p) in rows.iter_mut().enumerate() {
+            let mut oy = 0;
+            while oy < s.p() {
+                let pair = pairs && oy + 1 < s.p();
+                // Kernel row ky of output row oy (and, paired, ky - 1 of row oy + 1).
+                for (ky, p) in rows.iter_mut().enumerate().take(r + pair as usize) {
                     let y = (oy * sh + ky * dh) as isize - top as isize;
                     *p = if (0..h as isize).contains(&y) {
                         img[y as usize * row_len..][..row_len].as_ptr()
@@ -356,8 +410,16 @@ impl Kernel for Depthwise {
                         self.zero[..row_len].as_ptr()
                     };
                 }
+                let (out_row, rest) = out_img[oy * out_len..].split_at_mut(out_len);
+                let out2 = if pair {
+                    rest[..out_len].as_mut_ptr()
+                } else {
+                    std::ptr::null_mut()
+                };
                 let args = DwRow {
                     rows: rows.as_ptr(),
+                    pair,
+                    out2,
                     zero: self.zero[..c].as_ptr(),
                     taps: taps.as_mut_ptr(),
                     w: self.w.as_ptr(),
@@ -375,12 +437,15 @@ impl Kernel for Depthwise {
                     x_hi: self.x_hi,
                     act: self.act,
                 };
-                // SAFETY: each row pointer comes from a slice of w*c floats, `zero` has c floats
-                // and `taps` r*s slots; `out_row` has q*c;
-                // weights and bias were packed for ceil(c/L) blocks of this ISA's L; x_lo/x_hi
-                // were derived in `build` so interior taps stay inside the row; the ISA was
-                // checked at plan time.
+                // SAFETY: each row pointer comes from a slice of w*c floats (r + 1 of them when
+                // `pair`, which `pairs_rows` allows only for vertical stride and dilation 1, so
+                // the second output row's kernel rows are rows[1..=r]); `zero` has c floats and
+                // `taps` r*s slots; `out_row` and, paired, `out2` have q*c each; weights and
+                // bias were packed for ceil(c/L) blocks of this ISA's L; x_lo/x_hi were derived
+                // in `build` so interior taps stay inside the row; the ISA was checked at plan
+                // time.
                 unsafe { (self.uk.row)(&args) };
+                oy += 1 + pair as usize;
             }
         }
     }
@@ -388,7 +453,7 @@ impl Kernel for Depthwise {
     fn scratch(&self) -> ScratchSpec {
         ScratchSpec {
             floats: 0,
-            ptrs: self.shape.r() * (1 + self.shape.s()),
+            ptrs: self.shape.r() * (1 + self.shape.s()) + 1,
         }
     }
 }
