@@ -1,14 +1,14 @@
 //! Depthwise convolution (groups = c = k): the driver and the generic row body.
 //!
 //! Vectorised across channels (contiguous in NHWC), one output row per call (two for 3x3 with
-//! vertical stride 1, see [`pairs_rows`]). With dilation 1 and
-//! 3x3 or 5x5 taps (stride 1 or 2) the interior columns run a register-blocked window: 4 output
-//! pixels x 2 channel vectors, each input vector loaded once per kernel row and shared by the taps
-//! that read it (see [`row_window`]). Everything else, and the border columns and channel tail of
-//! those shapes, takes the per-pixel path: one input pointer per tap, all channel vectors walked
-//! under it; a tap in the padding points at a zero row instead of being skipped, so border pixels
-//! run the same branch-free channel loop as interior ones. Memory-bound on big images: judge it
-//! against the bandwidth roof, not the FMA roof.
+//! vertical stride 1, see [`pairs_rows`]). With dilation 1 and 3x3 or 5x5 taps (stride 1 or 2)
+//! the interior columns run a register-blocked window: 4 output pixels x 1-2 rows x 1-2 channel
+//! vectors, each input vector loaded once and shared by the taps that read it (see
+//! [`row_window`]). Everything else, and the border columns and channel tail of those shapes,
+//! takes the per-pixel path: one input pointer per tap, all channel vectors walked under it; a
+//! tap in the padding points at a zero row instead of being skipped, so border pixels run the
+//! same branch-free channel loop as interior ones. Memory-bound on big images: judge it against
+//! the bandwidth roof, not the FMA roof.
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
