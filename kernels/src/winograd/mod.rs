@@ -169,7 +169,8 @@ pub(crate) struct Transforms {
 /// The generic input transform.
 ///
 /// # Safety
-/// None beyond the ISA being present: every access goes through checked slices.
+/// None beyond the ISA being present: interior tiles read and write unchecked after asserting
+/// the lengths they rely on; the rest goes through checked slices.
 #[inline(always)]
 pub(crate) unsafe fn input_transform<S: Simd>(s: S, a: &mut InputArgs) {
     match a.blk.m {
@@ -181,7 +182,7 @@ pub(crate) unsafe fn input_transform<S: Simd>(s: S, a: &mut InputArgs) {
 /// The generic output transform.
 ///
 /// # Safety
-/// None beyond the ISA being present: every access goes through checked slices.
+/// As [`input_transform`].
 #[inline(always)]
 pub(crate) unsafe fn output_transform<S: Simd>(s: S, a: &mut OutputArgs) {
     match a.blk.m {
@@ -224,6 +225,11 @@ fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs) {
     let (top, left) = (sh.padding().top as isize, sh.padding().left as isize);
     let lanes = S::LANES;
     let count = a.blk.count;
+    let full = c / lanes * lanes;
+    // What the unchecked interior path below relies on.
+    assert!(a.input.len() >= sh.n() * sh.h() * sh.w() * c);
+    assert!(a.v.len() >= AL * AL * count * c);
+    assert!(a.blk.t0 + count <= sh.n() * a.blk.tiles_y * a.blk.tiles_x);
     // Tile arrays live across the loops: every element is written before it is read, and
     // zero-filling them per channel vector would be a memset call in the hot loop.
     let mut cols = [[s.zero(); AL]; AL];
@@ -233,7 +239,40 @@ fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs) {
         let (b, oy, ox) = a.blk.origin(t);
         let (iy0, ix0) = (oy as isize - top, ox as isize - left);
         let inside = iy0 >= 0 && ix0 >= 0 && iy0 + AL as isize <= h && ix0 + AL as isize <= w;
-        for c0 in (0..c).step_by(lanes) {
+        let mut c_begin = 0;
+        if inside {
+            // Interior tile, full channel vectors: no padding, no bounds checks in the loop.
+            // SAFETY: b < n (t0 + count tiles exist, asserted) and the tile's AL x AL pixels
+            // lie inside the image (`inside`), so every load reads within the input, whose
+            // length was asserted above; c0 + LANES <= full <= c. Stores go to
+            // ((i * AL + j) * count + t) * c + c0 + LANES <= AL * AL * count * c <= v.len().
+            unsafe {
+                let src = a
+                    .input
+                    .as_ptr()
+                    .add(((b * sh.h() + iy0 as usize) * sh.w() + ix0 as usize) * c);
+                let dst = a.v.as_mut_ptr().add(t * c);
+                for c0 in (0..full).step_by(lanes) {
+                    for j in 0..AL {
+                        for i in 0..AL {
+                            d[i] = s.load(src.add((i * sh.w() + j) * c + c0));
+                        }
+                        cols[j] = bt(s, d);
+                    }
+                    for i in 0..AL {
+                        for j in 0..AL {
+                            row[j] = cols[j][i];
+                        }
+                        let out = bt(s, row);
+                        for j in 0..AL {
+                            s.store(dst.add((i * AL + j) * count * c + c0), out[j]);
+                        }
+                    }
+                }
+            }
+            c_begin = full;
+        }
+        for c0 in (c_begin..c).step_by(lanes) {
             let n = lanes.min(c - c0);
             // Columns first, as they are loaded: cols[j] = B^T d[:, j].
             for j in 0..AL {
@@ -241,7 +280,7 @@ fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs) {
                 for i in 0..AL {
                     let y = iy0 + i as isize;
                     d[i] = s.zero();
-                    if inside || ((0..h).contains(&y) && (0..w).contains(&x)) {
+                    if (0..h).contains(&y) && (0..w).contains(&x) {
                         let at = ((b * sh.h() + y as usize) * sh.w() + x as usize) * c + c0;
                         d[i] = ld(s, &a.input[at..at + n]);
                     }
@@ -270,13 +309,49 @@ fn output_tiles<S: Simd, const AL: usize, const M: usize>(s: S, a: &mut OutputAr
     let (p, q, k) = (sh.p(), sh.q(), sh.k());
     let lanes = S::LANES;
     let count = a.blk.count;
+    let full = k / lanes * lanes;
+    // What the unchecked interior path below relies on.
+    assert!(a.output.len() >= sh.n() * p * q * k);
+    assert!(a.mm.len() >= AL * AL * count * k && a.bias.len() >= k);
+    assert!(a.blk.t0 + count <= sh.n() * a.blk.tiles_y * a.blk.tiles_x);
     // As in the input transform: arrays reused, never zero-filled in the loop.
     let mut cols = [[s.zero(); M]; AL];
     let mut col = [s.zero(); AL];
     let mut row = [s.zero(); AL];
     for t in 0..count {
         let (b, oy, ox) = a.blk.origin(t);
-        for k0 in (0..k).step_by(lanes) {
+        let mut k_begin = 0;
+        if oy + M <= p && ox + M <= q {
+            // Whole tile inside the output, full vectors: no clipping, no bounds checks.
+            // SAFETY: reads ((i * AL + j) * count + t) * k + k0 + LANES <= mm.len() and
+            // bias[k0 .. k0 + LANES] with k0 + LANES <= full <= k; writes the M x M pixels of a
+            // tile inside image b < n (asserted above), within output.len().
+            unsafe {
+                let src = a.mm.as_ptr().add(t * k);
+                let dst = a.output.as_mut_ptr().add(((b * p + oy) * q + ox) * k);
+                for k0 in (0..full).step_by(lanes) {
+                    for j in 0..AL {
+                        for i in 0..AL {
+                            col[i] = s.load(src.add((i * AL + j) * count * k + k0));
+                        }
+                        cols[j] = at::<S, AL, M>(s, col);
+                    }
+                    let bias = s.load(a.bias.as_ptr().add(k0));
+                    for i in 0..M {
+                        for j in 0..AL {
+                            row[j] = cols[j][i];
+                        }
+                        let out = at::<S, AL, M>(s, row);
+                        for j in 0..M {
+                            let v = a.act.apply(s, s.add(out[j], bias));
+                            s.store(dst.add((i * q + j) * k + k0), v);
+                        }
+                    }
+                }
+            }
+            k_begin = full;
+        }
+        for k0 in (k_begin..k).step_by(lanes) {
             let n = lanes.min(k - k0);
             // Columns: A^T m (M x AL).
             for j in 0..AL {
@@ -406,8 +481,8 @@ impl Kernel for Winograd {
                 input,
                 v: &mut v[..a2 * count * c],
             };
-            // SAFETY: the transforms access memory only through checked slices; the ISA was
-            // checked at plan time.
+            // SAFETY: the transforms assert the slice lengths their unchecked paths rely on and
+            // check everything else; the ISA was checked at plan time.
             unsafe { (self.tr.input)(&mut ia) };
             for xi in 0..a2 {
                 let a = MatrixRows {
