@@ -255,6 +255,11 @@ fn tiny_shapes_every_variant() {
         shape(1, 2, 3, 5, 18, 1, 1),
         shape(1, 4, 3, 19, 19, 3, 3).stride(2).pad(1).groups(19),
         shape(1, 5, 5, 3, 4, 3, 3).dilation(2).pad(2),
+        // Interior Winograd tiles (F2 and F4), full vectors and tails of every x86 ISA: the
+        // transforms' unchecked paths.
+        shape(1, 6, 6, 9, 17, 3, 3),
+        // Depthwise rows wide enough for the window path, one row pair and one single row.
+        shape(1, 3, 7, 10, 10, 3, 3).pad(1).groups(10),
     ];
     let mut pairs = 0;
     for (i, b) in shapes.iter().enumerate() {
