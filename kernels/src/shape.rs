@@ -224,6 +224,22 @@ pub struct ConvShape {
 }
 
 impl ConvShape {
+    /// Output pixels `m0, m0 + 1, ...` of the flattened (image, row, column) order as
+    /// `(image, oy, ox)`: one division for the first, then stepping along the rows.
+    pub(crate) fn output_pixels(&self, m0: usize) -> impl Iterator<Item = (usize, usize, usize)> {
+        let (p, q) = (self.p(), self.q());
+        let (b, rem) = (m0 / (p * q), m0 % (p * q));
+        std::iter::successors(Some((b, rem / q, rem % q)), move |&(b, oy, ox)| {
+            Some(if ox + 1 < q {
+                (b, oy, ox + 1)
+            } else if oy + 1 < p {
+                (b, oy + 1, 0)
+            } else {
+                (b + 1, 0, 0)
+            })
+        })
+    }
+
     /// Starts a description: batch `n`, input `h` x `w` x `c`, `k` output channels, an `r` x `s`
     /// kernel; stride 1, no padding, dilation 1, one group until set otherwise.
     #[allow(clippy::too_many_arguments)]

@@ -69,23 +69,11 @@ impl PixelRows<'_> {
     /// signed offsets: one division for the first pixel, then stepping along the row.
     fn origins(&self, m0: usize, rows: usize) -> [(usize, isize, isize); MAX_MR] {
         let s = self.shape;
-        let (p, q) = (s.p(), s.q());
-        let (mut b, rem) = (m0 / (p * q), m0 % (p * q));
-        let (mut oy, mut ox) = (rem / q, rem % q);
         let mut out = [(0, 0, 0); MAX_MR];
-        for o in out.iter_mut().take(rows) {
+        for (o, (b, oy, ox)) in out.iter_mut().zip(s.output_pixels(m0)).take(rows) {
             let iy = (oy * s.stride().0) as isize - s.padding().top as isize;
             let ix = (ox * s.stride().1) as isize - self.left as isize;
             *o = (b, iy, ix);
-            ox += 1;
-            if ox == q {
-                ox = 0;
-                oy += 1;
-                if oy == p {
-                    oy = 0;
-                    b += 1;
-                }
-            }
         }
         out
     }

@@ -32,14 +32,11 @@ impl PackA for Patches<'_> {
         let (h, w, c) = (s.h() as isize, s.w() as isize, s.c());
         let (sh, sw) = s.stride();
         let (dh, dw) = s.dilation();
-        let (p, q) = (s.p(), s.q());
         let (r, sk) = (s.r(), s.s());
         let row_len = sk * c;
         let panels = rows.div_ceil(mr);
         dst[..panels * mr * kc].fill(0.0);
-        let (mut b, rem) = (m0 / (p * q), m0 % (p * q));
-        let (mut oy, mut ox) = (rem / q, rem % q);
-        for i in 0..rows {
+        for (i, (b, oy, ox)) in s.output_pixels(m0).take(rows).enumerate() {
             let iy0 = (oy * sh) as isize - s.padding().top as isize;
             let ix0 = (ox * sw) as isize - s.padding().left as isize;
             let panel = &mut dst[(i / mr) * mr * kc..][..mr * kc];
@@ -74,15 +71,6 @@ impl PackA for Patches<'_> {
                             put(kbase + kx * c, c, pixel(y, x));
                         }
                     }
-                }
-            }
-            ox += 1;
-            if ox == q {
-                ox = 0;
-                oy += 1;
-                if oy == p {
-                    oy = 0;
-                    b += 1;
                 }
             }
         }
