@@ -42,6 +42,9 @@ fn activation(rng: &mut ChaCha8Rng) -> Activation {
     }
 }
 
+/// The most one case may take (every variant planned and run, each run checked).
+const SLOW_CASE: Duration = Duration::from_secs(5);
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let seconds: f64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10.0);
@@ -50,6 +53,21 @@ fn main() {
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let (mut cases, mut shapes_ok, mut plans_ok, mut runs_ok, mut errors) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
+    // Every case is small (big shapes are only planned with wrong lengths), so a slow one means a
+    // plan or run whose cost grows with something that adds no work (this caught a padded copy
+    // sized by the padding). A watchdog stops the run on the first case over the limit.
+    let watch = std::sync::Arc::new(std::sync::Mutex::new((Instant::now(), String::new())));
+    {
+        let watch = watch.clone();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(200));
+            let (since, case) = watch.lock().unwrap().clone();
+            if since.elapsed() > SLOW_CASE {
+                eprintln!("SLOW case (over {SLOW_CASE:?}): {case}");
+                std::process::exit(1);
+            }
+        });
+    }
     // Silence the default hook: a panic is reported once, below, with the case that caused it.
     std::panic::set_hook(Box::new(|_| {}));
     while Instant::now() < deadline {
@@ -75,6 +93,7 @@ fn main() {
         let len_skew =
             rng.random_range(-2i64..=2) as isize * (rng.random_range(0..4) == 0) as isize;
         let case = format!("fields {fields:?} stride {st} dilation {dl} groups {gr} {pad:?} depthwise {depthwise} {act:?} skew {len_skew}");
+        *watch.lock().unwrap() = (Instant::now(), case.clone());
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let [n, h, w, c, k, r, s] = fields;
             let (c, k, g) = if depthwise { (c, c, c) } else { (c, k, gr) };

@@ -12,11 +12,12 @@
 //!   7 taps of 21 floats instead of 49 taps of 3);
 //! - otherwise one tap per (r, s), `C` floats each.
 //!
-//! With few channels (C < [`PAD_COPY_MAX_C`]) and horizontal padding, one tap per (r, s) would be
-//! a reduction of only C floats per row pointer, and every tile touching a left or right border
-//! would pay it (a quarter of the stem's tiles, all of a 28-wide 5x5 layer's). There the driver
-//! first copies the input into scratch with the left and right padding columns materialised as
-//! zeros, so every tile takes the row taps; the copy is one pass over the input.
+//! With few channels (C < [`PAD_COPY_MAX_C`]) and horizontal padding narrower than the kernel,
+//! one tap per (r, s) would be a reduction of only C floats per row pointer, and every tile
+//! touching a left or right border would pay it (a quarter of the stem's tiles, all of a 28-wide
+//! 5x5 layer's). There the driver first copies the input into scratch with the left and right
+//! padding columns materialised as zeros, so every tile takes the row taps; the copy is one pass
+//! over the input and at most (W + 2(S - 1)) / W times its size.
 
 use crate::gemm::{self, PackedConv, RowPointers, Taps, Ukernels};
 use crate::plan::{Kernel, Scratch, ScratchSpec};
@@ -41,8 +42,13 @@ pub(crate) fn build(
     uk: &'static Ukernels,
 ) -> Box<dyn Kernel> {
     let pad = shape.padding();
-    let pad_copy =
-        shape.dilation().1 == 1 && shape.c() < PAD_COPY_MAX_C && pad.left + pad.right > 0;
+    // Only padding narrower than the kernel: wider padding is rare, its columns are mostly never
+    // read, and a copy that materialised it could be far larger than the input.
+    let pad_copy = shape.dilation().1 == 1
+        && shape.c() < PAD_COPY_MAX_C
+        && pad.left + pad.right > 0
+        && pad.left < shape.s()
+        && pad.right < shape.s();
     Box::new(Direct {
         conv: PackedConv::new(shape, weights, bias, act, uk),
         zero: vec![0.0; shape.s() * shape.c()],
