@@ -4,11 +4,12 @@
 //! vertical stride 1, see [`pairs_rows`]). With dilation 1 and 3x3 or 5x5 taps (stride 1 or 2)
 //! the interior columns run a register-blocked window: 4 output pixels x 1-2 rows x 1-2 channel
 //! vectors, each input vector loaded once and shared by the taps that read it (see
-//! [`row_window`]). Everything else, and the border columns and channel tail of those shapes,
-//! takes the per-pixel path: one input pointer per tap, all channel vectors walked under it; a
-//! tap in the padding points at a zero row instead of being skipped, so border pixels run the
-//! same branch-free channel loop as interior ones. Memory-bound on big images: judge it against
-//! the bandwidth roof, not the FMA roof.
+//! [`row_window`]); with "same" padding at stride 1 the border columns are window blocks whose
+//! padded taps are dropped at compile time. Everything else, and the channel tail, takes the
+//! per-pixel path: one input pointer per tap, all channel vectors walked under it; a tap in the
+//! padding points at a zero row instead of being skipped, so border pixels run the same
+//! branch-free channel loop as interior ones. Memory-bound on big images: judge it against the
+//! bandwidth roof, not the FMA roof.
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
@@ -164,7 +165,9 @@ pub(crate) fn pairs_rows(shape: &ConvShape) -> bool {
 /// `WINDOW * ST + SK - ST` column offsets and `R + Y - 1` row pointers must stay in general
 /// registers, or the address arithmetic outgrows the FMAs. A last partial block is shifted left
 /// to end at `x_hi` and recomputes a few pixels rather than running short, latency-bound blocks.
-/// Border columns, rows narrower than a block and the channel tail take the per-pixel path.
+/// With "same" padding at stride 1 the border columns are window blocks too (see [`blocks`]);
+/// otherwise border columns, rows narrower than a block and the channel tail take the per-pixel
+/// path.
 #[inline(always)]
 unsafe fn row_window<S: Simd, const T: usize, const SK: usize, const ST: usize, const Y: usize>(
     s: S,
@@ -172,7 +175,19 @@ unsafe fn row_window<S: Simd, const T: usize, const SK: usize, const ST: usize, 
 ) {
     let lanes = S::LANES;
     let full = a.c / lanes;
-    let (x_lo, x_hi) = if a.x_hi - a.x_lo >= WINDOW {
+    // "Same" padding at stride 1: a block at column 0 and one ending at q cover the borders, and
+    // which of their window columns fall in the padding is known at compile time (EDGE_LEFT,
+    // EDGE_RIGHT), so they run unrolled like interior blocks instead of taking the per-pixel path.
+    let pad = SK / 2;
+    let edges = ST == 1
+        && a.left == pad
+        && a.q == a.w_in
+        && a.q >= WINDOW + 2 * pad
+        && a.x_lo == pad
+        && a.x_hi == a.q - pad;
+    let (x_lo, x_hi) = if edges {
+        (0, a.q)
+    } else if a.x_hi - a.x_lo >= WINDOW {
         (a.x_lo, a.x_hi)
     } else {
         (a.x_lo, a.x_lo)
@@ -180,19 +195,11 @@ unsafe fn row_window<S: Simd, const T: usize, const SK: usize, const ST: usize, 
     let mut cb = 0;
     // Two channel vectors per block need 8 * Y accumulators plus operands.
     while S::REGISTERS >= 16 * Y && cb + 2 <= full {
-        let mut ox = x_lo;
-        while ox < x_hi {
-            window::<S, WINDOW, 2, Y, T, SK, ST>(s, a, ox.min(x_hi - WINDOW), cb * lanes);
-            ox += WINDOW;
-        }
+        blocks::<S, 2, Y, T, SK, ST>(s, a, edges, x_lo, x_hi, cb * lanes);
         cb += 2;
     }
     while cb < full {
-        let mut ox = x_lo;
-        while ox < x_hi {
-            window::<S, WINDOW, 1, Y, T, SK, ST>(s, a, ox.min(x_hi - WINDOW), cb * lanes);
-            ox += WINDOW;
-        }
+        blocks::<S, 1, Y, T, SK, ST>(s, a, edges, x_lo, x_hi, cb * lanes);
         cb += 1;
     }
     let second = DwRow {
@@ -216,11 +223,58 @@ unsafe fn row_window<S: Simd, const T: usize, const SK: usize, const ST: usize, 
     }
 }
 
+/// The blocks of one row for `V` channel vectors from `c0`: columns `x_lo .. x_hi` (the whole row
+/// with `edges`, its first and last block being the edge instantiations).
+///
+/// # Safety
+/// As [`window`]; `edges` only as [`row_window`] derives it.
+#[inline(always)]
+unsafe fn blocks<
+    S: Simd,
+    const V: usize,
+    const Y: usize,
+    const T: usize,
+    const SK: usize,
+    const ST: usize,
+>(
+    s: S,
+    a: &DwRow,
+    edges: bool,
+    x_lo: usize,
+    x_hi: usize,
+    c0: usize,
+) {
+    if edges {
+        let inner_hi = a.x_hi;
+        window::<S, WINDOW, V, Y, T, SK, ST, EDGE_LEFT>(s, a, 0, c0);
+        let mut ox = WINDOW;
+        while ox < a.q - WINDOW {
+            window::<S, WINDOW, V, Y, T, SK, ST, EDGE_NONE>(s, a, ox.min(inner_hi - WINDOW), c0);
+            ox += WINDOW;
+        }
+        window::<S, WINDOW, V, Y, T, SK, ST, EDGE_RIGHT>(s, a, a.q - WINDOW, c0);
+    } else {
+        let mut ox = x_lo;
+        while ox < x_hi {
+            window::<S, WINDOW, V, Y, T, SK, ST, EDGE_NONE>(s, a, ox.min(x_hi - WINDOW), c0);
+            ox += WINDOW;
+        }
+    }
+}
+
+/// Window blocks: all taps inside the row; the block at column 0 of a "same"-padded stride-1 row
+/// (window columns `< SK / 2` are padding); the block ending at `q` of such a row (window columns
+/// `>= X + SK / 2` are padding).
+const EDGE_NONE: u8 = 0;
+const EDGE_LEFT: u8 = 1;
+const EDGE_RIGHT: u8 = 2;
+
 /// `X` interior output pixels from `ox` x `Y` output rows x `V` full channel vectors from `c0`.
 ///
 /// # Safety
 /// As [`row`], with `x_lo <= ox` and `ox + X <= x_hi`, `c0 + V * LANES <= c`; `Y == 2` only
-/// with `pair`.
+/// with `pair`. With `EDGE_LEFT` / `EDGE_RIGHT`, `ox` is 0 / `q - X` of a row that
+/// [`row_window`] found "same"-padded at stride 1, and the taps in the padding are skipped.
 #[inline(always)]
 unsafe fn window<
     S: Simd,
@@ -230,6 +284,7 @@ unsafe fn window<
     const T: usize,
     const SK: usize,
     const ST: usize,
+    const EDGE: u8,
 >(
     s: S,
     a: &DwRow,
@@ -249,15 +304,21 @@ unsafe fn window<
             }
         }
     }
-    // Interior: the leftmost tap column ox * ST - left is >= 0.
-    let col0 = (ox * ST - a.left) * a.c + c0;
+    // Window column i = j * ST + kx is input column first + i (first < 0 only for EDGE_LEFT).
+    let first = (ox * ST) as isize - a.left as isize;
     // Input row `ir` is kernel row `ir - y` of output row `y`.
     for ir in 0..r + Y - 1 {
-        let base = (*a.rows.add(ir)).add(col0);
+        // Before the row start for EDGE_LEFT; only columns inside the row are read.
+        let base = (*a.rows.add(ir)).wrapping_offset(first * a.c as isize + c0 as isize);
         for kx in 0..SK {
             for v in 0..V {
                 for j in 0..X {
-                    let x = s.load(base.add((j * ST + kx) * a.c + v * lanes));
+                    let i = j * ST + kx;
+                    if (EDGE == EDGE_LEFT && i < SK / 2) || (EDGE == EDGE_RIGHT && i >= X + SK / 2)
+                    {
+                        continue;
+                    }
+                    let x = s.load(base.wrapping_add(i * a.c + v * lanes));
                     for (y, acc) in acc.iter_mut().enumerate() {
                         if ir >= y && ir - y < r {
                             let t = (ir - y) * SK + kx;
