@@ -293,8 +293,6 @@ unsafe fn window<
 ) {
     let lanes = S::LANES;
     let r = T / SK;
-    // Packed weights of channel vector cb start at cb * T * lanes.
-    let wp = a.w.add(c0 * T);
     let mut acc = [[[s.zero(); V]; X]; Y];
     for v in 0..V {
         let b = s.load(a.bias.add(c0 + v * lanes));
@@ -306,35 +304,116 @@ unsafe fn window<
     }
     // Window column i = j * ST + kx is input column first + i (first < 0 only for EDGE_LEFT).
     let first = (ox * ST) as isize - a.left as isize;
-    // Input row `ir` is kernel row `ir - y` of output row `y`.
-    for ir in 0..r + Y - 1 {
-        // Before the row start for EDGE_LEFT; only columns inside the row are read.
-        let base = (*a.rows.add(ir)).wrapping_offset(first * a.c as isize + c0 as isize);
-        for kx in 0..SK {
-            for v in 0..V {
-                for j in 0..X {
-                    let i = j * ST + kx;
-                    if (EDGE == EDGE_LEFT && i < SK / 2) || (EDGE == EDGE_RIGHT && i >= X + SK / 2)
-                    {
-                        continue;
-                    }
-                    let x = s.load(base.wrapping_add(i * a.c + v * lanes));
-                    for (y, acc) in acc.iter_mut().enumerate() {
-                        if ir >= y && ir - y < r {
-                            let t = (ir - y) * SK + kx;
-                            let w = s.load(wp.add((v * T + t) * lanes));
-                            acc[j][v] = s.fma(x, w, acc[j][v]);
-                        }
-                    }
-                }
+    // Unrolled by hand: left to itself, LLVM keeps these loops rolled once the block is this
+    // big, and the rolled body recomputes tap indices and branches on them between FMAs.
+    const { assert!(T / SK + Y - 1 <= 5 && (X - 1) * ST + SK <= 12) };
+    macro_rules! input_rows {
+        ($($ir:literal)*) => {$(
+            if $ir < r + Y - 1 {
+                window_row::<S, X, V, Y, T, SK, ST, EDGE>(s, a, &mut acc, $ir, first, c0);
             }
-        }
+        )*};
     }
+    input_rows!(0 1 2 3 4);
     for (y, acc) in acc.iter().enumerate() {
         let out = if y == 0 { a.out } else { a.out2 }.add(ox * a.c + c0);
         for (j, acc) in acc.iter().enumerate() {
             for (v, acc) in acc.iter().enumerate() {
                 s.store(out.add(j * a.c + v * lanes), a.act.apply(s, *acc));
+            }
+        }
+    }
+}
+
+/// Input row `ir` of a [`window`] block: the weights of the (up to `Y`) kernel rows that read
+/// it are loaded once into registers, then each input vector of the row is loaded once and
+/// feeds every accumulator whose tap reads it.
+///
+/// # Safety
+/// As [`window`], for `ir < R + Y - 1`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn window_row<
+    S: Simd,
+    const X: usize,
+    const V: usize,
+    const Y: usize,
+    const T: usize,
+    const SK: usize,
+    const ST: usize,
+    const EDGE: u8,
+>(
+    s: S,
+    a: &DwRow,
+    acc: &mut [[[S::V; V]; X]; Y],
+    ir: usize,
+    first: isize,
+    c0: usize,
+) {
+    let lanes = S::LANES;
+    let r = T / SK;
+    // Packed weights of channel vector cb start at cb * T * lanes.
+    let wp = a.w.add(c0 * T);
+    let mut w = [[[s.zero(); SK]; V]; Y];
+    for (y, w) in w.iter_mut().enumerate() {
+        if ir >= y && ir - y < r {
+            for (v, w) in w.iter_mut().enumerate() {
+                for (kx, w) in w.iter_mut().enumerate() {
+                    *w = s.load(wp.add((v * T + (ir - y) * SK + kx) * lanes));
+                }
+            }
+        }
+    }
+    // Input row `ir` is kernel row `ir - y` of output row `y`; before the row start for
+    // EDGE_LEFT, where only columns inside the row are read.
+    let base = (*a.rows.add(ir)).wrapping_offset(first * a.c as isize + c0 as isize);
+    macro_rules! columns {
+        ($($i:literal)*) => {$(
+            if $i < (X - 1) * ST + SK {
+                window_column::<S, X, V, Y, T, SK, ST, EDGE>(s, a, acc, &w, ir, $i, base);
+            }
+        )*};
+    }
+    columns!(0 1 2 3 4 5 6 7 8 9 10 11);
+}
+
+/// Window column `i` of input row `ir`: output pixel `j` reads it through tap `i - j * ST`.
+///
+/// # Safety
+/// As [`window_row`]; `base` is that row's window start.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn window_column<
+    S: Simd,
+    const X: usize,
+    const V: usize,
+    const Y: usize,
+    const T: usize,
+    const SK: usize,
+    const ST: usize,
+    const EDGE: u8,
+>(
+    s: S,
+    a: &DwRow,
+    acc: &mut [[[S::V; V]; X]; Y],
+    w: &[[[S::V; SK]; V]; Y],
+    ir: usize,
+    i: usize,
+    base: *const f32,
+) {
+    if (EDGE == EDGE_LEFT && i < SK / 2) || (EDGE == EDGE_RIGHT && i >= X + SK / 2) {
+        return;
+    }
+    let r = T / SK;
+    for v in 0..V {
+        let x = s.load(base.wrapping_add(i * a.c + v * S::LANES));
+        for y in 0..Y {
+            if ir >= y && ir - y < r {
+                for j in 0..X {
+                    if i >= j * ST && i - j * ST < SK {
+                        acc[y][j][v] = s.fma(x, w[y][v][i - j * ST], acc[y][j][v]);
+                    }
+                }
             }
         }
     }
