@@ -11,7 +11,7 @@
 //! The epilogue (accumulate into C, bias, activation) runs once per tile, at the store.
 
 use super::{IndirectTile, PackedTile, TileStore};
-use crate::simd::Simd;
+use crate::simd::{Act, Simd};
 
 /// `C[mr x nr] (+)= A_panel * B_panel`, then the epilogue.
 ///
@@ -91,6 +91,20 @@ pub(crate) unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
     out: &TileStore,
 ) {
     const { assert!(MR <= 16 && NV <= 4) };
+    // The common case, a whole tile after the last k block, gets a branch-free epilogue with
+    // the bias vectors loaded once per tile rather than once per row.
+    if out.mr == MR && out.nr == NV * S::LANES && out.last && !out.accumulate {
+        let bias = !out.bias.is_null();
+        match out.act {
+            Act::None if bias => store_full::<S, MR, NV, true, ACT_NONE>(s, acc, out),
+            Act::None => store_full::<S, MR, NV, false, ACT_NONE>(s, acc, out),
+            Act::Relu if bias => store_full::<S, MR, NV, true, ACT_RELU>(s, acc, out),
+            Act::Relu => store_full::<S, MR, NV, false, ACT_RELU>(s, acc, out),
+            Act::Clamp(..) if bias => store_full::<S, MR, NV, true, ACT_CLAMP>(s, acc, out),
+            Act::Clamp(..) => store_full::<S, MR, NV, false, ACT_CLAMP>(s, acc, out),
+        }
+        return;
+    }
     macro_rules! rows {
         ($($i:literal)*) => {$(
             if $i < MR && $i < out.mr {
@@ -99,6 +113,76 @@ pub(crate) unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
         )*};
     }
     rows!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+}
+
+/// [`Act`] as a const parameter of [`store_full`].
+const ACT_NONE: u8 = 0;
+const ACT_RELU: u8 = 1;
+const ACT_CLAMP: u8 = 2;
+
+/// [`store_tile`] for a whole tile (`mr == MR`, `nr == NV * LANES`) after the last k block, no
+/// accumulation; `BIAS` and `ACT` restate `out.bias` and `out.act`.
+///
+/// # Safety
+/// As [`store_tile`].
+#[inline(always)]
+unsafe fn store_full<S: Simd, const MR: usize, const NV: usize, const BIAS: bool, const ACT: u8>(
+    s: S,
+    acc: &[[S::V; NV]; MR],
+    out: &TileStore,
+) {
+    let lanes = S::LANES;
+    let mut bias = [s.zero(); NV];
+    if BIAS {
+        for (j, b) in bias.iter_mut().enumerate() {
+            *b = s.load(out.bias.add(j * lanes));
+        }
+    }
+    let (lo, hi) = match out.act {
+        Act::Clamp(lo, hi) => (s.splat(lo), s.splat(hi)),
+        _ => (s.zero(), s.zero()),
+    };
+    macro_rules! rows {
+        ($($i:literal)*) => {$(
+            if $i < MR {
+                let c = out.c.add($i * out.ldc);
+                store_full_row::<S, NV, BIAS, ACT>(s, &acc[$i.min(MR - 1)], c, &bias, lo, hi);
+            }
+        )*};
+    }
+    rows!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+}
+
+/// One row of [`store_full`], at `c`.
+///
+/// # Safety
+/// As [`store_full`], for the row at `c`.
+#[inline(always)]
+unsafe fn store_full_row<S: Simd, const NV: usize, const BIAS: bool, const ACT: u8>(
+    s: S,
+    row: &[S::V; NV],
+    c: *mut f32,
+    bias: &[S::V; NV],
+    lo: S::V,
+    hi: S::V,
+) {
+    macro_rules! cols {
+        ($($j:literal)*) => {$(
+            if $j < NV {
+                let mut v = row[$j.min(NV - 1)];
+                if BIAS {
+                    v = s.add(v, bias[$j.min(NV - 1)]);
+                }
+                v = match ACT {
+                    ACT_NONE => v,
+                    ACT_RELU => s.max(v, s.zero()),
+                    _ => s.min(s.max(v, lo), hi),
+                };
+                s.store(c.add($j * S::LANES), v);
+            }
+        )*};
+    }
+    cols!(0 1 2 3);
 }
 
 /// One row of [`store_tile`].
