@@ -112,6 +112,10 @@ fn sweep() -> Vec<ConvShape> {
             .groups(48),
         shape(1, 4, 13, 33, 33, 3, 3).groups(33),
         shape(1, 6, 17, 24, 24, 5, 5).pad(2).groups(24),
+        // More than one 64-channel group (the one-vector window path walks the row per group),
+        // the last group partial, plus a channel tail.
+        shape(1, 6, 9, 84, 84, 3, 3).pad(1).groups(84),
+        shape(1, 7, 11, 76, 76, 3, 3).stride(2).pad(1).groups(76),
         shape(1, 9, 19, 72, 72, 5, 5)
             .stride(2)
             .padding(Padding {

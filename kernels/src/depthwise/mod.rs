@@ -159,7 +159,8 @@ pub(crate) fn pairs_rows(shape: &ConvShape) -> bool {
 /// of [`WINDOW`] output pixels x `Y` rows x 1 or 2 channel vectors (8 or 16 independent
 /// accumulator chains: FMA latency x 2 ports; fewer where the register file is small). A group
 /// of channel vectors walks the whole row before the next, so the columns two blocks share are
-/// still in L1; within a block each input vector is loaded once and reused by every tap (of
+/// still in L1 (and, with one vector per block, each position runs the whole group so the
+/// block's input lines are used whole); within a block each input vector is loaded once and reused by every tap (of
 /// either output row) that reads it (3x3 stride 1, one row: 12 input + 6 weight loads per 24
 /// FMAs per kernel row, instead of 2 loads per FMA). The block is small on purpose: its
 /// `WINDOW * ST + SK - ST` column offsets and `R + Y - 1` row pointers must stay in general
@@ -192,15 +193,26 @@ unsafe fn row_window<S: Simd, const T: usize, const SK: usize, const ST: usize, 
     } else {
         (a.x_lo, a.x_lo)
     };
-    let mut cb = 0;
-    // Two channel vectors per block need 8 * Y accumulators plus operands.
-    while S::REGISTERS >= 16 * Y && cb + 2 <= full {
-        blocks::<S, 2, Y, T, SK, ST>(s, a, edges, x_lo, x_hi, cb * lanes);
-        cb += 2;
-    }
-    while cb < full {
-        blocks::<S, 1, Y, T, SK, ST>(s, a, edges, x_lo, x_hi, cb * lanes);
-        cb += 1;
+    if S::REGISTERS >= 16 * Y && (S::REGISTERS >= 32 || SK == 5) {
+        // Two channel vectors per block (8 * Y accumulators plus operands) walk the row, then
+        // the next two. (Grouping these as below measured 10-15% slower on AVX-512.) AVX2 3x3
+        // at one output row has the registers for two but measured faster grouped.
+        let mut cb = 0;
+        while cb + 2 <= full {
+            blocks::<S, 2, Y, T, SK, ST>(s, a, edges, x_lo, x_hi, cb, cb + 2);
+            cb += 2;
+        }
+        if cb < full {
+            blocks::<S, 1, Y, T, SK, ST>(s, a, edges, x_lo, x_hi, cb, cb + 1);
+        }
+    } else {
+        // One vector per block: a group of vectors walks the row, all of them at each block
+        // position, so the block's input lines are used whole while in L1 (one vector is half
+        // a line with AVX2), and the group's rows stay in L1 for the next position.
+        let group = (GROUP_BYTES / 4 / lanes).max(1);
+        for cb0 in (0..full).step_by(group) {
+            blocks::<S, 1, Y, T, SK, ST>(s, a, edges, x_lo, x_hi, cb0, full.min(cb0 + group));
+        }
     }
     let second = DwRow {
         // SAFETY (of the add): with `pair` the table has r + 1 entries.
@@ -223,8 +235,9 @@ unsafe fn row_window<S: Simd, const T: usize, const SK: usize, const ST: usize, 
     }
 }
 
-/// The blocks of one row for `V` channel vectors from `c0`: columns `x_lo .. x_hi` (the whole row
-/// with `edges`, its first and last block being the edge instantiations).
+/// The blocks of one row for channel vectors `cb0 .. cb1`, `V` at a time at each block position:
+/// columns `x_lo .. x_hi` (the whole row with `edges`, its first and last block being the edge
+/// instantiations).
 ///
 /// # Safety
 /// As [`window`]; `edges` only as [`row_window`] derives it.
@@ -242,23 +255,55 @@ unsafe fn blocks<
     edges: bool,
     x_lo: usize,
     x_hi: usize,
-    c0: usize,
+    cb0: usize,
+    cb1: usize,
 ) {
     if edges {
         let inner_hi = a.x_hi;
-        window::<S, WINDOW, V, Y, T, SK, ST, EDGE_LEFT>(s, a, 0, c0);
+        group::<S, V, Y, T, SK, ST, EDGE_LEFT>(s, a, 0, cb0, cb1);
         let mut ox = WINDOW;
         while ox < a.q - WINDOW {
-            window::<S, WINDOW, V, Y, T, SK, ST, EDGE_NONE>(s, a, ox.min(inner_hi - WINDOW), c0);
+            group::<S, V, Y, T, SK, ST, EDGE_NONE>(s, a, ox.min(inner_hi - WINDOW), cb0, cb1);
             ox += WINDOW;
         }
-        window::<S, WINDOW, V, Y, T, SK, ST, EDGE_RIGHT>(s, a, a.q - WINDOW, c0);
+        group::<S, V, Y, T, SK, ST, EDGE_RIGHT>(s, a, a.q - WINDOW, cb0, cb1);
     } else {
         let mut ox = x_lo;
         while ox < x_hi {
-            window::<S, WINDOW, V, Y, T, SK, ST, EDGE_NONE>(s, a, ox.min(x_hi - WINDOW), c0);
+            group::<S, V, Y, T, SK, ST, EDGE_NONE>(s, a, ox.min(x_hi - WINDOW), cb0, cb1);
             ox += WINDOW;
         }
+    }
+}
+
+/// Bytes of channels per group in [`row_window`]'s one-vector path: 4 lines of each pixel.
+const GROUP_BYTES: usize = 256;
+
+/// The window blocks at column `ox` for channel vectors `cb0 .. cb1`, `V` at a time
+/// (`cb1 - cb0` a multiple of `V`).
+///
+/// # Safety
+/// As [`window`], for each vector of the group.
+#[inline(always)]
+unsafe fn group<
+    S: Simd,
+    const V: usize,
+    const Y: usize,
+    const T: usize,
+    const SK: usize,
+    const ST: usize,
+    const EDGE: u8,
+>(
+    s: S,
+    a: &DwRow,
+    ox: usize,
+    cb0: usize,
+    cb1: usize,
+) {
+    let mut cb = cb0;
+    while cb + V <= cb1 {
+        window::<S, WINDOW, V, Y, T, SK, ST, EDGE>(s, a, ox, cb * S::LANES);
+        cb += V;
     }
 }
 
