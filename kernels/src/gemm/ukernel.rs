@@ -91,17 +91,35 @@ pub(crate) unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
     out: &TileStore,
 ) {
     const { assert!(MR <= 16 && NV <= 4) };
-    // The common case, a whole tile after the last k block, gets a branch-free epilogue with
-    // the bias vectors loaded once per tile rather than once per row.
-    if out.mr == MR && out.nr == NV * S::LANES && out.last && !out.accumulate {
-        let bias = !out.bias.is_null();
-        match out.act {
-            Act::None if bias => store_full::<S, MR, NV, true, ACT_NONE>(s, acc, out),
-            Act::None => store_full::<S, MR, NV, false, ACT_NONE>(s, acc, out),
-            Act::Relu if bias => store_full::<S, MR, NV, true, ACT_RELU>(s, acc, out),
-            Act::Relu => store_full::<S, MR, NV, false, ACT_RELU>(s, acc, out),
-            Act::Clamp(..) if bias => store_full::<S, MR, NV, true, ACT_CLAMP>(s, acc, out),
-            Act::Clamp(..) => store_full::<S, MR, NV, false, ACT_CLAMP>(s, acc, out),
+    // Whole tiles, the common case, get a branch-free epilogue: the bias vectors loaded once
+    // per tile rather than once per row, the activation and accumulation const parameters.
+    if out.mr == MR && out.nr == NV * S::LANES {
+        let bias = out.last && !out.bias.is_null();
+        let act = if out.last { out.act } else { Act::None };
+        macro_rules! full {
+            ($accumulate:literal) => {
+                match act {
+                    Act::None if bias => {
+                        store_full::<S, MR, NV, $accumulate, true, ACT_NONE>(s, acc, out)
+                    }
+                    Act::None => store_full::<S, MR, NV, $accumulate, false, ACT_NONE>(s, acc, out),
+                    Act::Relu if bias => {
+                        store_full::<S, MR, NV, $accumulate, true, ACT_RELU>(s, acc, out)
+                    }
+                    Act::Relu => store_full::<S, MR, NV, $accumulate, false, ACT_RELU>(s, acc, out),
+                    Act::Clamp(..) if bias => {
+                        store_full::<S, MR, NV, $accumulate, true, ACT_CLAMP>(s, acc, out)
+                    }
+                    Act::Clamp(..) => {
+                        store_full::<S, MR, NV, $accumulate, false, ACT_CLAMP>(s, acc, out)
+                    }
+                }
+            };
+        }
+        if out.accumulate {
+            full!(true)
+        } else {
+            full!(false)
         }
         return;
     }
@@ -120,13 +138,20 @@ const ACT_NONE: u8 = 0;
 const ACT_RELU: u8 = 1;
 const ACT_CLAMP: u8 = 2;
 
-/// [`store_tile`] for a whole tile (`mr == MR`, `nr == NV * LANES`) after the last k block, no
-/// accumulation; `BIAS` and `ACT` restate `out.bias` and `out.act`.
+/// [`store_tile`] for a whole tile (`mr == MR`, `nr == NV * LANES`); `ACCUMULATE` restates
+/// `out.accumulate`, and `BIAS` and `ACT` what the last k block adds (nothing before it).
 ///
 /// # Safety
 /// As [`store_tile`].
 #[inline(always)]
-unsafe fn store_full<S: Simd, const MR: usize, const NV: usize, const BIAS: bool, const ACT: u8>(
+unsafe fn store_full<
+    S: Simd,
+    const MR: usize,
+    const NV: usize,
+    const ACCUMULATE: bool,
+    const BIAS: bool,
+    const ACT: u8,
+>(
     s: S,
     acc: &[[S::V; NV]; MR],
     out: &TileStore,
@@ -146,7 +171,8 @@ unsafe fn store_full<S: Simd, const MR: usize, const NV: usize, const BIAS: bool
         ($($i:literal)*) => {$(
             if $i < MR {
                 let c = out.c.add($i * out.ldc);
-                store_full_row::<S, NV, BIAS, ACT>(s, &acc[$i.min(MR - 1)], c, &bias, lo, hi);
+                let row = &acc[$i.min(MR - 1)];
+                store_full_row::<S, NV, ACCUMULATE, BIAS, ACT>(s, row, c, &bias, lo, hi);
             }
         )*};
     }
@@ -158,7 +184,13 @@ unsafe fn store_full<S: Simd, const MR: usize, const NV: usize, const BIAS: bool
 /// # Safety
 /// As [`store_full`], for the row at `c`.
 #[inline(always)]
-unsafe fn store_full_row<S: Simd, const NV: usize, const BIAS: bool, const ACT: u8>(
+unsafe fn store_full_row<
+    S: Simd,
+    const NV: usize,
+    const ACCUMULATE: bool,
+    const BIAS: bool,
+    const ACT: u8,
+>(
     s: S,
     row: &[S::V; NV],
     c: *mut f32,
@@ -170,6 +202,9 @@ unsafe fn store_full_row<S: Simd, const NV: usize, const BIAS: bool, const ACT: 
         ($($j:literal)*) => {$(
             if $j < NV {
                 let mut v = row[$j.min(NV - 1)];
+                if ACCUMULATE {
+                    v = s.add(v, s.load(c.add($j * S::LANES)));
+                }
                 if BIAS {
                     v = s.add(v, bias[$j.min(NV - 1)]);
                 }
