@@ -19,6 +19,7 @@ use crate::simd::Act;
 use crate::AlignedBuf;
 
 /// Where and how one microkernel call stores its tile.
+#[derive(Clone, Copy)]
 pub(crate) struct TileStore {
     pub c: *mut f32,
     pub ldc: usize,
@@ -44,10 +45,18 @@ pub(crate) struct PackedTile {
     pub out: TileStore,
 }
 
-/// Arguments of the indirect microkernel.
+/// Arguments of the indirect microkernel: `tiles` tiles one below the other that share taps,
+/// `kc`, B and the store flags, in one call (the per-call set-up then counts once per run of
+/// tiles rather than once per tile, which matters when `kc` is short).
 pub(crate) struct IndirectTile {
+    pub tiles: usize,
+    /// Table entries between consecutive tiles' row pointers.
+    pub a_tile_stride: usize,
+    /// Floats of C between consecutive tiles (`MR * ldc`).
+    pub c_tile_stride: usize,
     pub taps: usize,
-    /// `[taps][MR]` row pointers; each is read from `a_offset` for `kc` floats.
+    /// `[taps][MR]` row pointers of the first tile; each is read from `a_offset` for `kc`
+    /// floats.
     pub a: *const *const f32,
     pub a_offset: usize,
     pub kc: usize,
@@ -276,7 +285,7 @@ pub(crate) unsafe trait RowPointers {
 }
 
 /// How one tile's reduction is split: `taps` taps of `kc` contiguous floats each.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) struct Taps {
     pub taps: usize,
     pub kc: usize,
@@ -343,27 +352,44 @@ pub(crate) fn indirect_gemm(
                 let bp = b.panel(jp, 0);
                 let col = jp * uk.nr;
                 let nr = uk.nr.min(n - col);
-                for (t, tp) in taps.iter().enumerate().take(tiles) {
+                let mut t = 0;
+                while t < tiles {
+                    let tp = taps[t];
+                    let row = m0 + t * uk.mr;
                     if c0 >= tp.kc {
+                        t += 1;
                         continue;
                     }
-                    let kc = kcb.min(tp.kc - c0);
-                    let row = m0 + t * uk.mr;
                     let mr = uk.mr.min(m - row);
+                    // Consecutive whole tiles with the same taps run in one call.
+                    let mut run = 1;
+                    if mr == uk.mr {
+                        while t + run < tiles && taps[t + run] == tp && row + (run + 1) * uk.mr <= m
+                        {
+                            run += 1;
+                        }
+                    }
+                    let kc = kcb.min(tp.kc - c0);
                     let tile = IndirectTile {
+                        tiles: run,
+                        a_tile_stride: per_tile,
+                        c_tile_stride: uk.mr * out.ldc,
                         taps: tp.taps,
-                        a: table[t * per_tile..][..per_tile].as_ptr(),
+                        a: table[t * per_tile..][..run * per_tile].as_ptr(),
                         a_offset: c0,
                         kc,
                         b: bp[c0 * uk.nr..].as_ptr(),
                         b_tap_stride: tp.b_tap_rows * uk.nr,
                         out: out.tile(row, col, mr, nr, c0 == 0, c0 + kc == tp.kc),
                     };
-                    // SAFETY: the table slice holds taps*MR pointers, each valid for tp.kc >=
-                    // c0 + kc floats (the RowPointers contract); the B panel covers every tap's
-                    // rows c0 .. c0 + kc (asserted above); the tile lies within C and bias
-                    // (`Output::check`); the ISA was checked at plan time.
+                    // SAFETY: the table slice holds run*taps*MR pointers (per_tile per tile),
+                    // each valid for tp.kc >= c0 + kc floats (the RowPointers contract); the B
+                    // panel covers every tap's rows c0 .. c0 + kc (asserted above); with
+                    // run > 1 every tile is whole and rows row .. row + run*MR <= m, so each
+                    // tile lies within C and bias (`Output::check`); the ISA was checked at
+                    // plan time.
                     unsafe { (uk.indirect)(&tile) };
+                    t += run;
                 }
             }
         }

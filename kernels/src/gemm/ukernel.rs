@@ -40,37 +40,45 @@ pub(crate) unsafe fn packed<S: Simd, const MR: usize, const NV: usize>(s: S, t: 
     store_tile(s, &acc, &t.out);
 }
 
-/// `C[mr x nr] (+)= sum over taps of A_rows(tap) * B_panel(tap)`, then the epilogue.
+/// For each of `t.tiles` tiles: `C[mr x nr] (+)= sum over taps of A_rows(tap) * B_panel(tap)`,
+/// then the epilogue.
 ///
 /// # Safety
-/// For every tap `t < taps` and row `i < MR`, `*t.a.add(t * MR + i)` points at `a_offset + kc`
-/// readable floats; `t.b + tap * b_tap_stride` holds `kc * NV * LANES` floats for every tap; the store
-/// contract of [`store_tile`] holds for `t.out`.
+/// For every tile `i < tiles`, tap `t < taps` and row `r < MR`,
+/// `*t.a.add(i * a_tile_stride + t * MR + r)` points at `a_offset + kc` readable floats;
+/// `t.b + tap * b_tap_stride` holds `kc * NV * LANES` floats for every tap; the store contract
+/// of [`store_tile`] holds for `t.out` moved down by `i * c_tile_stride` floats for every tile.
 #[inline(always)]
 pub(crate) unsafe fn indirect<S: Simd, const MR: usize, const NV: usize>(s: S, t: &IndirectTile) {
     let nr = NV * S::LANES;
-    let mut acc = [[s.zero(); NV]; MR];
-    for tap in 0..t.taps {
-        let mut rows = [std::ptr::null::<f32>(); MR];
-        for (i, r) in rows.iter_mut().enumerate() {
-            *r = (*t.a.add(tap * MR + i)).add(t.a_offset);
-        }
-        let mut b = t.b.add(tap * t.b_tap_stride);
-        for k in 0..t.kc {
-            let mut bv = [s.zero(); NV];
-            for (j, v) in bv.iter_mut().enumerate() {
-                *v = s.load(b.add(j * S::LANES));
+    let mut out = t.out;
+    let mut table = t.a;
+    for _ in 0..t.tiles {
+        let mut acc = [[s.zero(); NV]; MR];
+        for tap in 0..t.taps {
+            let mut rows = [std::ptr::null::<f32>(); MR];
+            for (i, r) in rows.iter_mut().enumerate() {
+                *r = (*table.add(tap * MR + i)).add(t.a_offset);
             }
-            for (i, row) in acc.iter_mut().enumerate() {
-                let av = s.splat(*rows[i].add(k));
-                for (j, c) in row.iter_mut().enumerate() {
-                    *c = s.fma(av, bv[j], *c);
+            let mut b = t.b.add(tap * t.b_tap_stride);
+            for k in 0..t.kc {
+                let mut bv = [s.zero(); NV];
+                for (j, v) in bv.iter_mut().enumerate() {
+                    *v = s.load(b.add(j * S::LANES));
                 }
+                for (i, row) in acc.iter_mut().enumerate() {
+                    let av = s.splat(*rows[i].add(k));
+                    for (j, c) in row.iter_mut().enumerate() {
+                        *c = s.fma(av, bv[j], *c);
+                    }
+                }
+                b = b.add(nr);
             }
-            b = b.add(nr);
         }
+        store_tile(s, &acc, &out);
+        table = table.wrapping_add(t.a_tile_stride);
+        out.c = out.c.wrapping_add(t.c_tile_stride);
     }
-    store_tile(s, &acc, &t.out);
 }
 
 /// Writes the first `mr` rows and `nr` columns of the accumulator tile, adding the existing C
