@@ -155,20 +155,19 @@ pub(crate) fn pairs_rows(shape: &ConvShape) -> bool {
         && shape.stride().1 <= 2
 }
 
-/// Dilation 1, `R x SK` taps, stride `ST`, `Y` output rows: the interior columns run in blocks
-/// of [`WINDOW`] output pixels x `Y` rows x 1 or 2 channel vectors (8 or 16 independent
-/// accumulator chains: FMA latency x 2 ports; fewer where the register file is small). A group
-/// of channel vectors walks the whole row before the next, so the columns two blocks share are
-/// still in L1 (and, with one vector per block, each position runs the whole group so the
-/// block's input lines are used whole); within a block each input vector is loaded once and reused by every tap (of
-/// either output row) that reads it (3x3 stride 1, one row: 12 input + 6 weight loads per 24
-/// FMAs per kernel row, instead of 2 loads per FMA). The block is small on purpose: its
-/// `WINDOW * ST + SK - ST` column offsets and `R + Y - 1` row pointers must stay in general
-/// registers, or the address arithmetic outgrows the FMAs. A last partial block is shifted left
-/// to end at `x_hi` and recomputes a few pixels rather than running short, latency-bound blocks.
-/// With "same" padding at stride 1 the border columns are window blocks too (see [`blocks`]);
-/// otherwise border columns, rows narrower than a block and the channel tail take the per-pixel
-/// path.
+/// Dilation 1, `R x SK` taps, stride `ST`, `Y` output rows: the interior columns run in blocks of
+/// [`WINDOW`] output pixels x `Y` rows x 1 or 2 channel vectors (8 or 16 independent accumulator
+/// chains: FMA latency x 2 ports; fewer where the register file is small). A group of channel
+/// vectors walks the whole row before the next, so the columns two blocks share are still in L1
+/// (and, with one vector per block, each position runs the whole group so the block's input lines
+/// are used whole); within a block each input vector is loaded once and reused by every tap (of
+/// either output row) that reads it (3x3 stride 1, one row: 12 input + 6 weight loads per 24 FMAs
+/// per kernel row, instead of 2 loads per FMA). The block is small on purpose: its `WINDOW * ST +
+/// SK - ST` column offsets and `R + Y - 1` row pointers must stay in general registers, or the
+/// address arithmetic outgrows the FMAs. A last partial block is shifted left to end at `x_hi` and
+/// recomputes a few pixels rather than running short, latency-bound blocks. With "same" padding at
+/// stride 1 the border columns are window blocks too (see [`blocks`]); otherwise border columns,
+/// rows narrower than a block and the channel tail take the per-pixel path.
 #[inline(always)]
 unsafe fn row_window<S: Simd, const T: usize, const SK: usize, const ST: usize, const Y: usize>(
     s: S,
