@@ -229,6 +229,28 @@ pub fn variants() -> &'static [Variant] {
                     &winograd::avx512::TRANSFORMS,
                 )
             }),
+            v("winograd-f2-avx512-6x64", F2, Avx512, |s, w, b, a| {
+                winograd::build(
+                    WinogradTile::F2x2_3x3,
+                    s,
+                    w,
+                    b,
+                    a,
+                    &gemm::avx512::UKERNELS_6X64,
+                    &winograd::avx512::TRANSFORMS,
+                )
+            }),
+            v("winograd-f2-avx512-8x48", F2, Avx512, |s, w, b, a| {
+                winograd::build(
+                    WinogradTile::F2x2_3x3,
+                    s,
+                    w,
+                    b,
+                    a,
+                    &gemm::avx512::UKERNELS_8X48,
+                    &winograd::avx512::TRANSFORMS,
+                )
+            }),
             v("winograd-f4-avx2-6x16", F4, Avx2, |s, w, b, a| {
                 winograd::build(
                     WinogradTile::F4x4_3x3,
@@ -248,6 +270,17 @@ pub fn variants() -> &'static [Variant] {
                     b,
                     a,
                     &gemm::avx512::UKERNELS,
+                    &winograd::avx512::TRANSFORMS,
+                )
+            }),
+            v("winograd-f4-avx512-6x64", F4, Avx512, |s, w, b, a| {
+                winograd::build(
+                    WinogradTile::F4x4_3x3,
+                    s,
+                    w,
+                    b,
+                    a,
+                    &gemm::avx512::UKERNELS_6X64,
                     &winograd::avx512::TRANSFORMS,
                 )
             }),

@@ -3,7 +3,7 @@
 //!
 //! Plan time: each 3x3 filter becomes `U = G g G^T` (alpha x alpha, alpha = m + 2), computed in
 //! f64, and the alpha² matrices `U_xi` (C x K) are packed as GEMM B panels.
-//! Run time, per block of output tiles sized to stay in L2:
+//! Run time, per block of output tiles (sized in `build` from L2 and the size of U):
 //! 1. input transform `V = B^T d B` per tile and channel vector, written as alpha² row-major
 //!    matrices `V_xi` (tiles x C);
 //! 2. alpha² GEMMs `M_xi = V_xi U_xi` with the ISA's indirect GEMM tile (A read in place);
@@ -440,10 +440,17 @@ pub(crate) fn build(
     if let Some(bias) = bias {
         b.copy_from_slice(bias);
     }
-    // Tiles per block: the block's V and M matrices fill about half of L2, in whole MR tiles.
+    // Tiles per block. The block's V and M matrices should fit in about half of L2, but every
+    // block also streams all of U (alpha² x C x K) through its GEMMs: once U outgrows L2 that
+    // traffic dominates unless a block has at least C*K/(C+K) tiles, which keeps U's bytes per
+    // tile below V's and M's (3x3 layers with 256 and 512 channels). Whole MR tiles, at most
+    // the image's tiles.
     let (_, l2) = gemm::cache_sizes();
     let per_tile = al * al * (c + k) * 4;
-    let block = ((l2 / 2 / per_tile) / uk.mr).clamp(1, 16) * uk.mr;
+    let fit = ((l2 / 2 / per_tile) / uk.mr).clamp(1, 16) * uk.mr;
+    let amortize = (c * k / (c + k)).div_ceil(uk.mr) * uk.mr;
+    let tiles = shape.n() * shape.p().div_ceil(m) * shape.q().div_ceil(m);
+    let block = fit.max(amortize).min(tiles);
     Box::new(Winograd {
         shape: *shape,
         m,
