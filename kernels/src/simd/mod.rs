@@ -54,6 +54,10 @@ pub(crate) trait Simd: Copy {
     /// # Safety
     /// `p .. p + n` must be writable.
     unsafe fn store_n(self, p: *mut f32, v: Self::V, n: usize);
+    /// Hints that the cache line holding `p` will be read soon. A hint only: it never faults,
+    /// so `p` may point anywhere (compute it with `wrapping_add`).
+    #[inline(always)]
+    fn prefetch(self, _p: *const f32) {}
 }
 
 /// Plain f32 arithmetic: one lane, no intrinsics. `a * b + c` is written out, not `mul_add`,
