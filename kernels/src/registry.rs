@@ -93,8 +93,18 @@ impl std::fmt::Debug for Variant {
     }
 }
 
-const F2: Algorithm = Algorithm::Winograd(WinogradTile::F2x2_3x3);
-const F4: Algorithm = Algorithm::Winograd(WinogradTile::F4x4_3x3);
+const F2: WinogradTile = WinogradTile::F2x2_3x3;
+const F4: WinogradTile = WinogradTile::F4x4_3x3;
+
+/// A Winograd variant in one line: name, tile, ISA, and `module::UKERNELS` naming the GEMM
+/// microkernels in `gemm::module` (the transforms come from `winograd::module`).
+macro_rules! winograd {
+    ($name:literal, $tile:ident, $isa:ident, $m:ident::$uk:ident) => {
+        v($name, Algorithm::Winograd($tile), $isa, |s, w, b, a| {
+            winograd::build($tile, s, w, b, a, &gemm::$m::$uk, &winograd::$m::TRANSFORMS)
+        })
+    };
+}
 
 fn v(name: &'static str, algorithm: Algorithm, isa: Isa, build: Build) -> Variant {
     Variant {
@@ -124,50 +134,10 @@ pub fn variants() -> &'static [Variant] {
             v("im2col-portable-6x8", Im2col, Portable, |s, w, b, a| {
                 im2col::build(s, w, b, a, &gemm::portable::UKERNELS)
             }),
-            v("winograd-f2-scalar-4x4", F2, Scalar, |s, w, b, a| {
-                winograd::build(
-                    WinogradTile::F2x2_3x3,
-                    s,
-                    w,
-                    b,
-                    a,
-                    &gemm::scalar::UKERNELS,
-                    &winograd::scalar::TRANSFORMS,
-                )
-            }),
-            v("winograd-f2-portable-6x8", F2, Portable, |s, w, b, a| {
-                winograd::build(
-                    WinogradTile::F2x2_3x3,
-                    s,
-                    w,
-                    b,
-                    a,
-                    &gemm::portable::UKERNELS,
-                    &winograd::portable::TRANSFORMS,
-                )
-            }),
-            v("winograd-f4-scalar-4x4", F4, Scalar, |s, w, b, a| {
-                winograd::build(
-                    WinogradTile::F4x4_3x3,
-                    s,
-                    w,
-                    b,
-                    a,
-                    &gemm::scalar::UKERNELS,
-                    &winograd::scalar::TRANSFORMS,
-                )
-            }),
-            v("winograd-f4-portable-6x8", F4, Portable, |s, w, b, a| {
-                winograd::build(
-                    WinogradTile::F4x4_3x3,
-                    s,
-                    w,
-                    b,
-                    a,
-                    &gemm::portable::UKERNELS,
-                    &winograd::portable::TRANSFORMS,
-                )
-            }),
+            winograd!("winograd-f2-scalar-4x4", F2, Scalar, scalar::UKERNELS),
+            winograd!("winograd-f2-portable-6x8", F2, Portable, portable::UKERNELS),
+            winograd!("winograd-f4-scalar-4x4", F4, Scalar, scalar::UKERNELS),
+            winograd!("winograd-f4-portable-6x8", F4, Portable, portable::UKERNELS),
             v("depthwise-scalar-1c", Depthwise, Scalar, |s, w, b, a| {
                 depthwise::build(s, w, b, a, &depthwise::scalar::UKERNEL)
             }),
@@ -207,83 +177,14 @@ pub fn variants() -> &'static [Variant] {
             v("im2col-avx512-14x32", Im2col, Avx512, |s, w, b, a| {
                 im2col::build(s, w, b, a, &gemm::avx512::UKERNELS)
             }),
-            v("winograd-f2-avx2-6x16", F2, Avx2, |s, w, b, a| {
-                winograd::build(
-                    WinogradTile::F2x2_3x3,
-                    s,
-                    w,
-                    b,
-                    a,
-                    &gemm::avx2::UKERNELS,
-                    &winograd::avx2::TRANSFORMS,
-                )
-            }),
-            v("winograd-f2-avx512-14x32", F2, Avx512, |s, w, b, a| {
-                winograd::build(
-                    WinogradTile::F2x2_3x3,
-                    s,
-                    w,
-                    b,
-                    a,
-                    &gemm::avx512::UKERNELS,
-                    &winograd::avx512::TRANSFORMS,
-                )
-            }),
-            v("winograd-f2-avx512-6x64", F2, Avx512, |s, w, b, a| {
-                winograd::build(
-                    WinogradTile::F2x2_3x3,
-                    s,
-                    w,
-                    b,
-                    a,
-                    &gemm::avx512::UKERNELS_6X64,
-                    &winograd::avx512::TRANSFORMS,
-                )
-            }),
-            v("winograd-f2-avx512-8x48", F2, Avx512, |s, w, b, a| {
-                winograd::build(
-                    WinogradTile::F2x2_3x3,
-                    s,
-                    w,
-                    b,
-                    a,
-                    &gemm::avx512::UKERNELS_8X48,
-                    &winograd::avx512::TRANSFORMS,
-                )
-            }),
-            v("winograd-f4-avx2-6x16", F4, Avx2, |s, w, b, a| {
-                winograd::build(
-                    WinogradTile::F4x4_3x3,
-                    s,
-                    w,
-                    b,
-                    a,
-                    &gemm::avx2::UKERNELS,
-                    &winograd::avx2::TRANSFORMS,
-                )
-            }),
-            v("winograd-f4-avx512-14x32", F4, Avx512, |s, w, b, a| {
-                winograd::build(
-                    WinogradTile::F4x4_3x3,
-                    s,
-                    w,
-                    b,
-                    a,
-                    &gemm::avx512::UKERNELS,
-                    &winograd::avx512::TRANSFORMS,
-                )
-            }),
-            v("winograd-f4-avx512-6x64", F4, Avx512, |s, w, b, a| {
-                winograd::build(
-                    WinogradTile::F4x4_3x3,
-                    s,
-                    w,
-                    b,
-                    a,
-                    &gemm::avx512::UKERNELS_6X64,
-                    &winograd::avx512::TRANSFORMS,
-                )
-            }),
+            winograd!("winograd-f2-avx2-6x16", F2, Avx2, avx2::UKERNELS),
+            winograd!("winograd-f2-avx512-14x32", F2, Avx512, avx512::UKERNELS),
+            winograd!("winograd-f2-avx512-6x64", F2, Avx512, avx512::UKERNELS_6X64),
+            winograd!("winograd-f2-avx512-8x48", F2, Avx512, avx512::UKERNELS_8X48),
+            winograd!("winograd-f4-avx2-6x16", F4, Avx2, avx2::UKERNELS),
+            winograd!("winograd-f4-avx512-14x32", F4, Avx512, avx512::UKERNELS),
+            winograd!("winograd-f4-avx512-6x64", F4, Avx512, avx512::UKERNELS_6X64),
+            winograd!("winograd-f4-avx512-7x32", F4, Avx512, avx512::UKERNELS_7X32),
             v("depthwise-avx2-8c", Depthwise, Avx2, |s, w, b, a| {
                 depthwise::build(s, w, b, a, &depthwise::avx2::UKERNEL)
             }),
@@ -311,28 +212,8 @@ pub fn variants() -> &'static [Variant] {
             v("im2col-neon-8x12", Im2col, Neon, |s, w, b, a| {
                 im2col::build(s, w, b, a, &gemm::neon::UKERNELS)
             }),
-            v("winograd-f2-neon-8x12", F2, Neon, |s, w, b, a| {
-                winograd::build(
-                    WinogradTile::F2x2_3x3,
-                    s,
-                    w,
-                    b,
-                    a,
-                    &gemm::neon::UKERNELS,
-                    &winograd::neon::TRANSFORMS,
-                )
-            }),
-            v("winograd-f4-neon-8x12", F4, Neon, |s, w, b, a| {
-                winograd::build(
-                    WinogradTile::F4x4_3x3,
-                    s,
-                    w,
-                    b,
-                    a,
-                    &gemm::neon::UKERNELS,
-                    &winograd::neon::TRANSFORMS,
-                )
-            }),
+            winograd!("winograd-f2-neon-8x12", F2, Neon, neon::UKERNELS),
+            winograd!("winograd-f4-neon-8x12", F4, Neon, neon::UKERNELS),
             v("depthwise-neon-4c", Depthwise, Neon, |s, w, b, a| {
                 depthwise::build(s, w, b, a, &depthwise::neon::UKERNEL)
             }),

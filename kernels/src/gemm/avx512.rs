@@ -3,7 +3,9 @@
 //! - 6x64: 24 accumulators + 4 B + 1 broadcast; 6 broadcasts per 24 FMAs and only 6 row pointers
 //!   (14x32 keeps 14 in general registers and spills some), for K a multiple of 64;
 //! - 8x48: 24 accumulators + 3 B + 1 broadcast, for K a multiple of 48 (96, 144, ...) that 32 and
-//!   64 would pad.
+//!   64 would pad;
+//! - 7x32: 14 accumulators + 2 B + 1 broadcast, for M a multiple of 7 (Winograd's 49-tile GEMMs
+//!   of 28x28 and 14x14 images, where 14 and 6 rows pad).
 
 use super::{IndirectTile, PackedTile, Ukernels};
 use crate::simd::avx512::Avx512;
@@ -51,4 +53,10 @@ tile!(
     UKERNELS_8X48,
     8,
     3
+);
+tile!(
+    /// 7 rows x 2 zmm.
+    UKERNELS_7X32,
+    7,
+    2
 );
