@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::registry::variants;
+use crate::registry::{variants, Variant};
 use crate::{ConvError, ConvShape, Isa};
 
 /// Winograd output tile x kernel size.
@@ -231,10 +231,27 @@ pub struct ConvPlan {
     scratch: Scratch,
 }
 
+/// Percent of the GEMM work of `v` on `shape` that is padding (rows up to a multiple of MR,
+/// output channels up to a multiple of NR); `None` for tiles that are not MRxNR.
+fn padding_percent(shape: &ConvShape, v: &Variant) -> Option<usize> {
+    let (mr, nr) = (v.tile_mr()?, v.tile_nr()?);
+    let rows = match v.algorithm() {
+        Algorithm::Winograd(t) => shape.n() * shape.p().div_ceil(t.m()) * shape.q().div_ceil(t.m()),
+        _ => shape.n() * shape.p() * shape.q(),
+    };
+    let k = shape.k();
+    let work = rows * k;
+    let padded = rows.div_ceil(mr) * mr * (k.div_ceil(nr) * nr);
+    Some((padded - work) * 100 / work)
+}
+
 impl ConvPlan {
-    /// Plans `shape` with a registered variant of `algorithm` for `isa`: where several register
-    /// tiles are registered, the one that pads the output channels least (`ceil(K / NR) * NR - K`),
-    /// then the widest, then the first registered.
+    /// Plans `shape` with a registered variant of `algorithm` for `isa`. Where several register
+    /// tiles are registered, the pick is the tile that pads the GEMM least (rows: output pixels,
+    /// or Winograd tiles, up to a multiple of MR; columns: output channels up to a multiple of
+    /// NR), counting tiles within 3 percentage points of the least padding as equal; among
+    /// those, the widest, then the first registered. The slack is there because a wider tile's
+    /// fewer row pointers and broadcasts are worth more than padding a few rows of a large layer.
     ///
     /// Checks that the variant exists, supports the shape and runs on this CPU, that `weights`
     /// has `shape.weights_len()` floats (OHWI) and `bias`, if given, `shape.k()`; then packs the
@@ -247,14 +264,19 @@ impl ConvPlan {
         bias: Option<&[f32]>,
         activation: Activation,
     ) -> Result<ConvPlan, ConvError> {
-        let k = shape.k();
-        let v = variants()
-            .iter()
-            .filter(|v| v.algorithm() == algorithm && v.isa() == isa)
-            .min_by_key(|v| match v.tile_nr() {
-                Some(nr) => (k.div_ceil(nr) * nr - k, usize::MAX - nr),
-                None => (0, 0),
+        let candidates = || {
+            variants()
+                .iter()
+                .filter(move |v| v.algorithm() == algorithm && v.isa() == isa)
+        };
+        let least = candidates().filter_map(|v| padding_percent(shape, v)).min();
+        let v = candidates()
+            .filter(|v| match (padding_percent(shape, v), least) {
+                (Some(p), Some(least)) => p <= least + 3,
+                _ => true,
             })
+            .rev()
+            .max_by_key(|v| v.tile_nr())
             .ok_or(ConvError::NoVariant { algorithm, isa })?;
         v.plan(shape, weights, bias, activation)
     }

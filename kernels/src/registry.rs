@@ -39,6 +39,11 @@ impl Variant {
     pub fn tile_nr(&self) -> Option<usize> {
         self.tile().split_once('x')?.1.parse().ok()
     }
+    /// GEMM rows per register tile (`MR` of an `MRxNR` tile: output pixels, or Winograd tiles);
+    /// `None` for other tiles.
+    pub fn tile_mr(&self) -> Option<usize> {
+        self.tile().split_once('x')?.0.parse().ok()
+    }
     /// Whether this variant can compute `shape` (the error names the field that stops it).
     pub fn supports(&self, shape: &ConvShape) -> Result<(), ConvError> {
         self.algorithm.supports(shape)
