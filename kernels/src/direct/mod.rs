@@ -19,13 +19,14 @@
 //! padding columns materialised as zeros, so every tile takes the row taps; the copy is one pass
 //! over the input and at most (W + 2(S - 1)) / W times its size.
 
-use crate::gemm::{self, PackedConv, RowPointers, Taps, Ukernels};
+use crate::gemm::{self, IndirectBlocking, PackedConv, RowPointers, Taps, Ukernels};
 use crate::plan::{Kernel, Scratch, ScratchSpec};
 use crate::simd::Act;
 use crate::ConvShape;
 
 struct Direct {
     conv: PackedConv,
+    blocking: IndirectBlocking,
     zero: Vec<f32>,
     /// Copy the input into horizontally padded rows first.
     pad_copy: bool,
@@ -49,8 +50,15 @@ pub(crate) fn build(
         && pad.left + pad.right > 0
         && pad.left < shape.s()
         && pad.right < shape.s();
+    // Interior tiles with dilation 1 read each kernel row as one tap of S * C contiguous floats.
+    let row_kc = if shape.dilation().1 == 1 {
+        shape.s() * shape.c()
+    } else {
+        shape.c()
+    };
     Box::new(Direct {
         conv: PackedConv::new(shape, weights, bias, act, uk),
+        blocking: IndirectBlocking::new(uk, shape.r() * shape.s(), footprint(shape), row_kc),
         zero: vec![0.0; shape.s() * shape.c()],
         pad_copy,
     })
@@ -193,7 +201,7 @@ impl Kernel for Direct {
             c.uk,
             m,
             &rows,
-            footprint(s),
+            &self.blocking,
             &c.b,
             &mut c.output(output),
             &mut scratch.ptrs,
@@ -210,7 +218,7 @@ impl Kernel for Direct {
         };
         ScratchSpec {
             floats,
-            ptrs: gemm::indirect_table_len(self.conv.uk, s.r() * s.s(), footprint(s)),
+            ptrs: self.blocking.table_len(self.conv.uk),
         }
     }
 }

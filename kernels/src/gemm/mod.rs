@@ -298,16 +298,44 @@ pub(crate) struct Taps {
 /// Most MR-tiles the indirect GEMM treats as one block.
 const MAX_BLOCK_TILES: usize = 64;
 
-/// Rows per block: enough that a block's input rows (about `footprint` floats per row) fill
-/// half of L2, so they stay there while every B panel passes over them.
-fn indirect_block_tiles(uk: &Ukernels, footprint: usize) -> usize {
-    let (_, l2) = cache_sizes();
-    (l2 / 2 / (footprint.max(1) * 4 * uk.mr)).clamp(1, MAX_BLOCK_TILES)
+/// The indirect GEMM's blocking, computed once per plan (its integer divisions cost as much as
+/// the rest of the driver when the GEMMs are small, as Winograd's are).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct IndirectBlocking {
+    /// MR-tiles per block: enough that a block's input rows (about `footprint` floats per row)
+    /// fill half of L2, so they stay there while every B panel passes over them.
+    block_tiles: usize,
+    max_taps: usize,
+    /// The reduction per tap the plan expects, and its k block ([`Blocking`]).
+    kc: usize,
+    kcb: usize,
 }
 
-/// Pointer-table entries `indirect_gemm` needs.
-pub(crate) fn indirect_table_len(uk: &Ukernels, max_taps: usize, footprint: usize) -> usize {
-    indirect_block_tiles(uk, footprint) * max_taps * uk.mr
+impl IndirectBlocking {
+    /// For row pointers with at most `max_taps` taps of `kc` floats each.
+    pub(crate) fn new(uk: &Ukernels, max_taps: usize, footprint: usize, kc: usize) -> Self {
+        let (_, l2) = cache_sizes();
+        IndirectBlocking {
+            block_tiles: (l2 / 2 / (footprint.max(1) * 4 * uk.mr)).clamp(1, MAX_BLOCK_TILES),
+            max_taps,
+            kc,
+            kcb: Blocking::new(uk, kc).kc,
+        }
+    }
+
+    /// Pointer-table entries `indirect_gemm` needs.
+    pub(crate) fn table_len(&self, uk: &Ukernels) -> usize {
+        self.block_tiles * self.max_taps * uk.mr
+    }
+
+    /// The k block for a block of tiles whose longest tap is `kc` floats.
+    fn kcb(&self, uk: &Ukernels, kc: usize) -> usize {
+        if kc == self.kc {
+            self.kcb
+        } else {
+            Blocking::new(uk, kc).kc
+        }
+    }
 }
 
 /// C = sum over taps of A_tap * B_tap, A read in place through row pointers. Loop order: blocks
@@ -317,14 +345,15 @@ pub(crate) fn indirect_gemm(
     uk: &Ukernels,
     m: usize,
     rows: &dyn RowPointers,
-    footprint: usize,
+    blocking: &IndirectBlocking,
     b: &PackedB,
     out: &mut Output,
     table: &mut [*const f32],
 ) {
     let n = b.n();
     out.check(m, n);
-    let block_tiles = indirect_block_tiles(uk, footprint);
+    let block_tiles = blocking.block_tiles;
+    assert!(rows.max_taps() <= blocking.max_taps);
     let per_tile = rows.max_taps() * uk.mr;
     assert!(
         table.len() >= block_tiles * per_tile,
@@ -351,7 +380,7 @@ pub(crate) fn indirect_gemm(
         // Split each tile's per-tap reduction into blocks whose B slices (taps x kcb x NR) are
         // shared by the block's tiles from L1; the tile accumulates in C between blocks.
         let max_kc = taps.iter().take(tiles).map(|t| t.kc).max().unwrap_or(1);
-        let kcb = Blocking::new(uk, max_kc).kc;
+        let kcb = blocking.kcb(uk, max_kc);
         for c0 in (0..max_kc).step_by(kcb) {
             for jp in 0..b.panels() {
                 let bp = b.panel(jp, 0);

@@ -3,13 +3,14 @@
 //! packed weights, with A read in place by the ISA's indirect GEMM tile (one tap): no im2col, no
 //! copy, no packing of activations.
 
-use crate::gemm::{self, MatrixRows, PackedConv, Ukernels};
+use crate::gemm::{self, IndirectBlocking, MatrixRows, PackedConv, Ukernels};
 use crate::plan::{Kernel, Scratch, ScratchSpec};
 use crate::simd::Act;
 use crate::ConvShape;
 
 struct Pointwise {
     conv: PackedConv,
+    blocking: IndirectBlocking,
     zero: Vec<f32>,
 }
 
@@ -22,6 +23,7 @@ pub(crate) fn build(
 ) -> Box<dyn Kernel> {
     Box::new(Pointwise {
         conv: PackedConv::new(shape, weights, bias, act, uk),
+        blocking: IndirectBlocking::new(uk, 1, shape.c(), shape.c()),
         zero: vec![0.0; shape.c()],
     })
 }
@@ -41,7 +43,7 @@ impl Kernel for Pointwise {
             c.uk,
             m,
             &a,
-            s.c(),
+            &self.blocking,
             &c.b,
             &mut c.output(output),
             &mut scratch.ptrs,
@@ -51,7 +53,7 @@ impl Kernel for Pointwise {
     fn scratch(&self) -> ScratchSpec {
         ScratchSpec {
             floats: 0,
-            ptrs: gemm::indirect_table_len(self.conv.uk, 1, self.conv.shape.c()),
+            ptrs: self.blocking.table_len(self.conv.uk),
         }
     }
 }

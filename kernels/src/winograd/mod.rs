@@ -21,7 +21,7 @@ pub(crate) mod neon;
 pub(crate) mod portable;
 pub(crate) mod scalar;
 
-use crate::gemm::{self, MatrixRows, Output, PackedB, Ukernels};
+use crate::gemm::{self, IndirectBlocking, MatrixRows, Output, PackedB, Ukernels};
 use crate::plan::{Kernel, Scratch, ScratchSpec};
 use crate::simd::{Act, Simd};
 use crate::{ConvShape, WinogradTile};
@@ -388,6 +388,7 @@ struct Winograd {
     act: Act,
     zero: Vec<f32>,
     block: usize,
+    blocking: IndirectBlocking,
 }
 
 impl Winograd {
@@ -461,6 +462,7 @@ pub(crate) fn build(
         act,
         zero: vec![0.0; c],
         block,
+        blocking: IndirectBlocking::new(uk, 1, c, c),
     })
 }
 
@@ -508,7 +510,7 @@ impl Kernel for Winograd {
                     self.uk,
                     count,
                     &a,
-                    c,
+                    &self.blocking,
                     &self.u[xi],
                     &mut out,
                     &mut scratch.ptrs,
@@ -530,7 +532,7 @@ impl Kernel for Winograd {
         let (c, k) = (self.shape.c(), self.shape.k());
         ScratchSpec {
             floats: self.alpha2() * self.block * (c + k),
-            ptrs: gemm::indirect_table_len(self.uk, 1, c),
+            ptrs: self.blocking.table_len(self.uk),
         }
     }
 }
