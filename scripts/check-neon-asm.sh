@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks that the NEON hot loops really are NEON FMA: disassembles the aarch64 release build of
-# the benchmark binary and, for every NEON microkernel symbol, asserts that it contains `fmla` on
-# v registers and that no loop containing an `fmla` has a call (`bl`/`blr`) in it (calls into the
-# panic machinery, the cold side of a bounds check, excepted).
+# the benchmark binary and, for every body behind the NEON entry point (`simd::neon::entry`, one
+# symbol per body thanks to v0 mangling, see .cargo/config.toml), asserts that it contains `fmla`
+# on v registers and that no loop containing an `fmla` has a call (`bl`/`blr`) in it (calls into
+# the panic machinery, the cold side of a bounds check, excepted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=aarch64-unknown-linux-gnu
@@ -11,20 +12,28 @@ cargo bench -p simdconv-bench --bench conv --no-run --target "$target" >/dev/nul
 bin=$(ls -t target/$target/release/deps/conv-* | grep -v '\.d$' | head -1)
 asm=$(mktemp)
 trap 'rm -f "$asm"' EXIT
-aarch64-linux-gnu-objdump -d --no-show-raw-insn "$bin" > "$asm"
+aarch64-linux-gnu-objdump -d -C --no-show-raw-insn "$bin" > "$asm"
 python3 - "$asm" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
-syms = ["simdconv_gemm_packed_neon_8x12", "simdconv_gemm_indirect_neon_8x12",
-        "simdconv_depthwise_row_neon_4c", "simdconv_winograd_input_neon",
-        "simdconv_winograd_output_neon"]
+# One entry instantiation per body: (label, pattern on the demangled symbol).
+syms = [("gemm packed 8x12", r"ukernel::Packed<8, 3>"),
+        ("gemm indirect 8x12", r"ukernel::Indirect<8, 3>"),
+        ("depthwise row 4c", r"depthwise::Row>"),
+        ("winograd input", r"winograd::InputBody>"),
+        ("winograd output", r"winograd::OutputBody>")]
 fail = False
-for sym in syms:
-    m = re.search(r"^[0-9a-f]+ <%s>:\n(.*?)(?:\n\n|\Z)" % sym, text, re.S | re.M)
+for sym, pat in syms:
+    m = None
+    for h in re.finditer(r"^[0-9a-f]+ <(.*?)>:\n(.*?)(?:\n\n|\Z)", text, re.S | re.M):
+        if "simd::neon::entry" in h.group(1) and re.search(pat, h.group(1)):
+            m = h
+            break
     if not m:
-        print(f"FAIL {sym}: symbol not found"); fail = True; continue
+        print(f"FAIL {sym}: no simd::neon::entry symbol matching {pat}"); fail = True; continue
+    body = m.group(2)
     ins = []
-    for line in m.group(1).splitlines():
+    for line in body.splitlines():
         p = re.match(r"\s*([0-9a-f]+):\s+(\S+)\s*(.*)", line)
         if p:
             ins.append((int(p.group(1), 16), p.group(2), p.group(3)))

@@ -191,7 +191,7 @@ pub fn run(opts: &RunOptions, machine: Option<machine::MachineProfile>) -> Resul
                 variant: v.name().into(),
                 algorithm: v.algorithm().name().into(),
                 isa: v.isa().name().into(),
-                tile: v.tile().into(),
+                tile: v.tile().to_string(),
                 shape: ShapeRecord {
                     n: shape.n(),
                     h: shape.h(),

@@ -1,7 +1,7 @@
-//! `Isa`: the instruction sets a variant can be written for, and run-time detection (done once).
+//! `Isa`: the instruction sets a variant can be written for. Run-time detection and the one
+//! dispatch from an `Isa` value to its vector type live with the vector types, in `simd/mod.rs`.
 
 use std::fmt;
-use std::sync::OnceLock;
 
 /// An instruction set a kernel variant is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -54,27 +54,6 @@ impl Isa {
             Isa::Avx512 => 16,
             Isa::Neon => 4,
         }
-    }
-
-    /// Whether this CPU (and this build's target) can run code for this ISA. Detected once.
-    pub fn is_available(self) -> bool {
-        static DETECTED: OnceLock<[bool; 5]> = OnceLock::new();
-        let d = DETECTED.get_or_init(|| Isa::ALL.map(detect));
-        d[self as usize]
-    }
-}
-
-fn detect(isa: Isa) -> bool {
-    match isa {
-        Isa::Scalar | Isa::Portable => true,
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => crate::simd::avx2::Avx2::detect().is_some(),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => crate::simd::avx512::Avx512::detect().is_some(),
-        #[cfg(target_arch = "aarch64")]
-        Isa::Neon => true,
-        #[allow(unreachable_patterns)]
-        _ => false,
     }
 }
 

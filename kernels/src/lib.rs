@@ -19,13 +19,23 @@
 //! Slices carry no alignment promise. Kernels are single-threaded.
 #![warn(missing_docs)]
 
+// Layers, bottom to top (no module imports one above it; CI checks there is no import circle):
+// - vocabulary and contract: `vocab` (Algorithm, WinogradTile, Activation, Tile), `isa`, `error`,
+//   `shape`, `checks` (what each algorithm accepts), `aligned`, `kernel` (Kernel, Scratch);
+// - vectors: `simd` (the `Simd` trait, one module and one entry point per ISA, detection and
+//   dispatch);
+// - microkernels and drivers: `gemm`, `direct`, `im2col`, `pointwise`, `winograd`, `depthwise`,
+//   each a driver plus a generic body; `ops`, `probe`, `reference`;
+// - `registry` (the rows), then `plan` (`ConvPlan`: choose, validate, build).
 mod aligned;
+mod checks;
 mod depthwise;
 mod direct;
 mod error;
 mod gemm;
 mod im2col;
 mod isa;
+mod kernel;
 pub mod ops;
 mod plan;
 mod pointwise;
@@ -34,11 +44,13 @@ pub mod reference;
 mod registry;
 mod shape;
 mod simd;
+mod vocab;
 mod winograd;
 
 pub use aligned::AlignedBuf;
 pub use error::ConvError;
 pub use isa::Isa;
-pub use plan::{Activation, Algorithm, ConvPlan, WinogradTile};
+pub use plan::ConvPlan;
 pub use registry::{variants, Variant};
 pub use shape::{ConvShape, ConvShapeBuilder, Padding};
+pub use vocab::{Activation, Algorithm, Tile, WinogradTile};

@@ -3,7 +3,7 @@
 //! variants as the kernels (they are memory-bound, so the win is modest); concatenation is a copy.
 //! Every function checks its lengths and returns a `ConvError` naming the buffer on a mismatch.
 
-use crate::simd::{Scalar, Simd};
+use crate::simd::{Simd, WithSimd};
 use crate::{ConvError, Isa};
 
 fn check(buffer: &'static str, expected: usize, got: usize) -> Result<(), ConvError> {
@@ -91,21 +91,12 @@ pub fn max_pool(isa: Isa, pool: &Pool, input: &[f32], output: &mut [f32]) -> Res
     if !isa.is_available() {
         return Err(ConvError::IsaUnavailable { isa });
     }
-    match isa {
-        Isa::Scalar => pool_body(Scalar, pool, input, output),
-        Isa::Portable => pool_body(crate::simd::portable::Portable, pool, input, output),
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: availability checked above.
-        Isa::Avx2 => unsafe { x86::pool256(pool, input, output) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: availability checked above.
-        Isa::Avx512 => unsafe { x86::pool512(pool, input, output) },
-        #[cfg(target_arch = "aarch64")]
-        Isa::Neon => pool_body(crate::simd::neon::Neon, pool, input, output),
-        #[allow(unreachable_patterns)]
-        _ => return Err(ConvError::IsaUnavailable { isa }),
-    }
-    Ok(())
+    isa.dispatch(PoolBody {
+        pool,
+        input,
+        output,
+    })
+    .ok_or(ConvError::IsaUnavailable { isa })
 }
 
 /// `out = a + b` elementwise (the residual add), with `isa`'s vectors.
@@ -115,21 +106,8 @@ pub fn add(isa: Isa, a: &[f32], b: &[f32], out: &mut [f32]) -> Result<(), ConvEr
     if !isa.is_available() {
         return Err(ConvError::IsaUnavailable { isa });
     }
-    match isa {
-        Isa::Scalar => add_body(Scalar, a, b, out),
-        Isa::Portable => add_body(crate::simd::portable::Portable, a, b, out),
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: availability checked above.
-        Isa::Avx2 => unsafe { x86::add256(a, b, out) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: availability checked above.
-        Isa::Avx512 => unsafe { x86::add512(a, b, out) },
-        #[cfg(target_arch = "aarch64")]
-        Isa::Neon => add_body(crate::simd::neon::Neon, a, b, out),
-        #[allow(unreachable_patterns)]
-        _ => return Err(ConvError::IsaUnavailable { isa }),
-    }
-    Ok(())
+    isa.dispatch(AddBody { a, b, out })
+        .ok_or(ConvError::IsaUnavailable { isa })
 }
 
 /// Concatenates NHWC tensors of `pixels` pixels along channels: `parts[i]` has `channels[i]`
@@ -160,6 +138,34 @@ pub fn concat_channels(
         }
     }
     Ok(())
+}
+
+struct PoolBody<'a> {
+    pool: &'a Pool,
+    input: &'a [f32],
+    output: &'a mut [f32],
+}
+
+impl WithSimd for PoolBody<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) {
+        pool_body(s, self.pool, self.input, self.output)
+    }
+}
+
+struct AddBody<'a> {
+    a: &'a [f32],
+    b: &'a [f32],
+    out: &'a mut [f32],
+}
+
+impl WithSimd for AddBody<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) {
+        add_body(s, self.a, self.b, self.out)
+    }
 }
 
 #[inline(always)]
@@ -237,37 +243,5 @@ fn add_body<S: Simd>(s: S, a: &[f32], b: &[f32], out: &mut [f32]) {
                 );
             }
         }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-mod x86 {
-    use super::Pool;
-    use crate::simd::avx2::Avx2;
-    use crate::simd::avx512::Avx512;
-
-    /// # Safety
-    /// AVX2 and FMA present.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn pool256(pool: &Pool, input: &[f32], output: &mut [f32]) {
-        super::pool_body(Avx2::assume(), pool, input, output)
-    }
-    /// # Safety
-    /// AVX-512F present.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn pool512(pool: &Pool, input: &[f32], output: &mut [f32]) {
-        super::pool_body(Avx512::assume(), pool, input, output)
-    }
-    /// # Safety
-    /// AVX2 and FMA present.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn add256(a: &[f32], b: &[f32], out: &mut [f32]) {
-        super::add_body(Avx2::assume(), a, b, out)
-    }
-    /// # Safety
-    /// AVX-512F present.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn add512(a: &[f32], b: &[f32], out: &mut [f32]) {
-        super::add_body(Avx512::assume(), a, b, out)
     }
 }

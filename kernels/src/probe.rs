@@ -3,7 +3,7 @@
 //! an FMA throughput loop (many independent accumulator chains) and a streaming read loop.
 //! They only compute; the caller times them (best of several repetitions).
 
-use crate::simd::{Scalar, Simd};
+use crate::simd::{Simd, WithSimd};
 use crate::Isa;
 
 /// Independent accumulator chains in the FMA probe: enough to cover FMA latency x ports (8 on
@@ -33,45 +33,42 @@ pub fn fma_loop_flops(isa: Isa, iters: usize) -> u64 {
 /// build). Returns a value derived from every chain so nothing is optimised away, or `None` when
 /// this CPU lacks the ISA.
 pub fn fma_loop(isa: Isa, iters: usize) -> Option<f32> {
-    if !isa.is_available() {
-        return None;
-    }
-    Some(match isa {
-        Isa::Scalar => fma_body::<_, SCALAR_CHAINS>(Scalar, iters),
-        Isa::Portable => fma_body::<_, FMA_CHAINS>(crate::simd::portable::Portable, iters),
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: availability checked above.
-        Isa::Avx2 => unsafe { x86::fma_avx2(iters) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: availability checked above.
-        Isa::Avx512 => unsafe { x86::fma_avx512(iters) },
-        #[cfg(target_arch = "aarch64")]
-        Isa::Neon => fma_body::<_, FMA_CHAINS>(crate::simd::neon::Neon, iters),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+    isa.dispatch(FmaBody { iters })
 }
 
 /// Sums `buf` `reps` times with full-vector loads of `isa` (8 independent accumulators); the
 /// tail that does not fill a vector is skipped. Returns the sum, or `None` without the ISA.
 pub fn read_loop(isa: Isa, buf: &[f32], reps: usize) -> Option<f32> {
-    if !isa.is_available() {
-        return None;
+    isa.dispatch(ReadBody { buf, reps })
+}
+
+struct FmaBody {
+    iters: usize,
+}
+
+impl WithSimd for FmaBody {
+    type Output = f32;
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) -> f32 {
+        if S::LANES == 1 {
+            fma_body::<S, SCALAR_CHAINS>(s, self.iters)
+        } else {
+            fma_body::<S, FMA_CHAINS>(s, self.iters)
+        }
     }
-    Some(match isa {
-        Isa::Scalar => read_body(Scalar, buf, reps),
-        Isa::Portable => read_body(crate::simd::portable::Portable, buf, reps),
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: availability checked above.
-        Isa::Avx2 => unsafe { x86::read_avx2(buf, reps) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: availability checked above.
-        Isa::Avx512 => unsafe { x86::read_avx512(buf, reps) },
-        #[cfg(target_arch = "aarch64")]
-        Isa::Neon => read_body(crate::simd::neon::Neon, buf, reps),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+}
+
+struct ReadBody<'a> {
+    buf: &'a [f32],
+    reps: usize,
+}
+
+impl WithSimd for ReadBody<'_> {
+    type Output = f32;
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) -> f32 {
+        read_body(s, self.buf, self.reps)
+    }
 }
 
 #[inline(always)]
@@ -117,35 +114,4 @@ fn read_body<S: Simd>(s: S, buf: &[f32], reps: usize) -> f32 {
     // SAFETY: `out` holds 16 >= LANES floats.
     unsafe { s.store(out.as_mut_ptr(), sum) };
     out[..S::LANES].iter().sum()
-}
-
-#[cfg(target_arch = "x86_64")]
-mod x86 {
-    use crate::simd::avx2::Avx2;
-    use crate::simd::avx512::Avx512;
-
-    /// # Safety
-    /// AVX2 and FMA present.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn fma_avx2(iters: usize) -> f32 {
-        super::fma_body::<_, { super::FMA_CHAINS }>(Avx2::assume(), iters)
-    }
-    /// # Safety
-    /// AVX-512F present.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn fma_avx512(iters: usize) -> f32 {
-        super::fma_body::<_, { super::FMA_CHAINS }>(Avx512::assume(), iters)
-    }
-    /// # Safety
-    /// AVX2 and FMA present.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn read_avx2(buf: &[f32], reps: usize) -> f32 {
-        super::read_body(Avx2::assume(), buf, reps)
-    }
-    /// # Safety
-    /// AVX-512F present.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn read_avx512(buf: &[f32], reps: usize) -> f32 {
-        super::read_body(Avx512::assume(), buf, reps)
-    }
 }

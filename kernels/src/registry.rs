@@ -1,48 +1,105 @@
 //! The registry: every (algorithm, ISA, tile) variant compiled into this build. Dispatch, tests and
-//! benchmarks all iterate [`variants`]; adding a variant is one line here.
+//! benchmarks all iterate [`variants`]; adding a variant is one `row` line below, and its tests
+//! and benchmarks follow.
+//!
+//! A row names an algorithm and a microkernel; the microkernel is made from its ISA's vector type
+//! and its register tile (`gemm::<Avx512, 14, 2>()`: 14 rows x 2 zmm = 14x32), and the row's ISA,
+//! tile and name are read from it, never typed by hand. The registry only lists builders:
+//! `ConvPlan` (in `plan.rs`) chooses among them, validates, builds and sizes the scratch.
 
 use std::sync::OnceLock;
 
-use crate::plan::Kernel;
-use crate::simd::Act;
-use crate::{depthwise, direct, gemm, im2col, pointwise, winograd};
-use crate::{Activation, Algorithm, ConvError, ConvPlan, ConvShape, Isa, WinogradTile};
+use crate::depthwise::{self, DwUkernel};
+use crate::gemm::{self, Ukernels};
+use crate::kernel::Kernel;
+use crate::simd::{Act, Simd};
+use crate::winograd::{self, Transforms};
+use crate::{direct, im2col, pointwise};
+use crate::{Algorithm, ConvError, ConvShape, Isa, Tile};
 
-type Build = fn(&ConvShape, &[f32], Option<&[f32]>, Act) -> Box<dyn Kernel>;
+/// The microkernel a row is built on.
+#[derive(Clone, Copy)]
+enum Micro {
+    /// A GEMM register tile, with its ISA's Winograd transforms (used by Winograd rows only).
+    Gemm(Ukernels, Transforms),
+    /// A depthwise row microkernel.
+    Depthwise(DwUkernel),
+}
+
+/// The GEMM microkernels of `MR` rows x `NV` vectors on `S`.
+fn gemm<S: Simd, const MR: usize, const NV: usize>() -> Micro {
+    Micro::Gemm(gemm::ukernels::<S, MR, NV>(), winograd::transforms::<S>())
+}
+
+/// The depthwise row microkernel on `S` (one vector of channels).
+fn dw<S: Simd>() -> Micro {
+    Micro::Depthwise(depthwise::ukernel::<S>())
+}
 
 /// One kernel variant: an algorithm written for one ISA with one register tile.
 pub struct Variant {
-    name: &'static str,
+    name: String,
     algorithm: Algorithm,
-    isa: Isa,
-    build: Build,
+    micro: Micro,
 }
 
 impl Variant {
-    /// `<algorithm>-<isa>-<tile>`, e.g. `direct-avx512-14x32` or `depthwise-avx2-16c`.
-    pub fn name(&self) -> &'static str {
-        self.name
+    /// A row. Panics (at registry initialisation, which every test reaches) when the algorithm
+    /// and the microkernel do not go together: a mistake in the table below, not in input.
+    fn new(algorithm: Algorithm, micro: Micro) -> Variant {
+        let gemm_algorithm = !matches!(algorithm, Algorithm::Depthwise);
+        let gemm_micro = matches!(micro, Micro::Gemm(..));
+        assert_eq!(
+            gemm_algorithm,
+            gemm_micro,
+            "registry row: {algorithm} needs a {} microkernel",
+            if gemm_algorithm { "GEMM" } else { "depthwise" }
+        );
+        let mut v = Variant {
+            name: String::new(),
+            algorithm,
+            micro,
+        };
+        v.name = format!("{}-{}-{}", algorithm.name(), v.isa().name(), v.tile());
+        v
+    }
+    /// `<algorithm>-<isa>-<tile>`, e.g. `direct-avx512-14x32` or `depthwise-avx2-8c`, derived
+    /// from the row's algorithm and its microkernel's ISA and tile.
+    pub fn name(&self) -> &str {
+        &self.name
     }
     /// The algorithm.
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
-    /// The instruction set.
+    /// The instruction set, from the microkernel.
     pub fn isa(&self) -> Isa {
-        self.isa
+        match self.micro {
+            Micro::Gemm(uk, _) => uk.isa,
+            Micro::Depthwise(uk) => uk.isa,
+        }
     }
-    /// The register tile part of the name (`14x32`, `16c`, ...).
-    pub fn tile(&self) -> &'static str {
-        self.name.rsplit('-').next().unwrap_or("")
+    /// The register tile, from the microkernel's constants.
+    pub fn tile(&self) -> Tile {
+        match self.micro {
+            Micro::Gemm(uk, _) => uk.tile(),
+            Micro::Depthwise(uk) => Tile::Channels(uk.lanes),
+        }
     }
     /// Output channels per register tile (`NR` of an `MRxNR` tile); `None` for other tiles.
     pub fn tile_nr(&self) -> Option<usize> {
-        self.tile().split_once('x')?.1.parse().ok()
+        match self.tile() {
+            Tile::Gemm { nr, .. } => Some(nr),
+            Tile::Channels(_) => None,
+        }
     }
     /// GEMM rows per register tile (`MR` of an `MRxNR` tile: output pixels, or Winograd tiles);
     /// `None` for other tiles.
     pub fn tile_mr(&self) -> Option<usize> {
-        self.tile().split_once('x')?.0.parse().ok()
+        match self.tile() {
+            Tile::Gemm { mr, .. } => Some(mr),
+            Tile::Channels(_) => None,
+        }
     }
     /// Whether this variant can compute `shape` (the error names the field that stops it).
     pub fn supports(&self, shape: &ConvShape) -> Result<(), ConvError> {
@@ -50,73 +107,33 @@ impl Variant {
     }
     /// Whether this CPU runs it.
     pub fn is_available(&self) -> bool {
-        self.isa.is_available()
+        self.isa().is_available()
     }
-    /// Checks everything, packs the weights (OHWI) and returns a plan.
-    pub fn plan(
+
+    /// Packs the weights and builds the kernel. The caller (`ConvPlan`) has checked the shape,
+    /// the ISA and every buffer length.
+    pub(crate) fn build(
         &self,
         shape: &ConvShape,
         weights: &[f32],
         bias: Option<&[f32]>,
-        activation: Activation,
-    ) -> Result<ConvPlan, ConvError> {
-        activation.validate()?;
-        self.supports(shape)?;
-        if !self.is_available() {
-            return Err(ConvError::IsaUnavailable { isa: self.isa });
+        act: Act,
+    ) -> Box<dyn Kernel> {
+        let (s, w, b, a) = (shape, weights, bias, act);
+        match (self.algorithm, self.micro) {
+            (Algorithm::Direct, Micro::Gemm(uk, _)) => direct::build(s, w, b, a, uk),
+            (Algorithm::Im2col, Micro::Gemm(uk, _)) => im2col::build(s, w, b, a, uk),
+            (Algorithm::Pointwise, Micro::Gemm(uk, _)) => pointwise::build(s, w, b, a, uk),
+            (Algorithm::Winograd(t), Micro::Gemm(uk, tr)) => winograd::build(t, s, w, b, a, uk, tr),
+            (Algorithm::Depthwise, Micro::Depthwise(uk)) => depthwise::build(s, w, b, a, uk),
+            _ => unreachable!("Variant::new pairs GEMM algorithms with GEMM microkernels"),
         }
-        if weights.len() != shape.weights_len() {
-            return Err(ConvError::BufferLength {
-                buffer: "weights",
-                expected: shape.weights_len(),
-                got: weights.len(),
-            });
-        }
-        if let Some(b) = bias {
-            if b.len() != shape.k() {
-                return Err(ConvError::BufferLength {
-                    buffer: "bias",
-                    expected: shape.k(),
-                    got: b.len(),
-                });
-            }
-        }
-        let kernel = (self.build)(shape, weights, bias, Act::from_activation(activation));
-        Ok(ConvPlan::from_kernel(
-            shape,
-            self.name,
-            self.algorithm,
-            self.isa,
-            kernel,
-        ))
     }
 }
 
 impl std::fmt::Debug for Variant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name)
-    }
-}
-
-const F2: WinogradTile = WinogradTile::F2x2_3x3;
-const F4: WinogradTile = WinogradTile::F4x4_3x3;
-
-/// A Winograd variant in one line: name, tile, ISA, and `module::UKERNELS` naming the GEMM
-/// microkernels in `gemm::module` (the transforms come from `winograd::module`).
-macro_rules! winograd {
-    ($name:literal, $tile:ident, $isa:ident, $m:ident::$uk:ident) => {
-        v($name, Algorithm::Winograd($tile), $isa, |s, w, b, a| {
-            winograd::build($tile, s, w, b, a, &gemm::$m::$uk, &winograd::$m::TRANSFORMS)
-        })
-    };
-}
-
-fn v(name: &'static str, algorithm: Algorithm, isa: Isa, build: Build) -> Variant {
-    Variant {
-        name,
-        algorithm,
-        isa,
-        build,
+        f.write_str(&self.name)
     }
 }
 
@@ -124,109 +141,78 @@ fn v(name: &'static str, algorithm: Algorithm, isa: Isa, build: Build) -> Varian
 pub fn variants() -> &'static [Variant] {
     static ALL: OnceLock<Vec<Variant>> = OnceLock::new();
     ALL.get_or_init(|| {
-        use Algorithm::{Depthwise, Direct, Im2col, Pointwise};
-        use Isa::*;
+        use crate::simd::portable::Portable;
+        use crate::simd::Scalar;
+        use crate::WinogradTile::{F2x2_3x3 as F2, F4x4_3x3 as F4};
+        use Algorithm::{Depthwise, Direct, Im2col, Pointwise, Winograd};
+        let row = Variant::new;
         let mut r = vec![
-            v("direct-scalar-4x4", Direct, Scalar, |s, w, b, a| {
-                direct::build(s, w, b, a, &gemm::scalar::UKERNELS)
-            }),
-            v("direct-portable-6x8", Direct, Portable, |s, w, b, a| {
-                direct::build(s, w, b, a, &gemm::portable::UKERNELS)
-            }),
-            v("im2col-scalar-4x4", Im2col, Scalar, |s, w, b, a| {
-                im2col::build(s, w, b, a, &gemm::scalar::UKERNELS)
-            }),
-            v("im2col-portable-6x8", Im2col, Portable, |s, w, b, a| {
-                im2col::build(s, w, b, a, &gemm::portable::UKERNELS)
-            }),
-            winograd!("winograd-f2-scalar-4x4", F2, Scalar, scalar::UKERNELS),
-            winograd!("winograd-f2-portable-6x8", F2, Portable, portable::UKERNELS),
-            winograd!("winograd-f4-scalar-4x4", F4, Scalar, scalar::UKERNELS),
-            winograd!("winograd-f4-portable-6x8", F4, Portable, portable::UKERNELS),
-            v("depthwise-scalar-1c", Depthwise, Scalar, |s, w, b, a| {
-                depthwise::build(s, w, b, a, &depthwise::scalar::UKERNEL)
-            }),
-            v(
-                "depthwise-portable-8c",
-                Depthwise,
-                Portable,
-                |s, w, b, a| depthwise::build(s, w, b, a, &depthwise::portable::UKERNEL),
-            ),
-            v("pointwise-scalar-4x4", Pointwise, Scalar, |s, w, b, a| {
-                pointwise::build(s, w, b, a, &gemm::scalar::UKERNELS)
-            }),
-            v(
-                "pointwise-portable-6x8",
-                Pointwise,
-                Portable,
-                |s, w, b, a| pointwise::build(s, w, b, a, &gemm::portable::UKERNELS),
-            ),
+            // Scalar: 4x4 accumulators (16 of x86-64's 16 xmm); one channel per depthwise step.
+            row(Direct, gemm::<Scalar, 4, 4>()),
+            row(Im2col, gemm::<Scalar, 4, 4>()),
+            row(Winograd(F2), gemm::<Scalar, 4, 4>()),
+            row(Winograd(F4), gemm::<Scalar, 4, 4>()),
+            row(Pointwise, gemm::<Scalar, 4, 4>()),
+            row(Depthwise, dw::<Scalar>()),
+            // Portable (`wide::f32x8`): 6 rows x 1 vector.
+            row(Direct, gemm::<Portable, 6, 1>()),
+            row(Im2col, gemm::<Portable, 6, 1>()),
+            row(Winograd(F2), gemm::<Portable, 6, 1>()),
+            row(Winograd(F4), gemm::<Portable, 6, 1>()),
+            row(Pointwise, gemm::<Portable, 6, 1>()),
+            row(Depthwise, dw::<Portable>()),
         ];
         #[cfg(target_arch = "x86_64")]
-        r.extend([
-            v("direct-avx2-6x16", Direct, Avx2, |s, w, b, a| {
-                direct::build(s, w, b, a, &gemm::avx2::UKERNELS)
-            }),
-            v("direct-avx512-14x32", Direct, Avx512, |s, w, b, a| {
-                direct::build(s, w, b, a, &gemm::avx512::UKERNELS)
-            }),
-            v("direct-avx512-6x64", Direct, Avx512, |s, w, b, a| {
-                direct::build(s, w, b, a, &gemm::avx512::UKERNELS_6X64)
-            }),
-            v("direct-avx512-8x48", Direct, Avx512, |s, w, b, a| {
-                direct::build(s, w, b, a, &gemm::avx512::UKERNELS_8X48)
-            }),
-            v("im2col-avx2-6x16", Im2col, Avx2, |s, w, b, a| {
-                im2col::build(s, w, b, a, &gemm::avx2::UKERNELS)
-            }),
-            v("im2col-avx512-14x32", Im2col, Avx512, |s, w, b, a| {
-                im2col::build(s, w, b, a, &gemm::avx512::UKERNELS)
-            }),
-            winograd!("winograd-f2-avx2-6x16", F2, Avx2, avx2::UKERNELS),
-            winograd!("winograd-f2-avx512-14x32", F2, Avx512, avx512::UKERNELS),
-            winograd!("winograd-f2-avx512-6x64", F2, Avx512, avx512::UKERNELS_6X64),
-            winograd!("winograd-f2-avx512-8x48", F2, Avx512, avx512::UKERNELS_8X48),
-            winograd!("winograd-f4-avx2-6x16", F4, Avx2, avx2::UKERNELS),
-            winograd!("winograd-f4-avx512-14x32", F4, Avx512, avx512::UKERNELS),
-            winograd!("winograd-f4-avx512-6x64", F4, Avx512, avx512::UKERNELS_6X64),
-            winograd!("winograd-f4-avx512-7x32", F4, Avx512, avx512::UKERNELS_7X32),
-            v("depthwise-avx2-8c", Depthwise, Avx2, |s, w, b, a| {
-                depthwise::build(s, w, b, a, &depthwise::avx2::UKERNEL)
-            }),
-            v("depthwise-avx512-16c", Depthwise, Avx512, |s, w, b, a| {
-                depthwise::build(s, w, b, a, &depthwise::avx512::UKERNEL)
-            }),
-            v("pointwise-avx2-6x16", Pointwise, Avx2, |s, w, b, a| {
-                pointwise::build(s, w, b, a, &gemm::avx2::UKERNELS)
-            }),
-            v("pointwise-avx512-14x32", Pointwise, Avx512, |s, w, b, a| {
-                pointwise::build(s, w, b, a, &gemm::avx512::UKERNELS)
-            }),
-            v("pointwise-avx512-6x64", Pointwise, Avx512, |s, w, b, a| {
-                pointwise::build(s, w, b, a, &gemm::avx512::UKERNELS_6X64)
-            }),
-            v("pointwise-avx512-8x48", Pointwise, Avx512, |s, w, b, a| {
-                pointwise::build(s, w, b, a, &gemm::avx512::UKERNELS_8X48)
-            }),
-        ]);
+        {
+            use crate::simd::avx2::Avx2;
+            use crate::simd::avx512::Avx512;
+            r.extend([
+                // AVX2+FMA 6x16: 12 accumulators + 2 B + 1 broadcast = 15 of 16 ymm (the
+                // XNNPACK / MLAS tile).
+                row(Direct, gemm::<Avx2, 6, 2>()),
+                row(Im2col, gemm::<Avx2, 6, 2>()),
+                row(Winograd(F2), gemm::<Avx2, 6, 2>()),
+                row(Winograd(F4), gemm::<Avx2, 6, 2>()),
+                row(Pointwise, gemm::<Avx2, 6, 2>()),
+                row(Depthwise, dw::<Avx2>()),
+                // AVX-512 14x32: 28 accumulators + 2 B + 1 broadcast = 31 of 32 zmm.
+                row(Direct, gemm::<Avx512, 14, 2>()),
+                row(Im2col, gemm::<Avx512, 14, 2>()),
+                row(Winograd(F2), gemm::<Avx512, 14, 2>()),
+                row(Winograd(F4), gemm::<Avx512, 14, 2>()),
+                row(Pointwise, gemm::<Avx512, 14, 2>()),
+                // 6x64: 24 accumulators + 4 B + 1 broadcast; 6 broadcasts per 24 FMAs and only 6
+                // row pointers (14x32 keeps 14 in general registers and spills some); K % 64 == 0.
+                row(Direct, gemm::<Avx512, 6, 4>()),
+                row(Winograd(F2), gemm::<Avx512, 6, 4>()),
+                row(Winograd(F4), gemm::<Avx512, 6, 4>()),
+                row(Pointwise, gemm::<Avx512, 6, 4>()),
+                // 8x48: 24 accumulators + 3 B + 1 broadcast, for K a multiple of 48 that 32 and
+                // 64 would pad (96, 144, ...), and 16-tile Winograd F2 GEMMs (7x7 images).
+                row(Direct, gemm::<Avx512, 8, 3>()),
+                row(Winograd(F2), gemm::<Avx512, 8, 3>()),
+                row(Pointwise, gemm::<Avx512, 8, 3>()),
+                // 7x32: Winograd F4's 49-tile GEMMs (28x28 images), where 14 and 6 rows pad.
+                row(Winograd(F4), gemm::<Avx512, 7, 2>()),
+                row(Depthwise, dw::<Avx512>()),
+            ]);
+        }
         #[cfg(target_arch = "aarch64")]
-        r.extend([
-            v("direct-neon-8x12", Direct, Neon, |s, w, b, a| {
-                direct::build(s, w, b, a, &gemm::neon::UKERNELS)
-            }),
-            v("im2col-neon-8x12", Im2col, Neon, |s, w, b, a| {
-                im2col::build(s, w, b, a, &gemm::neon::UKERNELS)
-            }),
-            winograd!("winograd-f2-neon-8x12", F2, Neon, neon::UKERNELS),
-            winograd!("winograd-f4-neon-8x12", F4, Neon, neon::UKERNELS),
-            v("depthwise-neon-4c", Depthwise, Neon, |s, w, b, a| {
-                depthwise::build(s, w, b, a, &depthwise::neon::UKERNEL)
-            }),
-            v("pointwise-neon-8x12", Pointwise, Neon, |s, w, b, a| {
-                pointwise::build(s, w, b, a, &gemm::neon::UKERNELS)
-            }),
-        ]);
-        r.sort_by_key(|v| (v.algorithm, v.isa));
+        {
+            use crate::simd::neon::Neon;
+            r.extend([
+                // NEON 8x12: 24 accumulators + 3 B + 1 broadcast = 28 of 32 q registers.
+                row(Direct, gemm::<Neon, 8, 3>()),
+                row(Im2col, gemm::<Neon, 8, 3>()),
+                row(Winograd(F2), gemm::<Neon, 8, 3>()),
+                row(Winograd(F4), gemm::<Neon, 8, 3>()),
+                row(Pointwise, gemm::<Neon, 8, 3>()),
+                row(Depthwise, dw::<Neon>()),
+            ]);
+        }
+        // Stable sort: within one (algorithm, ISA) the rows keep the order above, which is the
+        // tie-break `ConvPlan::new` documents.
+        r.sort_by_key(|v| (v.algorithm, v.isa()));
         r
     })
 }

@@ -1,12 +1,13 @@
 //! The correctness sweep: every registered variant that this CPU runs, on every shape of the sweep
 //! it supports, with every activation, with and without bias, against `reference`.
+//! `SIMDCONV_VARIANTS=NAME[,NAME]` runs only the variants whose names contain one of the parts.
 
 mod common;
 
 use std::collections::BTreeMap;
 
-use common::{check, shape, ACTIVATIONS};
-use simdconv::{variants, Algorithm, ConvShape, Padding};
+use common::{check, selected, shape, ACTIVATIONS};
+use simdconv::{Algorithm, ConvShape, Padding};
 
 /// Shapes chosen to break kernels: channel counts off the vector width, images smaller than any
 /// register block, 1x1 images, strides 2 and 3, dilation, asymmetric and oversized padding,
@@ -145,7 +146,7 @@ fn every_variant_matches_the_reference() {
     let mut failures = Vec::new();
     let mut worst: BTreeMap<&str, f64> = BTreeMap::new();
     let mut skipped = Vec::new();
-    for v in variants() {
+    for v in selected() {
         if !v.is_available() {
             skipped.push(format!(
                 "skipped: {} (no {} on this CPU)",
@@ -212,7 +213,7 @@ fn tol_factor(a: Algorithm) -> f64 {
 fn channel_tails_1_to_33() {
     let mut pairs = 0;
     let mut failures = Vec::new();
-    for v in variants().iter().filter(|v| v.is_available()) {
+    for v in selected().into_iter().filter(|v| v.is_available()) {
         let alg = v.algorithm();
         if !matches!(
             alg,
@@ -268,8 +269,8 @@ fn tiny_shapes_every_variant() {
     let mut pairs = 0;
     for (i, b) in shapes.iter().enumerate() {
         let s = b.build().unwrap();
-        for v in variants()
-            .iter()
+        for v in selected()
+            .into_iter()
             .filter(|v| v.is_available() && v.supports(&s).is_ok())
         {
             check(v, &s, ACTIVATIONS[i % 4], i % 2 == 0, i as u64).unwrap();

@@ -11,18 +11,9 @@
 //! branch-free channel loop as interior ones. Memory-bound on big images: judge it against the
 //! bandwidth roof, not the FMA roof.
 
-#[cfg(target_arch = "x86_64")]
-pub(crate) mod avx2;
-#[cfg(target_arch = "x86_64")]
-pub(crate) mod avx512;
-#[cfg(target_arch = "aarch64")]
-pub(crate) mod neon;
-pub(crate) mod portable;
-pub(crate) mod scalar;
-
-use crate::plan::{Kernel, Scratch, ScratchSpec};
-use crate::simd::{Act, Simd};
-use crate::{AlignedBuf, ConvShape};
+use crate::kernel::{Kernel, Scratch, ScratchSpec};
+use crate::simd::{Act, Simd, WithSimd};
+use crate::{AlignedBuf, ConvShape, Tile};
 
 /// One output row of one image, all channels (two rows when `pair`).
 #[derive(Clone, Copy)]
@@ -59,11 +50,40 @@ pub(crate) struct DwRow {
     pub act: Act,
 }
 
-/// One ISA's row microkernel and its channel tile.
+/// One ISA's row microkernel and its channel tile. Calling `row` needs `isa` present on this
+/// CPU, besides the contract of [`row`].
 #[derive(Clone, Copy)]
 pub(crate) struct DwUkernel {
+    pub isa: crate::Isa,
     pub lanes: usize,
     pub row: unsafe fn(&DwRow),
+}
+
+/// The row microkernel on ISA `S`: one vector of `S::LANES` channels.
+pub(crate) const fn ukernel<S: Simd>() -> DwUkernel {
+    DwUkernel {
+        isa: S::ISA,
+        lanes: S::LANES,
+        row: row_entry::<S>,
+    }
+}
+
+/// [`row`] as a body for [`Simd::vectorize`]; made only by [`row_entry`].
+struct Row<'a>(&'a DwRow);
+
+impl WithSimd for Row<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) {
+        // SAFETY: the caller of `row_entry` upholds `row`'s contract.
+        unsafe { row(s, self.0) }
+    }
+}
+
+/// # Safety
+/// `S::ISA` is available on this CPU; the contract of [`row`].
+unsafe fn row_entry<S: Simd>(a: &DwRow) {
+    S::assume().vectorize(Row(a))
 }
 
 /// The generic row body.
@@ -72,7 +92,7 @@ pub(crate) struct DwUkernel {
 /// The pointer contracts documented on [`DwRow`]; `x_lo <= x_hi <= q`, and for `x_lo <= ox <
 /// x_hi` every tap column `ox * stride + s * dil - left` lies in `0 .. w_in`.
 #[inline(always)]
-pub(crate) unsafe fn row<S: Simd>(s: S, a: &DwRow) {
+unsafe fn row<S: Simd>(s: S, a: &DwRow) {
     let unit = a.dil == 1;
     if a.pair {
         match (a.r, a.s, a.stride) {
@@ -516,7 +536,7 @@ unsafe fn pixel<S: Simd>(
 
 struct Depthwise {
     shape: ConvShape,
-    uk: &'static DwUkernel,
+    uk: DwUkernel,
     w: AlignedBuf,
     bias: AlignedBuf,
     act: Act,
@@ -530,7 +550,7 @@ pub(crate) fn build(
     weights: &[f32],
     bias: Option<&[f32]>,
     act: Act,
-    uk: &'static DwUkernel,
+    uk: DwUkernel,
 ) -> Box<dyn Kernel> {
     let (c, r, s, l) = (shape.c(), shape.r(), shape.s(), uk.lanes);
     let blocks = c.div_ceil(l);
@@ -634,6 +654,9 @@ impl Kernel for Depthwise {
         }
     }
 
+    fn tile(&self) -> Tile {
+        Tile::Channels(self.uk.lanes)
+    }
     fn scratch(&self) -> ScratchSpec {
         ScratchSpec {
             floats: 0,

@@ -20,9 +20,9 @@
 //! over the input and at most (W + 2(S - 1)) / W times its size.
 
 use crate::gemm::{self, IndirectBlocking, PackedConv, RowPointers, Taps, Ukernels};
-use crate::plan::{Kernel, Scratch, ScratchSpec};
+use crate::kernel::{Kernel, Scratch, ScratchSpec};
 use crate::simd::Act;
-use crate::ConvShape;
+use crate::{ConvShape, Tile};
 
 struct Direct {
     conv: PackedConv,
@@ -40,7 +40,7 @@ pub(crate) fn build(
     weights: &[f32],
     bias: Option<&[f32]>,
     act: Act,
-    uk: &'static Ukernels,
+    uk: Ukernels,
 ) -> Box<dyn Kernel> {
     let pad = shape.padding();
     // Only padding narrower than the kernel: wider padding is rare, its columns are mostly never
@@ -58,7 +58,7 @@ pub(crate) fn build(
     };
     Box::new(Direct {
         conv: PackedConv::new(shape, weights, bias, act, uk),
-        blocking: IndirectBlocking::new(uk, shape.r() * shape.s(), footprint(shape), row_kc),
+        blocking: IndirectBlocking::new(&uk, shape.r() * shape.s(), footprint(shape), row_kc),
         zero: vec![0.0; shape.s() * shape.c()],
         pad_copy,
     })
@@ -198,7 +198,7 @@ impl Kernel for Direct {
         };
         let m = s.n() * s.p() * s.q();
         gemm::indirect_gemm(
-            c.uk,
+            &c.uk,
             m,
             &rows,
             &self.blocking,
@@ -208,6 +208,9 @@ impl Kernel for Direct {
         );
     }
 
+    fn tile(&self) -> Tile {
+        self.conv.uk.tile()
+    }
     fn scratch(&self) -> ScratchSpec {
         let s = &self.conv.shape;
         let floats = if self.pad_copy {
@@ -218,7 +221,7 @@ impl Kernel for Direct {
         };
         ScratchSpec {
             floats,
-            ptrs: self.blocking.table_len(self.conv.uk),
+            ptrs: self.blocking.table_len(&self.conv.uk),
         }
     }
 }

@@ -1,22 +1,15 @@
 //! Packed SGEMM: BLIS-style cache blocking (kc from L1, mc from L2), packed B panels made at plan
-//! time, and one MR x NR register-blocked microkernel pair per ISA (`gemm/<isa>.rs`).
+//! time, and MR x NR register-blocked microkernel pairs, one generic body (`gemm/ukernel.rs`)
+//! instantiated per ISA and tile by [`ukernels`] (the registry lists which tiles exist).
 //!
 //! The drivers here are safe: they check every length once, then call the `unsafe` microkernels.
 
-#[cfg(target_arch = "x86_64")]
-pub(crate) mod avx2;
-#[cfg(target_arch = "x86_64")]
-pub(crate) mod avx512;
-#[cfg(target_arch = "aarch64")]
-pub(crate) mod neon;
-pub(crate) mod portable;
-pub(crate) mod scalar;
-pub(crate) mod ukernel;
+mod ukernel;
 
 use std::sync::OnceLock;
 
-use crate::simd::Act;
-use crate::AlignedBuf;
+use crate::simd::{Act, Simd};
+use crate::{AlignedBuf, Isa, Tile};
 
 /// Where and how one microkernel call stores its tile.
 #[derive(Clone, Copy)]
@@ -69,12 +62,37 @@ pub(crate) struct IndirectTile {
 }
 
 /// One ISA's microkernel pair and its register tile.
+///
+/// Calling `packed` or `indirect` needs `isa` present on this CPU, besides the contracts of
+/// [`ukernel::packed`] and [`ukernel::indirect`].
 #[derive(Clone, Copy)]
 pub(crate) struct Ukernels {
+    pub isa: Isa,
     pub mr: usize,
     pub nr: usize,
     pub packed: unsafe fn(&PackedTile),
     pub indirect: unsafe fn(&IndirectTile),
+}
+
+impl Ukernels {
+    /// The register tile.
+    pub(crate) fn tile(&self) -> Tile {
+        Tile::Gemm {
+            mr: self.mr,
+            nr: self.nr,
+        }
+    }
+}
+
+/// The microkernel pair of `MR` rows x `NV` vectors on ISA `S`: `MR x (NV * S::LANES)`.
+pub(crate) const fn ukernels<S: Simd, const MR: usize, const NV: usize>() -> Ukernels {
+    Ukernels {
+        isa: S::ISA,
+        mr: MR,
+        nr: NV * S::LANES,
+        packed: ukernel::packed_entry::<S, MR, NV>,
+        indirect: ukernel::indirect_entry::<S, MR, NV>,
+    }
 }
 
 /// Cache sizes the blocking is derived from (L1d, L2), read once.
@@ -467,7 +485,7 @@ unsafe impl RowPointers for MatrixRows<'_> {
 /// the bias and the activation.
 pub(crate) struct PackedConv {
     pub shape: crate::ConvShape,
-    pub uk: &'static Ukernels,
+    pub uk: Ukernels,
     pub b: PackedB,
     pub bias: Option<Vec<f32>>,
     pub act: Act,
@@ -479,7 +497,7 @@ impl PackedConv {
         weights: &[f32],
         bias: Option<&[f32]>,
         act: Act,
-        uk: &'static Ukernels,
+        uk: Ukernels,
     ) -> PackedConv {
         let l = shape.reduction_len();
         PackedConv {

@@ -1,5 +1,6 @@
 //! The generic MR x (NV·LANES) register-blocked microkernel bodies, written once over [`Simd`] and
-//! instantiated per ISA by the thin `#[target_feature]` entry points in `gemm/<isa>.rs`.
+//! compiled per ISA and tile through that ISA's one entry point, [`Simd::vectorize`]
+//! ([`packed_entry`], [`indirect_entry`]).
 //!
 //! Two ways to feed A, one accumulator tile:
 //! - `packed`: A is a packed panel `[kc][MR]` (BLIS); used by im2col, whose packing is the gather.
@@ -11,7 +12,48 @@
 //! The epilogue (accumulate into C, bias, activation) runs once per tile, at the store.
 
 use super::{IndirectTile, PackedTile, TileStore};
-use crate::simd::{Act, Simd};
+use crate::simd::{Act, Simd, WithSimd};
+
+/// [`packed`] as a body for [`Simd::vectorize`]; made only by [`packed_entry`], whose caller
+/// upholds `packed`'s contract.
+struct Packed<'a, const MR: usize, const NV: usize>(&'a PackedTile);
+
+impl<const MR: usize, const NV: usize> WithSimd for Packed<'_, MR, NV> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) {
+        // SAFETY: the caller of `packed_entry` upholds `packed`'s contract.
+        unsafe { packed::<S, MR, NV>(s, self.0) }
+    }
+}
+
+/// [`indirect`] as a body for [`Simd::vectorize`]; made only by [`indirect_entry`].
+struct Indirect<'a, const MR: usize, const NV: usize>(&'a IndirectTile);
+
+impl<const MR: usize, const NV: usize> WithSimd for Indirect<'_, MR, NV> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) {
+        // SAFETY: the caller of `indirect_entry` upholds `indirect`'s contract.
+        unsafe { indirect::<S, MR, NV>(s, self.0) }
+    }
+}
+
+/// The packed microkernel of tile `MR x NV` on ISA `S` (a `Ukernels::packed` pointer).
+///
+/// # Safety
+/// `S::ISA` is available on this CPU; the contract of [`packed`].
+pub(super) unsafe fn packed_entry<S: Simd, const MR: usize, const NV: usize>(t: &PackedTile) {
+    S::assume().vectorize(Packed::<MR, NV>(t))
+}
+
+/// The indirect microkernel of tile `MR x NV` on ISA `S` (a `Ukernels::indirect` pointer).
+///
+/// # Safety
+/// `S::ISA` is available on this CPU; the contract of [`indirect`].
+pub(super) unsafe fn indirect_entry<S: Simd, const MR: usize, const NV: usize>(t: &IndirectTile) {
+    S::assume().vectorize(Indirect::<MR, NV>(t))
+}
 
 /// `C[mr x nr] (+)= A_panel * B_panel`, then the epilogue.
 ///

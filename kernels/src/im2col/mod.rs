@@ -4,9 +4,9 @@
 //! scratch is one A block, bounded by the L2 size, whatever the image size.
 
 use crate::gemm::{self, PackA, PackedConv, Ukernels};
-use crate::plan::{Kernel, Scratch, ScratchSpec};
+use crate::kernel::{Kernel, Scratch, ScratchSpec};
 use crate::simd::Act;
-use crate::ConvShape;
+use crate::{ConvShape, Tile};
 
 struct Im2col(PackedConv);
 
@@ -15,7 +15,7 @@ pub(crate) fn build(
     weights: &[f32],
     bias: Option<&[f32]>,
     act: Act,
-    uk: &'static Ukernels,
+    uk: Ukernels,
 ) -> Box<dyn Kernel> {
     Box::new(Im2col(PackedConv::new(shape, weights, bias, act, uk)))
 }
@@ -84,7 +84,7 @@ impl Kernel for Im2col {
         let patches = Patches { shape: s, input };
         let m = s.n() * s.p() * s.q();
         gemm::packed_gemm(
-            c.uk,
+            &c.uk,
             m,
             &patches,
             &c.b,
@@ -93,9 +93,12 @@ impl Kernel for Im2col {
         );
     }
 
+    fn tile(&self) -> Tile {
+        self.0.uk.tile()
+    }
     fn scratch(&self) -> ScratchSpec {
         ScratchSpec {
-            floats: gemm::packed_scratch_len(self.0.uk, self.0.shape.reduction_len()),
+            floats: gemm::packed_scratch_len(&self.0.uk, self.0.shape.reduction_len()),
             ptrs: 0,
         }
     }

@@ -4,9 +4,9 @@
 //! copy, no packing of activations.
 
 use crate::gemm::{self, IndirectBlocking, MatrixRows, PackedConv, Ukernels};
-use crate::plan::{Kernel, Scratch, ScratchSpec};
+use crate::kernel::{Kernel, Scratch, ScratchSpec};
 use crate::simd::Act;
-use crate::ConvShape;
+use crate::{ConvShape, Tile};
 
 struct Pointwise {
     conv: PackedConv,
@@ -19,11 +19,11 @@ pub(crate) fn build(
     weights: &[f32],
     bias: Option<&[f32]>,
     act: Act,
-    uk: &'static Ukernels,
+    uk: Ukernels,
 ) -> Box<dyn Kernel> {
     Box::new(Pointwise {
         conv: PackedConv::new(shape, weights, bias, act, uk),
-        blocking: IndirectBlocking::new(uk, 1, shape.c(), shape.c()),
+        blocking: IndirectBlocking::new(&uk, 1, shape.c(), shape.c()),
         zero: vec![0.0; shape.c()],
     })
 }
@@ -40,7 +40,7 @@ impl Kernel for Pointwise {
         };
         let m = s.n() * s.h() * s.w();
         gemm::indirect_gemm(
-            c.uk,
+            &c.uk,
             m,
             &a,
             &self.blocking,
@@ -50,10 +50,13 @@ impl Kernel for Pointwise {
         );
     }
 
+    fn tile(&self) -> Tile {
+        self.conv.uk.tile()
+    }
     fn scratch(&self) -> ScratchSpec {
         ScratchSpec {
             floats: 0,
-            ptrs: self.blocking.table_len(self.conv.uk),
+            ptrs: self.blocking.table_len(&self.conv.uk),
         }
     }
 }

@@ -3,25 +3,20 @@
 
 use std::arch::x86_64::*;
 
-use super::Simd;
+use super::{Simd, WithSimd};
+use crate::Isa;
 
-/// AVX2+FMA. Construct only through [`Avx2::detect`].
+/// AVX2+FMA. Construct only through [`Simd::assume`], after `Isa::Avx2.is_available()`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Avx2(());
 
-impl Avx2 {
-    /// The token, if this CPU has AVX2 and FMA.
-    #[inline]
-    pub(crate) fn detect() -> Option<Avx2> {
-        (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(Avx2(()))
-    }
-    /// # Safety
-    /// The caller has checked AVX2 and FMA (it runs inside a `target_feature(enable = "avx2,fma")`
-    /// function, which is only called after [`Avx2::detect`] succeeded).
-    #[inline(always)]
-    pub(crate) unsafe fn assume() -> Avx2 {
-        Avx2(())
-    }
+/// The AVX2 entry point: every generic body runs inside it, compiled for AVX2 and FMA.
+///
+/// # Safety
+/// AVX2 and FMA present (a value of `Avx2` proves it).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn entry<Op: WithSimd>(s: Avx2, op: Op) -> Op::Output {
+    op.with_simd(s)
 }
 
 #[inline(always)]
@@ -36,9 +31,18 @@ fn mask(n: usize) -> __m256i {
 // SAFETY (every block below): a value of `Avx2` exists only after AVX2 and FMA were detected, so
 // the intrinsics' target features are present; pointer contracts are the trait's.
 impl Simd for Avx2 {
+    const ISA: Isa = Isa::Avx2;
     const LANES: usize = 8;
     const REGISTERS: usize = 16;
     type V = __m256;
+    #[inline(always)]
+    unsafe fn assume() -> Avx2 {
+        Avx2(())
+    }
+    #[inline(always)]
+    fn vectorize<Op: WithSimd>(self, op: Op) -> Op::Output {
+        unsafe { entry(self, op) }
+    }
     #[inline(always)]
     fn splat(self, x: f32) -> __m256 {
         unsafe { _mm256_set1_ps(x) }

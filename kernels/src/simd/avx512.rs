@@ -3,24 +3,20 @@
 
 use std::arch::x86_64::*;
 
-use super::Simd;
+use super::{Simd, WithSimd};
+use crate::Isa;
 
-/// AVX-512F. Construct only through [`Avx512::detect`].
+/// AVX-512F. Construct only through [`Simd::assume`], after `Isa::Avx512.is_available()`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Avx512(());
 
-impl Avx512 {
-    /// The token, if this CPU has AVX-512F.
-    #[inline]
-    pub(crate) fn detect() -> Option<Avx512> {
-        is_x86_feature_detected!("avx512f").then_some(Avx512(()))
-    }
-    /// # Safety
-    /// The caller has checked AVX-512F (see [`super::avx2::Avx2::assume`]).
-    #[inline(always)]
-    pub(crate) unsafe fn assume() -> Avx512 {
-        Avx512(())
-    }
+/// The AVX-512 entry point: every generic body runs inside it, compiled for AVX-512F.
+///
+/// # Safety
+/// AVX-512F present (a value of `Avx512` proves it).
+#[target_feature(enable = "avx512f")]
+unsafe fn entry<Op: WithSimd>(s: Avx512, op: Op) -> Op::Output {
+    op.with_simd(s)
 }
 
 #[inline(always)]
@@ -31,9 +27,18 @@ fn mask(n: usize) -> __mmask16 {
 // SAFETY (every block below): a value of `Avx512` exists only after AVX-512F was detected;
 // pointer contracts are the trait's.
 impl Simd for Avx512 {
+    const ISA: Isa = Isa::Avx512;
     const LANES: usize = 16;
     const REGISTERS: usize = 32;
     type V = __m512;
+    #[inline(always)]
+    unsafe fn assume() -> Avx512 {
+        Avx512(())
+    }
+    #[inline(always)]
+    fn vectorize<Op: WithSimd>(self, op: Op) -> Op::Output {
+        unsafe { entry(self, op) }
+    }
     #[inline(always)]
     fn splat(self, x: f32) -> __m512 {
         unsafe { _mm512_set1_ps(x) }

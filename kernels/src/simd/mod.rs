@@ -1,9 +1,17 @@
-//! The thin vector trait every microkernel body is written against, and its scalar implementation.
+//! The thin vector trait every microkernel body is written against, its scalar implementation,
+//! run-time detection, and the one dispatch from an [`Isa`] value to its vector type.
 //!
-//! One generic body per microkernel (`gemm/ukernel.rs`, `direct/ukernel.rs`, ...) is instantiated per
-//! ISA inside a `#[target_feature]` entry point in that algorithm's per-ISA file. The primitives are
+//! One generic body per microkernel (`gemm/ukernel.rs`, `depthwise/mod.rs`, `winograd/mod.rs`,
+//! `probe.rs`, `ops.rs`) is a [`WithSimd`] value. Each ISA has exactly one entry point,
+//! [`Simd::vectorize`]: in `simd/avx2.rs` and `simd/avx512.rs` it is a `#[target_feature]`
+//! function, so the body inlined into it is compiled for that ISA. The primitives are
 //! `#[inline(always)]`, so after inlining the hot loop is the same machine code a hand-written
 //! intrinsic loop would be (checked with objdump: no calls in the loops).
+//!
+//! Adding an ISA: a module here with its token type, `impl Simd` (primitives + entry point), an
+//! `Isa` variant, and its registry rows. Every `match` on `Isa` is exhaustive, so the compiler
+//! names the remaining places (detection and dispatch below, names and lanes in `isa.rs`, the
+//! harness's colours).
 //!
 //! Semantics shared by every implementation (the reference follows them too):
 //! `max(a, b) = if a > b { a } else { b }` and `min(a, b) = if a < b { a } else { b }`, i.e. the
@@ -17,16 +25,35 @@ pub(crate) mod avx512;
 pub(crate) mod neon;
 pub(crate) mod portable;
 
+use std::sync::OnceLock;
+
+use crate::Isa;
+
+/// A body generic over the vector ISA: the unit that [`Simd::vectorize`] compiles for one ISA.
+/// `with_simd` must be `#[inline(always)]`, so the whole body lands inside the entry point.
+pub(crate) trait WithSimd {
+    type Output;
+    fn with_simd<S: Simd>(self, s: S) -> Self::Output;
+}
+
 /// A vector instruction set, as a zero-sized token. A value of an implementing type exists only
 /// when the CPU supports the instructions it uses, so the arithmetic methods are safe; the memory
 /// methods are `unsafe` because they take raw pointers.
-pub(crate) trait Simd: Copy {
+pub(crate) trait Simd: Copy + 'static {
+    /// The instruction set this type implements.
+    const ISA: Isa;
     /// f32 lanes per vector.
     const LANES: usize;
     /// How many `V` values the register file holds (register-blocking choices depend on it).
     const REGISTERS: usize;
     /// The vector type.
     type V: Copy;
+    /// The token, without checking the CPU.
+    /// # Safety
+    /// `Self::ISA.is_available()` (the caller runs behind a plan or dispatch that checked it).
+    unsafe fn assume() -> Self;
+    /// The ISA's one entry point: runs `op` compiled for this ISA's target features.
+    fn vectorize<Op: WithSimd>(self, op: Op) -> Op::Output;
     fn splat(self, x: f32) -> Self::V;
     fn zero(self) -> Self::V {
         self.splat(0.0)
@@ -66,9 +93,18 @@ pub(crate) trait Simd: Copy {
 pub(crate) struct Scalar;
 
 impl Simd for Scalar {
+    const ISA: Isa = Isa::Scalar;
     const LANES: usize = 1;
     const REGISTERS: usize = 16;
     type V = f32;
+    #[inline(always)]
+    unsafe fn assume() -> Scalar {
+        Scalar
+    }
+    #[inline(always)]
+    fn vectorize<Op: WithSimd>(self, op: Op) -> Op::Output {
+        op.with_simd(self)
+    }
     #[inline(always)]
     fn splat(self, x: f32) -> f32 {
         x
@@ -120,6 +156,51 @@ impl Simd for Scalar {
     #[inline(always)]
     unsafe fn store_n(self, p: *mut f32, v: f32, _n: usize) {
         *p = v
+    }
+}
+
+impl Isa {
+    /// Whether this CPU (and this build's target) can run code for this ISA. Detected once.
+    pub fn is_available(self) -> bool {
+        static DETECTED: OnceLock<[bool; Isa::ALL.len()]> = OnceLock::new();
+        let d = DETECTED.get_or_init(|| Isa::ALL.map(detect));
+        d[self as usize]
+    }
+
+    /// Runs `op` with this ISA's vector type, through its entry point; `None` when this CPU or
+    /// this build's target lacks the ISA.
+    pub(crate) fn dispatch<Op: WithSimd>(self, op: Op) -> Option<Op::Output> {
+        if !self.is_available() {
+            return None;
+        }
+        // SAFETY (every `assume` below): availability checked above.
+        Some(match self {
+            Isa::Scalar => Scalar.vectorize(op),
+            Isa::Portable => portable::Portable.vectorize(op),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { avx2::Avx2::assume() }.vectorize(op),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { avx512::Avx512::assume() }.vectorize(op),
+            #[cfg(not(target_arch = "x86_64"))]
+            Isa::Avx2 | Isa::Avx512 => return None,
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => neon::Neon.vectorize(op),
+            #[cfg(not(target_arch = "aarch64"))]
+            Isa::Neon => return None,
+        })
+    }
+}
+
+fn detect(isa: Isa) -> bool {
+    match isa {
+        Isa::Scalar | Isa::Portable => true,
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => is_x86_feature_detected!("avx512f"),
+        #[cfg(not(target_arch = "x86_64"))]
+        Isa::Avx2 | Isa::Avx512 => false,
+        Isa::Neon => cfg!(target_arch = "aarch64"),
     }
 }
 

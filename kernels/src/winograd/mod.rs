@@ -12,19 +12,10 @@
 //! The transforms are vectorised over channels (contiguous in NHWC). Rounding error grows with m;
 //! see `reference::tolerance` for the measured bound.
 
-#[cfg(target_arch = "x86_64")]
-pub(crate) mod avx2;
-#[cfg(target_arch = "x86_64")]
-pub(crate) mod avx512;
-#[cfg(target_arch = "aarch64")]
-pub(crate) mod neon;
-pub(crate) mod portable;
-pub(crate) mod scalar;
-
 use crate::gemm::{self, IndirectBlocking, MatrixRows, Output, PackedB, Ukernels};
-use crate::plan::{Kernel, Scratch, ScratchSpec};
-use crate::simd::{Act, Simd};
-use crate::{ConvShape, WinogradTile};
+use crate::kernel::{Kernel, Scratch, ScratchSpec};
+use crate::simd::{Act, Simd, WithSimd};
+use crate::{ConvShape, Tile, WinogradTile};
 
 /// G of F(2x2,3x3) (4 x 3).
 const G2: [[f64; 3]; 4] = [
@@ -159,11 +150,58 @@ pub(crate) struct OutputArgs<'a> {
     pub act: Act,
 }
 
-/// One ISA's transforms.
+/// One ISA's transforms. Calling them needs `isa` present on this CPU.
 #[derive(Clone, Copy)]
 pub(crate) struct Transforms {
+    pub isa: crate::Isa,
     pub input: unsafe fn(&mut InputArgs),
     pub output: unsafe fn(&mut OutputArgs),
+}
+
+/// The transforms on ISA `S`, through its entry point.
+pub(crate) const fn transforms<S: Simd>() -> Transforms {
+    Transforms {
+        isa: S::ISA,
+        input: input_entry::<S>,
+        output: output_entry::<S>,
+    }
+}
+
+/// [`input_transform`] as a body for [`Simd::vectorize`].
+struct InputBody<'a, 'b>(&'a mut InputArgs<'b>);
+
+impl WithSimd for InputBody<'_, '_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) {
+        // SAFETY: `input_transform` asks nothing beyond the ISA, which `input_entry`'s caller
+        // guarantees.
+        unsafe { input_transform(s, self.0) }
+    }
+}
+
+/// [`output_transform`] as a body for [`Simd::vectorize`].
+struct OutputBody<'a, 'b>(&'a mut OutputArgs<'b>);
+
+impl WithSimd for OutputBody<'_, '_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) {
+        // SAFETY: as for `InputBody`.
+        unsafe { output_transform(s, self.0) }
+    }
+}
+
+/// # Safety
+/// `S::ISA` is available on this CPU.
+unsafe fn input_entry<S: Simd>(a: &mut InputArgs) {
+    S::assume().vectorize(InputBody(a))
+}
+
+/// # Safety
+/// `S::ISA` is available on this CPU.
+unsafe fn output_entry<S: Simd>(a: &mut OutputArgs) {
+    S::assume().vectorize(OutputBody(a))
 }
 
 /// The generic input transform.
@@ -172,7 +210,7 @@ pub(crate) struct Transforms {
 /// None beyond the ISA being present: interior tiles read and write unchecked after asserting
 /// the lengths they rely on; the rest goes through checked slices.
 #[inline(always)]
-pub(crate) unsafe fn input_transform<S: Simd>(s: S, a: &mut InputArgs) {
+unsafe fn input_transform<S: Simd>(s: S, a: &mut InputArgs) {
     match a.blk.m {
         2 => input_tiles::<S, 4>(s, a),
         _ => input_tiles::<S, 6>(s, a),
@@ -184,7 +222,7 @@ pub(crate) unsafe fn input_transform<S: Simd>(s: S, a: &mut InputArgs) {
 /// # Safety
 /// As [`input_transform`].
 #[inline(always)]
-pub(crate) unsafe fn output_transform<S: Simd>(s: S, a: &mut OutputArgs) {
+unsafe fn output_transform<S: Simd>(s: S, a: &mut OutputArgs) {
     match a.blk.m {
         2 => output_tiles::<S, 4, 2>(s, a),
         _ => output_tiles::<S, 6, 4>(s, a),
@@ -381,8 +419,8 @@ fn output_tiles<S: Simd, const AL: usize, const M: usize>(s: S, a: &mut OutputAr
 struct Winograd {
     shape: ConvShape,
     m: usize,
-    uk: &'static Ukernels,
-    tr: &'static Transforms,
+    uk: Ukernels,
+    tr: Transforms,
     u: Vec<PackedB>,
     bias: Vec<f32>,
     act: Act,
@@ -409,9 +447,10 @@ pub(crate) fn build(
     weights: &[f32],
     bias: Option<&[f32]>,
     act: Act,
-    uk: &'static Ukernels,
-    tr: &'static Transforms,
+    uk: Ukernels,
+    tr: Transforms,
 ) -> Box<dyn Kernel> {
+    debug_assert_eq!(uk.isa, tr.isa, "GEMM and transforms of one ISA");
     let m = tile.m();
     let al = m + 2;
     let g: &[[f64; 3]] = if m == 2 { &G2 } else { &G4 };
@@ -462,7 +501,7 @@ pub(crate) fn build(
         act,
         zero: vec![0.0; c],
         block,
-        blocking: IndirectBlocking::new(uk, 1, c, c),
+        blocking: IndirectBlocking::new(&uk, 1, c, c),
     })
 }
 
@@ -507,7 +546,7 @@ impl Kernel for Winograd {
                     act: Act::None,
                 };
                 gemm::indirect_gemm(
-                    self.uk,
+                    &self.uk,
                     count,
                     &a,
                     &self.blocking,
@@ -528,11 +567,14 @@ impl Kernel for Winograd {
         }
     }
 
+    fn tile(&self) -> Tile {
+        self.uk.tile()
+    }
     fn scratch(&self) -> ScratchSpec {
         let (c, k) = (self.shape.c(), self.shape.k());
         ScratchSpec {
             floats: self.alpha2() * self.block * (c + k),
-            ptrs: self.blocking.table_len(self.uk),
+            ptrs: self.blocking.table_len(&self.uk),
         }
     }
 }

@@ -40,7 +40,7 @@ pub struct Checked {
 
 /// Runs `v` on `shape` with seeded data and compares with the reference.
 pub fn check(
-    v: &Variant,
+    v: &'static Variant,
     shape: &ConvShape,
     act: Activation,
     with_bias: bool,
@@ -87,4 +87,34 @@ pub fn shape(
     s: usize,
 ) -> simdconv::ConvShapeBuilder {
     ConvShape::builder(n, h, w, c, k, r, s)
+}
+
+/// The registry rows the correctness tests run: all of them, or those whose name contains one of
+/// the comma-separated parts of `SIMDCONV_VARIANTS` (e.g. `SIMDCONV_VARIANTS=direct-avx2-6x16`
+/// or `winograd-f4,depthwise`), so that one variant can be tested alone. A filter that selects
+/// nothing is an error, not a vacuous pass.
+pub fn selected() -> Vec<&'static Variant> {
+    let all = simdconv::variants();
+    let Ok(filter) = std::env::var("SIMDCONV_VARIANTS") else {
+        return all.iter().collect();
+    };
+    let parts: Vec<&str> = filter
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let picked: Vec<&'static Variant> = all
+        .iter()
+        .filter(|v| parts.iter().any(|p| v.name().contains(p)))
+        .collect();
+    assert!(
+        !picked.is_empty(),
+        "SIMDCONV_VARIANTS={filter:?} selects no registered variant"
+    );
+    println!(
+        "SIMDCONV_VARIANTS={filter:?}: {} of {} variants",
+        picked.len(),
+        all.len()
+    );
+    picked
 }
