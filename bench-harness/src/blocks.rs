@@ -5,11 +5,9 @@
 
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
 use simdconv::ops::{self, Pool};
 use simdconv::{reference, variants, Activation, Algorithm, AlignedBuf, ConvPlan, ConvShape, Isa};
 
-use crate::results::Interval;
 use crate::seeded;
 
 /// One step of a block. Buffers are numbered; buffer 0 is the block input.
@@ -569,46 +567,6 @@ pub fn reference_run(block: &Block, input: &[f32]) -> Vec<f32> {
         bufs[step.dst] = out;
     }
     bufs.swap_remove(block.output)
-}
-
-/// Measured timing of one step of a block.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StepRecord {
-    /// Step name.
-    pub name: String,
-    /// Variant (convs) or op name.
-    pub variant: String,
-    /// Conv FLOPs (0 for other ops).
-    pub flops: u64,
-    /// Compulsory bytes (convs: input + weights + bias + output; other ops: inputs + output).
-    pub bytes: u64,
-    /// criterion's median time, ns.
-    pub time_ns: Interval,
-}
-
-/// Measured timing of one side of a claim on one ISA and mode.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BlockRecord {
-    /// Claim id.
-    pub claim: String,
-    /// Claim title.
-    pub title: String,
-    /// Side index within the claim (0 = the design the claim is about).
-    pub side: usize,
-    /// Side name.
-    pub name: String,
-    /// ISA.
-    pub isa: String,
-    /// `best` or `fixed-<algorithm>`.
-    pub mode: String,
-    /// Conv FLOPs of the block.
-    pub flops: u64,
-    /// criterion's median time for the whole block, ns.
-    pub time_ns: Interval,
-    /// Per-step times (measured for the widest ISA in best mode only; empty otherwise).
-    pub steps: Vec<StepRecord>,
-    /// Whether the claim is a scaling series.
-    pub scaling: bool,
 }
 
 /// Bytes a step moves at least once.

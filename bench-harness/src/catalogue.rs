@@ -285,18 +285,6 @@ pub fn full() -> Vec<Layer> {
     all
 }
 
-/// The layers of a suite by name: `smoke`, `quick`, `full` or `blocks` (no single layers: the
-/// building-block claims of `blocks.rs`, which `full` also runs).
-pub fn suite(name: &str) -> Option<Vec<Layer>> {
-    match name {
-        "blocks" => Some(Vec::new()),
-        "smoke" => Some(smoke()),
-        "quick" => Some(quick()),
-        "full" => Some(full()),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,9 +9,11 @@ pub mod blocks;
 pub mod catalogue;
 pub mod compare;
 pub mod machine;
+pub mod measure;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod suite;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;

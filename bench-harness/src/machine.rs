@@ -264,53 +264,14 @@ fn os_release() -> String {
 }
 
 fn caches() -> Vec<Cache> {
-    let mut out = Vec::new();
-    for idx in 0..8 {
-        let base = format!("/sys/devices/system/cpu/cpu0/cache/index{idx}");
-        let read = |f: &str| {
-            std::fs::read_to_string(format!("{base}/{f}"))
-                .ok()
-                .map(|s| s.trim().to_string())
-        };
-        let (Some(level), Some(kind), Some(size)) = (read("level"), read("type"), read("size"))
-        else {
-            continue;
-        };
-        let bytes = if let Some(k) = size.strip_suffix('K') {
-            k.parse::<u64>().ok().map(|v| v * 1024)
-        } else if let Some(m) = size.strip_suffix('M') {
-            m.parse::<u64>().ok().map(|v| v * 1024 * 1024)
-        } else {
-            size.parse().ok()
-        };
-        if let (Ok(level), Some(size)) = (level.parse(), bytes) {
-            out.push(Cache { level, kind, size });
-        }
-    }
-    if out.is_empty() {
-        // macOS: hw.l1dcachesize, hw.l2cachesize, hw.l3cachesize.
-        for (level, key) in [
-            (1, "hw.l1dcachesize"),
-            (2, "hw.l2cachesize"),
-            (3, "hw.l3cachesize"),
-        ] {
-            if let Some(size) = sysctl(key)
-                .and_then(|s| s.parse().ok())
-                .filter(|&s: &u64| s > 0)
-            {
-                out.push(Cache {
-                    level,
-                    kind: if level == 1 {
-                        "Data".into()
-                    } else {
-                        "Unified".into()
-                    },
-                    size,
-                });
-            }
-        }
-    }
-    out
+    simdconv::cache::caches()
+        .iter()
+        .map(|c| Cache {
+            level: c.level,
+            kind: c.kind.clone(),
+            size: c.size,
+        })
+        .collect()
 }
 
 /// Best rate of `work(n)` (which returns the units of work done) over `tries` timed calls, with

@@ -8,7 +8,8 @@ use simdconv::{variants, Isa};
 use simdconv_bench::compare::{self, Gate, Input};
 use simdconv_bench::results::{write_atomic, Results};
 use simdconv_bench::run::{self, RunOptions};
-use simdconv_bench::{catalogue, machine, report};
+use simdconv_bench::suite::Suite;
+use simdconv_bench::{machine, report};
 
 #[derive(Parser)]
 #[command(
@@ -27,8 +28,8 @@ enum Cmd {
     Run {
         /// smoke (< 1 min), quick (the 14 layers of the first catalogue), full (every layer and
         /// the building-block claims) or blocks (the claims only).
-        #[arg(long, default_value = "quick", value_parser = ["smoke", "quick", "full", "blocks"])]
-        suite: String,
+        #[arg(long, value_enum, default_value_t = Suite::Quick)]
+        suite: Suite,
         /// Keep (layer, variant) pairs whose "layer/variant" matches this regex.
         #[arg(long)]
         filter: Option<String>,
@@ -87,9 +88,9 @@ enum Cmd {
     },
     /// List the layer catalogue.
     Shapes {
-        /// smoke, quick or full.
-        #[arg(long, default_value = "full", value_parser = ["smoke", "quick", "full"])]
-        suite: String,
+        /// smoke, quick, full (blocks has no single layers).
+        #[arg(long, value_enum, default_value_t = Suite::Full)]
+        suite: Suite,
     },
 }
 
@@ -202,17 +203,17 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             let out = out.unwrap_or_else(|| {
                 PathBuf::from("reports").join(machine::fingerprint_only().slug())
             });
-            let mut opts = RunOptions::for_suite(&suite, out.clone());
+            let mut opts = RunOptions::for_suite(suite, out.clone());
             opts.filter = filter;
             opts.isas = isa;
             if let Some(m) = measurement_time {
-                opts.measurement_s = m;
+                opts.timing.measurement_s = m;
             }
             if let Some(w) = warm_up_time {
-                opts.warm_up_s = w;
+                opts.timing.warm_up_s = w;
             }
             // Fail fast on an empty selection or an unwritable directory, before measuring.
-            run::select(&opts)?;
+            let selection = run::select(&opts)?;
             std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
             let json = out.join("results.json");
             let previous = if append && json.exists() {
@@ -220,7 +221,11 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             } else {
                 None
             };
-            let res = run::run(&opts, previous.as_ref().map(|p| p.machine.clone()))?;
+            let res = run::run(
+                &opts,
+                selection,
+                previous.as_ref().map(|p| p.machine.clone()),
+            )?;
             let res = match previous {
                 Some(p) => run::merge(p, res),
                 None => res,
@@ -263,7 +268,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
         }
         Cmd::Shapes { suite } => {
-            let layers = catalogue::suite(&suite).ok_or("unknown suite")?;
+            let layers = suite.layers();
             out!(
                 "{:<34} {:>4} {:>5} {:>5} {:>3} {:>2} {:>2} {:>4} {:>12} {:>9}  networks",
                 "name",

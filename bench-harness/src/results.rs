@@ -1,9 +1,13 @@
 //! `results.json`: the versioned schema (`simdconv-results/1`, documented in reports/README.md),
-//! atomic writing and checked reading.
+//! every record in it (layers, blocks, steps), every number derived from those records (GFLOP/s
+//! from times, fractions of the peak and of the attainable roof), atomic writing and checked
+//! reading. Names stored as strings (ISA, algorithm) are read back into the kernel crate's enums
+//! here, so the report orders and colours by enum.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use simdconv::{Algorithm, Isa};
 
 use crate::catalogue::Layer;
 use crate::machine::MachineProfile;
@@ -20,6 +24,36 @@ pub struct Interval {
     pub lower: f64,
     /// Upper bound of the confidence interval.
     pub upper: f64,
+}
+
+impl Interval {
+    /// `work / time` as an interval: the lower bound from the upper time and vice versa.
+    pub fn rate(work: f64, time: Interval) -> Interval {
+        Interval {
+            point: work / time.point,
+            lower: work / time.upper,
+            upper: work / time.lower,
+        }
+    }
+
+    /// Every bound divided by `d`.
+    pub fn scaled(self, d: f64) -> Interval {
+        Interval {
+            point: self.point / d,
+            lower: self.lower / d,
+            upper: self.upper / d,
+        }
+    }
+
+    /// Whether the two intervals share a point.
+    pub fn overlaps(&self, o: &Interval) -> bool {
+        self.lower <= o.upper && o.lower <= self.upper
+    }
+}
+
+/// GFLOP/s for `flops` done in `time_ns` (FLOP per ns = GFLOP/s).
+pub fn gflops(flops: u64, time_ns: Interval) -> Interval {
+    Interval::rate(flops as f64, time_ns)
 }
 
 /// The geometry of one measured layer.
@@ -49,6 +83,27 @@ pub struct ShapeRecord {
     pub p: usize,
     #[allow(missing_docs)]
     pub q: usize,
+}
+
+impl ShapeRecord {
+    /// The record of a shape (the catalogue's shapes have equal strides and padding on every
+    /// side; stride and padding are the vertical ones).
+    pub fn of(shape: &simdconv::ConvShape) -> ShapeRecord {
+        ShapeRecord {
+            n: shape.n(),
+            h: shape.h(),
+            w: shape.w(),
+            c: shape.c(),
+            k: shape.k(),
+            r: shape.r(),
+            s: shape.s(),
+            stride: shape.stride().0,
+            pad: shape.padding().top,
+            groups: shape.groups(),
+            p: shape.p(),
+            q: shape.q(),
+        }
+    }
 }
 
 /// One (layer, variant) measurement.
@@ -88,6 +143,93 @@ pub struct Record {
     pub tolerance: f64,
 }
 
+impl Record {
+    /// The ISA, read back from its name (`None` for a name this build does not know).
+    pub fn isa(&self) -> Option<Isa> {
+        Isa::from_name(&self.isa)
+    }
+    /// The algorithm, read back from its name.
+    pub fn algorithm(&self) -> Option<Algorithm> {
+        Algorithm::from_name(&self.algorithm)
+    }
+    /// Sets the time and everything derived from it (GFLOP/s, fraction of `m`'s peak).
+    pub fn set_time(&mut self, time_ns: Interval, m: &MachineProfile) {
+        self.time_ns = time_ns;
+        self.gflops = gflops(self.flops, time_ns);
+        self.fraction_of_peak = m.peak(&self.isa).map(|p| self.gflops.point / p);
+    }
+}
+
+/// The attainable roof for a record: its ISA's FMA peak, or bandwidth x intensity of the
+/// smallest memory level its compulsory bytes fit in, whichever is lower; with what limits it.
+pub fn attainable(m: &MachineProfile, r: &Record) -> Option<(f64, String)> {
+    let peak = m.peak(&r.isa)?;
+    let level = |name: &str| m.bandwidth.iter().find(|b| b.level == name);
+    let sizes = [
+        ("L1", m.cache_size(1)),
+        ("L2", m.cache_size(2)),
+        ("L3", m.cache_size(3)),
+    ];
+    let bw = sizes
+        .iter()
+        .find(|(_, s)| s.is_some_and(|s| r.bytes <= s))
+        .and_then(|(n, _)| level(n))
+        .or_else(|| level("DRAM"))?;
+    let mem = r.intensity * bw.gbs;
+    Some(if mem < peak {
+        (mem, format!("{} bandwidth", bw.level))
+    } else {
+        (peak, format!("{} FMA", r.isa))
+    })
+}
+
+/// Measured timing of one step of a block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// Step name.
+    pub name: String,
+    /// Variant (convs) or op name.
+    pub variant: String,
+    /// Conv FLOPs (0 for other ops).
+    pub flops: u64,
+    /// Compulsory bytes (convs: input + weights + bias + output; other ops: inputs + output).
+    pub bytes: u64,
+    /// criterion's median time, ns.
+    pub time_ns: Interval,
+}
+
+impl StepRecord {
+    /// GFLOP/s of the step.
+    pub fn gflops(&self) -> Interval {
+        gflops(self.flops, self.time_ns)
+    }
+}
+
+/// Measured timing of one side of a claim on one ISA and mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockRecord {
+    /// Claim id.
+    pub claim: String,
+    /// Claim title.
+    pub title: String,
+    /// Side index within the claim (0 = the design the claim is about).
+    pub side: usize,
+    /// Side name.
+    pub name: String,
+    /// ISA.
+    pub isa: String,
+    /// `best` or `fixed-<algorithm>`.
+    pub mode: String,
+    /// Conv FLOPs of the block.
+    pub flops: u64,
+    /// criterion's median time for the whole block, ns.
+    pub time_ns: Interval,
+    /// Per-step times (measured for the widest ISA in best mode only; empty otherwise).
+    pub steps: Vec<StepRecord>,
+    /// Whether the claim is a scaling series.
+    pub scaling: bool,
+}
+
 /// Measurement settings used for the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -120,7 +262,7 @@ pub struct Results {
     pub results: Vec<Record>,
     /// The building-block claims (suites `blocks` and `full`); absent in older files.
     #[serde(default)]
-    pub blocks: Vec<crate::blocks::BlockRecord>,
+    pub blocks: Vec<BlockRecord>,
 }
 
 /// Errors reading or writing results files; each names the file.

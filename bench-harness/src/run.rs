@@ -1,94 +1,85 @@
 //! The run command: every registered variant this CPU runs on every layer of a suite that it
-//! supports, measured by criterion (used as a library: the one measurement engine), each
+//! supports, measured by criterion (through `measure`, the one measurement engine), each
 //! variant's error against the reference measured once outside the timed part.
 
-use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput};
+use criterion::Criterion;
 use indicatif::{ProgressBar, ProgressStyle};
 use regex::Regex;
-use serde::Deserialize;
-use simdconv::{reference, variants, Activation, AlignedBuf, Isa, Variant};
+use simdconv::{reference, variants, Isa, Variant};
 
 use crate::blocks;
-use crate::catalogue::{self, Layer};
+use crate::catalogue::Layer;
 use crate::machine;
-use crate::results::{Interval, Record, Results, Settings, ShapeRecord, SCHEMA};
+use crate::measure::{self, LayerData};
+use crate::results::{
+    gflops, BlockRecord, Interval, Record, Results, Settings, ShapeRecord, StepRecord, SCHEMA,
+};
 use crate::seeded;
+use crate::suite::{Suite, Timing};
 
 /// What to run and where.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// `smoke`, `quick` or `full`.
-    pub suite: String,
+    /// The suite.
+    pub suite: Suite,
     /// Keeps (layer, variant) pairs where `layer/variant` matches.
     pub filter: Option<String>,
     /// Keeps variants of these ISAs only.
     pub isas: Option<Vec<Isa>>,
     /// Output directory (results.json, index.html, criterion's data).
     pub out: PathBuf,
-    /// criterion warm-up time, s.
-    pub warm_up_s: f64,
-    /// criterion measurement time, s.
-    pub measurement_s: f64,
+    /// criterion warm-up and measurement time.
+    pub timing: Timing,
     /// criterion samples.
     pub sample_size: usize,
 }
 
 impl RunOptions {
-    /// Defaults per suite: short for smoke, longer for the others.
-    pub fn for_suite(suite: &str, out: PathBuf) -> RunOptions {
-        let (w, m) = if suite == "smoke" {
-            (0.05, 0.2)
-        } else {
-            (0.3, 1.0)
-        };
+    /// The suite's default timing, 10 samples.
+    pub fn for_suite(suite: Suite, out: PathBuf) -> RunOptions {
         RunOptions {
-            suite: suite.into(),
+            suite,
             filter: None,
             isas: None,
             out,
-            warm_up_s: w,
-            measurement_s: m,
+            timing: suite.timing(),
             sample_size: 10,
         }
+    }
+
+    fn filter(&self) -> Result<Option<Regex>, String> {
+        self.filter
+            .as_ref()
+            .map(|f| Regex::new(f).map_err(|e| format!("--filter \"{f}\": {e}")))
+            .transpose()
     }
 }
 
 /// The layers of a selection and its (layer, variant) pairs.
 pub type Selection = (Vec<Layer>, Vec<(Layer, &'static Variant)>);
 
-/// The (layer, variant) pairs a run would measure.
+/// The (layer, variant) pairs a run would measure; an empty selection is an error (except for
+/// the blocks suite, which has no single layers).
 pub fn select(opts: &RunOptions) -> Result<Selection, String> {
-    let layers = catalogue::suite(&opts.suite)
-        .ok_or_else(|| format!("unknown suite \"{}\" (smoke, quick, full)", opts.suite))?;
-    let filter = match &opts.filter {
-        Some(f) => Some(Regex::new(f).map_err(|e| format!("--filter \"{f}\": {e}"))?),
-        None => None,
-    };
+    let layers = opts.suite.layers();
+    let filter = opts.filter()?;
     let mut pairs = Vec::new();
     for l in &layers {
         let shape = l.shape().map_err(|e| format!("layer {}: {e}", l.name))?;
         for v in variants() {
-            if !v.is_available() || v.supports(&shape).is_err() {
-                continue;
+            let isa_ok = opts.isas.as_ref().is_none_or(|i| i.contains(&v.isa()));
+            let name_ok = filter
+                .as_ref()
+                .is_none_or(|f| f.is_match(&format!("{}/{}", l.name, v.name())));
+            if v.is_available() && v.supports(&shape).is_ok() && isa_ok && name_ok {
+                pairs.push((l.clone(), v));
             }
-            if let Some(isas) = &opts.isas {
-                if !isas.contains(&v.isa()) {
-                    continue;
-                }
-            }
-            if let Some(f) = &filter {
-                if !f.is_match(&format!("{}/{}", l.name, v.name())) {
-                    continue;
-                }
-            }
-            pairs.push((l.clone(), v));
         }
     }
-    if pairs.is_empty() && opts.suite != "blocks" {
+    if pairs.is_empty() && opts.suite != Suite::Blocks {
         return Err(format!(
             "nothing to run: no (layer, variant) of suite \"{}\" matches filter {:?} and isa list {:?} on this CPU",
             opts.suite,
@@ -103,125 +94,44 @@ pub fn select(opts: &RunOptions) -> Result<Selection, String> {
     Ok((used, pairs))
 }
 
-#[derive(Deserialize)]
-struct CritEstimate {
-    point_estimate: f64,
-    confidence_interval: CritInterval,
-}
-#[derive(Deserialize)]
-struct CritInterval {
-    lower_bound: f64,
-    upper_bound: f64,
-}
-#[derive(Deserialize)]
-struct CritEstimates {
-    median: CritEstimate,
-}
-
-/// Reads criterion's median estimate for one benchmark.
-fn read_estimate(dir: &Path, group: &str, id: &str) -> Result<Interval, String> {
-    let path = dir.join(group).join(id).join("new").join("estimates.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let est: CritEstimates =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(Interval {
-        point: est.median.point_estimate,
-        lower: est.median.confidence_interval.lower_bound,
-        upper: est.median.confidence_interval.upper_bound,
-    })
-}
-
-/// Runs the suite and returns the results (the caller writes them). `machine` reuses a profile
-/// measured earlier (appending to a results file); otherwise the ceilings are measured first.
-pub fn run(opts: &RunOptions, machine: Option<machine::MachineProfile>) -> Result<Results, String> {
-    let (layers, pairs) = select(opts)?;
-    std::fs::create_dir_all(&opts.out).map_err(|e| format!("{}: {e}", opts.out.display()))?;
-    let machine = machine.unwrap_or_else(|| {
-        eprintln!("measuring the machine's ceilings ...");
-        machine::profile()
-    });
-    let crit_dir = opts.out.join("criterion");
-    let mut crit = Criterion::default()
-        .output_directory(&crit_dir)
-        .warm_up_time(Duration::from_secs_f64(opts.warm_up_s))
-        .measurement_time(Duration::from_secs_f64(opts.measurement_s))
-        .sample_size(opts.sample_size)
-        .without_plots();
-    let bar = ProgressBar::new(pairs.len() as u64);
+fn progress(len: usize) -> Result<ProgressBar, String> {
+    let bar = ProgressBar::new(len as u64);
     bar.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
             .map_err(|e| e.to_string())?
             .progress_chars("=> "),
     );
+    Ok(bar)
+}
+
+/// Runs a selection (from [`select`]) and returns the results (the caller writes them into
+/// `opts.out`, which it has created). `machine` reuses a profile measured earlier (appending to
+/// a results file); otherwise the ceilings are measured first.
+pub fn run(
+    opts: &RunOptions,
+    selection: Selection,
+    machine: Option<machine::MachineProfile>,
+) -> Result<Results, String> {
+    let (layers, pairs) = selection;
+    let machine = machine.unwrap_or_else(|| {
+        eprintln!("measuring the machine's ceilings ...");
+        machine::profile()
+    });
+    let crit_dir = opts.out.join("criterion");
+    let mut crit = measure::criterion(&crit_dir, opts.timing, opts.sample_size);
+    let bar = progress(pairs.len())?;
     let mut records = Vec::new();
     for layer in &layers {
-        let shape = layer.shape().map_err(|e| e.to_string())?;
-        let input = AlignedBuf::from_slice(&seeded(shape.input_len(), 1));
-        let weights = seeded(shape.weights_len(), 2);
-        let bias = seeded(shape.k(), 3);
-        let act = Activation::Relu;
-        let mut output = AlignedBuf::zeroed(shape.output_len());
-        // The oracle, once per layer.
-        let (want, mag) =
-            reference::conv_with_magnitude(&shape, &input, &weights, Some(&bias), act)
-                .map_err(|e| format!("{}: {e}", layer.name))?;
-        let mut group = crit.benchmark_group(layer.name.clone());
-        group.throughput(Throughput::Elements(shape.flops()));
-        for (_, v) in pairs.iter().filter(|(l, _)| l.name == layer.name) {
-            bar.set_message(format!("{}/{}", layer.name, v.name()));
-            let mut plan = v
-                .plan(&shape, &weights, Some(&bias), act)
-                .map_err(|e| format!("{}/{}: {e}", layer.name, v.name()))?;
-            plan.run(&input, &mut output).map_err(|e| e.to_string())?;
-            let err = reference::max_relative_error(&output, &want, &mag);
-            group.bench_function(v.name(), |b| {
-                b.iter(|| plan.run(black_box(&input), black_box(&mut output)))
-            });
-            let t = read_estimate(&crit_dir, &layer.name, v.name())?;
-            let flops = shape.flops() as f64;
-            let gflops = Interval {
-                point: flops / t.point,
-                lower: flops / t.upper,
-                upper: flops / t.lower,
-            };
-            let peak = machine.peak(v.isa().name());
-            let (sh, pd) = (shape.stride(), shape.padding());
-            records.push(Record {
-                layer: layer.name.clone(),
-                variant: v.name().into(),
-                algorithm: v.algorithm().name().into(),
-                isa: v.isa().name().into(),
-                tile: v.tile().to_string(),
-                shape: ShapeRecord {
-                    n: shape.n(),
-                    h: shape.h(),
-                    w: shape.w(),
-                    c: shape.c(),
-                    k: shape.k(),
-                    r: shape.r(),
-                    s: shape.s(),
-                    stride: sh.0,
-                    pad: pd.top,
-                    groups: shape.groups(),
-                    p: shape.p(),
-                    q: shape.q(),
-                },
-                flops: shape.flops(),
-                bytes: shape.compulsory_bytes(),
-                intensity: shape.arithmetic_intensity(),
-                time_ns: t,
-                gflops,
-                fraction_of_peak: peak.map(|p| gflops.point / p),
-                scratch_bytes: plan.scratch_bytes() as u64,
-                max_rel_error: err,
-                tolerance: reference::tolerance(&shape, v.algorithm()),
-            });
-            bar.inc(1);
-        }
-        group.finish();
+        let variants: Vec<_> = pairs
+            .iter()
+            .filter(|(l, _)| l.name == layer.name)
+            .map(|(_, v)| *v)
+            .collect();
+        let recs = run_layer(&mut crit, &crit_dir, layer, &variants, &machine, &bar)?;
+        records.extend(recs);
     }
     bar.finish_and_clear();
-    let blocks = if opts.suite == "blocks" || opts.suite == "full" {
+    let blocks = if opts.suite.has_blocks() {
         run_blocks(&mut crit, &crit_dir, opts)?
     } else {
         Vec::new()
@@ -233,10 +143,10 @@ pub fn run(opts: &RunOptions, machine: Option<machine::MachineProfile>) -> Resul
             .map(|d| d.as_secs())
             .unwrap_or(0),
         settings: Settings {
-            suite: opts.suite.clone(),
+            suite: opts.suite.name().into(),
             filter: opts.filter.clone(),
-            warm_up_s: opts.warm_up_s,
-            measurement_s: opts.measurement_s,
+            warm_up_s: opts.timing.warm_up_s,
+            measurement_s: opts.timing.measurement_s,
             sample_size: opts.sample_size,
         },
         machine,
@@ -244,6 +154,63 @@ pub fn run(opts: &RunOptions, machine: Option<machine::MachineProfile>) -> Resul
         results: records,
         blocks,
     })
+}
+
+/// Measures `variants` on one layer: the error against the reference once, then criterion.
+fn run_layer(
+    crit: &mut Criterion,
+    crit_dir: &Path,
+    layer: &Layer,
+    variants: &[&'static Variant],
+    machine: &machine::MachineProfile,
+    bar: &ProgressBar,
+) -> Result<Vec<Record>, String> {
+    let shape = layer.shape().map_err(|e| e.to_string())?;
+    let mut data = LayerData::new(shape);
+    // The oracle, once per layer.
+    let (want, mag) = reference::conv_with_magnitude(
+        &shape,
+        &data.input,
+        &data.weights,
+        Some(&data.bias),
+        measure::ACTIVATION,
+    )
+    .map_err(|e| format!("{}: {e}", layer.name))?;
+    let mut group = measure::layer_group(crit, &layer.name, &shape);
+    let mut records = Vec::new();
+    for &v in variants {
+        bar.set_message(format!("{}/{}", layer.name, v.name()));
+        let mut plan = data
+            .plan(v)
+            .map_err(|e| format!("{}/{}: {e}", layer.name, v.name()))?;
+        plan.run(&data.input, &mut data.output)
+            .map_err(|e| e.to_string())?;
+        let err = reference::max_relative_error(&data.output, &want, &mag);
+        data.bench(&mut group, &mut plan);
+        let t = measure::median(crit_dir, &layer.name, v.name())?;
+        let mut rec = Record {
+            layer: layer.name.clone(),
+            variant: v.name().into(),
+            algorithm: v.algorithm().name().into(),
+            isa: v.isa().name().into(),
+            tile: v.tile().to_string(),
+            shape: ShapeRecord::of(&shape),
+            flops: shape.flops(),
+            bytes: shape.compulsory_bytes(),
+            intensity: shape.arithmetic_intensity(),
+            time_ns: t,
+            gflops: gflops(shape.flops(), t),
+            fraction_of_peak: None,
+            scratch_bytes: plan.scratch_bytes() as u64,
+            max_rel_error: err,
+            tolerance: reference::tolerance(&shape, v.algorithm()),
+        };
+        rec.set_time(t, machine);
+        records.push(rec);
+        bar.inc(1);
+    }
+    group.finish();
+    Ok(records)
 }
 
 /// The widest ISA this CPU runs among `allowed` (per-step timings are taken for it).
@@ -265,7 +232,7 @@ fn run_blocks(
     crit: &mut Criterion,
     crit_dir: &Path,
     opts: &RunOptions,
-) -> Result<Vec<blocks::BlockRecord>, String> {
+) -> Result<Vec<BlockRecord>, String> {
     let isas: Vec<Isa> = Isa::ALL
         .into_iter()
         .filter(|i| i.is_available() && opts.isas.as_ref().is_none_or(|l| l.contains(i)))
@@ -286,12 +253,7 @@ fn run_blocks(
     let mut modes: Vec<blocks::Mode> = isas.iter().map(|&i| blocks::Mode::Best(i)).collect();
     modes.push(blocks::Mode::Fixed(wide, simdconv::Algorithm::Direct));
     let total = claims.iter().map(|c| c.sides.len()).sum::<usize>() * modes.len();
-    let bar = ProgressBar::new(total as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
-            .map_err(|e| e.to_string())?
-            .progress_chars("=> "),
-    );
+    let bar = progress(total)?;
     let mut out = Vec::new();
     for claim in &claims {
         let group_name = format!("blocks-{}", claim.id);
@@ -306,12 +268,14 @@ fn run_blocks(
                 group.bench_function(id.clone(), |b| {
                     b.iter(|| prep.run().expect("checked block"))
                 });
-                let time_ns = read_estimate(crit_dir, &group_name, &id)?;
+                let time_ns = measure::median(crit_dir, &group_name, &id)?;
                 let mut steps = Vec::new();
                 if mode == blocks::Mode::Best(wide) {
                     // Per-step shares need less precision than the blocks themselves.
-                    group.warm_up_time(Duration::from_secs_f64(opts.warm_up_s.min(0.1)));
-                    group.measurement_time(Duration::from_secs_f64(opts.measurement_s.min(0.4)));
+                    group.warm_up_time(Duration::from_secs_f64(opts.timing.warm_up_s.min(0.1)));
+                    group.measurement_time(Duration::from_secs_f64(
+                        opts.timing.measurement_s.min(0.4),
+                    ));
                     let names = prep.variant_names();
                     for (i, step) in block.steps.iter().enumerate() {
                         // Run the block once so every step's inputs hold real data.
@@ -324,7 +288,7 @@ fn run_blocks(
                             blocks::Op::Conv { shape, .. } => shape.flops(),
                             _ => 0,
                         };
-                        steps.push(blocks::StepRecord {
+                        steps.push(StepRecord {
                             name: step.name.clone(),
                             variant: if names[i] == "-" {
                                 format!("{}-{}", step_kind(&step.op), mode.isa().name())
@@ -333,13 +297,13 @@ fn run_blocks(
                             },
                             flops,
                             bytes: blocks::step_bytes(block, step),
-                            time_ns: read_estimate(crit_dir, &group_name, &sid)?,
+                            time_ns: measure::median(crit_dir, &group_name, &sid)?,
                         });
                     }
-                    group.warm_up_time(Duration::from_secs_f64(opts.warm_up_s));
-                    group.measurement_time(Duration::from_secs_f64(opts.measurement_s));
+                    group.warm_up_time(Duration::from_secs_f64(opts.timing.warm_up_s));
+                    group.measurement_time(Duration::from_secs_f64(opts.timing.measurement_s));
                 }
-                out.push(blocks::BlockRecord {
+                out.push(BlockRecord {
                     claim: claim.id.clone(),
                     title: claim.title.clone(),
                     side,
@@ -385,14 +349,7 @@ pub fn merge(mut old: Results, mut new: Results) -> Results {
                 lower: o.time_ns.lower.min(n.time_ns.lower),
                 upper: o.time_ns.upper.max(n.time_ns.upper),
             };
-            let f = n.flops as f64;
-            n.time_ns = t;
-            n.gflops = Interval {
-                point: f / t.point,
-                lower: f / t.upper,
-                upper: f / t.lower,
-            };
-            n.fraction_of_peak = old.machine.peak(&n.isa).map(|p| n.gflops.point / p);
+            n.set_time(t, &old.machine);
         }
     }
     old.results.retain(|o| {

@@ -21,13 +21,15 @@
 
 // Layers, bottom to top (no module imports one above it; CI checks there is no import circle):
 // - vocabulary and contract: `vocab` (Algorithm, WinogradTile, Activation, Tile), `isa`, `error`,
-//   `shape`, `checks` (what each algorithm accepts), `aligned`, `kernel` (Kernel, Scratch);
+//   `shape`, `checks` (what each algorithm accepts), `aligned`, `cache`, `kernel` (Kernel,
+//   Scratch);
 // - vectors: `simd` (the `Simd` trait, one module and one entry point per ISA, detection and
 //   dispatch);
 // - microkernels and drivers: `gemm`, `direct`, `im2col`, `pointwise`, `winograd`, `depthwise`,
 //   each a driver plus a generic body; `ops`, `probe`, `reference`;
 // - `registry` (the rows), then `plan` (`ConvPlan`: choose, validate, build).
 mod aligned;
+pub mod cache;
 mod checks;
 mod depthwise;
 mod direct;

@@ -4,9 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::{attainable, charts, esc};
-use crate::blocks::BlockRecord;
-use crate::results::{Interval, Record, Results, ShapeRecord};
+use super::{charts, esc};
+use crate::results::{attainable, BlockRecord, Record, Results, ShapeRecord, StepRecord};
 
 fn isa_order(isa: &str) -> usize {
     ["scalar", "portable", "avx2", "avx512", "neon"]
@@ -149,19 +148,12 @@ pub fn verdict(res: &Results, recs: &[&BlockRecord]) -> String {
 }
 
 /// A step as a results record (for the roofline and the attainable roof).
-fn step_record(rec: &BlockRecord, s: &crate::blocks::StepRecord) -> Record {
-    let alg = [
-        "direct",
-        "im2col",
-        "winograd-f2",
-        "winograd-f4",
-        "depthwise",
-        "pointwise",
-    ]
-    .into_iter()
-    .find(|a| s.variant.starts_with(a))
-    .unwrap_or("other");
-    let g = |t: f64| s.flops as f64 / t;
+fn step_record(rec: &BlockRecord, s: &StepRecord) -> Record {
+    let alg = simdconv::Algorithm::ALL
+        .into_iter()
+        .map(|a| a.name())
+        .find(|a| s.variant.starts_with(&format!("{a}-")))
+        .unwrap_or("other");
     Record {
         layer: s.name.clone(),
         variant: s.variant.clone(),
@@ -186,11 +178,7 @@ fn step_record(rec: &BlockRecord, s: &crate::blocks::StepRecord) -> Record {
         bytes: s.bytes,
         intensity: s.flops as f64 / s.bytes.max(1) as f64,
         time_ns: s.time_ns,
-        gflops: Interval {
-            point: g(s.time_ns.point),
-            lower: g(s.time_ns.upper),
-            upper: g(s.time_ns.lower),
-        },
+        gflops: s.gflops(),
         fraction_of_peak: None,
         scratch_bytes: 0,
         max_rel_error: 0.0,

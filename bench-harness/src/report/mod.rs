@@ -8,8 +8,7 @@ pub mod claims;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::machine::MachineProfile;
-use crate::results::{write_atomic, FileError, Record, Results};
+use crate::results::{attainable, write_atomic, FileError, Record, Results};
 
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
@@ -17,29 +16,6 @@ pub fn esc(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-/// The attainable roof for a record: its ISA's FMA peak, or bandwidth x intensity of the
-/// smallest memory level its compulsory bytes fit in, whichever is lower.
-pub fn attainable(m: &MachineProfile, r: &Record) -> Option<(f64, String)> {
-    let peak = m.peak(&r.isa)?;
-    let level = |name: &str| m.bandwidth.iter().find(|b| b.level == name);
-    let sizes = [
-        ("L1", m.cache_size(1)),
-        ("L2", m.cache_size(2)),
-        ("L3", m.cache_size(3)),
-    ];
-    let bw = sizes
-        .iter()
-        .find(|(_, s)| s.is_some_and(|s| r.bytes <= s))
-        .and_then(|(n, _)| level(n))
-        .or_else(|| level("DRAM"))?;
-    let mem = r.intensity * bw.gbs;
-    Some(if mem < peak {
-        (mem, format!("{} bandwidth", bw.level))
-    } else {
-        (peak, format!("{} FMA", r.isa))
-    })
 }
 
 /// Shared page style (also used by the comparison page).

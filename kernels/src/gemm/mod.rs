@@ -95,35 +95,13 @@ pub(crate) const fn ukernels<S: Simd, const MR: usize, const NV: usize>() -> Uke
     }
 }
 
-/// Cache sizes the blocking is derived from (L1d, L2), read once.
+/// Cache sizes the blocking is derived from (L1d, L2), with defaults where the OS reports none
+/// and clamped to sizes the blocking rules were written for.
 pub(crate) fn cache_sizes() -> (usize, usize) {
     static SIZES: OnceLock<(usize, usize)> = OnceLock::new();
     *SIZES.get_or_init(|| {
-        let read = |idx: usize| -> Option<(u32, String, usize)> {
-            let base = format!("/sys/devices/system/cpu/cpu0/cache/index{idx}");
-            let level = std::fs::read_to_string(format!("{base}/level")).ok()?;
-            let kind = std::fs::read_to_string(format!("{base}/type")).ok()?;
-            let size = std::fs::read_to_string(format!("{base}/size")).ok()?;
-            let size = size.trim();
-            let bytes = if let Some(k) = size.strip_suffix('K') {
-                k.parse::<usize>().ok()? * 1024
-            } else if let Some(m) = size.strip_suffix('M') {
-                m.parse::<usize>().ok()? * 1024 * 1024
-            } else {
-                size.parse().ok()?
-            };
-            Some((level.trim().parse().ok()?, kind.trim().to_string(), bytes))
-        };
-        let (mut l1, mut l2) = (32 * 1024, 1024 * 1024);
-        for idx in 0..8 {
-            if let Some((level, kind, bytes)) = read(idx) {
-                match (level, kind.as_str()) {
-                    (1, "Data") | (1, "Unified") => l1 = bytes,
-                    (2, _) => l2 = bytes,
-                    _ => {}
-                }
-            }
-        }
+        let l1 = crate::cache::data_cache_size(1).map_or(32 * 1024, |s| s as usize);
+        let l2 = crate::cache::data_cache_size(2).map_or(1024 * 1024, |s| s as usize);
         (
             l1.clamp(16 * 1024, 256 * 1024),
             l2.clamp(128 * 1024, 8 << 20),
