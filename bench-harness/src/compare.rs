@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use crate::report::{charts, esc, STYLE};
+use crate::report::charts;
+use crate::report::page::{esc, l, r, Page, Table};
 use crate::results::{Interval, Record, Results};
 
 /// One input file, labelled for tables and legends.
@@ -153,20 +154,46 @@ pub fn summary(inputs: &[Input]) -> String {
     s
 }
 
-/// The comparison page.
+type Rendered = Result<(), Box<dyn std::error::Error>>;
+
+/// The comparison page: the machines, the best variant per layer per CPU, every variant per
+/// layer, fractions of each machine's own peak, and every row as text.
 pub fn render(inputs: &[Input], note: Option<&str>) -> Result<String, Box<dyn std::error::Error>> {
-    let mut h = String::new();
-    writeln!(h, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>simdconv comparison</title><style>{STYLE}</style></head><body>")?;
-    writeln!(
-        h,
-        "<h1>simdconv: {} result files compared</h1>",
-        inputs.len()
-    )?;
+    let mut page = Page::new(
+        "simdconv comparison",
+        &format!("simdconv: {} result files compared", inputs.len()),
+    );
     if let Some(n) = note {
-        writeln!(h, "<p class=\"note\"><strong>{}</strong></p>", esc(n))?;
+        page.note(&format!("<strong>{}</strong>", esc(n)));
     }
-    writeln!(h, "<p class=\"note\">Raw GFLOP/s depend on the machine; the fair cross-CPU number is the fraction of <em>each machine's own</em> measured peak for the ISA. Intervals are criterion's. FLOP/cycle uses each machine's nominal clock where known.</p>")?;
-    writeln!(h, "<h2>Machines</h2><table class=\"card\"><tr><th>file</th><th>model</th><th>flags</th><th>peak GFLOP/s</th><th>read GB/s</th><th>suite</th></tr>")?;
+    page.note("Raw GFLOP/s depend on the machine; the fair cross-CPU number is the fraction of <em>each machine's own</em> measured peak for the ISA. Intervals are criterion's. FLOP/cycle uses each machine's nominal clock where known.");
+    machines(&mut page, inputs);
+    best_per_layer(&mut page, inputs)?;
+    every_variant(&mut page, inputs)?;
+    fractions(&mut page, inputs)?;
+    page.heading("Every row");
+    page.raw(&format!("<pre>{}</pre>\n", esc(&summary(inputs))));
+    Ok(page.finish())
+}
+
+/// Colour of the n-th file's series.
+fn cpu_color(n: usize) -> plotters::style::RGBColor {
+    charts::CPU_COLORS[n % charts::CPU_COLORS.len()]
+}
+
+fn machines(page: &mut Page, inputs: &[Input]) {
+    page.heading("Machines");
+    let mut t = Table::new(
+        "card",
+        &[
+            "file",
+            "model",
+            "flags",
+            "peak GFLOP/s",
+            "read GB/s",
+            "suite",
+        ],
+    );
     for i in inputs {
         let m = &i.results.machine;
         let peaks: Vec<String> = m
@@ -179,141 +206,132 @@ pub fn render(inputs: &[Input], note: Option<&str>) -> Result<String, Box<dyn st
             .iter()
             .map(|b| format!("{} {:.0}", b.level, b.gbs))
             .collect();
-        writeln!(
-            h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
-            esc(&format!("{}: {}", i.tag, i.path)),
-            esc(&m.model),
-            esc(&m.flags.join(" ")),
-            esc(&peaks.join(", ")),
-            esc(&bw.join(", ")),
-            esc(&i.results.settings.suite),
-            i.results
-                .settings
-                .filter
-                .as_deref()
-                .map(|f| format!(" (filter {})", esc(f)))
-                .unwrap_or_default()
-        )?;
+        let settings = &i.results.settings;
+        let suite = match &settings.filter {
+            Some(f) => format!("{} (filter {f})", settings.suite),
+            None => settings.suite.clone(),
+        };
+        t.row(
+            &[
+                l(format!("{}: {}", i.tag, i.path)),
+                l(&m.model),
+                l(m.flags.join(" ")),
+                l(peaks.join(", ")),
+                l(bw.join(", ")),
+                l(suite),
+            ],
+            false,
+        );
     }
-    writeln!(h, "</table>")?;
-    let colors = [
-        charts::isa_color("avx2"),
-        charts::isa_color("avx512"),
-        charts::isa_color("neon"),
-        charts::isa_color("portable"),
-        charts::isa_color("scalar"),
-    ];
-    // Best per layer per CPU.
-    writeln!(
-        h,
-        "<h2>Best variant per layer</h2><table><tr><th>layer</th>"
-    )?;
+    page.raw(&t.finish());
+}
+
+fn best_per_layer(page: &mut Page, inputs: &[Input]) -> Rendered {
+    page.heading("Best variant per layer");
+    let mut headers = vec!["layer".to_string()];
     for i in inputs {
-        write!(
-            h,
-            "<th>{} variant</th><th>GFLOP/s</th><th>% of peak</th><th>FLOP/cycle</th>",
-            esc(&i.tag)
-        )?;
+        for h in ["variant", "GFLOP/s", "% of peak", "FLOP/cycle"] {
+            headers.push(format!("{} {h}", i.tag));
+        }
     }
-    writeln!(h, "</tr>")?;
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut t = Table::new("", &headers);
     let ls = layers(inputs);
-    for l in &ls {
-        write!(h, "<tr><td class=\"l\">{}</td>", esc(l))?;
+    for layer in &ls {
+        let mut cells = vec![l(layer)];
         for i in inputs {
-            match i.best(l) {
-                Some(r) => write!(
-                    h,
-                    "<td class=\"l\">{}</td><td>{:.1}</td><td>{}</td><td>{}</td>",
-                    esc(&r.variant),
-                    r.gflops.point,
-                    r.fraction_of_peak
-                        .map_or("–".into(), |f| format!("{:.0}%", f * 100.0)),
-                    i.flop_per_cycle(r)
-                        .map_or("–".into(), |f| format!("{f:.1}"))
-                )?,
-                None => write!(h, "<td>–</td><td>–</td><td>–</td><td>–</td>")?,
+            match i.best(layer) {
+                Some(rec) => cells.extend([
+                    l(&rec.variant),
+                    r(format!("{:.1}", rec.gflops.point)),
+                    r(rec
+                        .fraction_of_peak
+                        .map_or("–".into(), |f| format!("{:.0}%", f * 100.0))),
+                    r(i.flop_per_cycle(rec)
+                        .map_or("–".into(), |f| format!("{f:.1}"))),
+                ]),
+                None => cells.extend((0..4).map(|_| r("–"))),
             }
         }
-        writeln!(h, "</tr>")?;
+        t.row(&cells, false);
     }
-    writeln!(h, "</table>")?;
-    let series: Vec<_> = inputs
+    page.raw(&t.finish());
+    let series: Vec<charts::Series> = inputs
         .iter()
         .enumerate()
         .map(|(n, i)| {
-            (
-                i.label(),
-                colors[n % colors.len()],
-                ls.iter()
-                    .map(|l| i.best(l).map(|r| r.gflops.point))
-                    .collect(),
-            )
+            let v = ls
+                .iter()
+                .map(|l| i.best(l).map(|r| r.gflops.point))
+                .collect();
+            (i.label(), cpu_color(n), v)
         })
         .collect();
-    let svg = charts::grouped_bars(
+    page.chart(&charts::grouped_bars(
         "Best variant per layer, per CPU",
         "GFLOP/s (log)",
         &ls,
         &series,
-    )?;
-    writeln!(h, "<div class=\"chart\">{svg}</div>")?;
-    // Per layer grouped bars: variants x CPUs.
-    writeln!(h, "<h2>Per layer, every variant</h2>")?;
-    for l in &ls {
+    )?);
+    Ok(())
+}
+
+fn every_variant(page: &mut Page, inputs: &[Input]) -> Rendered {
+    page.heading("Per layer, every variant");
+    for layer in &layers(inputs) {
         let mut vs: Vec<String> = Vec::new();
         for i in inputs {
-            for r in i.results.results.iter().filter(|r| &r.layer == l) {
-                if !vs.contains(&r.variant) {
-                    vs.push(r.variant.clone());
+            for rec in i.results.results.iter().filter(|r| &r.layer == layer) {
+                if !vs.contains(&rec.variant) {
+                    vs.push(rec.variant.clone());
                 }
             }
         }
-        let series: Vec<_> = inputs
+        let series: Vec<charts::Series> = inputs
             .iter()
             .enumerate()
             .map(|(n, i)| {
-                (
-                    i.label(),
-                    colors[n % colors.len()],
-                    vs.iter()
-                        .map(|v| i.record(l, v).map(|r| r.gflops.point))
-                        .collect(),
-                )
+                let v = vs
+                    .iter()
+                    .map(|v| i.record(layer, v).map(|r| r.gflops.point))
+                    .collect();
+                (i.label(), cpu_color(n), v)
             })
             .collect();
-        let svg = charts::grouped_bars(
-            &format!("{l}: GFLOP/s per variant, per CPU"),
+        page.chart(&charts::grouped_bars(
+            &format!("{layer}: GFLOP/s per variant, per CPU"),
             "GFLOP/s (log)",
             &vs,
             &series,
-        )?;
-        writeln!(h, "<div class=\"chart\">{svg}</div>")?;
+        )?);
     }
-    // Fraction of peak, A against each other file.
-    if inputs.len() >= 2 {
-        writeln!(h, "<h2>Fraction of each machine's own peak</h2>")?;
-        for other in &inputs[1..] {
-            let pts: Vec<(String, f64, f64)> = keys(inputs)
-                .iter()
-                .filter_map(|(l, v)| {
-                    let a = inputs[0].record(l, v)?.fraction_of_peak?;
-                    let b = other.record(l, v)?.fraction_of_peak?;
-                    Some((inputs[0].record(l, v)?.algorithm.clone(), a, b))
-                })
-                .collect();
-            if !pts.is_empty() {
-                let svg = charts::fraction_scatter(&inputs[0].label(), &other.label(), &pts)?;
-                writeln!(h, "<div class=\"chart\">{svg}</div>")?;
-            }
+    Ok(())
+}
+
+/// File A's fraction of its own peak against each other file's, per shared row.
+fn fractions(page: &mut Page, inputs: &[Input]) -> Rendered {
+    if inputs.len() < 2 {
+        return Ok(());
+    }
+    page.heading("Fraction of each machine's own peak");
+    for other in &inputs[1..] {
+        let pts: Vec<(String, f64, f64)> = keys(inputs)
+            .iter()
+            .filter_map(|(l, v)| {
+                let a = inputs[0].record(l, v)?;
+                let b = other.record(l, v)?.fraction_of_peak?;
+                Some((a.algorithm.clone(), a.fraction_of_peak?, b))
+            })
+            .collect();
+        if !pts.is_empty() {
+            page.chart(&charts::fraction_scatter(
+                &inputs[0].label(),
+                &other.label(),
+                &pts,
+            )?);
         }
     }
-    writeln!(
-        h,
-        "<h2>Every row</h2><pre>{}</pre></body></html>",
-        esc(&summary(inputs))
-    )?;
-    Ok(h)
+    Ok(())
 }
 
 /// One row of the gate's verdict.

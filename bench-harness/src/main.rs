@@ -203,7 +203,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             let out = out.unwrap_or_else(|| {
                 PathBuf::from("reports").join(machine::fingerprint_only().slug())
             });
-            let mut opts = RunOptions::for_suite(suite, out.clone());
+            let mut opts = RunOptions::for_suite(suite, out);
             opts.filter = filter;
             opts.isas = isa;
             if let Some(m) = measurement_time {
@@ -212,27 +212,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             if let Some(w) = warm_up_time {
                 opts.timing.warm_up_s = w;
             }
-            // Fail fast on an empty selection or an unwritable directory, before measuring.
-            let selection = run::select(&opts)?;
-            std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-            let json = out.join("results.json");
-            let previous = if append && json.exists() {
-                Some(Results::read(&json)?)
-            } else {
-                None
-            };
-            let res = run::run(
-                &opts,
-                selection,
-                previous.as_ref().map(|p| p.machine.clone()),
-            )?;
-            let res = match previous {
-                Some(p) => run::merge(p, res),
-                None => res,
-            };
-            res.write(&json)?;
-            let html = report::write(&res, &out)?;
-            out!("wrote {} and {}", json.display(), html.display());
+            run_cmd(&opts, append)?;
         }
         Cmd::Compare {
             files,
@@ -267,41 +247,72 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
                 out!("fingerprint: {}", m.fingerprint());
             }
         }
-        Cmd::Shapes { suite } => {
-            let layers = suite.layers();
-            out!(
-                "{:<34} {:>4} {:>5} {:>5} {:>3} {:>2} {:>2} {:>4} {:>12} {:>9}  networks",
-                "name",
-                "hw",
-                "c",
-                "k",
-                "rs",
-                "s",
-                "p",
-                "g",
-                "MFLOP",
-                "variants"
-            );
-            for l in &layers {
-                let s = l.shape()?;
-                let n = variants().iter().filter(|v| v.supports(&s).is_ok()).count();
-                out!(
-                    "{:<34} {:>4} {:>5} {:>5} {:>3} {:>2} {:>2} {:>4} {:>12.1} {:>9}  {}",
-                    l.name,
-                    l.hw,
-                    l.c,
-                    l.k,
-                    l.rs,
-                    l.stride,
-                    l.pad,
-                    l.groups,
-                    s.flops() as f64 / 1e6,
-                    n,
-                    l.networks.join(",")
-                );
-            }
-            out!("{} layers", layers.len());
-        }
+        Cmd::Shapes { suite } => shapes(suite)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `shapes`: the catalogue of a suite, with FLOPs and how many variants support each layer.
+fn shapes(suite: Suite) -> Result<(), Box<dyn std::error::Error>> {
+    let layers = suite.layers();
+    out!(
+        "{:<34} {:>4} {:>5} {:>5} {:>3} {:>2} {:>2} {:>4} {:>12} {:>9}  networks",
+        "name",
+        "hw",
+        "c",
+        "k",
+        "rs",
+        "s",
+        "p",
+        "g",
+        "MFLOP",
+        "variants"
+    );
+    for l in &layers {
+        let s = l.shape()?;
+        let n = variants().iter().filter(|v| v.supports(&s).is_ok()).count();
+        out!(
+            "{:<34} {:>4} {:>5} {:>5} {:>3} {:>2} {:>2} {:>4} {:>12.1} {:>9}  {}",
+            l.name,
+            l.hw,
+            l.c,
+            l.k,
+            l.rs,
+            l.stride,
+            l.pad,
+            l.groups,
+            s.flops() as f64 / 1e6,
+            n,
+            l.networks.join(",")
+        );
+    }
+    out!("{} layers", layers.len());
+    Ok(())
+}
+
+/// `run`: select, measure, merge (with `--append`), write results.json and the report.
+fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let out = &opts.out;
+    // Fail fast on an empty selection or an unwritable directory, before measuring.
+    let selection = run::select(opts)?;
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let json = out.join("results.json");
+    let previous = if append && json.exists() {
+        Some(Results::read(&json)?)
+    } else {
+        None
+    };
+    let res = run::run(
+        opts,
+        selection,
+        previous.as_ref().map(|p| p.machine.clone()),
+    )?;
+    let res = match previous {
+        Some(p) => run::merge(p, res),
+        None => res,
+    };
+    res.write(&json)?;
+    let html = report::write(&res, out)?;
+    out!("wrote {} and {}", json.display(), html.display());
+    Ok(())
 }

@@ -108,7 +108,7 @@ fn a_point_on_a_roof_is_drawn_on_it() {
         0.0,
     );
     let recs = [&on_diag, &on_peak];
-    let svg = charts::roofline(&m, &recs, "scalar").unwrap();
+    let svg = charts::roofline(&m, &recs, simdconv::Isa::Scalar, "Roofline, scalar").unwrap();
     let pts = circles(&svg);
     assert_eq!(pts.len(), 2);
     let bw = polylines(&svg, "#6464C8");

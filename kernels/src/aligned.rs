@@ -8,7 +8,7 @@ const ALIGN_FLOATS: usize = 16;
 
 /// A zero-initialised, 64-byte-aligned, fixed-length f32 buffer (safe code: an over-allocated
 /// `Vec` viewed from its first aligned element).
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct AlignedBuf {
     buf: Vec<f32>,
     off: usize,
@@ -31,6 +31,14 @@ impl AlignedBuf {
     }
 }
 
+/// A clone is a fresh aligned buffer with the same values (a derived clone would copy the `Vec`
+/// to a new address and keep the old offset, losing the alignment).
+impl Clone for AlignedBuf {
+    fn clone(&self) -> AlignedBuf {
+        AlignedBuf::from_slice(self)
+    }
+}
+
 impl Deref for AlignedBuf {
     type Target = [f32];
     fn deref(&self) -> &[f32] {
@@ -41,5 +49,20 @@ impl Deref for AlignedBuf {
 impl DerefMut for AlignedBuf {
     fn deref_mut(&mut self) -> &mut [f32] {
         &mut self.buf[self.off..self.off + self.len]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AlignedBuf;
+
+    #[test]
+    fn clones_stay_aligned() {
+        let a = AlignedBuf::from_slice(&[1.0, 2.0, 3.0]);
+        for _ in 0..8 {
+            let b = a.clone();
+            assert_eq!(b.as_ptr() as usize % 64, 0);
+            assert_eq!(&*b, &*a);
+        }
     }
 }

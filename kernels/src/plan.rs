@@ -37,7 +37,9 @@ fn padding_percent(shape: &ConvShape, v: &Variant) -> Option<usize> {
     let (mr, nr) = (v.tile_mr()?, v.tile_nr()?);
     let rows = match v.algorithm() {
         Algorithm::Winograd(t) => shape.n() * shape.p().div_ceil(t.m()) * shape.q().div_ceil(t.m()),
-        _ => shape.n() * shape.p() * shape.q(),
+        Algorithm::Direct | Algorithm::Im2col | Algorithm::Pointwise | Algorithm::Depthwise => {
+            shape.n() * shape.p() * shape.q()
+        }
     };
     let k = shape.k();
     let work = rows * k;

@@ -35,7 +35,7 @@ pub fn tolerance(shape: &ConvShape, algorithm: Algorithm) -> f64 {
     let g = match algorithm {
         Algorithm::Winograd(WinogradTile::F2x2_3x3) => WINOGRAD_F2_FACTOR,
         Algorithm::Winograd(WinogradTile::F4x4_3x3) => WINOGRAD_F4_FACTOR,
-        _ => 1.0,
+        Algorithm::Direct | Algorithm::Im2col | Algorithm::Depthwise | Algorithm::Pointwise => 1.0,
     };
     (l + 2.0) * f64::from(f32::EPSILON) / 2.0 * g
 }

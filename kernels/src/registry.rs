@@ -47,7 +47,11 @@ impl Variant {
     /// A row. Panics (at registry initialisation, which every test reaches) when the algorithm
     /// and the microkernel do not go together: a mistake in the table below, not in input.
     fn new(algorithm: Algorithm, micro: Micro) -> Variant {
-        let gemm_algorithm = !matches!(algorithm, Algorithm::Depthwise);
+        let gemm_algorithm = match algorithm {
+            Algorithm::Direct | Algorithm::Im2col | Algorithm::Winograd(_) => true,
+            Algorithm::Pointwise => true,
+            Algorithm::Depthwise => false,
+        };
         let gemm_micro = matches!(micro, Micro::Gemm(..));
         assert_eq!(
             gemm_algorithm,
@@ -120,13 +124,22 @@ impl Variant {
         act: Act,
     ) -> Box<dyn Kernel> {
         let (s, w, b, a) = (shape, weights, bias, act);
-        match (self.algorithm, self.micro) {
-            (Algorithm::Direct, Micro::Gemm(uk, _)) => direct::build(s, w, b, a, uk),
-            (Algorithm::Im2col, Micro::Gemm(uk, _)) => im2col::build(s, w, b, a, uk),
-            (Algorithm::Pointwise, Micro::Gemm(uk, _)) => pointwise::build(s, w, b, a, uk),
-            (Algorithm::Winograd(t), Micro::Gemm(uk, tr)) => winograd::build(t, s, w, b, a, uk, tr),
-            (Algorithm::Depthwise, Micro::Depthwise(uk)) => depthwise::build(s, w, b, a, uk),
-            _ => unreachable!("Variant::new pairs GEMM algorithms with GEMM microkernels"),
+        let gemm = || match self.micro {
+            Micro::Gemm(uk, tr) => (uk, tr),
+            Micro::Depthwise(_) => unreachable!("Variant::new pairs {} with a GEMM", self.name),
+        };
+        match self.algorithm {
+            Algorithm::Direct => direct::build(s, w, b, a, gemm().0),
+            Algorithm::Im2col => im2col::build(s, w, b, a, gemm().0),
+            Algorithm::Pointwise => pointwise::build(s, w, b, a, gemm().0),
+            Algorithm::Winograd(t) => {
+                let (uk, tr) = gemm();
+                winograd::build(t, s, w, b, a, uk, tr)
+            }
+            Algorithm::Depthwise => match self.micro {
+                Micro::Depthwise(uk) => depthwise::build(s, w, b, a, uk),
+                Micro::Gemm(..) => unreachable!("Variant::new pairs depthwise with its own"),
+            },
         }
     }
 }

@@ -1,60 +1,85 @@
 //! The charts, drawn with plotters into SVG strings (no fonts needed, no JavaScript).
 
+use plotters::coord::combinators::LogCoord;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+use simdconv::{Algorithm, Isa};
 
 use crate::machine::MachineProfile;
 use crate::results::Record;
 
 type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
+/// Series colours for files / CPUs on the comparison page (distinct from the ISA colours).
+pub const CPU_COLORS: [RGBColor; 5] = [
+    RGBColor(230, 120, 20),
+    RGBColor(60, 60, 160),
+    RGBColor(0, 140, 120),
+    RGBColor(170, 60, 150),
+    RGBColor(120, 110, 20),
+];
+
+/// Grey for names this build does not know (a results file from a newer build).
+const UNKNOWN: RGBColor = RGBColor(90, 90, 90);
+
 /// Colour of an algorithm (stable across charts).
-pub fn algorithm_color(alg: &str) -> RGBColor {
+pub fn algorithm_color(alg: Algorithm) -> RGBColor {
     match alg {
-        "direct" => RGBColor(31, 119, 180),
-        "im2col" => RGBColor(255, 127, 14),
-        "winograd-f2" => RGBColor(44, 160, 44),
-        "winograd-f4" => RGBColor(214, 39, 40),
-        "depthwise" => RGBColor(148, 103, 189),
-        "pointwise" => RGBColor(140, 86, 75),
-        _ => RGBColor(90, 90, 90),
+        Algorithm::Direct => RGBColor(31, 119, 180),
+        Algorithm::Im2col => RGBColor(255, 127, 14),
+        Algorithm::Winograd(simdconv::WinogradTile::F2x2_3x3) => RGBColor(44, 160, 44),
+        Algorithm::Winograd(simdconv::WinogradTile::F4x4_3x3) => RGBColor(214, 39, 40),
+        Algorithm::Depthwise => RGBColor(148, 103, 189),
+        Algorithm::Pointwise => RGBColor(140, 86, 75),
     }
+}
+
+/// Colour of an algorithm given by name (grey when unknown).
+pub fn algorithm_color_of(name: &str) -> RGBColor {
+    Algorithm::from_name(name).map_or(UNKNOWN, algorithm_color)
 }
 
 /// Colour of an ISA (stable across charts).
-pub fn isa_color(isa: &str) -> RGBColor {
+pub fn isa_color(isa: Isa) -> RGBColor {
     match isa {
-        "scalar" => RGBColor(127, 127, 127),
-        "portable" => RGBColor(23, 190, 207),
-        "avx2" => RGBColor(31, 119, 180),
-        "avx512" => RGBColor(214, 39, 40),
-        "neon" => RGBColor(44, 160, 44),
-        _ => RGBColor(90, 90, 90),
+        Isa::Scalar => RGBColor(127, 127, 127),
+        Isa::Portable => RGBColor(23, 190, 207),
+        Isa::Avx2 => RGBColor(31, 119, 180),
+        Isa::Avx512 => RGBColor(214, 39, 40),
+        Isa::Neon => RGBColor(44, 160, 44),
     }
 }
 
+/// Colour of an ISA given by name (grey when unknown).
+pub fn isa_color_of(name: &str) -> RGBColor {
+    Isa::from_name(name).map_or(UNKNOWN, isa_color)
+}
+
 /// Draws points with the ISA's marker (scalar circle, portable triangle, avx2 cross, avx512
-/// square, neon ring); evaluates to the series annotation so a legend entry can be attached.
+/// square, neon and unknown ring); evaluates to the series annotation so a legend entry can be
+/// attached.
 macro_rules! marked {
     ($chart:expr, $isa:expr, $pts:expr, $c:expr) => {{
         let c: RGBColor = $c;
         let pts: Vec<(f64, f64)> = $pts;
-        match $isa {
-            "scalar" => {
+        let isa: Option<Isa> = $isa;
+        match isa {
+            Some(Isa::Scalar) => {
                 $chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, c.filled())))?
             }
-            "portable" => $chart.draw_series(
+            Some(Isa::Portable) => $chart.draw_series(
                 pts.into_iter()
                     .map(|p| TriangleMarker::new(p, 5, c.filled())),
             )?,
-            "avx2" => {
+            Some(Isa::Avx2) => {
                 $chart.draw_series(pts.into_iter().map(|p| Cross::new(p, 5, c.stroke_width(2))))?
             }
-            "avx512" => $chart
+            Some(Isa::Avx512) => $chart
                 .draw_series(pts.into_iter().map(|p| {
                     EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], c.filled())
                 }))?,
-            _ => $chart.draw_series(
+            Some(Isa::Neon) | None => $chart.draw_series(
                 pts.into_iter()
                     .map(|p| Circle::new(p, 5, c.stroke_width(2))),
             )?,
@@ -79,8 +104,13 @@ fn svg(
 
 /// A roofline for one ISA: log-log, the measured compute roof of every ISA (this one bold) and a
 /// bandwidth roof per memory level, one point per (variant, layer) of this ISA.
-pub fn roofline(m: &MachineProfile, records: &[&Record], isa: &str) -> DrawResult<String> {
-    let pts: Vec<&&Record> = records.iter().filter(|r| r.isa == isa).collect();
+pub fn roofline(
+    m: &MachineProfile,
+    records: &[&Record],
+    isa: Isa,
+    title: &str,
+) -> DrawResult<String> {
+    let pts: Vec<&&Record> = records.iter().filter(|r| r.isa() == Some(isa)).collect();
     let max_peak = m.peak_gflops.values().cloned().fold(1.0, f64::max);
     let ai = pts.iter().map(|r| r.intensity);
     let x0 = ai.clone().fold(0.1f64, f64::min) / 2.0;
@@ -90,10 +120,7 @@ pub fn roofline(m: &MachineProfile, records: &[&Record], isa: &str) -> DrawResul
     let y1 = max_peak * 3.0;
     svg(1000, 620, |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!("Roofline, {isa} variants (Winograd: effective GFLOP/s)"),
-                ("sans-serif", 22),
-            )
+            .caption(title, ("sans-serif", 22))
             .margin(12)
             .x_label_area_size(50)
             .y_label_area_size(70)
@@ -104,46 +131,12 @@ pub fn roofline(m: &MachineProfile, records: &[&Record], isa: &str) -> DrawResul
             .y_desc("GFLOP/s")
             .label_style(("sans-serif", 14))
             .draw()?;
-        for (name, &peak) in &m.peak_gflops {
-            let bold = name == isa;
-            let style = if bold {
-                BLACK.stroke_width(3)
-            } else {
-                RGBColor(160, 160, 160).stroke_width(1)
-            };
-            chart.draw_series(LineSeries::new(vec![(x0, peak), (x1, peak)], style))?;
-            chart.draw_series(std::iter::once(Text::new(
-                format!("{name} FMA peak {peak:.0}"),
-                (x1 / 60.0, peak * 1.08),
-                ("sans-serif", 13).into_font().color(if bold {
-                    &BLACK
-                } else {
-                    &RGBColor(120, 120, 120)
-                }),
-            )))?;
-        }
-        for (i, b) in m.bandwidth.iter().enumerate() {
-            // GFLOP/s = AI * GB/s, up to the highest roof.
-            let xe = max_peak / b.gbs;
-            let c = RGBColor(100, 100, 200);
-            // Start where the diagonal enters the plot, so nothing is clipped (which would bend it).
-            let xs = x0.max(y0 / b.gbs);
-            chart.draw_series(LineSeries::new(
-                vec![(xs, xs * b.gbs), (xe.min(x1), (xe.min(x1)) * b.gbs)],
-                c.stroke_width(1),
-            ))?;
-            let xl = (xs * 1.5 * 2f64.powi(i as i32)).min(xe / 2.0);
-            chart.draw_series(std::iter::once(Text::new(
-                format!("{} {:.0} GB/s", b.level, b.gbs),
-                (xl, xl * b.gbs * 1.15),
-                ("sans-serif", 12).into_font().color(&c),
-            )))?;
-        }
+        draw_roofs(&mut chart, m, isa, (x0, x1, y0, max_peak))?;
         let mut algs: Vec<&str> = pts.iter().map(|r| r.algorithm.as_str()).collect();
         algs.sort();
         algs.dedup();
         for alg in algs {
-            let c = algorithm_color(alg);
+            let c = algorithm_color_of(alg);
             let label = if alg.starts_with("winograd") {
                 format!("{alg} (effective)")
             } else {
@@ -154,7 +147,7 @@ pub fn roofline(m: &MachineProfile, records: &[&Record], isa: &str) -> DrawResul
                 .filter(|r| r.algorithm == alg)
                 .map(|r| (r.intensity, r.gflops.point.max(y0)))
                 .collect();
-            marked!(chart, isa, xy, c)
+            marked!(chart, Some(isa), xy, c)
                 .label(label)
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
         }
@@ -167,6 +160,54 @@ pub fn roofline(m: &MachineProfile, records: &[&Record], isa: &str) -> DrawResul
             .draw()?;
         Ok(())
     })
+}
+
+type LogLog<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<LogCoord<f64>, LogCoord<f64>>>;
+
+/// The roofline's roofs: every ISA's FMA peak (`isa`'s bold) and one bandwidth diagonal per
+/// memory level, within the plot `(x0, x1, y0, max_peak)`.
+fn draw_roofs(
+    chart: &mut LogLog,
+    m: &MachineProfile,
+    isa: Isa,
+    (x0, x1, y0, max_peak): (f64, f64, f64, f64),
+) -> DrawResult<()> {
+    for (name, &peak) in &m.peak_gflops {
+        let bold = name == isa.name();
+        let style = if bold {
+            BLACK.stroke_width(3)
+        } else {
+            RGBColor(160, 160, 160).stroke_width(1)
+        };
+        chart.draw_series(LineSeries::new(vec![(x0, peak), (x1, peak)], style))?;
+        chart.draw_series(std::iter::once(Text::new(
+            format!("{name} FMA peak {peak:.0}"),
+            (x1 / 60.0, peak * 1.08),
+            ("sans-serif", 13).into_font().color(if bold {
+                &BLACK
+            } else {
+                &RGBColor(120, 120, 120)
+            }),
+        )))?;
+    }
+    for (i, b) in m.bandwidth.iter().enumerate() {
+        // GFLOP/s = AI * GB/s, up to the highest roof.
+        let xe = max_peak / b.gbs;
+        let c = RGBColor(100, 100, 200);
+        // Start where the diagonal enters the plot, so nothing is clipped (which would bend it).
+        let xs = x0.max(y0 / b.gbs);
+        chart.draw_series(LineSeries::new(
+            vec![(xs, xs * b.gbs), (xe.min(x1), (xe.min(x1)) * b.gbs)],
+            c.stroke_width(1),
+        ))?;
+        let xl = (xs * 1.5 * 2f64.powi(i as i32)).min(xe / 2.0);
+        chart.draw_series(std::iter::once(Text::new(
+            format!("{} {:.0} GB/s", b.level, b.gbs),
+            (xl, xl * b.gbs * 1.15),
+            ("sans-serif", 12).into_font().color(&c),
+        )))?;
+    }
+    Ok(())
 }
 
 /// Grouped bars of ratios on a log axis with a line at 1: one group per layer, one bar per series.
@@ -200,17 +241,7 @@ fn bars(
     unit_line: bool,
 ) -> DrawResult<String> {
     let n = layers.len().max(1);
-    let vals: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.2.iter().flatten().cloned())
-        .collect();
-    let ymax = vals.iter().cloned().fold(2.0, f64::max) * 3.0; // headroom for the legend
-    let ymin = vals
-        .iter()
-        .cloned()
-        .fold(if unit_line { 0.5 } else { f64::MAX }, f64::min)
-        .min(ymax / 10.0)
-        * 0.7;
+    let (ymin, ymax) = bar_range(series, unit_line);
     let width = (160 + 60 * n as u32).max(700);
     // Category names that do not fit side by side become numbers, with a key under the chart.
     let fits = layers
@@ -287,6 +318,23 @@ fn bars(
     ))
 }
 
+/// The log y range of a bar chart: headroom above for the legend; with a line at 1, the range
+/// includes 1.
+fn bar_range(series: &[Series], unit_line: bool) -> (f64, f64) {
+    let vals: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.2.iter().flatten().cloned())
+        .collect();
+    let ymax = vals.iter().cloned().fold(2.0, f64::max) * 3.0;
+    let ymin = vals
+        .iter()
+        .cloned()
+        .fold(if unit_line { 0.5 } else { f64::MAX }, f64::min)
+        .min(ymax / 10.0)
+        * 0.7;
+    (ymin, ymax)
+}
+
 /// Accuracy against speed: error (log) against GFLOP/s, one point per (variant, layer).
 pub fn accuracy(records: &[&Record]) -> DrawResult<String> {
     let floor = 1e-9;
@@ -313,7 +361,7 @@ pub fn accuracy(records: &[&Record]) -> DrawResult<String> {
         algs.sort();
         algs.dedup();
         for alg in algs {
-            let c = algorithm_color(alg);
+            let c = algorithm_color_of(alg);
             let mut isas: Vec<&str> = records
                 .iter()
                 .filter(|r| r.algorithm == alg)
@@ -327,7 +375,7 @@ pub fn accuracy(records: &[&Record]) -> DrawResult<String> {
                     .filter(|r| r.algorithm == alg && r.isa == *isa)
                     .map(|r| (r.gflops.point, r.max_rel_error.max(floor)))
                     .collect();
-                let anno = marked!(chart, *isa, xy, c);
+                let anno = marked!(chart, Isa::from_name(isa), xy, c);
                 if i == 0 {
                     anno.label(alg.to_string()).legend(move |(x, y)| {
                         Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled())
@@ -371,7 +419,7 @@ pub fn fraction_scatter(a: &str, b: &str, pts: &[(String, f64, f64)]) -> DrawRes
         algs.sort();
         algs.dedup();
         for alg in algs {
-            let c = algorithm_color(alg);
+            let c = algorithm_color_of(alg);
             chart
                 .draw_series(
                     pts.iter()
