@@ -388,12 +388,7 @@ pub fn gate(
         return Gate::DifferentMachines { base: fb, cand: fc };
     }
     let frac = |r: &Record, m: &Results| -> Option<Interval> {
-        let peak = m.machine.peak(&r.isa)?;
-        Some(Interval {
-            point: r.gflops.point / peak,
-            lower: r.gflops.lower / peak,
-            upper: r.gflops.upper / peak,
-        })
+        Some(r.gflops.scaled(m.machine.peak(&r.isa)?))
     };
     let mut rows = Vec::new();
     let mut missing = Vec::new();

@@ -44,11 +44,6 @@ impl Interval {
             upper: self.upper / d,
         }
     }
-
-    /// Whether the two intervals share a point.
-    pub fn overlaps(&self, o: &Interval) -> bool {
-        self.lower <= o.upper && o.lower <= self.upper
-    }
 }
 
 /// GFLOP/s for `flops` done in `time_ns` (FLOP per ns = GFLOP/s).

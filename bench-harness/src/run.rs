@@ -214,16 +214,9 @@ fn run_layer(
 }
 
 /// The widest ISA this CPU runs among `allowed` (per-step timings are taken for it).
+/// Most lanes wins; among equal lanes, the later `Isa` (AVX2 over portable).
 fn widest(allowed: &[Isa]) -> Option<Isa> {
-    [
-        Isa::Avx512,
-        Isa::Neon,
-        Isa::Avx2,
-        Isa::Portable,
-        Isa::Scalar,
-    ]
-    .into_iter()
-    .find(|i| allowed.contains(i))
+    allowed.iter().copied().max_by_key(|&i| (i.lanes(), i))
 }
 
 /// Measures every claim's sides on every ISA (best variant per layer), each side also with one

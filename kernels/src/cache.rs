@@ -76,10 +76,7 @@ fn from_sysctl() -> Vec<CacheLevel> {
             continue;
         };
         let size = String::from_utf8_lossy(&o.stdout).trim().parse::<u64>();
-        if let Ok(size) = size
-            .map_err(|_| ())
-            .and_then(|s| if s > 0 { Ok(s) } else { Err(()) })
-        {
+        if let Some(size) = size.ok().filter(|&s| s > 0) {
             let kind = if level == 1 { "Data" } else { "Unified" };
             out.push(CacheLevel {
                 level,

@@ -88,9 +88,6 @@ impl Pool {
 pub fn max_pool(isa: Isa, pool: &Pool, input: &[f32], output: &mut [f32]) -> Result<(), ConvError> {
     check("input", pool.input_len(), input.len())?;
     check("output", pool.output_len()?, output.len())?;
-    if !isa.is_available() {
-        return Err(ConvError::IsaUnavailable { isa });
-    }
     isa.dispatch(PoolBody {
         pool,
         input,
@@ -103,9 +100,6 @@ pub fn max_pool(isa: Isa, pool: &Pool, input: &[f32], output: &mut [f32]) -> Res
 pub fn add(isa: Isa, a: &[f32], b: &[f32], out: &mut [f32]) -> Result<(), ConvError> {
     check("b", a.len(), b.len())?;
     check("output", a.len(), out.len())?;
-    if !isa.is_available() {
-        return Err(ConvError::IsaUnavailable { isa });
-    }
     isa.dispatch(AddBody { a, b, out })
         .ok_or(ConvError::IsaUnavailable { isa })
 }

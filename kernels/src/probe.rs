@@ -50,7 +50,7 @@ impl WithSimd for FmaBody {
     type Output = f32;
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) -> f32 {
-        if S::LANES == 1 {
+        if S::ISA == Isa::Scalar {
             fma_body::<S, SCALAR_CHAINS>(s, self.iters)
         } else {
             fma_body::<S, FMA_CHAINS>(s, self.iters)

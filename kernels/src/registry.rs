@@ -87,7 +87,7 @@ impl Variant {
     pub fn tile(&self) -> Tile {
         match self.micro {
             Micro::Gemm(uk, _) => uk.tile(),
-            Micro::Depthwise(uk) => Tile::Channels(uk.lanes),
+            Micro::Depthwise(uk) => uk.tile(),
         }
     }
     /// Output channels per register tile (`NR` of an `MRxNR` tile); `None` for other tiles.

@@ -154,11 +154,10 @@ fn slowest_step(res: &Results, recs: &[&BlockRecord]) -> Option<String> {
 
 /// A step as a results record (for the roofline and the attainable roof).
 fn step_record(rec: &BlockRecord, s: &StepRecord) -> Record {
-    let alg = simdconv::Algorithm::ALL
-        .into_iter()
-        .map(|a| a.name())
-        .find(|a| s.variant.starts_with(&format!("{a}-")))
-        .unwrap_or("other");
+    let alg = simdconv::variants()
+        .iter()
+        .find(|v| v.name() == s.variant)
+        .map_or("other", |v| v.algorithm().name());
     Record {
         layer: s.name.clone(),
         variant: s.variant.clone(),

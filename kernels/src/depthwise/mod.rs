@@ -59,6 +59,13 @@ pub(crate) struct DwUkernel {
     pub row: unsafe fn(&DwRow),
 }
 
+impl DwUkernel {
+    /// The channel tile.
+    pub(crate) fn tile(&self) -> Tile {
+        Tile::Channels(self.lanes)
+    }
+}
+
 /// The row microkernel on ISA `S`: one vector of `S::LANES` channels.
 pub(crate) const fn ukernel<S: Simd>() -> DwUkernel {
     DwUkernel {
@@ -655,7 +662,7 @@ impl Kernel for Depthwise {
     }
 
     fn tile(&self) -> Tile {
-        Tile::Channels(self.uk.lanes)
+        self.uk.tile()
     }
     fn scratch(&self) -> ScratchSpec {
         ScratchSpec {
