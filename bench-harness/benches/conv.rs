@@ -1,16 +1,16 @@
 //! `cargo bench`: one criterion group per layer of the quick catalogue, one function per
 //! registered variant that supports the layer and runs on this CPU, through the same plumbing as
-//! `simdconv-bench run` (`simdconv_bench::measure`). Throughput is `Elements(flops)`, so
-//! criterion's "elem/s" reads as FLOP/s (direct-equivalent FLOPs for every algorithm).
+//! `simdconv-bench run` (`simdconv_bench::measure`). Throughput prints as GFLOP/s
+//! (direct-equivalent FLOPs for every algorithm) through the `FlopTime` measurement.
 //!
 //! Select with criterion's filter, e.g. `cargo bench -- resnet_3x3_56/direct`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use simdconv::variants;
-use simdconv_bench::measure::{layer_group, LayerData};
+use simdconv_bench::measure::{layer_group, Bench, FlopTime, LayerData};
 use simdconv_bench::suite::Suite;
 
-fn bench(c: &mut Criterion) {
+fn bench(c: &mut Bench) {
     for layer in Suite::Quick.layers() {
         let shape = layer.shape().expect("catalogue layers are valid");
         let mut data = LayerData::new(shape);
@@ -26,5 +26,13 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+fn flop_time() -> Bench {
+    Criterion::default().with_measurement(FlopTime)
+}
+
+criterion_group! {
+    name = benches;
+    config = flop_time();
+    targets = bench
+}
 criterion_main!(benches);

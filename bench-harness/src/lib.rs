@@ -5,9 +5,12 @@
 //! and the HTML report with roofline, speedup and accuracy plots.
 #![warn(missing_docs)]
 
+pub mod answer;
 pub mod blocks;
 pub mod catalogue;
 pub mod compare;
+pub mod console;
+pub mod export;
 pub mod machine;
 pub mod measure;
 pub mod report;

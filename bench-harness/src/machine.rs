@@ -55,7 +55,8 @@ pub struct MachineProfile {
     pub os: String,
     /// `rustc --version` at run time, if a rustc is on the PATH.
     pub rustc: String,
-    /// `git rev-parse --short HEAD`, if run inside the repository.
+    /// The git revision the binary was built from (embedded at build time), `-dirty` when
+    /// tracked files differed from that commit.
     pub git_revision: String,
     /// Target features the binary was compiled with (the Portable row depends on them).
     pub build_target_features: Vec<String>,
@@ -231,8 +232,7 @@ pub fn fingerprint_only() -> MachineProfile {
         clock_ghz,
         os: format!("{} {}", std::env::consts::OS, os_release()),
         rustc: command(&["rustc", "--version"]).unwrap_or_else(|| "unknown".into()),
-        git_revision: command(&["git", "rev-parse", "--short", "HEAD"])
-            .unwrap_or_else(|| "unknown".into()),
+        git_revision: env!("SIMDCONV_GIT_REVISION").to_string(),
         build_target_features,
         peak_gflops: BTreeMap::new(),
         bandwidth: Vec::new(),

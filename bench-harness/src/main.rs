@@ -9,7 +9,7 @@ use simdconv_bench::compare::{self, Gate, Input};
 use simdconv_bench::results::{write_atomic, Results};
 use simdconv_bench::run::{self, RunOptions};
 use simdconv_bench::suite::Suite;
-use simdconv_bench::{machine, report};
+use simdconv_bench::{console, export, machine, report};
 
 #[derive(Parser)]
 #[command(
@@ -50,6 +50,9 @@ enum Cmd {
         /// interleaved A/B runs.
         #[arg(long)]
         append: bool,
+        /// Keep criterion's own console output (warm-up, analysis, outliers).
+        #[arg(long)]
+        verbose: bool,
     },
     /// Compare results files (several CPUs), or gate a candidate against a baseline.
     Compare {
@@ -199,6 +202,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             measurement_time,
             warm_up_time,
             append,
+            verbose,
         } => {
             let out = out.unwrap_or_else(|| {
                 PathBuf::from("reports").join(machine::fingerprint_only().slug())
@@ -206,6 +210,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             let mut opts = RunOptions::for_suite(suite, out);
             opts.filter = filter;
             opts.isas = isa;
+            opts.verbose = verbose;
             if let Some(m) = measurement_time {
                 opts.timing.measurement_s = m;
             }
@@ -236,7 +241,8 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             let dir =
                 out.unwrap_or_else(|| results.parent().map(PathBuf::from).unwrap_or_default());
             let html = report::write(&res, &dir)?;
-            out!("wrote {}", html.display());
+            let csv = export::write(&res, &dir)?;
+            out!("wrote {} and {}", html.display(), csv.display());
         }
         Cmd::Machine { json } => {
             let m = machine::profile();
@@ -313,6 +319,14 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
     };
     res.write(&json)?;
     let html = report::write(&res, out)?;
-    out!("wrote {} and {}", json.display(), html.display());
+    let csv = export::write(&res, out)?;
+    out!("\nwinner per layer (ties: intervals overlap):");
+    out!("{}", console::winner_table(&res).trim_end());
+    out!(
+        "\nwrote {}, {} and {}",
+        json.display(),
+        csv.display(),
+        html.display()
+    );
     Ok(())
 }

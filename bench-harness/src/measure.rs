@@ -5,9 +5,9 @@
 
 use std::hint::black_box;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use criterion::measurement::WallTime;
+use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 use serde::Deserialize;
 use simdconv::{Activation, AlignedBuf, ConvError, ConvPlan, ConvShape, Variant};
@@ -19,9 +19,74 @@ use crate::suite::Timing;
 /// The activation every measured layer fuses (with a bias).
 pub const ACTIVATION: Activation = Activation::Relu;
 
-/// criterion configured for a run: `samples` samples per benchmark, data under `dir`, no plots.
-pub fn criterion(dir: &Path, timing: Timing, samples: usize) -> Criterion {
+/// Wall time, as criterion's `WallTime` measures it, with throughput printed in GFLOP/s: a
+/// layer group's throughput is its FLOP count, which criterion's own formatter calls "elem/s".
+pub struct FlopTime;
+
+impl Measurement for FlopTime {
+    type Intermediate = Instant;
+    type Value = Duration;
+    fn start(&self) -> Instant {
+        Instant::now()
+    }
+    fn end(&self, i: Instant) -> Duration {
+        i.elapsed()
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, v: &Duration) -> f64 {
+        v.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &FlopFormatter
+    }
+}
+
+/// Times in ns/µs/ms/s; throughputs as units per ns, i.e. G-units per second.
+struct FlopFormatter;
+
+impl ValueFormatter for FlopFormatter {
+    fn scale_values(&self, ns: f64, values: &mut [f64]) -> &'static str {
+        let (factor, unit) = match ns {
+            x if x < 1e3 => (1.0, "ns"),
+            x if x < 1e6 => (1e-3, "µs"),
+            x if x < 1e9 => (1e-6, "ms"),
+            _ => (1e-9, "s"),
+        };
+        values.iter_mut().for_each(|v| *v *= factor);
+        unit
+    }
+    fn scale_throughputs(&self, _: f64, t: &Throughput, values: &mut [f64]) -> &'static str {
+        let (per_iter, unit) = match *t {
+            Throughput::Elements(n) | Throughput::ElementsAndBytes { elements: n, .. } => {
+                (n, "GFLOP/s")
+            }
+            Throughput::Bytes(n) | Throughput::BytesDecimal(n) => (n, "GB/s"),
+            Throughput::Bits(n) => (n, "Gbit/s"),
+        };
+        values.iter_mut().for_each(|v| *v = per_iter as f64 / *v);
+        unit
+    }
+    fn scale_for_machines(&self, _: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+/// The criterion every measurement here uses.
+pub type Bench = Criterion<FlopTime>;
+
+/// A benchmark group of [`Bench`].
+pub type Group<'a> = BenchmarkGroup<'a, FlopTime>;
+
+/// criterion configured for a run: `samples` samples per benchmark, data under `dir`, no plots,
+/// GFLOP/s as the throughput unit.
+pub fn criterion(dir: &Path, timing: Timing, samples: usize) -> Bench {
     Criterion::default()
+        .with_measurement(FlopTime)
         .output_directory(dir)
         .warm_up_time(Duration::from_secs_f64(timing.warm_up_s))
         .measurement_time(Duration::from_secs_f64(timing.measurement_s))
@@ -62,7 +127,7 @@ impl LayerData {
     }
 
     /// Registers `plan` in `group` under its variant's name, timing `plan.run` alone.
-    pub fn bench(&mut self, group: &mut BenchmarkGroup<'_, WallTime>, plan: &mut ConvPlan) {
+    pub fn bench(&mut self, group: &mut Group<'_>, plan: &mut ConvPlan) {
         let (input, output) = (&self.input, &mut self.output);
         group.bench_function(plan.variant_name(), |b| {
             b.iter(|| plan.run(black_box(input), black_box(&mut *output)))
@@ -70,12 +135,8 @@ impl LayerData {
     }
 }
 
-/// A criterion group for one layer, with FLOP throughput (criterion prints it as "elem/s").
-pub fn layer_group<'a>(
-    c: &'a mut Criterion,
-    name: &str,
-    shape: &ConvShape,
-) -> BenchmarkGroup<'a, WallTime> {
+/// A criterion group for one layer, with FLOP throughput (printed as GFLOP/s).
+pub fn layer_group<'a>(c: &'a mut Bench, name: &str, shape: &ConvShape) -> Group<'a> {
     let mut g = c.benchmark_group(name.to_string());
     g.throughput(Throughput::Elements(shape.flops()));
     g

@@ -36,6 +36,21 @@ impl Interval {
         }
     }
 
+    /// Whether the two intervals share a value (the measurements cannot tell them apart).
+    pub fn overlaps(&self, other: &Interval) -> bool {
+        self.lower <= other.upper && other.lower <= self.upper
+    }
+
+    /// `self / other` as an interval: the lower bound from `self.lower / other.upper`, the upper
+    /// from `self.upper / other.lower`.
+    pub fn ratio(&self, other: &Interval) -> Interval {
+        Interval {
+            point: self.point / other.point,
+            lower: self.lower / other.upper,
+            upper: self.upper / other.lower,
+        }
+    }
+
     /// Every bound divided by `d`.
     pub fn scaled(self, d: f64) -> Interval {
         Interval {
@@ -147,6 +162,10 @@ impl Record {
     pub fn algorithm(&self) -> Option<Algorithm> {
         Algorithm::from_name(&self.algorithm)
     }
+    /// Whether the error is finite and within the documented tolerance.
+    pub fn within_tolerance(&self) -> bool {
+        self.max_rel_error.is_finite() && self.max_rel_error <= self.tolerance
+    }
     /// Sets the time and everything derived from it (GFLOP/s, fraction of `m`'s peak).
     pub fn set_time(&mut self, time_ns: Interval, m: &MachineProfile) {
         self.time_ns = time_ns;
@@ -155,10 +174,12 @@ impl Record {
     }
 }
 
-/// The attainable roof for a record: its ISA's FMA peak, or bandwidth x intensity of the
+/// The attainable roof for a record: its ISA's FMA peak (times the multiply reduction for
+/// Winograd, whose GFLOP/s are effective: its *effective roof*), or bandwidth x intensity of the
 /// smallest memory level its compulsory bytes fit in, whichever is lower; with what limits it.
 pub fn attainable(m: &MachineProfile, r: &Record) -> Option<(f64, String)> {
-    let peak = m.peak(&r.isa)?;
+    let reduction = r.algorithm().map_or(1.0, Algorithm::multiply_reduction);
+    let peak = m.peak(&r.isa)? * reduction;
     let level = |name: &str| m.bandwidth.iter().find(|b| b.level == name);
     let sizes = [
         ("L1", m.cache_size(1)),
@@ -173,6 +194,8 @@ pub fn attainable(m: &MachineProfile, r: &Record) -> Option<(f64, String)> {
     let mem = r.intensity * bw.gbs;
     Some(if mem < peak {
         (mem, format!("{} bandwidth", bw.level))
+    } else if reduction > 1.0 {
+        (peak, format!("{} FMA x{reduction:.2} effective", r.isa))
     } else {
         (peak, format!("{} FMA", r.isa))
     })
@@ -238,6 +261,75 @@ pub struct Settings {
     pub measurement_s: f64,
     /// criterion sample count.
     pub sample_size: usize,
+    /// The command line of the run (absent in older files).
+    #[serde(default)]
+    pub command: Option<String>,
+    /// The CPUs the process was allowed to run on (Linux `Cpus_allowed_list`), where known.
+    #[serde(default)]
+    pub cpus_allowed: Option<String>,
+    /// Whether the process was pinned to fewer CPUs than the machine has.
+    #[serde(default)]
+    pub pinned: Option<bool>,
+    /// Seconds since the Unix epoch when the run started.
+    #[serde(default)]
+    pub started_unix: Option<u64>,
+}
+
+impl Settings {
+    /// The provenance of this process: its command line and the CPUs it may run on.
+    pub fn provenance(&mut self, logical_cores: usize) {
+        let args: Vec<String> = std::env::args()
+            .map(|a| {
+                if a.contains(|c: char| c.is_whitespace() || c == '"') {
+                    format!("{a:?}")
+                } else {
+                    a
+                }
+            })
+            .collect();
+        self.command = Some(args.join(" "));
+        self.cpus_allowed = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+                    .map(|v| v.trim().to_string())
+            });
+        self.pinned = self
+            .cpus_allowed
+            .as_deref()
+            .map(|l| cpu_count(l) < logical_cores);
+    }
+}
+
+/// The number of CPUs in a Linux CPU list such as `0-3,6`.
+pub fn cpu_count(list: &str) -> usize {
+    list.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| match p.trim().split_once('-') {
+            Some((a, b)) => match (a.parse::<usize>(), b.parse::<usize>()) {
+                (Ok(a), Ok(b)) if b >= a => b - a + 1,
+                _ => 0,
+            },
+            None => usize::from(p.trim().parse::<usize>().is_ok()),
+        })
+        .sum()
+}
+
+/// `seconds since the epoch` as `YYYY-MM-DD HH:MM UTC` (civil-from-days, no time crate).
+pub fn utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let (hh, mm) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02} UTC")
 }
 
 /// A whole results file.

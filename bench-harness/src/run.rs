@@ -5,15 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use criterion::Criterion;
-use indicatif::{ProgressBar, ProgressStyle};
 use regex::Regex;
 use simdconv::{reference, variants, Isa, Variant};
 
 use crate::blocks;
 use crate::catalogue::Layer;
+use crate::console::{self, Console};
 use crate::machine;
-use crate::measure::{self, LayerData};
+use crate::measure::{self, Bench, LayerData};
 use crate::results::{
     gflops, BlockRecord, Interval, Record, Results, Settings, ShapeRecord, StepRecord, SCHEMA,
 };
@@ -35,6 +34,8 @@ pub struct RunOptions {
     pub timing: Timing,
     /// criterion samples.
     pub sample_size: usize,
+    /// Keep criterion's own console output.
+    pub verbose: bool,
 }
 
 impl RunOptions {
@@ -47,6 +48,7 @@ impl RunOptions {
             out,
             timing: suite.timing(),
             sample_size: 10,
+            verbose: false,
         }
     }
 
@@ -94,16 +96,6 @@ pub fn select(opts: &RunOptions) -> Result<Selection, String> {
     Ok((used, pairs))
 }
 
-fn progress(len: usize) -> Result<ProgressBar, String> {
-    let bar = ProgressBar::new(len as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
-            .map_err(|e| e.to_string())?
-            .progress_chars("=> "),
-    );
-    Ok(bar)
-}
-
 /// Runs a selection (from [`select`]) and returns the results (the caller writes them into
 /// `opts.out`, which it has created). `machine` reuses a profile measured earlier (appending to
 /// a results file); otherwise the ceilings are measured first.
@@ -113,13 +105,19 @@ pub fn run(
     machine: Option<machine::MachineProfile>,
 ) -> Result<Results, String> {
     let (layers, pairs) = selection;
-    let machine = machine.unwrap_or_else(|| {
-        eprintln!("measuring the machine's ceilings ...");
-        machine::profile()
-    });
+    let started = now_unix();
+    let mut con = Console::new(pairs.len(), opts.verbose);
+    let machine = match machine {
+        Some(m) => m,
+        None => {
+            con.line("measuring the machine's ceilings ...");
+            let m = machine::profile();
+            con.line(&console::ceilings(&m));
+            m
+        }
+    };
     let crit_dir = opts.out.join("criterion");
     let mut crit = measure::criterion(&crit_dir, opts.timing, opts.sample_size);
-    let bar = progress(pairs.len())?;
     let mut records = Vec::new();
     for layer in &layers {
         let variants: Vec<_> = pairs
@@ -127,28 +125,30 @@ pub fn run(
             .filter(|(l, _)| l.name == layer.name)
             .map(|(_, v)| *v)
             .collect();
-        let recs = run_layer(&mut crit, &crit_dir, layer, &variants, &machine, &bar)?;
+        let recs = run_layer(&mut crit, &crit_dir, layer, &variants, &machine, &mut con)?;
         records.extend(recs);
     }
-    bar.finish_and_clear();
     let blocks = if opts.suite.has_blocks() {
-        run_blocks(&mut crit, &crit_dir, opts)?
+        run_blocks(&mut crit, &crit_dir, opts, &mut con)?
     } else {
         Vec::new()
     };
+    let mut settings = Settings {
+        suite: opts.suite.name().into(),
+        filter: opts.filter.clone(),
+        warm_up_s: opts.timing.warm_up_s,
+        measurement_s: opts.timing.measurement_s,
+        sample_size: opts.sample_size,
+        command: None,
+        cpus_allowed: None,
+        pinned: None,
+        started_unix: Some(started),
+    };
+    settings.provenance(machine.logical_cores);
     Ok(Results {
         schema: SCHEMA.into(),
-        created_unix: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-        settings: Settings {
-            suite: opts.suite.name().into(),
-            filter: opts.filter.clone(),
-            warm_up_s: opts.timing.warm_up_s,
-            measurement_s: opts.timing.measurement_s,
-            sample_size: opts.sample_size,
-        },
+        created_unix: now_unix(),
+        settings,
         machine,
         layers,
         results: records,
@@ -156,16 +156,46 @@ pub fn run(
     })
 }
 
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A layer's header line: name, geometry, work.
+fn layer_header(layer: &Layer, shape: &simdconv::ConvShape) -> String {
+    format!(
+        "-- {}: {}x{}x{} -> {}, {}x{} stride {} pad {}{}, {:.1} MFLOP",
+        layer.name,
+        shape.h(),
+        shape.w(),
+        shape.c(),
+        shape.k(),
+        shape.r(),
+        shape.s(),
+        shape.stride().0,
+        shape.padding().top,
+        if shape.groups() > 1 {
+            format!(" groups {}", shape.groups())
+        } else {
+            String::new()
+        },
+        shape.flops() as f64 / 1e6
+    )
+}
+
 /// Measures `variants` on one layer: the error against the reference once, then criterion.
 fn run_layer(
-    crit: &mut Criterion,
+    crit: &mut Bench,
     crit_dir: &Path,
     layer: &Layer,
     variants: &[&'static Variant],
     machine: &machine::MachineProfile,
-    bar: &ProgressBar,
+    con: &mut Console,
 ) -> Result<Vec<Record>, String> {
     let shape = layer.shape().map_err(|e| e.to_string())?;
+    con.line(&layer_header(layer, &shape));
     let mut data = LayerData::new(shape);
     // The oracle, once per layer.
     let (want, mag) = reference::conv_with_magnitude(
@@ -179,14 +209,14 @@ fn run_layer(
     let mut group = measure::layer_group(crit, &layer.name, &shape);
     let mut records = Vec::new();
     for &v in variants {
-        bar.set_message(format!("{}/{}", layer.name, v.name()));
+        con.status(&format!("{}/{}", layer.name, v.name()));
         let mut plan = data
             .plan(v)
             .map_err(|e| format!("{}/{}: {e}", layer.name, v.name()))?;
         plan.run(&data.input, &mut data.output)
             .map_err(|e| e.to_string())?;
         let err = reference::max_relative_error(&data.output, &want, &mag);
-        data.bench(&mut group, &mut plan);
+        con.quiet(|| data.bench(&mut group, &mut plan));
         let t = measure::median(crit_dir, &layer.name, v.name())?;
         let mut rec = Record {
             layer: layer.name.clone(),
@@ -206,10 +236,10 @@ fn run_layer(
             tolerance: reference::tolerance(&shape, v.algorithm()),
         };
         rec.set_time(t, machine);
+        con.finished(&console::result_text(&rec, machine));
         records.push(rec);
-        bar.inc(1);
     }
-    group.finish();
+    con.quiet(|| group.finish());
     Ok(records)
 }
 
@@ -222,9 +252,10 @@ fn widest(allowed: &[Isa]) -> Option<Isa> {
 /// Measures every claim's sides on every ISA (best variant per layer), each side also with one
 /// fixed algorithm (direct) on the widest ISA, and per-step times on the widest ISA.
 fn run_blocks(
-    crit: &mut Criterion,
+    crit: &mut Bench,
     crit_dir: &Path,
     opts: &RunOptions,
+    con: &mut Console,
 ) -> Result<Vec<BlockRecord>, String> {
     let isas: Vec<Isa> = Isa::ALL
         .into_iter()
@@ -246,7 +277,8 @@ fn run_blocks(
     let mut modes: Vec<blocks::Mode> = isas.iter().map(|&i| blocks::Mode::Best(i)).collect();
     modes.push(blocks::Mode::Fixed(wide, simdconv::Algorithm::Direct));
     let total = claims.iter().map(|c| c.sides.len()).sum::<usize>() * modes.len();
-    let bar = progress(total)?;
+    con.phase(total);
+    con.line("-- building-block claims");
     let mut out = Vec::new();
     for claim in &claims {
         let group_name = format!("blocks-{}", claim.id);
@@ -254,12 +286,14 @@ fn run_blocks(
         for (side, block) in claim.sides.iter().enumerate() {
             let input = seeded(block.buffers[0], 9);
             for &mode in &modes {
-                bar.set_message(format!("{}/{} {}", claim.id, side, mode.isa()));
+                con.status(&format!("{}/{} {}", claim.id, side, mode.isa()));
                 let mut prep = blocks::Prepared::new(block, mode)?;
                 prep.set_input(&input);
                 let id = format!("s{side}-{}-{}", mode.isa().name(), mode.label());
-                group.bench_function(id.clone(), |b| {
-                    b.iter(|| prep.run().expect("checked block"))
+                con.quiet(|| {
+                    group.bench_function(id.clone(), |b| {
+                        b.iter(|| prep.run().expect("checked block"))
+                    });
                 });
                 let time_ns = measure::median(crit_dir, &group_name, &id)?;
                 let mut steps = Vec::new();
@@ -274,8 +308,10 @@ fn run_blocks(
                         // Run the block once so every step's inputs hold real data.
                         prep.run()?;
                         let sid = format!("s{side}-{}-step{i}", mode.isa().name());
-                        group.bench_function(sid.clone(), |b| {
-                            b.iter(|| prep.run_step(i).expect("checked step"))
+                        con.quiet(|| {
+                            group.bench_function(sid.clone(), |b| {
+                                b.iter(|| prep.run_step(i).expect("checked step"))
+                            });
                         });
                         let flops = match &step.op {
                             blocks::Op::Conv { shape, .. } => shape.flops(),
@@ -308,12 +344,18 @@ fn run_blocks(
                     steps,
                     scaling: claim.scaling,
                 });
-                bar.inc(1);
+                con.finished(&format!(
+                    "{:<24} {:<26} {:>9.3} ms [{:.3}, {:.3}]",
+                    format!("{}/{side}", claim.id),
+                    format!("{} {}", mode.isa().name(), mode.label()),
+                    time_ns.point / 1e6,
+                    time_ns.lower / 1e6,
+                    time_ns.upper / 1e6
+                ));
             }
         }
-        group.finish();
+        con.quiet(|| group.finish());
     }
-    bar.finish_and_clear();
     Ok(out)
 }
 

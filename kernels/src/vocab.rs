@@ -21,6 +21,13 @@ impl WinogradTile {
             WinogradTile::F4x4_3x3 => 4,
         }
     }
+
+    /// Multiplies saved against direct: `(m * 3)^2` per output tile become `(m + 2)^2`
+    /// (2.25 for F2, 4 for F4). The ISA peak times this is Winograd's effective roof.
+    pub fn multiply_reduction(self) -> f64 {
+        let (m, a) = (self.m() as f64, (self.m() + 2) as f64);
+        (m * 3.0 / a).powi(2)
+    }
 }
 
 /// The convolution algorithm of a variant.
@@ -58,6 +65,17 @@ impl Algorithm {
             Algorithm::Winograd(WinogradTile::F4x4_3x3) => "winograd-f4",
             Algorithm::Depthwise => "depthwise",
             Algorithm::Pointwise => "pointwise",
+        }
+    }
+
+    /// How many times fewer multiplies than direct it does (1 except for Winograd): the factor
+    /// between its effective GFLOP/s roof and the ISA's FMA peak.
+    pub fn multiply_reduction(self) -> f64 {
+        match self {
+            Algorithm::Winograd(t) => t.multiply_reduction(),
+            Algorithm::Direct | Algorithm::Im2col | Algorithm::Depthwise | Algorithm::Pointwise => {
+                1.0
+            }
         }
     }
 

@@ -107,6 +107,10 @@ pub fn results() -> Results {
             warm_up_s: 0.1,
             measurement_s: 0.2,
             sample_size: 10,
+            command: None,
+            cpus_allowed: None,
+            pinned: None,
+            started_unix: None,
         },
         machine: machine(),
         layers: vec![Layer {

@@ -1,0 +1,129 @@
+//! `results.csv`: one row per (layer, variant) result, for spreadsheets and pandas. The columns
+//! are [`COLUMNS`], documented in reports/README.md; numbers are plain decimals, absent values
+//! empty, text fields quoted where they hold a comma, a quote or a line break (RFC 4180).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::answer::{layer_order, verdict};
+use crate::results::{attainable, write_atomic, FileError, Results};
+
+/// Writes `dir/results.csv` atomically.
+pub fn write(res: &Results, dir: &Path) -> Result<PathBuf, FileError> {
+    let path = dir.join("results.csv");
+    write_atomic(&path, csv(res).as_bytes())?;
+    Ok(path)
+}
+
+/// The header row.
+pub const COLUMNS: [&str; 33] = [
+    "layer",
+    "variant",
+    "algorithm",
+    "isa",
+    "tile",
+    "n",
+    "h",
+    "w",
+    "c",
+    "k",
+    "r",
+    "s",
+    "stride",
+    "pad",
+    "groups",
+    "flops",
+    "bytes",
+    "intensity",
+    "time_ms",
+    "time_ms_lower",
+    "time_ms_upper",
+    "gflops",
+    "gflops_lower",
+    "gflops_upper",
+    "fraction_of_isa_peak",
+    "roof_gflops",
+    "roof_limit",
+    "fraction_of_roof",
+    "max_rel_error",
+    "tolerance",
+    "within_tolerance",
+    "scratch_bytes",
+    "verdict",
+];
+
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or(String::new(), |x| x.to_string())
+}
+
+/// The CSV text. `verdict` is `win` for a layer's clear winner, `tie` for every variant tied
+/// for first, empty otherwise.
+pub fn csv(res: &Results) -> String {
+    let mut out = COLUMNS.join(",");
+    out.push('\n');
+    for layer in layer_order(res) {
+        let recs: Vec<_> = res.layer_records(layer).collect();
+        let v = verdict(&recs);
+        for rec in recs {
+            let tag = match &v {
+                Some(v) if std::ptr::eq(v.winner, rec) => {
+                    if v.is_tie() {
+                        "tie"
+                    } else {
+                        "win"
+                    }
+                }
+                Some(v) if v.tied.iter().any(|t| std::ptr::eq(*t, rec)) => "tie",
+                _ => "",
+            };
+            let roof = attainable(&res.machine, rec);
+            let s = &rec.shape;
+            let t = rec.time_ns.scaled(1e6);
+            let cells = [
+                field(&rec.layer),
+                field(&rec.variant),
+                field(&rec.algorithm),
+                field(&rec.isa),
+                field(&rec.tile),
+                s.n.to_string(),
+                s.h.to_string(),
+                s.w.to_string(),
+                s.c.to_string(),
+                s.k.to_string(),
+                s.r.to_string(),
+                s.s.to_string(),
+                s.stride.to_string(),
+                s.pad.to_string(),
+                s.groups.to_string(),
+                rec.flops.to_string(),
+                rec.bytes.to_string(),
+                rec.intensity.to_string(),
+                t.point.to_string(),
+                t.lower.to_string(),
+                t.upper.to_string(),
+                rec.gflops.point.to_string(),
+                rec.gflops.lower.to_string(),
+                rec.gflops.upper.to_string(),
+                opt(rec.fraction_of_peak),
+                opt(roof.as_ref().map(|r| r.0)),
+                field(roof.as_ref().map_or("", |r| r.1.as_str())),
+                opt(roof.as_ref().map(|r| rec.gflops.point / r.0)),
+                rec.max_rel_error.to_string(),
+                rec.tolerance.to_string(),
+                rec.within_tolerance().to_string(),
+                rec.scratch_bytes.to_string(),
+                tag.to_string(),
+            ];
+            let _ = writeln!(out, "{}", cells.join(","));
+        }
+    }
+    out
+}
