@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use crate::report::bars::{self, Scale};
 use crate::report::charts;
 use crate::report::page::{esc, l, r, Page, Table};
 use crate::results::{Interval, Record, Results};
@@ -21,11 +22,14 @@ pub struct Input {
 }
 
 impl Input {
-    /// `A: <model> (<path>)`.
+    /// `A: <model> (<name>)`, the name as given on the command line, or for an absolute path
+    /// its last two components (no machine's directory layout on a shared page).
     pub fn label(&self) -> String {
         format!(
             "{}: {} ({})",
-            self.tag, self.results.machine.model, self.path
+            self.tag,
+            self.results.machine.model,
+            display_name(&self.path)
         )
     }
     fn record(&self, layer: &str, variant: &str) -> Option<&Record> {
@@ -48,6 +52,21 @@ impl Input {
             .clock_ghz
             .map(|ghz| r.gflops.point / ghz)
     }
+}
+
+/// A file name for display: as given when relative, the last two components when absolute.
+pub fn display_name(path: &str) -> String {
+    let p = std::path::Path::new(path);
+    if !p.is_absolute() {
+        return path.to_string();
+    }
+    let parts: Vec<String> = p
+        .components()
+        .rev()
+        .take(2)
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.into_iter().rev().collect::<Vec<_>>().join("/")
 }
 
 /// (layer, variant) keys in the order of the first file that has them.
@@ -213,7 +232,7 @@ fn machines(page: &mut Page, inputs: &[Input]) {
         };
         t.row(
             &[
-                l(format!("{}: {}", i.tag, i.path)),
+                l(format!("{}: {}", i.tag, display_name(&i.path))),
                 l(&m.model),
                 l(m.flags.join(" ")),
                 l(peaks.join(", ")),
@@ -256,22 +275,20 @@ fn best_per_layer(page: &mut Page, inputs: &[Input]) -> Rendered {
         t.row(&cells, false);
     }
     page.raw(&t.finish());
-    let series: Vec<charts::Series> = inputs
+    let series: Vec<bars::Series> = inputs
         .iter()
         .enumerate()
         .map(|(n, i)| {
-            let v = ls
-                .iter()
-                .map(|l| i.best(l).map(|r| r.gflops.point))
-                .collect();
+            let v = ls.iter().map(|l| i.best(l).map(|r| r.gflops)).collect();
             (i.label(), cpu_color(n), v)
         })
         .collect();
-    page.chart(&charts::grouped_bars(
+    page.chart(&bars::hbars(
         "Best variant per layer, per CPU",
         "GFLOP/s (log)",
         &ls,
         &series,
+        Scale::Value,
     )?);
     Ok(())
 }
@@ -287,22 +304,23 @@ fn every_variant(page: &mut Page, inputs: &[Input]) -> Rendered {
                 }
             }
         }
-        let series: Vec<charts::Series> = inputs
+        let series: Vec<bars::Series> = inputs
             .iter()
             .enumerate()
             .map(|(n, i)| {
                 let v = vs
                     .iter()
-                    .map(|v| i.record(layer, v).map(|r| r.gflops.point))
+                    .map(|v| i.record(layer, v).map(|r| r.gflops))
                     .collect();
                 (i.label(), cpu_color(n), v)
             })
             .collect();
-        page.chart(&charts::grouped_bars(
+        page.chart(&bars::hbars(
             &format!("{layer}: GFLOP/s per variant, per CPU"),
             "GFLOP/s (log)",
             &vs,
             &series,
+            Scale::Value,
         )?);
     }
     Ok(())
@@ -345,6 +363,104 @@ pub struct GateRow {
     pub cand: Interval,
     /// Relative slowdown: `cand/base - 1` for times, `1 - cand/base` for fractions.
     pub slowdown: f64,
+    /// Whether the values are fractions of peak (files from different machines).
+    pub cross: bool,
+}
+
+impl GateRow {
+    /// The row's cells with units: key, baseline, candidate, slowdown.
+    pub fn cells(&self) -> [String; 4] {
+        let show = |i: &Interval| {
+            if self.cross {
+                format!(
+                    "{:.1}% of peak [{:.1}, {:.1}]",
+                    i.point * 100.0,
+                    i.lower * 100.0,
+                    i.upper * 100.0
+                )
+            } else {
+                format!(
+                    "{:.3} ms [{:.3}, {:.3}]",
+                    i.point / 1e6,
+                    i.lower / 1e6,
+                    i.upper / 1e6
+                )
+            }
+        };
+        [
+            self.key.clone(),
+            show(&self.base),
+            show(&self.cand),
+            format!("{:.1}%", self.slowdown * 100.0),
+        ]
+    }
+}
+
+/// The gate's regressions as an aligned text table with units.
+pub fn gate_table(rows: &[GateRow]) -> String {
+    let head = ["layer/variant", "baseline", "candidate", "slower by"].map(String::from);
+    let all: Vec<[String; 4]> = std::iter::once(head)
+        .chain(rows.iter().map(GateRow::cells))
+        .collect();
+    let w: Vec<usize> = (0..4)
+        .map(|i| all.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut s = String::new();
+    for r in &all {
+        let _ = writeln!(
+            s,
+            "  {:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2],
+            w3 = w[3]
+        );
+    }
+    s
+}
+
+/// The gate's verdict as a page: the decision, then the regressed rows with units.
+pub fn gate_page(base: &Input, cand: &Input, gate: &Gate, threshold: &str) -> String {
+    let mut page = Page::new("simdconv regression gate", "simdconv: regression gate");
+    page.note(&format!(
+        "Baseline {}, candidate {}; a row regresses when it is slower by more than {} <em>and</em> the two intervals do not overlap.",
+        esc(&base.label()),
+        esc(&cand.label()),
+        esc(threshold)
+    ));
+    match gate {
+        Gate::Pass { compared, missing } => {
+            page.heading(&format!("Pass: {compared} rows compared, none regressed"));
+            if !missing.is_empty() {
+                page.note(&format!(
+                    "Not in the candidate: {}",
+                    esc(&missing.join(", "))
+                ));
+            }
+        }
+        Gate::Regressed { rows, compared } => {
+            page.heading(&format!("Regression: {} of {compared} rows", rows.len()));
+            let mut t = Table::new("", &["layer/variant", "baseline", "candidate", "slower by"]);
+            for row in rows {
+                let [k, b, c, d] = row.cells();
+                t.row(&[l(k), r(b), r(c), r(d)], false);
+            }
+            page.raw(&t.finish());
+        }
+        Gate::DifferentMachines { base, cand } => {
+            page.heading("Refused: different machines");
+            page.note(&format!(
+                "baseline {}<br>candidate {}",
+                esc(base),
+                esc(cand)
+            ));
+        }
+    }
+    page.finish()
 }
 
 /// What the gate decided.
@@ -415,6 +531,7 @@ pub fn gate(
                     base: bf,
                     cand: cf,
                     slowdown,
+                    cross,
                 });
             }
         } else {
@@ -425,6 +542,7 @@ pub fn gate(
                     base: b.time_ns,
                     cand: c.time_ns,
                     slowdown,
+                    cross,
                 });
             }
         }

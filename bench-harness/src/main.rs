@@ -150,33 +150,36 @@ fn compare_cmd(
         }
         let threshold = compare::parse_threshold(max_regression)?;
         let (b, c) = (load(0, &base)?, load(1, &files[0])?);
-        return Ok(
-            match compare::gate(&b.results, &c.results, threshold, allow_cross) {
-                Gate::Pass { compared, missing } => {
-                    out!("ok: {compared} rows compared, none slower than {max_regression} beyond the noise");
-                    for m in missing {
-                        out!("  not in the candidate: {m}");
-                    }
-                    ExitCode::SUCCESS
+        let verdict = compare::gate(&b.results, &c.results, threshold, allow_cross);
+        if let Some(dir) = &out {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let page = dir.join("gate.html");
+            write_atomic(
+                &page,
+                compare::gate_page(&b, &c, &verdict, max_regression).as_bytes(),
+            )?;
+            eprintln!("wrote {}", page.display());
+        }
+        return Ok(match verdict {
+            Gate::Pass { compared, missing } => {
+                out!("ok: {compared} rows compared, none slower than {max_regression} beyond the noise");
+                for m in missing {
+                    out!("  not in the candidate: {m}");
                 }
-                Gate::Regressed { rows, compared } => {
-                    out!("REGRESSION: {} of {compared} rows slower than {max_regression} with non-overlapping intervals:", rows.len());
-                    for r in rows {
-                        out!(
-                        "  {:<48} baseline {:.4e} [{:.4e}, {:.4e}]  candidate {:.4e} [{:.4e}, {:.4e}]  slower by {:.1}%",
-                        r.key, r.base.point, r.base.lower, r.base.upper, r.cand.point, r.cand.lower, r.cand.upper, r.slowdown * 100.0
-                    );
-                    }
-                    ExitCode::from(1)
-                }
-                Gate::DifferentMachines { base, cand } => {
-                    eprintln!(
+                ExitCode::SUCCESS
+            }
+            Gate::Regressed { rows, compared } => {
+                out!("REGRESSION: {} of {compared} rows slower than {max_regression} with non-overlapping intervals:", rows.len());
+                out!("{}", compare::gate_table(&rows).trim_end());
+                ExitCode::from(1)
+            }
+            Gate::DifferentMachines { base, cand } => {
+                eprintln!(
                     "error: refusing to compare times from different machines:\n  baseline:  {base}\n  candidate: {cand}\n(pass --allow-cross-machine to compare fractions of each machine's peak instead)"
                 );
-                    ExitCode::from(2)
-                }
-            },
-        );
+                ExitCode::from(2)
+            }
+        });
     }
     let inputs: Vec<Input> = files
         .iter()

@@ -36,6 +36,15 @@ impl Interval {
         }
     }
 
+    /// A value known exactly (all three bounds equal).
+    pub fn exact(v: f64) -> Interval {
+        Interval {
+            point: v,
+            lower: v,
+            upper: v,
+        }
+    }
+
     /// Whether the two intervals share a value (the measurements cannot tell them apart).
     pub fn overlaps(&self, other: &Interval) -> bool {
         self.lower <= other.upper && other.lower <= self.upper

@@ -92,3 +92,64 @@ fn gate_needs_exactly_one_candidate() {
     ]);
     assert!(stderr(&o).contains("lots"), "{}", stderr(&o));
 }
+
+/// A run on a non-terminal prints plain lines: the ceilings, a header per layer, one
+/// `[n/N] layer variant GFLOP/s [interval] x peak ETA` line per benchmark, the winner table;
+/// nothing of criterion's own chatter.
+#[test]
+fn a_run_into_a_log_prints_one_line_per_benchmark() {
+    let dir = std::env::temp_dir().join(format!("simdconv-console-{}", std::process::id()));
+    let o = bench(&[
+        "run",
+        "--suite",
+        "smoke",
+        "--isa",
+        "scalar",
+        "--filter",
+        "smoke_1x1_14/(direct|pointwise)",
+        "--measurement-time",
+        "0.05",
+        "--warm-up-time",
+        "0.02",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}\n{}", stderr(&o));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("measured FMA peak, GFLOP/s (1 core): ")));
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("-- smoke_1x1_14: 14x14x64 -> 64")));
+    let bench_lines: Vec<&&str> = lines.iter().filter(|l| l.starts_with('[')).collect();
+    assert_eq!(bench_lines.len(), 2, "{out}");
+    for (i, l) in bench_lines.iter().enumerate() {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        assert_eq!(w[0], format!("[{}/2]", i + 1), "{l}");
+        assert_eq!(w[1], "smoke_1x1_14");
+        assert!(w[3].parse::<f64>().unwrap() > 0.0, "{l}");
+        assert_eq!(w[4], "GFLOP/s");
+        assert!(w[5].starts_with('[') && w[6].ends_with(']'), "{l}");
+        assert!(
+            w[7].ends_with('x') && w[8] == "scalar" && w[9] == "peak",
+            "{l}"
+        );
+    }
+    assert!(bench_lines[0].contains("ETA ") && !bench_lines[1].contains("ETA"));
+    assert!(out.contains("winner per layer"));
+    assert!(!out.contains('\r'), "no live bar in a log");
+    let all = format!("{out}{}", stderr(&o));
+    for chatter in [
+        "Benchmarking",
+        "Warming up",
+        "Collecting",
+        "Analyzing",
+        "elem/s",
+    ] {
+        assert!(!all.contains(chatter), "criterion chatter: {chatter}");
+    }
+    assert!(dir.join("results.csv").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

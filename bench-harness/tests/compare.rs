@@ -3,7 +3,9 @@
 mod common;
 
 use common::{record, results};
-use simdconv_bench::compare::{gate, parse_threshold, render, summary, Gate, Input};
+use simdconv_bench::compare::{
+    display_name, gate, gate_page, gate_table, parse_threshold, render, summary, Gate, Input,
+};
 use simdconv_bench::results::{Interval, Results};
 
 /// A candidate whose row `i` has its time scaled by `scale` and its interval half-width `ci`
@@ -49,6 +51,33 @@ fn slower_beyond_threshold_with_separate_intervals_fails() {
             assert_eq!(rows.len(), 1);
             assert_eq!(rows[0].key, "smoke_3x3_14/direct-avx2-6x16");
             assert!((rows[0].slowdown - 0.10).abs() < 1e-9);
+            // The verdict has units: milliseconds with intervals and a percentage.
+            let t = gate_table(&rows);
+            assert!(
+                t.contains("baseline") && t.contains(" ms [") && t.contains("10.0%"),
+                "{t}"
+            );
+            assert!(
+                !t.contains("e7") && !t.contains("e6"),
+                "no unitless exponents: {t}"
+            );
+            let input = |tag: &str, path: &str, res: &Results| Input {
+                tag: tag.into(),
+                path: path.into(),
+                results: res.clone(),
+            };
+            let g = Gate::Regressed {
+                rows: rows.clone(),
+                compared: 4,
+            };
+            let page = gate_page(
+                &input("A", "/tmp/x/base.json", &b),
+                &input("B", "c.json", &c),
+                &g,
+                "5%",
+            );
+            assert!(page.contains("Regression: 1 of 4 rows") && page.contains("10.0%"));
+            assert!(!page.contains("/tmp/x"), "no absolute paths on the page");
         }
         g => panic!("expected a regression, got {g:?}"),
     }
@@ -188,4 +217,16 @@ fn merged_rounds_take_the_lower_median_and_the_union_of_intervals() {
     // round that did not.
     assert!(matches!(gate(&a, &b, 0.05, false), Gate::Regressed { .. }));
     assert!(matches!(gate(&a, &m, 0.05, false), Gate::Pass { .. }));
+}
+
+#[test]
+fn files_are_labelled_by_the_name_given_without_absolute_paths() {
+    assert_eq!(
+        display_name("reports/x/results.json"),
+        "reports/x/results.json"
+    );
+    assert_eq!(
+        display_name("/tmp/abc/run1/results.json"),
+        "run1/results.json"
+    );
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{machine, record, results};
-use simdconv_bench::report::{self, charts};
+use simdconv_bench::report::{self, roofline};
 use simdconv_bench::results::{FileError, Results, SCHEMA};
 
 #[test]
@@ -108,9 +108,9 @@ fn a_point_on_a_roof_is_drawn_on_it() {
         0.0,
     );
     let recs = [&on_diag, &on_peak];
-    let svg = charts::roofline(&m, &recs, simdconv::Isa::Scalar, "Roofline, scalar").unwrap();
+    let svg = roofline::roofline(&m, &recs, simdconv::Isa::Scalar, "Roofline, scalar").unwrap();
     let pts = circles(&svg);
-    assert_eq!(pts.len(), 2);
+    assert_eq!(pts.len(), 3, "two points, then the legend's marker");
     let bw = polylines(&svg, "#6464C8");
     assert_eq!(bw.len(), 2, "one diagonal per memory level");
     let dist = |p: (f64, f64), a: (f64, f64), b: (f64, f64)| {
@@ -148,7 +148,7 @@ fn report_has_every_chart_and_label() {
     assert_eq!(html.matches("<svg").count(), 7);
     for label in [
         "Roofline, avx2 variants",
-        "Arithmetic intensity (FLOP per compulsory byte)",
+        "Arithmetic intensity (FLOP per compulsory byte, log)",
         "GFLOP/s",
         "avx2 FMA peak 100",
         "L1 200 GB/s",
@@ -156,7 +156,7 @@ fn report_has_every_chart_and_label() {
         "direct: speedup over scalar direct",
         "avx2: speedup over direct avx2",
         "Accuracy against speed",
-        "max error / term magnitude",
+        "max error / tolerance (log)",
         "Test CPU @ 3.00GHz",
         "class=\"win\"",
     ] {

@@ -1,15 +1,14 @@
 //! The charts, drawn with plotters into SVG strings (no fonts needed, no JavaScript).
 
-use plotters::coord::combinators::LogCoord;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use simdconv::{Algorithm, Isa};
 
-use crate::machine::MachineProfile;
 use crate::results::Record;
 
-type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
+/// A chart or an error from plotters.
+pub type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// Series colours for files / CPUs on the comparison page (distinct from the ISA colours).
 pub const CPU_COLORS: [RGBColor; 5] = [
@@ -57,330 +56,238 @@ pub fn isa_color_of(name: &str) -> RGBColor {
 }
 
 /// Draws points with the ISA's marker (scalar circle, portable triangle, avx2 cross, avx512
-/// square, neon and unknown ring); evaluates to the series annotation so a legend entry can be
-/// attached.
+/// square, neon and unknown ring) and, given a label, a legend entry showing that marker.
 macro_rules! marked {
-    ($chart:expr, $isa:expr, $pts:expr, $c:expr) => {{
+    ($chart:expr, $isa:expr, $pts:expr, $c:expr, $label:expr) => {{
         let c: RGBColor = $c;
         let pts: Vec<(f64, f64)> = $pts;
         let isa: Option<Isa> = $isa;
+        let label: Option<String> = $label;
         match isa {
             Some(Isa::Scalar) => {
-                $chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, c.filled())))?
+                let a =
+                    $chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, c.filled())))?;
+                if let Some(l) = label {
+                    a.label(l)
+                        .legend(move |(x, y)| Circle::new((x + 5, y), 4, c.filled()));
+                }
             }
-            Some(Isa::Portable) => $chart.draw_series(
-                pts.into_iter()
-                    .map(|p| TriangleMarker::new(p, 5, c.filled())),
-            )?,
+            Some(Isa::Portable) => {
+                let a = $chart.draw_series(
+                    pts.into_iter()
+                        .map(|p| TriangleMarker::new(p, 5, c.filled())),
+                )?;
+                if let Some(l) = label {
+                    a.label(l)
+                        .legend(move |(x, y)| TriangleMarker::new((x + 5, y), 5, c.filled()));
+                }
+            }
             Some(Isa::Avx2) => {
-                $chart.draw_series(pts.into_iter().map(|p| Cross::new(p, 5, c.stroke_width(2))))?
+                let a = $chart
+                    .draw_series(pts.into_iter().map(|p| Cross::new(p, 5, c.stroke_width(2))))?;
+                if let Some(l) = label {
+                    a.label(l)
+                        .legend(move |(x, y)| Cross::new((x + 5, y), 5, c.stroke_width(2)));
+                }
             }
-            Some(Isa::Avx512) => $chart
-                .draw_series(pts.into_iter().map(|p| {
+            Some(Isa::Avx512) => {
+                let a = $chart.draw_series(pts.into_iter().map(|p| {
                     EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], c.filled())
-                }))?,
-            Some(Isa::Neon) | None => $chart.draw_series(
-                pts.into_iter()
-                    .map(|p| Circle::new(p, 5, c.stroke_width(2))),
-            )?,
+                }))?;
+                if let Some(l) = label {
+                    a.label(l).legend(move |(x, y)| {
+                        Rectangle::new([(x + 1, y - 4), (x + 9, y + 4)], c.filled())
+                    });
+                }
+            }
+            Some(Isa::Neon) | None => {
+                let a = $chart.draw_series(
+                    pts.into_iter()
+                        .map(|p| Circle::new(p, 5, c.stroke_width(2))),
+                )?;
+                if let Some(l) = label {
+                    a.label(l)
+                        .legend(move |(x, y)| Circle::new((x + 5, y), 5, c.stroke_width(2)));
+                }
+            }
         }
     }};
 }
+pub(crate) use marked;
 
-fn svg(
+/// Renders a chart into an SVG string.
+pub fn svg(
     w: u32,
     h: u32,
     draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> DrawResult<()>,
 ) -> DrawResult<String> {
+    svg_with_tips(w, h, |root| draw(root).map(|()| Vec::new()))
+}
+
+/// A hover target: pixel position and the text shown as its tooltip.
+pub type Tip = (i32, i32, String);
+
+/// Renders a chart whose drawing returns hover targets; each becomes an invisible square over
+/// its point holding an SVG `<title>` (the browser's tooltip; no JavaScript).
+pub fn svg_with_tips(
+    w: u32,
+    h: u32,
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> DrawResult<Vec<Tip>>,
+) -> DrawResult<String> {
     let mut out = String::new();
+    let tips;
     {
         let root = SVGBackend::with_string(&mut out, (w, h)).into_drawing_area();
         root.fill(&WHITE)?;
-        draw(&root)?;
+        tips = draw(&root)?;
         root.present()?;
+    }
+    if tips.is_empty() {
+        return Ok(out);
+    }
+    let mut overlay = String::from("<g class=\"tips\">");
+    for (x, y, text) in tips {
+        overlay.push_str(&format!(
+            "<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"#000\" fill-opacity=\"0\"><title>{}</title></rect>",
+            x - 6,
+            y - 6,
+            super::esc(&text)
+        ));
+    }
+    overlay.push_str("</g>");
+    match out.rfind("</svg>") {
+        Some(i) => out.insert_str(i, &overlay),
+        None => out.push_str(&overlay),
     }
     Ok(out)
 }
 
-/// A roofline for one ISA: log-log, the measured compute roof of every ISA (this one bold) and a
-/// bandwidth roof per memory level, one point per (variant, layer) of this ISA.
-pub fn roofline(
-    m: &MachineProfile,
-    records: &[&Record],
-    isa: Isa,
-    title: &str,
-) -> DrawResult<String> {
-    let pts: Vec<&&Record> = records.iter().filter(|r| r.isa() == Some(isa)).collect();
-    let max_peak = m.peak_gflops.values().cloned().fold(1.0, f64::max);
-    let ai = pts.iter().map(|r| r.intensity);
-    let x0 = ai.clone().fold(0.1f64, f64::min) / 2.0;
-    let x1 = ai.fold(1000.0f64, f64::max) * 2.0;
-    let min_peak = m.peak_gflops.values().cloned().fold(f64::MAX, f64::min);
-    let y0 = pts.iter().map(|r| r.gflops.point).fold(min_peak, f64::min) / 3.0;
-    let y1 = max_peak * 3.0;
-    svg(1000, 620, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
-        chart
-            .configure_mesh()
-            .x_desc("Arithmetic intensity (FLOP per compulsory byte)")
-            .y_desc("GFLOP/s")
-            .label_style(("sans-serif", 14))
-            .draw()?;
-        draw_roofs(&mut chart, m, isa, (x0, x1, y0, max_peak))?;
-        let mut algs: Vec<&str> = pts.iter().map(|r| r.algorithm.as_str()).collect();
-        algs.sort();
-        algs.dedup();
-        for alg in algs {
-            let c = algorithm_color_of(alg);
-            let label = if alg.starts_with("winograd") {
-                format!("{alg} (effective)")
-            } else {
-                alg.to_string()
-            };
-            let xy: Vec<(f64, f64)> = pts
-                .iter()
-                .filter(|r| r.algorithm == alg)
-                .map(|r| (r.intensity, r.gflops.point.max(y0)))
-                .collect();
-            marked!(chart, Some(isa), xy, c)
-                .label(label)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font(("sans-serif", 14))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()?;
-        Ok(())
-    })
-}
-
-type LogLog<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<LogCoord<f64>, LogCoord<f64>>>;
-
-/// The roofline's roofs: every ISA's FMA peak (`isa`'s bold) and one bandwidth diagonal per
-/// memory level, within the plot `(x0, x1, y0, max_peak)`.
-fn draw_roofs(
-    chart: &mut LogLog,
-    m: &MachineProfile,
-    isa: Isa,
-    (x0, x1, y0, max_peak): (f64, f64, f64, f64),
-) -> DrawResult<()> {
-    for (name, &peak) in &m.peak_gflops {
-        let bold = name == isa.name();
-        let style = if bold {
-            BLACK.stroke_width(3)
-        } else {
-            RGBColor(160, 160, 160).stroke_width(1)
-        };
-        chart.draw_series(LineSeries::new(vec![(x0, peak), (x1, peak)], style))?;
-        chart.draw_series(std::iter::once(Text::new(
-            format!("{name} FMA peak {peak:.0}"),
-            (x1 / 60.0, peak * 1.08),
-            ("sans-serif", 13).into_font().color(if bold {
-                &BLACK
-            } else {
-                &RGBColor(120, 120, 120)
-            }),
-        )))?;
+/// `log10` of a value clamped into [1e-12, 1e12], so an axis bound is always finite.
+pub fn lg(v: f64) -> f64 {
+    if v.is_nan() {
+        return -12.0;
     }
-    for (i, b) in m.bandwidth.iter().enumerate() {
-        // GFLOP/s = AI * GB/s, up to the highest roof.
-        let xe = max_peak / b.gbs;
-        let c = RGBColor(100, 100, 200);
-        // Start where the diagonal enters the plot, so nothing is clipped (which would bend it).
-        let xs = x0.max(y0 / b.gbs);
-        chart.draw_series(LineSeries::new(
-            vec![(xs, xs * b.gbs), (xe.min(x1), (xe.min(x1)) * b.gbs)],
-            c.stroke_width(1),
-        ))?;
-        let xl = (xs * 1.5 * 2f64.powi(i as i32)).min(xe / 2.0);
-        chart.draw_series(std::iter::once(Text::new(
-            format!("{} {:.0} GB/s", b.level, b.gbs),
-            (xl, xl * b.gbs * 1.15),
-            ("sans-serif", 12).into_font().color(&c),
-        )))?;
+    v.clamp(1e-12, 1e12).log10()
+}
+
+/// Tick label of a log10 axis: the value at whole decades (`0.01`, `1`, `1000`), nothing
+/// between them, so every decade is labelled once.
+pub fn decade_label(v: &f64) -> String {
+    let r = v.round();
+    if (v - r).abs() > 1e-6 {
+        return String::new();
     }
-    Ok(())
-}
-
-/// Grouped bars of ratios on a log axis with a line at 1: one group per layer, one bar per series.
-pub fn grouped_ratio_bars(
-    title: &str,
-    y_desc: &str,
-    layers: &[String],
-    series: &[Series],
-) -> DrawResult<String> {
-    bars(title, y_desc, layers, series, true)
-}
-
-/// A named series of optional values, one per x category.
-pub type Series = (String, RGBColor, Vec<Option<f64>>);
-
-/// Grouped bars of values on a log axis: one group per category, one bar per series.
-pub fn grouped_bars(
-    title: &str,
-    y_desc: &str,
-    labels: &[String],
-    series: &[Series],
-) -> DrawResult<String> {
-    bars(title, y_desc, labels, series, false)
-}
-
-fn bars(
-    title: &str,
-    y_desc: &str,
-    layers: &[String],
-    series: &[Series],
-    unit_line: bool,
-) -> DrawResult<String> {
-    let n = layers.len().max(1);
-    let (ymin, ymax) = bar_range(series, unit_line);
-    let width = (160 + 60 * n as u32).max(700);
-    // Category names that do not fit side by side become numbers, with a key under the chart.
-    let fits = layers
-        .iter()
-        .all(|l| l.len() as u32 * 7 < (width - 160) / n as u32);
-    let names: Vec<String> = if fits {
-        layers.to_vec()
+    let x = 10f64.powi(r as i32);
+    if r >= 0.0 {
+        format!("{x:.0}")
     } else {
-        (1..=n).map(|i| i.to_string()).collect()
-    };
-    let svg_text = svg(width, 560, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), (ymin..ymax).log_scale())?;
-        let names = names.clone();
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(n)
-            .x_label_formatter(&move |x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
-                    names[i as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
-            .label_style(("sans-serif", 13))
-            .y_desc(y_desc)
-            .draw()?;
-        if unit_line {
-            chart.draw_series(LineSeries::new(
-                vec![(-0.5, 1.0), (n as f64 - 0.5, 1.0)],
-                BLACK.stroke_width(1),
-            ))?;
-        }
-        let k = series.len().max(1) as f64;
-        let w = 0.8 / k;
-        for (j, (name, color, v)) in series.iter().enumerate() {
-            let c = *color;
-            chart
-                .draw_series(v.iter().enumerate().filter_map(|(i, val)| {
-                    val.map(|val| {
-                        let x = i as f64 - 0.4 + j as f64 * w;
-                        Rectangle::new([(x, ymin), (x + w * 0.9, val.max(ymin))], c.filled())
-                    })
-                }))?
-                .label(name.clone())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(("sans-serif", 13))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()?;
-        Ok(())
-    })?;
-    if fits {
-        return Ok(svg_text);
+        format!("{x}")
     }
-    let key: Vec<String> = layers
-        .iter()
-        .enumerate()
-        .map(|(i, l)| format!("{} = {}", i + 1, super::esc(l)))
-        .collect();
-    Ok(format!(
-        "{svg_text}<p class=\"note\">{}</p>",
-        key.join(", ")
-    ))
 }
 
-/// The log y range of a bar chart: headroom above for the legend; with a line at 1, the range
-/// includes 1.
-fn bar_range(series: &[Series], unit_line: bool) -> (f64, f64) {
-    let vals: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.2.iter().flatten().cloned())
-        .collect();
-    let ymax = vals.iter().cloned().fold(2.0, f64::max) * 3.0;
-    let ymin = vals
-        .iter()
-        .cloned()
-        .fold(if unit_line { 0.5 } else { f64::MAX }, f64::min)
-        .min(ymax / 10.0)
-        * 0.7;
-    (ymin, ymax)
+/// How many key points a linear axis over `[lo, hi]` needs so that its step is at most 1 (every
+/// whole number is a key point).
+pub fn unit_steps(lo: f64, hi: f64) -> usize {
+    ((hi - lo).abs() * 2.0 + 3.0).min(200.0) as usize
 }
 
-/// Accuracy against speed: error (log) against GFLOP/s, one point per (variant, layer).
+/// Accuracy against speed: error as a fraction of its tolerance (log) against GFLOP/s, one
+/// point per (variant, layer), the tolerance as a red line at 1; points over it get a red ring;
+/// each algorithm's legend entry counts its passes.
 pub fn accuracy(records: &[&Record]) -> DrawResult<String> {
-    let floor = 1e-9;
-    let xmax = records.iter().map(|r| r.gflops.point).fold(1.0, f64::max) * 1.2;
-    let ymax = records.iter().map(|r| r.max_rel_error).fold(1e-6, f64::max) * 5.0;
-    svg(1000, 560, |root| {
+    let ratio = |r: &Record| {
+        if r.max_rel_error.is_finite() {
+            r.max_rel_error / r.tolerance
+        } else {
+            1e6
+        }
+    };
+    let xmax = records
+        .iter()
+        .map(|r| r.gflops.point)
+        .filter(|g| g.is_finite())
+        .fold(1.0, f64::max)
+        * 1.15;
+    let y0 = records.iter().map(|r| lg(ratio(r))).fold(-3.0, f64::min) - 0.3;
+    // Headroom above the tolerance line holds the legend clear of the points.
+    let y1 = records.iter().map(|r| lg(ratio(r))).fold(0.0, f64::max) + 1.6;
+    svg_with_tips(1000, 560, |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(
-                "Accuracy against speed, 3x3 stride-1 layers",
+                "Accuracy against speed: error over tolerance",
                 ("sans-serif", 22),
             )
             .margin(12)
             .x_label_area_size(50)
             .y_label_area_size(80)
-            .build_cartesian_2d(0f64..xmax, (floor..ymax).log_scale())?;
+            .build_cartesian_2d(0f64..xmax, y0..y1)?;
         chart
             .configure_mesh()
+            .disable_mesh()
             .x_desc("GFLOP/s (Winograd: effective)")
-            .y_desc("max error / term magnitude")
-            .y_label_formatter(&|y| format!("{y:.0e}"))
+            .y_desc("max error / tolerance (log)")
+            .y_labels(unit_steps(y0, y1))
+            .y_label_formatter(&decade_label)
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .label_style(("sans-serif", 14))
             .draw()?;
+        for d in (y0.ceil() as i32)..=(y1.floor() as i32) {
+            let d = f64::from(d);
+            chart.draw_series(LineSeries::new(
+                vec![(0.0, d), (xmax, d)],
+                RGBColor(230, 230, 230),
+            ))?;
+        }
+        let red = RGBColor(200, 0, 0);
+        chart.draw_series(LineSeries::new(
+            vec![(0.0, 0.0), (xmax, 0.0)],
+            red.stroke_width(2),
+        ))?;
+        chart.draw_series(std::iter::once(Text::new(
+            "tolerance: a point above this line fails",
+            (xmax * 0.02, 0.08),
+            ("sans-serif", 13).into_font().color(&red),
+        )))?;
         let mut algs: Vec<&str> = records.iter().map(|r| r.algorithm.as_str()).collect();
         algs.sort();
         algs.dedup();
+        let mut tips = Vec::new();
         for alg in algs {
             let c = algorithm_color_of(alg);
-            let mut isas: Vec<&str> = records
-                .iter()
-                .filter(|r| r.algorithm == alg)
-                .map(|r| r.isa.as_str())
-                .collect();
+            let of_alg: Vec<&&Record> = records.iter().filter(|r| r.algorithm == alg).collect();
+            let pass = of_alg.iter().filter(|r| r.within_tolerance()).count();
+            let mut isas: Vec<&str> = of_alg.iter().map(|r| r.isa.as_str()).collect();
             isas.sort();
             isas.dedup();
             for (i, isa) in isas.iter().enumerate() {
-                let xy: Vec<(f64, f64)> = records
+                let xy: Vec<(f64, f64)> = of_alg
                     .iter()
-                    .filter(|r| r.algorithm == alg && r.isa == *isa)
-                    .map(|r| (r.gflops.point, r.max_rel_error.max(floor)))
+                    .filter(|r| r.isa == *isa)
+                    .map(|r| (r.gflops.point.clamp(0.0, xmax), lg(ratio(r))))
                     .collect();
-                let anno = marked!(chart, Isa::from_name(isa), xy, c);
-                if i == 0 {
-                    anno.label(alg.to_string()).legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled())
-                    });
+                let label =
+                    (i == 0).then(|| format!("{alg}: {pass}/{} within tolerance", of_alg.len()));
+                marked!(chart, Isa::from_name(isa), xy, c, label);
+            }
+            for r in &of_alg {
+                let p = (r.gflops.point.clamp(0.0, xmax), lg(ratio(r)));
+                if !r.within_tolerance() {
+                    chart.draw_series(std::iter::once(Circle::new(p, 9, red.stroke_width(2))))?;
                 }
+                let (x, y) = chart.backend_coord(&p);
+                tips.push((
+                    x,
+                    y,
+                    format!(
+                        "{} / {}: error {:.2e}, tolerance {:.2e} ({}), {:.1} GFLOP/s",
+                        r.layer,
+                        r.variant,
+                        r.max_rel_error,
+                        r.tolerance,
+                        if r.within_tolerance() { "pass" } else { "FAIL" },
+                        r.gflops.point
+                    ),
+                ));
             }
         }
         chart
@@ -390,7 +297,7 @@ pub fn accuracy(records: &[&Record]) -> DrawResult<String> {
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .draw()?;
-        Ok(())
+        Ok(tips)
     })
 }
 

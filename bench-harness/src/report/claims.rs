@@ -6,9 +6,10 @@ use std::fmt::Write as _;
 
 use simdconv::Isa;
 
+use super::bars::{self, Scale};
 use super::charts;
 use super::page::{esc, l, r, Page, Table};
-use crate::results::{attainable, BlockRecord, Record, Results, ShapeRecord, StepRecord};
+use crate::results::{attainable, BlockRecord, Interval, Record, Results, ShapeRecord, StepRecord};
 
 /// Position of an ISA in `Isa::ALL` (unknown names last).
 fn isa_order(isa: &str) -> usize {
@@ -329,7 +330,12 @@ fn step_shares(page: &mut Page, res: &Results, id: &str, recs: &[&BlockRecord]) 
         let refs: Vec<&Record> = points.iter().collect();
         let title =
             format!("{id}: layers on the roofline, {isa} variants (Winograd: effective GFLOP/s)");
-        page.chart(&charts::roofline(&res.machine, &refs, isa, &title)?);
+        page.chart(&super::roofline::roofline(
+            &res.machine,
+            &refs,
+            isa,
+            &title,
+        )?);
     }
     Ok(())
 }
@@ -369,17 +375,21 @@ fn ratio_chart(page: &mut Page, id: &str, recs: &[&BlockRecord]) -> Rendered {
             .find(|r| r.side == s)
             .map_or(1.0, |r| r.flops as f64)
     };
-    let series: Vec<charts::Series> = (1..sides(recs))
+    let series: Vec<bars::Series> = (1..sides(recs))
         .map(|j| {
             let name = recs
                 .iter()
                 .find(|r| r.side == j)
                 .map_or(String::new(), |r| r.name.clone());
-            let mut v = vec![Some(f(j) / f(0))];
-            v.extend(
-                isas.iter()
-                    .map(|i| Some(time(recs, j, i, "best")? / time(recs, 0, i, "best")?)),
-            );
+            let mut v = vec![Some(Interval::exact(f(j) / f(0)))];
+            v.extend(isas.iter().map(|i| {
+                let t = |side: usize| {
+                    recs.iter()
+                        .find(|r| r.side == side && &r.isa == i && r.mode == "best")
+                        .map(|r| r.time_ns)
+                };
+                Some(t(j)?.ratio(&t(0)?))
+            }));
             (
                 format!("{name} / {}", recs[0].name),
                 charts::SIDE_COLORS[(j - 1) % charts::SIDE_COLORS.len()],
@@ -387,11 +397,12 @@ fn ratio_chart(page: &mut Page, id: &str, recs: &[&BlockRecord]) -> Rendered {
             )
         })
         .collect();
-    page.chart(&charts::grouped_ratio_bars(
+    page.chart(&bars::hbars(
         &format!("{id}: FLOP ratio and time ratio per ISA (baseline / design)"),
-        "ratio (x, log)",
+        "ratio (log)",
         &cats,
         &series,
+        Scale::Ratio,
     )?);
     Ok(())
 }

@@ -1,12 +1,15 @@
-//! The HTML report: one self-contained page (inline SVG from plotters, no CDN, no JavaScript),
-//! composed of sections over the page kit (`page.rs`, shared with the comparison page): the
-//! machine card, a roofline per ISA, speedup charts, accuracy against speed, the building-block
-//! claims (`claims.rs`), and a table of every result with the winner per layer highlighted.
-//! Charts are drawn in `charts.rs`; ISAs and algorithms are ordered and coloured by enum.
+//! The HTML report: one self-contained page (inline SVG from plotters, no CDN, no JavaScript;
+//! tooltips are SVG `<title>`s), composed of sections over the page kit (`page.rs`, shared with
+//! the comparison page). The answer comes first: the winner per layer (ties where intervals
+//! overlap), the best per ISA and per algorithm, and where the winning algorithm changes
+//! (crossovers); then the machine, a roofline per ISA, speedup charts, accuracy against the
+//! tolerance, the building-block claims (`claims.rs`) and every result.
 
+pub mod bars;
 pub mod charts;
 pub mod claims;
 pub mod page;
+pub mod roofline;
 
 use std::path::Path;
 
@@ -14,8 +17,12 @@ use simdconv::{Algorithm, Isa};
 
 pub use page::{esc, STYLE};
 
-use crate::results::{attainable, write_atomic, FileError, Record, Results};
-use page::{l, r, Page, Table};
+use crate::answer::{self, Verdict};
+use crate::results::{
+    attainable, utc, write_atomic, FileError, Interval, Record, Results, ShapeRecord,
+};
+use bars::Scale;
+use page::{l, r, Page, RowClass, Table};
 
 type Rendered = Result<(), Box<dyn std::error::Error>>;
 
@@ -26,28 +33,72 @@ pub fn render(res: &Results) -> Result<String, Box<dyn std::error::Error>> {
         &format!("simdconv report: {}", m.model),
         &format!("simdconv: {} suite on {}", res.settings.suite, m.model),
     );
+    page.note(&provenance(res));
     page.note(&format!(
-        "{} results; criterion median with its confidence interval, warm-up {} s, measurement {} s, {} samples; single core, batch 1, f32, NHWC, bias + ReLU fused. GFLOP/s counts direct-equivalent FLOPs for every algorithm, so Winograd figures are <em>effective</em> GFLOP/s.",
+        "{} results; criterion median with its confidence interval, warm-up {} s, measurement {} s, {} samples; single core, batch 1, f32, NHWC, bias + ReLU fused. GFLOP/s counts direct-equivalent FLOPs for every algorithm, so Winograd figures are <em>effective</em> GFLOP/s, set against an effective roof (the ISA peak times its multiply reduction). Hover a point or a bar for its numbers.",
         res.results.len(),
         res.settings.warm_up_s,
         res.settings.measurement_s,
         res.settings.sample_size
     ));
+    let view = View::new(res);
+    if !view.all.is_empty() {
+        winners(&mut page, &view);
+        best_per_isa(&mut page, &view);
+        best_per_algorithm(&mut page, &view);
+        crossovers(&mut page, res);
+    }
     page.heading("Machine");
     page.raw(&page::machine_card(m));
-    page.note("Markers: scalar = circle, portable = triangle, avx2 = cross, avx512 = square, neon = ring; colour = algorithm.");
-    let view = View::new(res);
     if !view.all.is_empty() {
         rooflines(&mut page, &view)?;
         simd_speedups(&mut page, &view)?;
         algorithm_speedups(&mut page, &view)?;
         accuracy(&mut page, &view)?;
     }
-    claims::section(&mut page, res)?;
+    if res.blocks.is_empty() {
+        page.heading("Claims, measured");
+        page.note("This run did not measure the building-block claims (1x1 bottlenecks, Inception, depthwise separable, inverted residuals, EfficientNet scaling). <code>simdconv-bench run --suite blocks</code> measures them alone (about 10 minutes on 2 cores), <code>--suite full</code> with every layer; <code>--append</code> merges them into this results file.");
+    } else {
+        claims::section(&mut page, res)?;
+    }
     if !view.all.is_empty() {
         every_result(&mut page, &view);
     }
     Ok(page.finish())
+}
+
+/// When, with what and from which code: run date, duration, command, revision, pinning.
+fn provenance(res: &Results) -> String {
+    let s = &res.settings;
+    let when = match s.started_unix {
+        Some(t0) if t0 <= res.created_unix => format!(
+            "Measured {} to {} ({} min)",
+            utc(t0),
+            utc(res.created_unix),
+            (res.created_unix - t0).div_ceil(60)
+        ),
+        _ => format!("Measured until {}", utc(res.created_unix)),
+    };
+    let cmd = s
+        .command
+        .as_deref()
+        .map_or(String::new(), |c| format!(" with <code>{}</code>", esc(c)));
+    let pin = match (s.pinned, s.cpus_allowed.as_deref()) {
+        (Some(true), Some(l)) => format!("pinned to CPU {}", esc(l)),
+        (Some(false), Some(l)) => format!("not pinned (CPUs {})", esc(l)),
+        _ => "pinning unknown".into(),
+    };
+    let rev = &res.machine.git_revision;
+    let dirty = if rev.ends_with("-dirty") {
+        " (<strong>built from uncommitted changes</strong>)"
+    } else {
+        ""
+    };
+    format!(
+        "{when}{cmd}; binary built from revision <code>{}</code>{dirty}; {pin}.",
+        esc(rev)
+    )
 }
 
 /// The records of a results file, with the layers, ISAs and algorithms they contain, ordered by
@@ -55,7 +106,7 @@ pub fn render(res: &Results) -> Result<String, Box<dyn std::error::Error>> {
 struct View<'a> {
     res: &'a Results,
     all: Vec<&'a Record>,
-    layers: Vec<String>,
+    layers: Vec<&'a str>,
     isas: Vec<Isa>,
     algorithms: Vec<Algorithm>,
 }
@@ -63,12 +114,6 @@ struct View<'a> {
 impl<'a> View<'a> {
     fn new(res: &'a Results) -> View<'a> {
         let all: Vec<&Record> = res.results.iter().collect();
-        let layers = res
-            .layers
-            .iter()
-            .map(|l| l.name.clone())
-            .filter(|n| all.iter().any(|r| &r.layer == n))
-            .collect();
         let isas = Isa::ALL
             .into_iter()
             .filter(|i| all.iter().any(|r| r.isa() == Some(*i)))
@@ -80,64 +125,236 @@ impl<'a> View<'a> {
         View {
             res,
             all,
-            layers,
+            layers: answer::layer_order(res),
             isas,
             algorithms,
         }
     }
 
-    /// The best GFLOP/s of `alg` on `isa` for `layer`.
-    fn best(&self, layer: &str, alg: Algorithm, isa: Isa) -> Option<f64> {
+    fn of_layer(&self, layer: &str) -> Vec<&'a Record> {
         self.all
             .iter()
-            .filter(|r| r.layer == layer && r.algorithm() == Some(alg) && r.isa() == Some(isa))
-            .map(|r| r.gflops.point)
-            .reduce(f64::max)
+            .copied()
+            .filter(|r| r.layer == layer)
+            .collect()
     }
 
-    /// Grouped speedup bars: per layer that has `base`, one series per `(name, colour, key)`,
-    /// each bar `value(layer, key) / base(layer)`.
+    /// The best record of `alg` on `isa` for `layer`.
+    fn best(&self, layer: &str, alg: Algorithm, isa: Isa) -> Option<&'a Record> {
+        answer::best(&self.of_layer(layer), |r| {
+            r.algorithm() == Some(alg) && r.isa() == Some(isa)
+        })
+    }
+
+    /// Speedup bars from 1x: per layer that has `base`, one series per `(name, colour, key)`,
+    /// each bar `value(layer, key) / base(layer)` with its interval.
     fn speedups<K: Copy>(
         &self,
         title: &str,
-        base: impl Fn(&str) -> Option<f64>,
+        base: impl Fn(&str) -> Option<&'a Record>,
         keys: &[(String, plotters::style::RGBColor, K)],
-        value: impl Fn(&str, K) -> Option<f64>,
+        value: impl Fn(&str, K) -> Option<&'a Record>,
     ) -> Result<Option<String>, Box<dyn std::error::Error>> {
         let ls: Vec<String> = self
             .layers
             .iter()
             .filter(|l| base(l).is_some())
-            .cloned()
+            .map(|l| l.to_string())
             .collect();
-        let bars: Vec<charts::Series> = keys
+        let series: Vec<bars::Series> = keys
             .iter()
             .map(|(name, color, key)| {
                 let v = ls
                     .iter()
-                    .map(|l| Some(value(l, *key)? / base(l)?))
+                    .map(|l| Some(value(l, *key)?.gflops.ratio(&base(l)?.gflops)))
                     .collect();
                 (name.clone(), *color, v)
             })
-            .filter(|(_, _, v): &charts::Series| v.iter().any(Option::is_some))
+            .filter(|(_, _, v): &bars::Series| v.iter().any(Option::is_some))
             .collect();
-        if ls.is_empty() || bars.is_empty() {
+        if ls.is_empty() || series.is_empty() {
             return Ok(None);
         }
-        Ok(Some(charts::grouped_ratio_bars(
+        Ok(Some(bars::hbars(
             title,
-            "speedup (x, log)",
+            "speedup (log; right of 1x is faster)",
             &ls,
-            &bars,
+            &series,
+            Scale::Ratio,
         )?))
     }
 }
 
+/// `56x56x64 -> 64, 3x3 s1` (and the groups when grouped).
+fn shape_text(s: &ShapeRecord) -> String {
+    let g = if s.groups > 1 {
+        format!(" g{}", s.groups)
+    } else {
+        String::new()
+    };
+    format!(
+        "{}x{}x{} -> {}, {}x{} s{}{g}",
+        s.h, s.w, s.c, s.k, s.r, s.s, s.stride
+    )
+}
+
+fn iv(i: &Interval) -> String {
+    format!("{:.1} – {:.1}", i.lower, i.upper)
+}
+
+fn winners(page: &mut Page, v: &View) {
+    page.heading("Winner per layer");
+    page.note("The fastest variant per layer by criterion's median. Where another variant's interval overlaps the winner's, the measurement cannot separate them: the row says <em>tie</em> and names every tied variant. The runner-up is the fastest variant clearly slower than the winner; the margin is winner / runner-up.");
+    let mut t = Table::new(
+        "",
+        &[
+            "layer",
+            "shape",
+            "winner",
+            "GFLOP/s",
+            "interval",
+            "% of its roof",
+            "runner-up",
+            "margin",
+        ],
+    );
+    for verdict in answer::verdicts(v.res) {
+        let w = verdict.winner;
+        let roof = verdict
+            .roof_fraction(&v.res.machine)
+            .map_or("–".into(), |(f, why)| {
+                format!("{:.0}% ({why})", f * 100.0)
+            });
+        let cells = [
+            l(verdict.layer),
+            l(shape_text(&w.shape)),
+            l(verdict.headline()),
+            r(format!("{:.1}", w.gflops.point)),
+            r(iv(&w.gflops)),
+            r(roof),
+            l(verdict.runner_up.map_or("–", |r| r.variant.as_str())),
+            r(verdict.margin().map_or("–".into(), |m| {
+                format!("{:.2}x [{:.2}, {:.2}]", m.point, m.lower, m.upper)
+            })),
+        ];
+        let class = if verdict.is_tie() {
+            RowClass::Tie
+        } else {
+            RowClass::Win
+        };
+        t.row_class(&cells, Some(class));
+    }
+    page.raw(&t.finish());
+}
+
+fn best_per_isa(page: &mut Page, v: &View) {
+    page.subheading("What SIMD buys: the best variant of each ISA");
+    let mut headers = vec!["layer".to_string()];
+    headers.extend(v.isas.iter().map(|i| format!("{i} GFLOP/s (x scalar)")));
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut t = Table::new("", &headers);
+    for &layer in &v.layers {
+        let recs = v.of_layer(layer);
+        let best = answer::best_per_isa(&recs, &v.isas);
+        let scalar = answer::best(&recs, |r| r.isa() == Some(Isa::Scalar));
+        let mut cells = vec![l(layer)];
+        cells.extend(best.iter().map(|b| {
+            r(b.map_or("–".into(), |b| match scalar {
+                Some(s) => format!(
+                    "{:.1} ({:.1}x)",
+                    b.gflops.point,
+                    b.gflops.point / s.gflops.point
+                ),
+                None => format!("{:.1}", b.gflops.point),
+            }))
+        }));
+        t.row(&cells, false);
+    }
+    page.raw(&t.finish());
+}
+
+fn best_per_algorithm(page: &mut Page, v: &View) {
+    page.subheading("What the algorithm buys: the best variant of each algorithm (any ISA)");
+    let mut headers = vec!["layer".to_string()];
+    headers.extend(
+        v.algorithms
+            .iter()
+            .map(|a| format!("{} GFLOP/s (x direct)", a.name())),
+    );
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut t = Table::new("", &headers);
+    for &layer in &v.layers {
+        let recs = v.of_layer(layer);
+        let best = answer::best_per_algorithm(&recs, &v.algorithms);
+        let direct = answer::best(&recs, |r| r.algorithm() == Some(Algorithm::Direct));
+        let mut cells = vec![l(layer)];
+        cells.extend(best.iter().map(|b| {
+            r(b.map_or("–".into(), |b| match direct {
+                Some(d) => format!(
+                    "{:.1} ({:.2}x)",
+                    b.gflops.point,
+                    b.gflops.point / d.gflops.point
+                ),
+                None => format!("{:.1}", b.gflops.point),
+            }))
+        }));
+        t.row(&cells, false);
+    }
+    page.raw(&t.finish());
+    page.note("Depthwise layers (groups = channels) run only the depthwise algorithm here: direct and im2col refuse groups &gt; 1.");
+}
+
+/// Per (kernel, stride) group of layers: the winning algorithm at each (input size, channels).
+fn crossovers(page: &mut Page, res: &Results) {
+    let groups = answer::crossovers(res);
+    if groups.is_empty() {
+        return;
+    }
+    page.heading("Crossovers: where the winning algorithm changes");
+    page.note("For layers that share a kernel size and stride: the winning algorithm (its best variant on any ISA) at each input size (columns) and input channel count (rows), with its margin over the next algorithm; <em>tie</em> where their intervals overlap. Cells are coloured by the winner.");
+    for g in groups {
+        page.subheading(&format!("{0}x{0}, stride {1}", g.kernel, g.stride));
+        let mut headers = vec!["channels \\ input size".to_string()];
+        headers.extend(g.spatial.iter().map(|h| format!("{h}x{h}")));
+        let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+        let mut t = Table::new("", &headers);
+        for &c in g.channels.iter().rev() {
+            let cells: Vec<_> = g
+                .spatial
+                .iter()
+                .map(|&h| {
+                    let v = g.at(h, c)?;
+                    let alg = v.winner.algorithm.as_str();
+                    let text = if v.tied.is_empty() {
+                        let m = v.margin.map_or(String::new(), |m| format!(" {m:.2}x"));
+                        format!("{alg}{m} ({})", v.layer)
+                    } else {
+                        let names: Vec<&str> = std::iter::once(alg)
+                            .chain(v.tied.iter().map(|t| t.algorithm.as_str()))
+                            .collect();
+                        format!("tie: {} ({})", names.join(" / "), v.layer)
+                    };
+                    Some((text, light(charts::algorithm_color_of(alg))))
+                })
+                .collect();
+            t.swatch_row(&c.to_string(), &cells);
+        }
+        page.raw(&t.finish());
+    }
+}
+
+/// A colour mixed 70% towards white (a readable cell background).
+fn light(c: plotters::style::RGBColor) -> plotters::style::RGBColor {
+    let mix = |v: u8| (f64::from(v) * 0.3 + 255.0 * 0.7) as u8;
+    plotters::style::RGBColor(mix(c.0), mix(c.1), mix(c.2))
+}
+
 fn rooflines(page: &mut Page, v: &View) -> Rendered {
     page.heading("Roofline");
+    page.note("Markers: scalar = circle, portable = triangle, avx2 = cross, avx512 = square, neon = ring; colour = algorithm. Each layer's best point on the ISA is labelled where the label hides no point; hover any point for layer, variant and GFLOP/s.");
     for &isa in &v.isas {
         let title = format!("Roofline, {isa} variants (Winograd: effective GFLOP/s)");
-        page.chart(&charts::roofline(&v.res.machine, &v.all, isa, &title)?);
+        page.chart(&roofline::roofline(&v.res.machine, &v.all, isa, &title)?);
     }
     Ok(())
 }
@@ -162,6 +379,7 @@ fn simd_speedups(page: &mut Page, v: &View) -> Rendered {
 
 fn algorithm_speedups(page: &mut Page, v: &View) -> Rendered {
     page.heading("Which algorithm wins: each algorithm over direct, per ISA");
+    page.note("Depthwise layers have no direct variant to compare with; their winners are in the table at the top.");
     let keys: Vec<_> = v
         .algorithms
         .iter()
@@ -179,18 +397,17 @@ fn algorithm_speedups(page: &mut Page, v: &View) -> Rendered {
 }
 
 fn accuracy(page: &mut Page, v: &View) -> Rendered {
-    let acc: Vec<&Record> = v
-        .all
-        .iter()
-        .copied()
-        .filter(|r| r.shape.r == 3 && r.shape.s == 3 && r.shape.stride == 1 && r.shape.groups == 1)
-        .collect();
-    if acc.is_empty() {
-        return Ok(());
-    }
     page.heading("Accuracy against speed");
-    page.note("Error is the largest |y - y_ref| over the layer, relative to max(sum |x w| + |b|, its layer mean), against an f64 reference: Winograd trades accuracy for speed, more with the larger tile.");
-    page.chart(&charts::accuracy(&acc)?);
+    let fails = v.all.iter().filter(|r| !r.within_tolerance()).count();
+    page.note(&format!(
+        "Error is the largest |y - y_ref| over the layer, relative to max(sum |x w| + |b|, its layer mean), against an f64 reference, drawn as a fraction of the variant's documented tolerance (Winograd's is larger: it trades accuracy for speed, more with the larger tile). {}",
+        if fails == 0 {
+            format!("All {} results are within tolerance.", v.all.len())
+        } else {
+            format!("<strong>{fails} of {} results are over tolerance</strong> (red rows below).", v.all.len())
+        }
+    ));
+    page.chart(&charts::accuracy(&v.all)?);
     Ok(())
 }
 
@@ -208,19 +425,20 @@ fn every_result(page: &mut Page, v: &View) {
             "% of attainable (roof)",
             "AI",
             "max error",
+            "tolerance",
             "scratch (KiB)",
         ],
     );
-    for layer in &v.layers {
-        let rows: Vec<&&Record> = v.all.iter().filter(|r| &r.layer == layer).collect();
-        let best = rows.iter().map(|r| r.gflops.point).fold(0.0, f64::max);
+    for &layer in &v.layers {
+        let rows = v.of_layer(layer);
+        let verdict: Option<Verdict> = answer::verdict(&rows);
         for rec in rows {
             let att = attainable(&v.res.machine, rec);
             let cells = [
                 l(&rec.layer),
                 l(&rec.variant),
                 r(format!("{:.1}", rec.gflops.point)),
-                r(format!("{:.1} – {:.1}", rec.gflops.lower, rec.gflops.upper)),
+                r(iv(&rec.gflops)),
                 r(format!("{:.3}", rec.time_ns.point / 1e6)),
                 r(rec
                     .fraction_of_peak
@@ -230,9 +448,31 @@ fn every_result(page: &mut Page, v: &View) {
                 })),
                 r(format!("{:.1}", rec.intensity)),
                 r(format!("{:.1e}", rec.max_rel_error)),
+                r(if rec.within_tolerance() {
+                    format!("{:.1e} pass", rec.tolerance)
+                } else {
+                    format!("{:.1e} FAIL", rec.tolerance)
+                }),
                 r(format!("{}", rec.scratch_bytes / 1024)),
             ];
-            t.row(&cells, rec.gflops.point == best);
+            let class = if !rec.within_tolerance() {
+                Some(RowClass::Fail)
+            } else {
+                verdict.as_ref().and_then(|v| {
+                    if std::ptr::eq(v.winner, rec) {
+                        Some(if v.is_tie() {
+                            RowClass::Tie
+                        } else {
+                            RowClass::Win
+                        })
+                    } else if v.tied.iter().any(|t| std::ptr::eq(*t, rec)) {
+                        Some(RowClass::Tie)
+                    } else {
+                        None
+                    }
+                })
+            };
+            t.row_class(&cells, class);
         }
     }
     page.raw(&t.finish());

@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+use plotters::style::RGBColor;
+
 use crate::machine::MachineProfile;
 
 /// Escapes text for HTML.
@@ -19,6 +21,7 @@ pub const STYLE: &str = "body{font-family:sans-serif;margin:24px;max-width:1400p
 h1{font-size:26px}h2{font-size:21px;margin-top:36px;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th{background:#f0f0f0}td.l{text-align:left}tr.win td{background:#e6f4e6;font-weight:bold}
+tr.tie td{background:#fff3cf}tr.fail td{background:#fbe0e0;color:#900}td.c{text-align:center}
 .card td{text-align:left}.chart{margin:12px 0}.note{color:#555;font-size:14px;max-width:1000px}";
 
 /// A page being composed: sections append to it, [`Page::finish`] closes it.
@@ -91,14 +94,37 @@ impl Table {
     }
     /// A row: `(text, left-aligned)` per cell; `highlight` marks it as a winner.
     pub fn row(&mut self, cells: &[(String, bool)], highlight: bool) {
-        self.html.push_str(if highlight {
-            "<tr class=\"win\">"
-        } else {
-            "<tr>"
+        self.row_class(cells, if highlight { Some(RowClass::Win) } else { None });
+    }
+    /// A row with an optional class (winner, tie, failure).
+    pub fn row_class(&mut self, cells: &[(String, bool)], class: Option<RowClass>) {
+        self.html.push_str(match class {
+            Some(RowClass::Win) => "<tr class=\"win\">",
+            Some(RowClass::Tie) => "<tr class=\"tie\">",
+            Some(RowClass::Fail) => "<tr class=\"fail\">",
+            None => "<tr>",
         });
         for (text, left) in cells {
             let class = if *left { " class=\"l\"" } else { "" };
             let _ = write!(self.html, "<td{class}>{}</td>", esc(text));
+        }
+        self.html.push_str("</tr>\n");
+    }
+    /// A row of a header cell, then centred cells each on its own background colour (a heat
+    /// map); `None` leaves a cell blank.
+    pub fn swatch_row(&mut self, head: &str, cells: &[Option<(String, RGBColor)>]) {
+        let _ = write!(self.html, "<tr><th>{}</th>", esc(head));
+        for c in cells {
+            match c {
+                Some((text, RGBColor(r, g, b))) => {
+                    let _ = write!(
+                        self.html,
+                        "<td class=\"c\" style=\"background:rgb({r},{g},{b})\">{}</td>",
+                        esc(text)
+                    );
+                }
+                None => self.html.push_str("<td></td>"),
+            }
         }
         self.html.push_str("</tr>\n");
     }
@@ -116,6 +142,17 @@ impl Table {
         self.html.push_str("</table>\n");
         self.html
     }
+}
+
+/// How a table row is marked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RowClass {
+    /// A clear winner.
+    Win,
+    /// Tied for first.
+    Tie,
+    /// Failed a check (error over tolerance).
+    Fail,
 }
 
 /// Left-aligned cell text.

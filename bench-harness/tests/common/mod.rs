@@ -165,3 +165,42 @@ pub fn results() -> Results {
         ],
     }
 }
+
+/// `results()` plus a layer whose two fastest variants' intervals overlap (a tie), with a
+/// clearly slower third variant, and a name that needs quoting in CSV.
+pub fn results_with_tie() -> Results {
+    let mut r = results();
+    let mut a = record(
+        "tie_3x3",
+        "direct-avx2-6x16",
+        "direct",
+        "avx2",
+        8.0,
+        100.0,
+        1e-7,
+    );
+    a.gflops.lower = 95.0;
+    a.gflops.upper = 104.0;
+    let mut b = record(
+        "tie_3x3",
+        "winograd-f2-avx2-6x16",
+        "winograd-f2",
+        "avx2",
+        8.0,
+        98.0,
+        2e-6,
+    );
+    b.gflops.lower = 90.0;
+    b.gflops.upper = 101.0;
+    let c = record(
+        "tie_3x3",
+        "im2col-avx2-6x16",
+        "im2col",
+        "avx2",
+        8.0,
+        50.0,
+        1e-7,
+    );
+    r.results.extend([a, b, c]);
+    r
+}
