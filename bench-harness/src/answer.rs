@@ -1,12 +1,12 @@
 //! The answers a run gives, shared by the report, the console and the CSV: per layer, the
 //! winning variant, or a tie where criterion's intervals cannot separate the leaders; the
-//! runner-up and the margin; the best variant per ISA (what SIMD buys) and per algorithm (what
-//! the algorithm buys); and the crossover of algorithms over layers sharing a kernel and stride.
+//! runner-up and the margin; the best variant under any condition (an ISA, an algorithm); and the
+//! crossover of algorithms over layers sharing a kernel and stride.
 //!
 //! A tie is declared when another variant's GFLOP/s interval overlaps the winner's: the
 //! measurement cannot say which is faster, so neither is called the winner alone.
 
-use simdconv::{Algorithm, Isa};
+use simdconv::Algorithm;
 
 use crate::machine::MachineProfile;
 use crate::results::{attainable, Interval, Record, Results};
@@ -96,13 +96,6 @@ pub fn verdicts(res: &Results) -> Vec<Verdict<'_>> {
 /// The fastest record of `records` for which `keep` holds.
 pub fn best<'a>(records: &[&'a Record], keep: impl Fn(&Record) -> bool) -> Option<&'a Record> {
     ranked(records).into_iter().find(|r| keep(r))
-}
-
-/// The fastest record per ISA, in `isas` order (`None` where the ISA has no record).
-pub fn best_per_isa<'a>(records: &[&'a Record], isas: &[Isa]) -> Vec<Option<&'a Record>> {
-    isas.iter()
-        .map(|&i| best(records, |r| r.isa() == Some(i)))
-        .collect()
 }
 
 /// The fastest record per algorithm, in `algorithms` order.

@@ -100,12 +100,7 @@ pub fn summary(inputs: &[Input]) -> String {
     let mut s = String::new();
     for i in inputs {
         let m = &i.results.machine;
-        let peaks: Vec<String> = m
-            .peak_gflops
-            .iter()
-            .map(|(k, v)| format!("{k} {v:.0}"))
-            .collect();
-        let _ = writeln!(s, "{}\n   peaks GFLOP/s: {}", i.label(), peaks.join(", "));
+        let _ = writeln!(s, "{}\n   peaks GFLOP/s: {}", i.label(), m.peaks_text(0));
     }
     let _ = writeln!(
         s,
@@ -215,16 +210,6 @@ fn machines(page: &mut Page, inputs: &[Input]) {
     );
     for i in inputs {
         let m = &i.results.machine;
-        let peaks: Vec<String> = m
-            .peak_gflops
-            .iter()
-            .map(|(k, v)| format!("{k} {v:.0}"))
-            .collect();
-        let bw: Vec<String> = m
-            .bandwidth
-            .iter()
-            .map(|b| format!("{} {:.0}", b.level, b.gbs))
-            .collect();
         let settings = &i.results.settings;
         let suite = match &settings.filter {
             Some(f) => format!("{} (filter {f})", settings.suite),
@@ -235,8 +220,8 @@ fn machines(page: &mut Page, inputs: &[Input]) {
                 l(format!("{}: {}", i.tag, display_name(&i.path))),
                 l(&m.model),
                 l(m.flags.join(" ")),
-                l(peaks.join(", ")),
-                l(bw.join(", ")),
+                l(m.peaks_text(0)),
+                l(m.bandwidth_text(0)),
                 l(suite),
             ],
             false,
@@ -247,31 +232,26 @@ fn machines(page: &mut Page, inputs: &[Input]) {
 
 fn best_per_layer(page: &mut Page, inputs: &[Input]) -> Rendered {
     page.heading("Best variant per layer");
+    page.note("Per file: the fastest variant, its GFLOP/s, its fraction of that machine's own peak for the ISA, and FLOP per cycle at the nominal clock.");
     let mut headers = vec!["layer".to_string()];
-    for i in inputs {
-        for h in ["variant", "GFLOP/s", "% of peak", "FLOP/cycle"] {
-            headers.push(format!("{} {h}", i.tag));
-        }
-    }
+    headers.extend(inputs.iter().map(|i| format!("{}: best variant", i.tag)));
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
     let mut t = Table::new("", &headers);
     let ls = layers(inputs);
     for layer in &ls {
         let mut cells = vec![l(layer)];
-        for i in inputs {
-            match i.best(layer) {
-                Some(rec) => cells.extend([
-                    l(&rec.variant),
-                    r(format!("{:.1}", rec.gflops.point)),
-                    r(rec
-                        .fraction_of_peak
-                        .map_or("–".into(), |f| format!("{:.0}%", f * 100.0))),
-                    r(i.flop_per_cycle(rec)
-                        .map_or("–".into(), |f| format!("{f:.1}"))),
-                ]),
-                None => cells.extend((0..4).map(|_| r("–"))),
-            }
-        }
+        cells.extend(inputs.iter().map(|i| match i.best(layer) {
+            Some(rec) => l(format!(
+                "{} {:.1} GFLOP/s, {} of peak, {} FLOP/cycle",
+                rec.variant,
+                rec.gflops.point,
+                rec.fraction_of_peak
+                    .map_or("–".into(), |f| format!("{:.0}%", f * 100.0)),
+                i.flop_per_cycle(rec)
+                    .map_or("–".into(), |f| format!("{f:.1}"))
+            )),
+            None => l("–"),
+        }));
         t.row(&cells, false);
     }
     page.raw(&t.finish());

@@ -168,20 +168,10 @@ pub fn result_text(rec: &Record, m: &MachineProfile) -> String {
 
 /// The ceilings as two lines: FMA peak per ISA, read bandwidth per level.
 pub fn ceilings(m: &MachineProfile) -> String {
-    let peaks: Vec<String> = m
-        .peak_gflops
-        .iter()
-        .map(|(k, v)| format!("{k} {v:.1}"))
-        .collect();
-    let bws: Vec<String> = m
-        .bandwidth
-        .iter()
-        .map(|b| format!("{} {:.1}", b.level, b.gbs))
-        .collect();
     format!(
         "measured FMA peak, GFLOP/s (1 core): {}\nmeasured read bandwidth, GB/s (1 core): {}",
-        peaks.join(", "),
-        bws.join(", ")
+        m.peaks_text(1),
+        m.bandwidth_text(1)
     )
 }
 

@@ -107,6 +107,26 @@ impl MachineProfile {
         }
     }
 
+    /// The measured peaks as `isa GFLOP/s` pairs with `digits` decimals, e.g. `avx2 116.1`.
+    pub fn peaks_text(&self, digits: usize) -> String {
+        let v: Vec<String> = self
+            .peak_gflops
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.digits$}"))
+            .collect();
+        v.join(", ")
+    }
+
+    /// The measured read bandwidths as `level GB/s` pairs with `digits` decimals.
+    pub fn bandwidth_text(&self, digits: usize) -> String {
+        let v: Vec<String> = self
+            .bandwidth
+            .iter()
+            .map(|b| format!("{} {:.digits$}", b.level, b.gbs))
+            .collect();
+        v.join(", ")
+    }
+
     /// The measured peak for an ISA, if it was measured.
     pub fn peak(&self, isa: &str) -> Option<f64> {
         self.peak_gflops.get(isa).copied()

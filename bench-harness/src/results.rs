@@ -287,7 +287,17 @@ pub struct Settings {
 impl Settings {
     /// The provenance of this process: its command line and the CPUs it may run on.
     pub fn provenance(&mut self, logical_cores: usize) {
-        let args: Vec<String> = std::env::args()
+        // The program by its file name: where the binary sits says nothing about the run.
+        let program = std::env::args()
+            .next()
+            .map(|a| {
+                Path::new(&a)
+                    .file_name()
+                    .map_or(a.clone(), |f| f.to_string_lossy().into_owned())
+            })
+            .into_iter();
+        let args: Vec<String> = program
+            .chain(std::env::args().skip(1))
             .map(|a| {
                 if a.contains(|c: char| c.is_whitespace() || c == '"') {
                     format!("{a:?}")

@@ -400,5 +400,10 @@ pub fn merge(mut old: Results, mut new: Results) -> Results {
     }
     old.created_unix = new.created_unix;
     old.settings.filter = None;
+    // The merged file was made by both commands, in order.
+    old.settings.command = match (old.settings.command.take(), new.settings.command) {
+        (Some(a), Some(b)) => Some(format!("{a}, then {b}")),
+        (a, b) => a.or(b),
+    };
     old
 }

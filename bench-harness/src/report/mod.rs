@@ -249,59 +249,62 @@ fn winners(page: &mut Page, v: &View) {
 
 fn best_per_isa(page: &mut Page, v: &View) {
     page.subheading("What SIMD buys: the best variant of each ISA");
-    let mut headers = vec!["layer".to_string()];
-    headers.extend(v.isas.iter().map(|i| format!("{i} GFLOP/s (x scalar)")));
-    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-    let mut t = Table::new("", &headers);
-    for &layer in &v.layers {
-        let recs = v.of_layer(layer);
-        let best = answer::best_per_isa(&recs, &v.isas);
-        let scalar = answer::best(&recs, |r| r.isa() == Some(Isa::Scalar));
-        let mut cells = vec![l(layer)];
-        cells.extend(best.iter().map(|b| {
-            r(b.map_or("–".into(), |b| match scalar {
-                Some(s) => format!(
-                    "{:.1} ({:.1}x)",
-                    b.gflops.point,
-                    b.gflops.point / s.gflops.point
-                ),
-                None => format!("{:.1}", b.gflops.point),
-            }))
-        }));
-        t.row(&cells, false);
-    }
-    page.raw(&t.finish());
+    let keys: Vec<(String, Isa)> = v
+        .isas
+        .iter()
+        .map(|&i| (format!("{i} GFLOP/s (x scalar)"), i))
+        .collect();
+    best_table(page, v, &keys, |r, i| r.isa() == Some(i), Isa::Scalar);
 }
 
 fn best_per_algorithm(page: &mut Page, v: &View) {
     page.subheading("What the algorithm buys: the best variant of each algorithm (any ISA)");
-    let mut headers = vec!["layer".to_string()];
-    headers.extend(
-        v.algorithms
-            .iter()
-            .map(|a| format!("{} GFLOP/s (x direct)", a.name())),
+    let keys: Vec<(String, Algorithm)> = v
+        .algorithms
+        .iter()
+        .map(|&a| (format!("{} GFLOP/s (x direct)", a.name()), a))
+        .collect();
+    best_table(
+        page,
+        v,
+        &keys,
+        |r, a| r.algorithm() == Some(a),
+        Algorithm::Direct,
     );
-    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    page.note("Depthwise layers (groups = channels) run only the depthwise algorithm here: direct and im2col refuse groups &gt; 1.");
+}
+
+/// Per layer, the best record of each key (an ISA or an algorithm), with its speed over the
+/// best record of the `base` key where the layer has one.
+fn best_table<K: Copy>(
+    page: &mut Page,
+    v: &View,
+    keys: &[(String, K)],
+    is: impl Fn(&Record, K) -> bool,
+    base: K,
+) {
+    let mut headers = vec!["layer"];
+    headers.extend(keys.iter().map(|k| k.0.as_str()));
     let mut t = Table::new("", &headers);
     for &layer in &v.layers {
         let recs = v.of_layer(layer);
-        let best = answer::best_per_algorithm(&recs, &v.algorithms);
-        let direct = answer::best(&recs, |r| r.algorithm() == Some(Algorithm::Direct));
+        let base = answer::best(&recs, |r| is(r, base));
         let mut cells = vec![l(layer)];
-        cells.extend(best.iter().map(|b| {
-            r(b.map_or("–".into(), |b| match direct {
-                Some(d) => format!(
-                    "{:.1} ({:.2}x)",
-                    b.gflops.point,
-                    b.gflops.point / d.gflops.point
-                ),
-                None => format!("{:.1}", b.gflops.point),
-            }))
+        cells.extend(keys.iter().map(|&(_, k)| {
+            r(
+                answer::best(&recs, |r| is(r, k)).map_or("–".into(), |b| match base {
+                    Some(s) => format!(
+                        "{:.1} ({:.2}x)",
+                        b.gflops.point,
+                        b.gflops.point / s.gflops.point
+                    ),
+                    None => format!("{:.1}", b.gflops.point),
+                }),
+            )
         }));
         t.row(&cells, false);
     }
     page.raw(&t.finish());
-    page.note("Depthwise layers (groups = channels) run only the depthwise algorithm here: direct and im2col refuse groups &gt; 1.");
 }
 
 /// Per (kernel, stride) group of layers: the winning algorithm at each (input size, channels).

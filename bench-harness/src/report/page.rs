@@ -172,11 +172,6 @@ pub fn machine_card(m: &MachineProfile) -> String {
         .iter()
         .map(|c| format!("L{} {} {} KiB", c.level, c.kind, c.size / 1024))
         .collect();
-    let peaks: Vec<String> = m
-        .peak_gflops
-        .iter()
-        .map(|(k, v)| format!("{k} {v:.1}"))
-        .collect();
     let bws: Vec<String> = m
         .bandwidth
         .iter()
@@ -201,7 +196,7 @@ pub fn machine_card(m: &MachineProfile) -> String {
         &format!("{}; {}; {}", m.os, m.rustc, m.git_revision),
     );
     t.pair("build target features", &m.build_target_features.join(" "));
-    t.pair("measured FMA peak, GFLOP/s (1 core)", &peaks.join(", "));
+    t.pair("measured FMA peak, GFLOP/s (1 core)", &m.peaks_text(1));
     t.pair("measured read bandwidth (1 core)", &bws.join(", "));
     t.finish()
 }
