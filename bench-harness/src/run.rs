@@ -368,7 +368,7 @@ fn step_kind(op: &blocks::Op) -> &'static str {
     }
 }
 
-/// Merges a new run into an earlier one (`run --append`). A (layer, variant) measured in both is
+/// Merges a new run into an earlier one (`run --append`), layer results and claims alike. A (layer, variant) measured in both is
 /// combined as repeated rounds are: the point estimate is the lower median (the usual estimator
 /// of a kernel's time under interference) and the interval is the union of both intervals, so
 /// round-to-round drift widens it instead of passing for a real difference.
@@ -398,6 +398,13 @@ pub fn merge(mut old: Results, mut new: Results) -> Results {
             old.layers.push(l);
         }
     }
+    // Claims measured again replace their earlier records; new claims are added.
+    old.blocks.retain(|o| {
+        !new.blocks
+            .iter()
+            .any(|n| n.claim == o.claim && n.side == o.side && n.isa == o.isa && n.mode == o.mode)
+    });
+    old.blocks.extend(new.blocks);
     old.created_unix = new.created_unix;
     old.settings.filter = None;
     // The merged file was made by both commands, in order.

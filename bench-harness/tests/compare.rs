@@ -230,3 +230,35 @@ fn files_are_labelled_by_the_name_given_without_absolute_paths() {
         "run1/results.json"
     );
 }
+
+/// `run --append` of the blocks suite onto a layer run keeps both: the claims are not dropped.
+#[test]
+fn appending_claims_keeps_them() {
+    use simdconv_bench::results::BlockRecord;
+    let a = results();
+    let block = |claim: &str, ms: f64| BlockRecord {
+        claim: claim.into(),
+        title: "t".into(),
+        side: 0,
+        name: "n".into(),
+        isa: "avx2".into(),
+        mode: "best".into(),
+        flops: 1,
+        time_ns: Interval::exact(ms * 1e6),
+        steps: vec![],
+        scaling: false,
+    };
+    let mut b = results();
+    b.results.clear();
+    b.blocks = vec![block("nin", 1.0)];
+    let m = simdconv_bench::run::merge(a.clone(), b);
+    assert_eq!(m.results.len(), a.results.len());
+    assert_eq!(m.blocks.len(), 1);
+    // Measured again, a claim's record is replaced, not doubled.
+    let mut c = results();
+    c.results.clear();
+    c.blocks = vec![block("nin", 2.0), block("inception", 3.0)];
+    let m = simdconv_bench::run::merge(m, c);
+    assert_eq!(m.blocks.len(), 2);
+    assert_eq!(m.blocks[0].time_ns.point, 2e6);
+}
