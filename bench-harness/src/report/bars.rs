@@ -2,10 +2,12 @@
 //! (right for faster, left for slower) on a log2 axis; values grow from the axis floor on a log10
 //! axis. Each bar carries its value as a label and, where it has one, its interval as a whisker.
 
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::charts::{decade_label, lg, svg_with_tips, unit_steps, DrawResult};
+use super::charts::{decade_label, lg, svg_with_tips, unit_steps, DrawResult, Tip};
 use crate::results::Interval;
 
 /// A named series of optional intervals, one per category.
@@ -51,6 +53,25 @@ impl Scale {
     }
 }
 
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// The x range of the axis (in axis units) over every interval, with room for the labels.
+fn x_range(series: &[Series], scale: Scale) -> (f64, f64) {
+    let vals = || series.iter().flat_map(|s| s.2.iter().flatten());
+    let start = if scale == Scale::Ratio { 0.0 } else { f64::MAX };
+    let lo = vals()
+        .map(|i| scale.to_axis(i.lower.min(i.point)))
+        .fold(start, f64::min);
+    let start = if scale == Scale::Ratio { 0.0 } else { f64::MIN };
+    let hi = vals()
+        .map(|i| scale.to_axis(i.upper.max(i.point)))
+        .fold(start, f64::max);
+    let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 1.0) };
+    let pad = ((hi - lo) * 0.12).max(0.3);
+    (lo - pad, hi + pad * 1.6)
+}
+
 /// Draws the bars: one group per category (top to bottom), one bar per series.
 pub fn hbars(
     title: &str,
@@ -61,29 +82,17 @@ pub fn hbars(
 ) -> DrawResult<String> {
     let n = categories.len().max(1);
     let k = series.len().max(1);
-    let vals = || series.iter().flat_map(|s| s.2.iter().flatten());
-    let lo = vals()
-        .map(|i| scale.to_axis(i.lower.min(i.point)))
-        .fold(if scale == Scale::Ratio { 0.0 } else { f64::MAX }, f64::min);
-    let hi = vals()
-        .map(|i| scale.to_axis(i.upper.max(i.point)))
-        .fold(if scale == Scale::Ratio { 0.0 } else { f64::MIN }, f64::max);
-    let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 1.0) };
-    let pad = ((hi - lo) * 0.12).max(0.3);
-    let (x0, x1) = (lo - pad, hi + pad * 1.6);
-    let origin = if scale == Scale::Ratio { 0.0 } else { x0 };
-    let name_px = categories.iter().map(|c| c.len()).max().unwrap_or(4) as u32 * 7 + 16;
-    let row_px = 13 * k as u32 + 10;
+    let (x0, x1) = x_range(series, scale);
+    let name_px = (categories.iter().map(|c| c.len()).max().unwrap_or(4) as u32 * 7 + 16).min(320);
     let legend_px = 22 * k.div_ceil(3) as u32 + 8;
-    let height = 90 + legend_px + row_px * n as u32;
+    let height = 90 + legend_px + (13 * k as u32 + 10) * n as u32;
     svg_with_tips(1000, height, |whole| {
         let (root, legend) = whole.split_vertically(height - legend_px);
-        let root = &root;
-        let mut chart = ChartBuilder::on(root)
+        let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(40)
-            .y_label_area_size(name_px.min(320))
+            .y_label_area_size(name_px)
             .build_cartesian_2d(x0..x1, 0f64..n as f64)?;
         chart
             .configure_mesh()
@@ -95,92 +104,117 @@ pub fn hbars(
             .x_desc(x_desc)
             .label_style(("sans-serif", 13))
             .draw()?;
-        let grid = RGBColor(230, 230, 230);
         for d in (x0.ceil() as i32)..=(x1.floor() as i32) {
             let d = f64::from(d);
+            let grid = RGBColor(230, 230, 230);
             chart.draw_series(LineSeries::new(vec![(d, 0.0), (d, n as f64)], grid))?;
         }
-        let name_style = ("sans-serif", 13)
-            .into_font()
-            .color(&BLACK)
-            .pos(Pos::new(HPos::Right, VPos::Center));
         for (i, c) in categories.iter().enumerate() {
             let (px, py) = chart.backend_coord(&(x0, n as f64 - i as f64 - 0.5));
-            root.draw(&Text::new(c.clone(), (px - 6, py), name_style.clone()))?;
+            root.draw(&Text::new(
+                c.clone(),
+                (px - 6, py),
+                anchored(13, HPos::Right),
+            ))?;
         }
-        let slot = 0.84 / k as f64;
         let mut tips = Vec::new();
-        for (j, (name, color, v)) in series.iter().enumerate() {
-            for (i, val) in v.iter().enumerate() {
-                let Some(val) = val else { continue };
-                // Only the series present in this category take slots, centred in it.
-                let present = |s: &Series| s.2.get(i).is_some_and(Option::is_some);
-                let here = series.iter().filter(|s| present(s)).count();
-                let rank = series[..j].iter().filter(|s| present(s)).count();
-                let top = n as f64 - i as f64 - 0.5 + here as f64 * slot / 2.0 - rank as f64 * slot;
-                let (yb, yc) = (top - slot * 0.9, top - slot * 0.45);
-                let x = scale.to_axis(val.point);
-                chart.draw_series(std::iter::once(Rectangle::new(
-                    [(origin, yb), (x, top)],
-                    color.filled(),
-                )))?;
-                let (wl, wu) = (scale.to_axis(val.lower), scale.to_axis(val.upper));
-                if wu > wl {
-                    let w = RGBColor(40, 40, 40).stroke_width(1);
-                    chart.draw_series(LineSeries::new(vec![(wl, yc), (wu, yc)], w))?;
-                    for e in [wl, wu] {
-                        let d = slot * 0.3;
-                        chart.draw_series(LineSeries::new(vec![(e, yc - d), (e, yc + d)], w))?;
-                    }
-                }
-                let right = x >= origin;
-                let end = if right { x.max(wu) } else { x.min(wl) };
-                let (px, py) = chart.backend_coord(&(end, yc));
-                let anchor = if right { HPos::Left } else { HPos::Right };
-                root.draw(&Text::new(
-                    scale.value_label(val.point),
-                    (if right { px + 4 } else { px - 4 }, py),
-                    ("sans-serif", 11)
-                        .into_font()
-                        .color(&BLACK)
-                        .pos(Pos::new(anchor, VPos::Center)),
-                ))?;
-                let (tx, ty) = chart.backend_coord(&(x, yc));
-                tips.push((
-                    tx,
-                    ty,
-                    format!(
-                        "{} / {name}: {} [{}, {}]",
-                        categories.get(i).map_or("", String::as_str),
-                        scale.value_label(val.point),
-                        scale.value_label(val.lower),
-                        scale.value_label(val.upper)
-                    ),
-                ));
+        let slot = 0.84 / k as f64;
+        for (i, cat) in categories.iter().enumerate() {
+            // Only the series present in this category take slots, centred in it.
+            let here: Vec<(&Series, Interval)> = series
+                .iter()
+                .filter_map(|s| Some((s, (*s.2.get(i)?)?)))
+                .collect();
+            let top = n as f64 - i as f64 - 0.5 + here.len() as f64 * slot / 2.0;
+            for (rank, (s, val)) in here.iter().enumerate() {
+                let y = (top - (rank as f64 + 0.9) * slot, top - rank as f64 * slot);
+                let bar = Bar {
+                    scale,
+                    origin: if scale == Scale::Ratio { 0.0 } else { x0 },
+                    y,
+                };
+                tips.push(bar.draw(&mut chart, &root, s.1, *val, &format!("{cat} / {}", s.0))?);
             }
         }
         if scale == Scale::Ratio {
-            chart.draw_series(LineSeries::new(
-                vec![(0.0, 0.0), (0.0, n as f64)],
-                BLACK.stroke_width(2),
-            ))?;
+            let one = vec![(0.0, 0.0), (0.0, n as f64)];
+            chart.draw_series(LineSeries::new(one, BLACK.stroke_width(2)))?;
         }
-        for (j, (name, color, _)) in series.iter().enumerate() {
-            let (col, row) = ((j % 3) as i32, (j / 3) as i32);
-            let (x, y) = (name_px.min(320) as i32 + 20 + col * 280, 8 + row * 22);
-            legend.draw(&Rectangle::new(
-                [(x, y - 6), (x + 12, y + 6)],
-                color.filled(),
-            ))?;
-            legend.draw(&Text::new(
-                name.clone(),
-                (x + 18, y),
-                ("sans-serif", 13)
-                    .into_font()
-                    .color(&BLACK)
-                    .pos(Pos::new(HPos::Left, VPos::Center)),
-            ))?;
-        }
+        draw_legend(&legend, series, name_px as i32 + 20)?;
         Ok(tips)
     })
+}
+
+/// Text of `size` px anchored horizontally at `h`, centred vertically.
+fn anchored(size: u32, h: HPos) -> TextStyle<'static> {
+    ("sans-serif", size)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(h, VPos::Center))
+}
+
+/// One bar's geometry: its scale, where it grows from, and its vertical extent.
+struct Bar {
+    scale: Scale,
+    origin: f64,
+    y: (f64, f64),
+}
+
+impl Bar {
+    /// Draws the bar, its whisker and its value label; returns its tooltip.
+    fn draw(
+        &self,
+        chart: &mut Chart,
+        root: &Area,
+        color: RGBColor,
+        val: Interval,
+        name: &str,
+    ) -> DrawResult<Tip> {
+        let (yb, top) = self.y;
+        let yc = (yb + top) / 2.0;
+        let x = self.scale.to_axis(val.point);
+        let rect = Rectangle::new([(self.origin, yb), (x, top)], color.filled());
+        chart.draw_series(std::iter::once(rect))?;
+        let (wl, wu) = (self.scale.to_axis(val.lower), self.scale.to_axis(val.upper));
+        if wu > wl {
+            let w = RGBColor(40, 40, 40).stroke_width(1);
+            let d = (top - yb) / 3.0;
+            chart.draw_series(LineSeries::new(vec![(wl, yc), (wu, yc)], w))?;
+            for e in [wl, wu] {
+                chart.draw_series(LineSeries::new(vec![(e, yc - d), (e, yc + d)], w))?;
+            }
+        }
+        let right = x >= self.origin;
+        let (px, py) = chart.backend_coord(&(if right { x.max(wu) } else { x.min(wl) }, yc));
+        let (lx, anchor) = if right {
+            (px + 4, HPos::Left)
+        } else {
+            (px - 4, HPos::Right)
+        };
+        let label = self.scale.value_label(val.point);
+        root.draw(&Text::new(label.clone(), (lx, py), anchored(11, anchor)))?;
+        let (tx, ty) = chart.backend_coord(&(x, yc));
+        let (lo, hi) = (
+            self.scale.value_label(val.lower),
+            self.scale.value_label(val.upper),
+        );
+        Ok((tx, ty, format!("{name}: {label} [{lo}, {hi}]")))
+    }
+}
+
+/// The series' colour swatches and names, three per row, from `x` px.
+fn draw_legend(area: &Area, series: &[Series], x: i32) -> DrawResult<()> {
+    for (j, (name, color, _)) in series.iter().enumerate() {
+        let (x, y) = (x + (j % 3) as i32 * 280, 8 + (j / 3) as i32 * 22);
+        area.draw(&Rectangle::new(
+            [(x, y - 6), (x + 12, y + 6)],
+            color.filled(),
+        ))?;
+        area.draw(&Text::new(
+            name.clone(),
+            (x + 18, y),
+            anchored(13, HPos::Left),
+        ))?;
+    }
+    Ok(())
 }

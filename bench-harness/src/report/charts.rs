@@ -1,5 +1,6 @@
 //! The charts, drawn with plotters into SVG strings (no fonts needed, no JavaScript).
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -191,6 +192,31 @@ pub fn unit_steps(lo: f64, hi: f64) -> usize {
     ((hi - lo).abs() * 2.0 + 3.0).min(200.0) as usize
 }
 
+/// Light grid lines at whole numbers of a log10 axis: horizontal ones, and vertical ones when
+/// `vertical` (the x axis is log10 too).
+pub fn decade_grid<DB: DrawingBackend>(
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    vertical: bool,
+) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
+    let grid = RGBColor(230, 230, 230);
+    if vertical {
+        for d in (x0.ceil() as i32)..=(x1.floor() as i32) {
+            let d = f64::from(d);
+            chart.draw_series(LineSeries::new(vec![(d, y0), (d, y1)], grid))?;
+        }
+    }
+    for d in (y0.ceil() as i32)..=(y1.floor() as i32) {
+        let d = f64::from(d);
+        chart.draw_series(LineSeries::new(vec![(x0, d), (x1, d)], grid))?;
+    }
+    Ok(())
+}
+
 /// Accuracy against speed: error as a fraction of its tolerance (log) against GFLOP/s, one
 /// point per (variant, layer), the tolerance as a red line at 1; points over it get a red ring;
 /// each algorithm's legend entry counts its passes.
@@ -231,13 +257,7 @@ pub fn accuracy(records: &[&Record]) -> DrawResult<String> {
             .x_label_formatter(&|x| format!("{x:.0}"))
             .label_style(("sans-serif", 14))
             .draw()?;
-        for d in (y0.ceil() as i32)..=(y1.floor() as i32) {
-            let d = f64::from(d);
-            chart.draw_series(LineSeries::new(
-                vec![(0.0, d), (xmax, d)],
-                RGBColor(230, 230, 230),
-            ))?;
-        }
+        decade_grid(&mut chart, (0.0, xmax), (y0, y1), false)?;
         let red = RGBColor(200, 0, 0);
         chart.draw_series(LineSeries::new(
             vec![(0.0, 0.0), (xmax, 0.0)],
@@ -248,48 +268,7 @@ pub fn accuracy(records: &[&Record]) -> DrawResult<String> {
             (xmax * 0.02, 0.08),
             ("sans-serif", 13).into_font().color(&red),
         )))?;
-        let mut algs: Vec<&str> = records.iter().map(|r| r.algorithm.as_str()).collect();
-        algs.sort();
-        algs.dedup();
-        let mut tips = Vec::new();
-        for alg in algs {
-            let c = algorithm_color_of(alg);
-            let of_alg: Vec<&&Record> = records.iter().filter(|r| r.algorithm == alg).collect();
-            let pass = of_alg.iter().filter(|r| r.within_tolerance()).count();
-            let mut isas: Vec<&str> = of_alg.iter().map(|r| r.isa.as_str()).collect();
-            isas.sort();
-            isas.dedup();
-            for (i, isa) in isas.iter().enumerate() {
-                let xy: Vec<(f64, f64)> = of_alg
-                    .iter()
-                    .filter(|r| r.isa == *isa)
-                    .map(|r| (r.gflops.point.clamp(0.0, xmax), lg(ratio(r))))
-                    .collect();
-                let label =
-                    (i == 0).then(|| format!("{alg}: {pass}/{} within tolerance", of_alg.len()));
-                marked!(chart, Isa::from_name(isa), xy, c, label);
-            }
-            for r in &of_alg {
-                let p = (r.gflops.point.clamp(0.0, xmax), lg(ratio(r)));
-                if !r.within_tolerance() {
-                    chart.draw_series(std::iter::once(Circle::new(p, 9, red.stroke_width(2))))?;
-                }
-                let (x, y) = chart.backend_coord(&p);
-                tips.push((
-                    x,
-                    y,
-                    format!(
-                        "{} / {}: error {:.2e}, tolerance {:.2e} ({}), {:.1} GFLOP/s",
-                        r.layer,
-                        r.variant,
-                        r.max_rel_error,
-                        r.tolerance,
-                        if r.within_tolerance() { "pass" } else { "FAIL" },
-                        r.gflops.point
-                    ),
-                ));
-            }
-        }
+        let tips = accuracy_points(&mut chart, records, xmax, &ratio)?;
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
@@ -299,6 +278,60 @@ pub fn accuracy(records: &[&Record]) -> DrawResult<String> {
             .draw()?;
         Ok(tips)
     })
+}
+
+/// The accuracy chart's points, per algorithm and ISA, failed ones ringed in red; returns the
+/// tooltips.
+fn accuracy_points(
+    chart: &mut ChartContext<SVGBackend, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    records: &[&Record],
+    xmax: f64,
+    ratio: &dyn Fn(&Record) -> f64,
+) -> DrawResult<Vec<Tip>> {
+    let red = RGBColor(200, 0, 0);
+    let mut algs: Vec<&str> = records.iter().map(|r| r.algorithm.as_str()).collect();
+    algs.sort();
+    algs.dedup();
+    let mut tips = Vec::new();
+    for alg in algs {
+        let c = algorithm_color_of(alg);
+        let of_alg: Vec<&&Record> = records.iter().filter(|r| r.algorithm == alg).collect();
+        let pass = of_alg.iter().filter(|r| r.within_tolerance()).count();
+        let mut isas: Vec<&str> = of_alg.iter().map(|r| r.isa.as_str()).collect();
+        isas.sort();
+        isas.dedup();
+        for (i, isa) in isas.iter().enumerate() {
+            let xy: Vec<(f64, f64)> = of_alg
+                .iter()
+                .filter(|r| r.isa == *isa)
+                .map(|r| (r.gflops.point.clamp(0.0, xmax), lg(ratio(r))))
+                .collect();
+            let label =
+                (i == 0).then(|| format!("{alg}: {pass}/{} within tolerance", of_alg.len()));
+            marked!(chart, Isa::from_name(isa), xy, c, label);
+        }
+        for r in &of_alg {
+            let p = (r.gflops.point.clamp(0.0, xmax), lg(ratio(r)));
+            if !r.within_tolerance() {
+                chart.draw_series(std::iter::once(Circle::new(p, 9, red.stroke_width(2))))?;
+            }
+            let (x, y) = chart.backend_coord(&p);
+            tips.push((
+                x,
+                y,
+                format!(
+                    "{} / {}: error {:.2e}, tolerance {:.2e} ({}), {:.1} GFLOP/s",
+                    r.layer,
+                    r.variant,
+                    r.max_rel_error,
+                    r.tolerance,
+                    if r.within_tolerance() { "pass" } else { "FAIL" },
+                    r.gflops.point
+                ),
+            ));
+        }
+    }
+    Ok(tips)
 }
 
 /// Fraction of each machine's own peak, file A (x) against file B (y), one point per shared

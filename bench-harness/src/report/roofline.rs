@@ -8,8 +8,8 @@ use plotters::prelude::*;
 use simdconv::{Algorithm, Isa};
 
 use super::charts::{
-    algorithm_color, algorithm_color_of, decade_label, lg, marked, svg_with_tips, unit_steps,
-    DrawResult, Tip,
+    algorithm_color, algorithm_color_of, decade_grid, decade_label, lg, marked, svg_with_tips,
+    unit_steps, DrawResult, Tip,
 };
 use crate::machine::MachineProfile;
 use crate::results::Record;
@@ -71,22 +71,7 @@ pub fn roofline(
         .filter(|a| pts.iter().any(|r| r.algorithm() == Some(*a)))
         .filter_map(|a| Some((a, own? * a.multiply_reduction())))
         .collect();
-    let top = peaks
-        .iter()
-        .map(|p| p.1)
-        .chain(effective.iter().map(|e| e.1))
-        .chain(pts.iter().map(|r| r.gflops.point))
-        .fold(1.0, f64::max);
-    let low = pts
-        .iter()
-        .map(|r| r.gflops.point)
-        .chain(peaks.iter().map(|p| p.1))
-        .fold(top, f64::min);
-    let (x0, x1) = (
-        lg(pts.iter().map(|r| r.intensity).fold(0.1, f64::min)) - 0.5,
-        lg(pts.iter().map(|r| r.intensity).fold(1000.0, f64::max)) + 0.3,
-    );
-    let (y0, y1) = (lg(low) - 0.5, lg(top) + 0.35);
+    let (x0, x1, y0, y1) = frame(&pts, &peaks, &effective);
     svg_with_tips(1000, 620, |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 22))
@@ -105,15 +90,7 @@ pub fn roofline(
             .y_desc("GFLOP/s (log)")
             .label_style(("sans-serif", 14))
             .draw()?;
-        let grid = RGBColor(230, 230, 230);
-        for d in (x0.ceil() as i32)..=(x1.floor() as i32) {
-            let d = f64::from(d);
-            chart.draw_series(LineSeries::new(vec![(d, y0), (d, y1)], grid))?;
-        }
-        for d in (y0.ceil() as i32)..=(y1.floor() as i32) {
-            let d = f64::from(d);
-            chart.draw_series(LineSeries::new(vec![(x0, d), (x1, d)], grid))?;
-        }
+        decade_grid(&mut chart, (x0, x1), (y0, y1), true)?;
         draw_roofs(&mut chart, m, isa, &effective, (x0, x1, y0))?;
         let mut algs: Vec<&str> = pts.iter().map(|r| r.algorithm.as_str()).collect();
         algs.sort();
@@ -142,6 +119,32 @@ pub fn roofline(
             .draw()?;
         Ok(tips)
     })
+}
+
+/// The plot's log10 ranges: every point, every peak and effective roof, with margins.
+fn frame(
+    pts: &[&Record],
+    peaks: &[(&String, f64)],
+    effective: &[(Algorithm, f64)],
+) -> (f64, f64, f64, f64) {
+    let top = peaks
+        .iter()
+        .map(|p| p.1)
+        .chain(effective.iter().map(|e| e.1))
+        .chain(pts.iter().map(|r| r.gflops.point))
+        .fold(1.0, f64::max);
+    let low = pts
+        .iter()
+        .map(|r| r.gflops.point)
+        .chain(peaks.iter().map(|p| p.1))
+        .fold(top, f64::min);
+    let ai = || pts.iter().map(|r| r.intensity);
+    (
+        lg(ai().fold(0.1, f64::min)) - 0.5,
+        lg(ai().fold(1000.0, f64::max)) + 0.3,
+        lg(low) - 0.5,
+        lg(top) + 0.35,
+    )
 }
 
 type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
