@@ -431,6 +431,17 @@ pub fn gate_page(base: &Input, cand: &Input, gate: &Gate, threshold: &str) -> St
             }
             page.raw(&t.finish());
         }
+        Gate::Missing { missing, compared } => {
+            page.heading(&format!(
+                "Fail: {} baseline rows missing from the candidate ({compared} compared)",
+                missing.len()
+            ));
+            page.note(&esc(&missing.join(", ")));
+        }
+        Gate::Invalid { problems } => {
+            page.heading("Refused: the files cannot be gated");
+            page.note(&esc(&problems.join("; ")));
+        }
         Gate::DifferentMachines { base, cand } => {
             page.heading("Refused: different machines");
             page.note(&format!(
@@ -460,6 +471,19 @@ pub enum Gate {
         /// Rows compared.
         compared: usize,
     },
+    /// Baseline rows absent from the candidate, and missing rows were not allowed.
+    Missing {
+        /// The absent `layer/variant` rows.
+        missing: Vec<String>,
+        /// Rows compared.
+        compared: usize,
+    },
+    /// A file cannot be gated: duplicate rows, times that are not positive and finite, or no
+    /// row in common.
+    Invalid {
+        /// Each problem, naming the file and the row.
+        problems: Vec<String>,
+    },
     /// The files come from different machines and cross-machine comparison was not allowed.
     DifferentMachines {
         /// Baseline fingerprint.
@@ -469,19 +493,51 @@ pub enum Gate {
     },
 }
 
-/// The regression gate. Same machine: a row regresses when its median time grew by more than
-/// `max_regression` and the candidate's time interval lies wholly above the baseline's. Across
-/// machines (only when allowed), the same test on the fraction of each machine's own peak.
-pub fn gate(
-    base: &Results,
-    cand: &Results,
-    max_regression: f64,
-    allow_cross_machine: bool,
-) -> Gate {
+/// What the gate tolerates beyond a pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Allow {
+    /// Compare files from different machines by fraction of each machine's own peak.
+    pub cross_machine: bool,
+    /// Pass although baseline rows are absent from the candidate (they are listed).
+    pub missing: bool,
+}
+
+/// Why a file cannot be gated: each (layer, variant) once, every time positive and finite.
+pub fn problems(res: &Results, which: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for r in &res.results {
+        let key = format!("{}/{}", r.layer, r.variant);
+        if !seen.insert(key.clone()) {
+            out.push(format!("{which}: {key} appears more than once"));
+        }
+        let t = r.time_ns;
+        for (name, v) in [("point", t.point), ("lower", t.lower), ("upper", t.upper)] {
+            if !(v.is_finite() && v > 0.0) {
+                out.push(format!(
+                    "{which}: {key}: time_ns.{name} = {v} (must be positive and finite)"
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The regression gate. Both files must be well formed ([`problems`]) and share at least one
+/// row; every baseline row must be in the candidate unless `allow.missing`. Same machine: a row
+/// regresses when its median time grew by more than `max_regression` and the candidate's time
+/// interval lies wholly above the baseline's. Across machines (only when allowed), the same test
+/// on the fraction of each machine's own peak.
+pub fn gate(base: &Results, cand: &Results, max_regression: f64, allow: Allow) -> Gate {
     let (fb, fc) = (base.machine.fingerprint(), cand.machine.fingerprint());
     let cross = fb != fc;
-    if cross && !allow_cross_machine {
+    if cross && !allow.cross_machine {
         return Gate::DifferentMachines { base: fb, cand: fc };
+    }
+    let mut bad = problems(base, "baseline");
+    bad.extend(problems(cand, "candidate"));
+    if !bad.is_empty() {
+        return Gate::Invalid { problems: bad };
     }
     let frac = |r: &Record, m: &Results| -> Option<Interval> {
         Some(r.gflops.scaled(m.machine.peak(&r.isa)?))
@@ -527,10 +583,20 @@ pub fn gate(
             }
         }
     }
-    if rows.is_empty() {
-        Gate::Pass { compared, missing }
-    } else {
+    if compared == 0 {
+        return Gate::Invalid {
+            problems: vec![format!(
+                "0 rows compared: none of the baseline's {} rows is in the candidate",
+                base.results.len()
+            )],
+        };
+    }
+    if !rows.is_empty() {
         Gate::Regressed { rows, compared }
+    } else if !missing.is_empty() && !allow.missing {
+        Gate::Missing { missing, compared }
+    } else {
+        Gate::Pass { compared, missing }
     }
 }
 

@@ -68,6 +68,9 @@ enum Cmd {
         /// Compare files from different machines by fraction of each machine's peak.
         #[arg(long)]
         allow_cross_machine: bool,
+        /// Pass although baseline rows are absent from the candidate (they are listed).
+        #[arg(long)]
+        allow_missing: bool,
         /// Directory for the comparison page (compare.html).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -129,7 +132,7 @@ fn compare_cmd(
     files: Vec<PathBuf>,
     baseline: Option<PathBuf>,
     max_regression: &str,
-    allow_cross: bool,
+    allow: compare::Allow,
     out: Option<PathBuf>,
     note: Option<String>,
 ) -> Result<ExitCode, Box<dyn std::error::Error>> {
@@ -150,7 +153,7 @@ fn compare_cmd(
         }
         let threshold = compare::parse_threshold(max_regression)?;
         let (b, c) = (load(0, &base)?, load(1, &files[0])?);
-        let verdict = compare::gate(&b.results, &c.results, threshold, allow_cross);
+        let verdict = compare::gate(&b.results, &c.results, threshold, allow);
         if let Some(dir) = &out {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
             let page = dir.join("gate.html");
@@ -171,6 +174,20 @@ fn compare_cmd(
             Gate::Regressed { rows, compared } => {
                 out!("REGRESSION: {} of {compared} rows slower than {max_regression} with non-overlapping intervals:", rows.len());
                 out!("{}", compare::gate_table(&rows).trim_end());
+                ExitCode::from(1)
+            }
+            Gate::Missing { missing, compared } => {
+                out!("FAIL: {} baseline rows are not in the candidate ({compared} rows compared; --allow-missing accepts this):", missing.len());
+                for m in missing {
+                    out!("  not in the candidate: {m}");
+                }
+                ExitCode::from(1)
+            }
+            Gate::Invalid { problems } => {
+                eprintln!("error: these files cannot be gated:");
+                for p in problems {
+                    eprintln!("  {p}");
+                }
                 ExitCode::from(1)
             }
             Gate::DifferentMachines { base, cand } => {
@@ -227,6 +244,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             baseline,
             max_regression,
             allow_cross_machine,
+            allow_missing,
             out,
             note,
         } => {
@@ -234,7 +252,10 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
                 files,
                 baseline,
                 &max_regression,
-                allow_cross_machine,
+                compare::Allow {
+                    cross_machine: allow_cross_machine,
+                    missing: allow_missing,
+                },
                 out,
                 note,
             );
@@ -307,7 +328,20 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let json = out.join("results.json");
     let previous = if append && json.exists() {
-        Some(Results::read(&json)?)
+        let p = Results::read(&json)?;
+        // The gate's rule: times only merge with times from the same hardware.
+        let (here, there) = (
+            machine::fingerprint_only().fingerprint(),
+            p.machine.fingerprint(),
+        );
+        if here != there {
+            return Err(format!(
+                "--append: {} was measured on another machine ({there}); this one is {here}: choose another --out",
+                json.display()
+            )
+            .into());
+        }
+        Some(p)
     } else {
         None
     };

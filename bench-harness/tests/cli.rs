@@ -1,5 +1,7 @@
 //! The CLI rejects bad input with a clear message and the right exit code, before measuring.
 
+mod common;
+
 use std::process::{Command, Output};
 
 fn bench(args: &[&str]) -> Output {
@@ -151,5 +153,35 @@ fn a_run_into_a_log_prints_one_line_per_benchmark() {
         assert!(!all.contains(chatter), "criterion chatter: {chatter}");
     }
     assert!(dir.join("results.csv").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `run --append` into a results file from another machine is refused before measuring, by the
+/// gate's fingerprint rule, instead of storing this machine's times under that machine.
+#[test]
+fn append_refuses_another_machines_file() {
+    let dir = std::env::temp_dir().join(format!("simdconv-append-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut r = common::results();
+    r.machine.model = "Some Other CPU".into();
+    r.write(&dir.join("results.json")).unwrap();
+    let o = bench(&[
+        "run",
+        "--suite",
+        "smoke",
+        "--append",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("another machine") && e.contains("Some Other CPU"),
+        "{e}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("measuring"),
+        "refused before measuring"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

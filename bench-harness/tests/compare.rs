@@ -4,7 +4,12 @@ mod common;
 
 use common::{record, results};
 use simdconv_bench::compare::{
-    display_name, gate, gate_page, gate_table, parse_threshold, render, summary, Gate, Input,
+    display_name, gate, gate_page, gate_table, parse_threshold, render, summary, Allow, Gate, Input,
+};
+
+const CROSS: Allow = Allow {
+    cross_machine: true,
+    missing: false,
 };
 use simdconv_bench::results::{Interval, Results};
 
@@ -45,7 +50,7 @@ fn tight(base: &Results) -> Results {
 fn slower_beyond_threshold_with_separate_intervals_fails() {
     let b = tight(&results());
     let c = with_time(&b, 1, 1.10, 0.01);
-    match gate(&b, &c, 0.05, false) {
+    match gate(&b, &c, 0.05, Allow::default()) {
         Gate::Regressed { rows, compared } => {
             assert_eq!(compared, 4);
             assert_eq!(rows.len(), 1);
@@ -88,38 +93,97 @@ fn slower_beyond_threshold_but_overlapping_intervals_passes() {
     let b = tight(&results());
     // 10% slower but a noisy candidate (+-15%): the intervals overlap, so it is noise.
     let c = with_time(&b, 1, 1.10, 0.15);
-    assert!(matches!(gate(&b, &c, 0.05, false), Gate::Pass { .. }));
+    assert!(matches!(
+        gate(&b, &c, 0.05, Allow::default()),
+        Gate::Pass { .. }
+    ));
 }
 
 #[test]
 fn slower_within_threshold_passes_and_faster_passes() {
     let b = tight(&results());
     assert!(matches!(
-        gate(&b, &with_time(&b, 1, 1.04, 0.001), 0.05, false),
+        gate(&b, &with_time(&b, 1, 1.04, 0.001), 0.05, Allow::default()),
         Gate::Pass { .. }
     ));
     assert!(matches!(
-        gate(&b, &with_time(&b, 1, 0.5, 0.001), 0.05, false),
+        gate(&b, &with_time(&b, 1, 0.5, 0.001), 0.05, Allow::default()),
         Gate::Pass { .. }
     ));
     // The threshold is the knob: 4% slower fails a 2% gate.
     assert!(matches!(
-        gate(&b, &with_time(&b, 1, 1.04, 0.001), 0.02, false),
+        gate(&b, &with_time(&b, 1, 1.04, 0.001), 0.02, Allow::default()),
         Gate::Regressed { .. }
     ));
 }
 
 #[test]
-fn missing_rows_are_reported_not_failed() {
+fn missing_rows_fail_unless_allowed_and_are_listed() {
     let b = tight(&results());
     let mut c = b.clone();
     c.results.remove(0);
-    match gate(&b, &c, 0.05, false) {
-        Gate::Pass { compared, missing } => {
+    let row = vec!["smoke_3x3_14/direct-scalar-4x4".to_string()];
+    match gate(&b, &c, 0.05, Allow::default()) {
+        Gate::Missing { compared, missing } => {
             assert_eq!(compared, 3);
-            assert_eq!(missing, vec!["smoke_3x3_14/direct-scalar-4x4".to_string()]);
+            assert_eq!(missing, row);
         }
         g => panic!("{g:?}"),
+    }
+    let allow = Allow {
+        missing: true,
+        ..Allow::default()
+    };
+    match gate(&b, &c, 0.05, allow) {
+        Gate::Pass { compared, missing } => assert_eq!((compared, missing), (3, row)),
+        g => panic!("{g:?}"),
+    }
+    // Every AVX2 row of the baseline gone: not a pass.
+    let mut c = b.clone();
+    c.results.retain(|r| r.isa != "avx2");
+    assert!(matches!(
+        gate(&b, &c, 0.05, Allow::default()),
+        Gate::Missing { .. }
+    ));
+}
+
+#[test]
+fn a_gate_cannot_pass_vacuously() {
+    let b = tight(&results());
+    let problem = |c: &Results| match gate(&b, c, 0.05, Allow::default()) {
+        Gate::Invalid { problems } => problems.join("; "),
+        g => panic!("expected invalid input, got {g:?}"),
+    };
+    // No rows at all, or none in common.
+    let mut c = b.clone();
+    c.results.clear();
+    assert!(problem(&c).contains("0 rows compared"));
+    let mut c = b.clone();
+    for r in &mut c.results {
+        r.layer = "other".into();
+    }
+    assert!(problem(&c).contains("0 rows compared"));
+    // A row twice (a fast copy first would hide the slow one).
+    let mut c = b.clone();
+    let mut fast = c.results[1].clone();
+    fast.time_ns = fast.time_ns.scaled(2.0);
+    c.results.insert(0, fast);
+    assert!(problem(&c).contains("candidate: smoke_3x3_14/direct-avx2-6x16 appears more than once"));
+    // Zero, negative and non-finite times, in either file.
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let mut c = b.clone();
+        c.results[2].time_ns.point = bad;
+        assert!(problem(&c).contains("time_ns.point"), "{bad}");
+        let mut c = b.clone();
+        c.results[2].time_ns.lower = bad;
+        let e = match gate(&c, &b, 0.05, Allow::default()) {
+            Gate::Invalid { problems } => problems.join("; "),
+            g => panic!("{g:?}"),
+        };
+        assert!(
+            e.starts_with("baseline:") && e.contains("time_ns.lower"),
+            "{e}"
+        );
     }
 }
 
@@ -129,7 +193,7 @@ fn different_machines_are_refused_unless_allowed() {
     let mut c = b.clone();
     c.machine.model = "Another CPU".into();
     assert!(matches!(
-        gate(&b, &c, 0.05, false),
+        gate(&b, &c, 0.05, Allow::default()),
         Gate::DifferentMachines { .. }
     ));
     // Allowed: fractions of each machine's peak. Same GFLOP/s on a machine with twice the peak
@@ -137,14 +201,14 @@ fn different_machines_are_refused_unless_allowed() {
     for p in c.machine.peak_gflops.values_mut() {
         *p *= 2.0;
     }
-    match gate(&b, &c, 0.05, true) {
+    match gate(&b, &c, 0.05, CROSS) {
         Gate::Regressed { rows, .. } => assert_eq!(rows.len(), 4),
         g => panic!("{g:?}"),
     }
     // Same fractions: no regression.
     let mut same = b.clone();
     same.machine.model = "Another CPU".into();
-    assert!(matches!(gate(&b, &same, 0.05, true), Gate::Pass { .. }));
+    assert!(matches!(gate(&b, &same, 0.05, CROSS), Gate::Pass { .. }));
 }
 
 #[test]
@@ -215,8 +279,14 @@ fn merged_rounds_take_the_lower_median_and_the_union_of_intervals() {
     assert_eq!(m.results.len(), a.results.len());
     // A candidate round that drifted 20% no longer looks like a regression once merged with a
     // round that did not.
-    assert!(matches!(gate(&a, &b, 0.05, false), Gate::Regressed { .. }));
-    assert!(matches!(gate(&a, &m, 0.05, false), Gate::Pass { .. }));
+    assert!(matches!(
+        gate(&a, &b, 0.05, Allow::default()),
+        Gate::Regressed { .. }
+    ));
+    assert!(matches!(
+        gate(&a, &m, 0.05, Allow::default()),
+        Gate::Pass { .. }
+    ));
 }
 
 #[test]
