@@ -24,7 +24,7 @@ pub struct Verdict<'a> {
     pub runner_up: Option<&'a Record>,
 }
 
-impl Verdict<'_> {
+impl<'a> Verdict<'a> {
     /// Whether the measurement could not separate the winner from another variant.
     pub fn is_tie(&self) -> bool {
         !self.tied.is_empty()
@@ -37,18 +37,43 @@ impl Verdict<'_> {
     pub fn roof_fraction(&self, m: &MachineProfile) -> Option<(f64, String)> {
         attainable(m, self.winner).map(|(a, why)| (self.winner.gflops.point / a, why))
     }
+    /// The winner, then every variant tied with it.
+    pub fn leaders(&self) -> impl Iterator<Item = &'a Record> + '_ {
+        std::iter::once(self.winner).chain(self.tied.iter().copied())
+    }
+    /// The leaders' variant names, comma-separated.
+    pub fn leader_names(&self) -> String {
+        let names: Vec<&str> = self.leaders().map(|r| r.variant.as_str()).collect();
+        names.join(", ")
+    }
     /// `"tie: a, b"` or the winner's name.
     pub fn headline(&self) -> String {
         if self.is_tie() {
-            let names: Vec<&str> = std::iter::once(self.winner)
-                .chain(self.tied.iter().copied())
-                .map(|r| r.variant.as_str())
-                .collect();
-            format!("tie: {}", names.join(", "))
+            format!("tie: {}", self.leader_names())
         } else {
             self.winner.variant.clone()
         }
     }
+    /// Where `rec` (one of this layer's records) stands: the clear winner, tied for first, or
+    /// neither.
+    pub fn standing(&self, rec: &Record) -> Option<Standing> {
+        if !self.leaders().any(|l| std::ptr::eq(l, rec)) {
+            None
+        } else if self.is_tie() {
+            Some(Standing::Tie)
+        } else {
+            Some(Standing::Win)
+        }
+    }
+}
+
+/// A record's place in its layer's verdict.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Standing {
+    /// The clear winner.
+    Win,
+    /// Tied for first.
+    Tie,
 }
 
 /// Records sorted fastest first (by median GFLOP/s; equal medians keep file order).
@@ -109,34 +134,14 @@ pub fn best_per_algorithm<'a>(
         .collect()
 }
 
-/// Which algorithm wins one layer: each algorithm's best variant, the fastest first; the
+/// Which algorithm wins one layer: the verdict over each algorithm's best variant, so the
 /// algorithms whose best overlaps the winner's interval tie with it.
-#[derive(Debug, Clone)]
-pub struct AlgorithmVerdict<'a> {
-    /// Layer name.
-    pub layer: &'a str,
-    /// The best variant of the winning algorithm.
-    pub winner: &'a Record,
-    /// The best variants of the algorithms that tie with it.
-    pub tied: Vec<&'a Record>,
-    /// Winner over the best clearly slower algorithm.
-    pub margin: Option<f64>,
-}
-
-/// The algorithm verdict over one layer's records.
-pub fn algorithm_verdict<'a>(records: &[&'a Record]) -> Option<AlgorithmVerdict<'a>> {
-    let mut per_alg: Vec<&Record> = best_per_algorithm(records, &Algorithm::ALL)
+pub fn algorithm_verdict<'a>(records: &[&'a Record]) -> Option<Verdict<'a>> {
+    let per_alg: Vec<&Record> = best_per_algorithm(records, &Algorithm::ALL)
         .into_iter()
         .flatten()
         .collect();
-    per_alg.sort_by(|a, b| b.gflops.point.total_cmp(&a.gflops.point));
-    let v = verdict(&per_alg)?;
-    Some(AlgorithmVerdict {
-        layer: v.layer,
-        winner: v.winner,
-        margin: v.margin().map(|m| m.point),
-        tied: v.tied,
-    })
+    verdict(&per_alg)
 }
 
 /// Layers sharing kernel size and stride (and groups 1), laid out by input size and channels,
@@ -152,12 +157,12 @@ pub struct Crossover<'a> {
     /// The distinct input channel counts (c), ascending.
     pub channels: Vec<usize>,
     /// One algorithm verdict per measured layer of the group.
-    pub cells: Vec<AlgorithmVerdict<'a>>,
+    pub cells: Vec<Verdict<'a>>,
 }
 
 impl<'a> Crossover<'a> {
     /// The verdict at (input size, channels), if a layer sits there.
-    pub fn at(&self, h: usize, c: usize) -> Option<&AlgorithmVerdict<'a>> {
+    pub fn at(&self, h: usize, c: usize) -> Option<&Verdict<'a>> {
         self.cells
             .iter()
             .find(|v| v.winner.shape.h == h && v.winner.shape.c == c)

@@ -207,11 +207,7 @@ pub fn winner_table(res: &Results) -> String {
                 .map_or("–".into(), |m| format!("{:.2}x", m.point)),
         );
         if v.is_tie() {
-            let names: Vec<&str> = std::iter::once(w)
-                .chain(v.tied.iter().copied())
-                .map(|r| r.variant.as_str())
-                .collect();
-            let _ = writeln!(s, "{:<24}   tied: {}", "", names.join(", "));
+            let _ = writeln!(s, "{:<24}   tied: {}", "", v.leader_names());
         }
     }
     s

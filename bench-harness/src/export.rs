@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::answer::{layer_order, verdict};
+use crate::answer::{layer_order, verdict, Standing};
 use crate::results::{attainable, write_atomic, FileError, Results};
 
 /// Writes `dir/results.csv` atomically.
@@ -73,16 +73,10 @@ pub fn csv(res: &Results) -> String {
         let recs: Vec<_> = res.layer_records(layer).collect();
         let v = verdict(&recs);
         for rec in recs {
-            let tag = match &v {
-                Some(v) if std::ptr::eq(v.winner, rec) => {
-                    if v.is_tie() {
-                        "tie"
-                    } else {
-                        "win"
-                    }
-                }
-                Some(v) if v.tied.iter().any(|t| std::ptr::eq(*t, rec)) => "tie",
-                _ => "",
+            let tag = match v.as_ref().and_then(|v| v.standing(rec)) {
+                Some(Standing::Win) => "win",
+                Some(Standing::Tie) => "tie",
+                None => "",
             };
             let roof = attainable(&res.machine, rec);
             let s = &rec.shape;

@@ -125,6 +125,21 @@ impl ShapeRecord {
     }
 }
 
+impl std::fmt::Display for ShapeRecord {
+    /// `56x56x64 -> 64, 3x3 s1 p1` (and ` g32` when grouped).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}x{}x{} -> {}, {}x{} s{} p{}",
+            self.h, self.w, self.c, self.k, self.r, self.s, self.stride, self.pad
+        )?;
+        if self.groups > 1 {
+            write!(f, " g{}", self.groups)?;
+        }
+        Ok(())
+    }
+}
+
 /// One (layer, variant) measurement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
@@ -276,17 +291,21 @@ pub struct Settings {
     /// The CPUs the process was allowed to run on (Linux `Cpus_allowed_list`), where known.
     #[serde(default)]
     pub cpus_allowed: Option<String>,
-    /// Whether the process was pinned to fewer CPUs than the machine has.
-    #[serde(default)]
-    pub pinned: Option<bool>,
     /// Seconds since the Unix epoch when the run started.
     #[serde(default)]
     pub started_unix: Option<u64>,
 }
 
 impl Settings {
+    /// Whether the process was pinned to fewer CPUs than the machine's `logical_cores`.
+    pub fn pinned(&self, logical_cores: usize) -> Option<bool> {
+        self.cpus_allowed
+            .as_deref()
+            .map(|l| cpu_count(l) < logical_cores)
+    }
+
     /// The provenance of this process: its command line and the CPUs it may run on.
-    pub fn provenance(&mut self, logical_cores: usize) {
+    pub fn provenance(&mut self) {
         // The program by its file name: where the binary sits says nothing about the run.
         let program = std::env::args()
             .next()
@@ -314,10 +333,6 @@ impl Settings {
                     .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
                     .map(|v| v.trim().to_string())
             });
-        self.pinned = self
-            .cpus_allowed
-            .as_deref()
-            .map(|l| cpu_count(l) < logical_cores);
     }
 }
 

@@ -141,10 +141,9 @@ pub fn run(
         sample_size: opts.sample_size,
         command: None,
         cpus_allowed: None,
-        pinned: None,
         started_unix: Some(started),
     };
-    settings.provenance(machine.logical_cores);
+    settings.provenance();
     Ok(Results {
         schema: SCHEMA.into(),
         created_unix: now_unix(),
@@ -163,28 +162,6 @@ fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-/// A layer's header line: name, geometry, work.
-fn layer_header(layer: &Layer, shape: &simdconv::ConvShape) -> String {
-    format!(
-        "-- {}: {}x{}x{} -> {}, {}x{} stride {} pad {}{}, {:.1} MFLOP",
-        layer.name,
-        shape.h(),
-        shape.w(),
-        shape.c(),
-        shape.k(),
-        shape.r(),
-        shape.s(),
-        shape.stride().0,
-        shape.padding().top,
-        if shape.groups() > 1 {
-            format!(" groups {}", shape.groups())
-        } else {
-            String::new()
-        },
-        shape.flops() as f64 / 1e6
-    )
-}
-
 /// Measures `variants` on one layer: the error against the reference once, then criterion.
 fn run_layer(
     crit: &mut Bench,
@@ -195,7 +172,12 @@ fn run_layer(
     con: &mut Console,
 ) -> Result<Vec<Record>, String> {
     let shape = layer.shape().map_err(|e| e.to_string())?;
-    con.line(&layer_header(layer, &shape));
+    con.line(&format!(
+        "-- {}: {}, {:.1} MFLOP",
+        layer.name,
+        ShapeRecord::of(&shape),
+        shape.flops() as f64 / 1e6
+    ));
     let mut data = LayerData::new(shape);
     // The oracle, once per layer.
     let (want, mag) = reference::conv_with_magnitude(

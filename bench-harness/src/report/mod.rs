@@ -17,10 +17,8 @@ use simdconv::{Algorithm, Isa};
 
 pub use page::{esc, STYLE};
 
-use crate::answer::{self, Verdict};
-use crate::results::{
-    attainable, utc, write_atomic, FileError, Interval, Record, Results, ShapeRecord,
-};
+use crate::answer::{self, Standing, Verdict};
+use crate::results::{attainable, utc, write_atomic, FileError, Interval, Record, Results};
 use bars::Scale;
 use page::{l, r, Page, RowClass, Table};
 
@@ -84,7 +82,10 @@ fn provenance(res: &Results) -> String {
         .command
         .as_deref()
         .map_or(String::new(), |c| format!(" with <code>{}</code>", esc(c)));
-    let pin = match (s.pinned, s.cpus_allowed.as_deref()) {
+    let pin = match (
+        s.pinned(res.machine.logical_cores),
+        s.cpus_allowed.as_deref(),
+    ) {
         (Some(true), Some(l)) => format!("pinned to CPU {}", esc(l)),
         (Some(false), Some(l)) => format!("not pinned (CPUs {})", esc(l)),
         _ => "pinning unknown".into(),
@@ -185,19 +186,6 @@ impl<'a> View<'a> {
     }
 }
 
-/// `56x56x64 -> 64, 3x3 s1` (and the groups when grouped).
-fn shape_text(s: &ShapeRecord) -> String {
-    let g = if s.groups > 1 {
-        format!(" g{}", s.groups)
-    } else {
-        String::new()
-    };
-    format!(
-        "{}x{}x{} -> {}, {}x{} s{}{g}",
-        s.h, s.w, s.c, s.k, s.r, s.s, s.stride
-    )
-}
-
 fn iv(i: &Interval) -> String {
     format!("{:.1} – {:.1}", i.lower, i.upper)
 }
@@ -227,7 +215,7 @@ fn winners(page: &mut Page, v: &View) {
             });
         let cells = [
             l(verdict.layer),
-            l(shape_text(&w.shape)),
+            l(w.shape.to_string()),
             l(verdict.headline()),
             r(format!("{:.1}", w.gflops.point)),
             r(iv(&w.gflops)),
@@ -328,14 +316,14 @@ fn crossovers(page: &mut Page, res: &Results) {
                 .map(|&h| {
                     let v = g.at(h, c)?;
                     let alg = v.winner.algorithm.as_str();
-                    let text = if v.tied.is_empty() {
-                        let m = v.margin.map_or(String::new(), |m| format!(" {m:.2}x"));
-                        format!("{alg}{m} ({})", v.layer)
-                    } else {
-                        let names: Vec<&str> = std::iter::once(alg)
-                            .chain(v.tied.iter().map(|t| t.algorithm.as_str()))
-                            .collect();
+                    let text = if v.is_tie() {
+                        let names: Vec<&str> = v.leaders().map(|t| t.algorithm.as_str()).collect();
                         format!("tie: {} ({})", names.join(" / "), v.layer)
+                    } else {
+                        let m = v
+                            .margin()
+                            .map_or(String::new(), |m| format!(" {:.2}x", m.point));
+                        format!("{alg}{m} ({})", v.layer)
                     };
                     Some((text, light(charts::algorithm_color_of(alg))))
                 })
@@ -461,19 +449,11 @@ fn every_result(page: &mut Page, v: &View) {
             let class = if !rec.within_tolerance() {
                 Some(RowClass::Fail)
             } else {
-                verdict.as_ref().and_then(|v| {
-                    if std::ptr::eq(v.winner, rec) {
-                        Some(if v.is_tie() {
-                            RowClass::Tie
-                        } else {
-                            RowClass::Win
-                        })
-                    } else if v.tied.iter().any(|t| std::ptr::eq(*t, rec)) {
-                        Some(RowClass::Tie)
-                    } else {
-                        None
-                    }
-                })
+                match verdict.as_ref().and_then(|v| v.standing(rec)) {
+                    Some(Standing::Win) => Some(RowClass::Win),
+                    Some(Standing::Tie) => Some(RowClass::Tie),
+                    None => None,
+                }
             };
             t.row_class(&cells, class);
         }

@@ -109,7 +109,6 @@ pub fn results() -> Results {
             sample_size: 10,
             command: None,
             cpus_allowed: None,
-            pinned: None,
             started_unix: None,
         },
         machine: machine(),
