@@ -54,6 +54,18 @@ pub enum ConvError {
         /// Why.
         reason: String,
     },
+    /// `auto` found no variant it may pick (unsupported shape, ISA list, accuracy budget).
+    NoCandidate {
+        /// What excluded each algorithm.
+        reason: String,
+    },
+    /// A tuning map could not be read or is not a valid `simdconv-tuning/1` file.
+    Tuning {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl fmt::Display for ConvError {
@@ -85,6 +97,10 @@ impl fmt::Display for ConvError {
                 "{buffer} length = {got}, but the shape needs exactly {expected}"
             ),
             ConvError::InvalidActivation { reason } => write!(f, "invalid activation: {reason}"),
+            ConvError::NoCandidate { reason } => {
+                write!(f, "auto: no variant may compute this shape: {reason}")
+            }
+            ConvError::Tuning { path, reason } => write!(f, "tuning map {path}: {reason}"),
         }
     }
 }

@@ -27,8 +27,10 @@
 //   dispatch);
 // - microkernels and drivers: `gemm`, `direct`, `im2col`, `pointwise`, `winograd`, `depthwise`,
 //   each a driver plus a generic body; `ops`, `probe`, `reference`;
-// - `registry` (the rows), then `plan` (`ConvPlan`: choose, validate, build).
+// - `registry` (the rows), `auto` (which row for a shape: tuning map or cost model), then
+//   `plan` (`ConvPlan`: choose, validate, build).
 mod aligned;
+pub mod auto;
 pub mod cache;
 mod checks;
 mod depthwise;

@@ -4,8 +4,9 @@
 
 use std::fmt;
 
+use crate::auto::{self, AutoOptions};
 use crate::kernel::{Kernel, Scratch};
-use crate::registry::{variants, Variant};
+use crate::registry::Variant;
 use crate::simd::Act;
 use crate::{Activation, Algorithm, ConvError, ConvShape, Isa, Tile};
 
@@ -31,29 +32,10 @@ pub struct ConvPlan {
     scratch: Scratch,
 }
 
-/// Percent of the GEMM work of `v` on `shape` that is padding (rows up to a multiple of MR,
-/// output channels up to a multiple of NR); `None` for tiles that are not MRxNR.
-fn padding_percent(shape: &ConvShape, v: &Variant) -> Option<usize> {
-    let (mr, nr) = (v.tile_mr()?, v.tile_nr()?);
-    let rows = match v.algorithm() {
-        Algorithm::Winograd(t) => shape.n() * shape.p().div_ceil(t.m()) * shape.q().div_ceil(t.m()),
-        Algorithm::Direct | Algorithm::Im2col | Algorithm::Pointwise | Algorithm::Depthwise => {
-            shape.n() * shape.p() * shape.q()
-        }
-    };
-    let k = shape.k();
-    let work = rows * k;
-    let padded = rows.div_ceil(mr) * mr * (k.div_ceil(nr) * nr);
-    Some((padded - work) * 100 / work)
-}
-
 impl ConvPlan {
     /// Plans `shape` with a registered variant of `algorithm` for `isa`. Where several register
-    /// tiles are registered, the pick is the tile that pads the GEMM least (rows: output pixels,
-    /// or Winograd tiles, up to a multiple of MR; columns: output channels up to a multiple of
-    /// NR), counting tiles within 3 percentage points of the least padding as equal; among
-    /// those, the widest, then the first registered. The slack is there because a wider tile's
-    /// fewer row pointers and broadcasts are worth more than padding a few rows of a large layer.
+    /// tiles are registered, the pick is [`auto::pick_tile`]'s: the tile that pads the GEMM
+    /// least, within 3 percentage points; among those, the widest, then the first registered.
     ///
     /// Checks that the variant exists, supports the shape and runs on this CPU, that `weights`
     /// has `shape.weights_len()` floats (OHWI) and `bias`, if given, `shape.k()`; then packs the
@@ -66,21 +48,34 @@ impl ConvPlan {
         bias: Option<&[f32]>,
         activation: Activation,
     ) -> Result<ConvPlan, ConvError> {
-        let candidates = || {
-            variants()
-                .iter()
-                .filter(move |v| v.algorithm() == algorithm && v.isa() == isa)
-        };
-        let least = candidates().filter_map(|v| padding_percent(shape, v)).min();
-        let v = candidates()
-            .filter(|v| match (padding_percent(shape, v), least) {
-                (Some(p), Some(least)) => p <= least + 3,
-                _ => true,
-            })
-            .rev()
-            .max_by_key(|v| v.tile_nr())
+        let v = auto::pick_tile(shape, algorithm, isa)
             .ok_or(ConvError::NoVariant { algorithm, isa })?;
         v.plan(shape, weights, bias, activation)
+    }
+
+    /// Plans `shape` with the variant `auto` picks for it on this CPU (see [`crate::auto`]:
+    /// the tuning map in `options` if it has layers of this kind, else the cost model), among
+    /// the variants that support the shape, run here, belong to `options.isas` and fit
+    /// `options.max_relative_error`. [`auto::choose`] gives the same pick with its reason.
+    ///
+    /// ```
+    /// use simdconv::{auto::AutoOptions, Activation, ConvPlan, ConvShape};
+    /// let shape = ConvShape::builder(1, 8, 8, 16, 16, 3, 3).pad(1).build()?;
+    /// let weights = vec![0.1f32; shape.weights_len()];
+    /// let plan = ConvPlan::auto(&shape, &weights, None, Activation::None, &AutoOptions::default())?;
+    /// assert!(plan.variant().supports(&shape).is_ok());
+    /// # Ok::<(), simdconv::ConvError>(())
+    /// ```
+    pub fn auto(
+        shape: &ConvShape,
+        weights: &[f32],
+        bias: Option<&[f32]>,
+        activation: Activation,
+        options: &AutoOptions,
+    ) -> Result<ConvPlan, ConvError> {
+        auto::choose(shape, options)?
+            .variant
+            .plan(shape, weights, bias, activation)
     }
 
     /// Runs the convolution: `input` is NHWC with `shape.input_len()` floats, `output` receives

@@ -1,0 +1,174 @@
+//! The cost model `auto` falls back on without a tuning map, and the baseline its regret is
+//! measured against. Time is the larger of compute and memory:
+//! - compute: executed FLOPs (tile padding included) at a typical fraction of the ISA's FMA
+//!   peak: 0.80 for the packed-GEMM kernels (direct, im2col, pointwise, Winograd's batched
+//!   GEMM), lowered for direct when a tap's reduction is a few channels (`C / (C + 8)`: the
+//!   indirect row pointers and B loads no longer amortise); 0.40 for depthwise (a load per FMA);
+//!   plus im2col's patch copy and Winograd's transforms (adds at a quarter of the peak, and
+//!   their tiles written and read once at the bandwidth of the level they fit in);
+//! - memory: compulsory bytes over the bandwidth of the smallest level they fit in.
+//!
+//! The fractions are typical of the published kernels (ANCHORS-2 §1), not fitted to this CPU:
+//! the cost model's regret on a measured map is what tells how far typical is from this CPU.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::gemm_padding;
+use crate::registry::Variant;
+use crate::{cache, probe, Algorithm, AlignedBuf, ConvShape, Isa};
+
+/// Per-core ceilings the cost model divides by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ceilings {
+    /// FMA peak per ISA name, GFLOP/s.
+    pub peak_gflops: Vec<(String, f64)>,
+    /// (working-set bytes up to which it holds, read GB/s), smallest first; the last entry
+    /// holds for anything larger.
+    pub bandwidth: Vec<(u64, f64)>,
+}
+
+impl Ceilings {
+    /// The peak of `isa` in FLOP per ns (scaled from the widest measured ISA by lane count when
+    /// `isa` was not measured).
+    pub fn peak(&self, isa: Isa) -> f64 {
+        if let Some((_, g)) = self.peak_gflops.iter().find(|(n, _)| n == isa.name()) {
+            return *g;
+        }
+        let per_lane = self
+            .peak_gflops
+            .iter()
+            .filter_map(|(n, g)| Isa::from_name(n).map(|i| g / i.lanes() as f64))
+            .fold(4.0, f64::max);
+        per_lane * isa.lanes() as f64
+    }
+
+    /// Read bandwidth for a working set of `bytes`, bytes per ns.
+    pub fn bandwidth(&self, bytes: u64) -> f64 {
+        self.bandwidth
+            .iter()
+            .find(|(limit, _)| bytes <= *limit)
+            .or(self.bandwidth.last())
+            .map_or(10.0, |&(_, g)| g)
+    }
+
+    /// Measured once per process, briefly (about 0.1 s): each available ISA's FMA loop and the
+    /// widest ISA's read loop on sets of half L1, half L2, a quarter of L3 and 64 MiB.
+    pub fn probed() -> &'static Ceilings {
+        static C: OnceLock<Ceilings> = OnceLock::new();
+        C.get_or_init(probe_now)
+    }
+}
+
+fn best_rate(mut run: impl FnMut() -> f64) -> f64 {
+    (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            let work = run();
+            work / t.elapsed().as_secs_f64().max(1e-9)
+        })
+        .fold(0.0, f64::max)
+}
+
+fn probe_now() -> Ceilings {
+    let isas: Vec<Isa> = Isa::ALL.into_iter().filter(|i| i.is_available()).collect();
+    let peak_gflops = isas
+        .iter()
+        .map(|&isa| {
+            let iters = 20_000;
+            let g = best_rate(|| {
+                std::hint::black_box(probe::fma_loop(isa, iters));
+                probe::fma_loop_flops(isa, iters) as f64 / 1e9
+            });
+            (isa.name().to_string(), g)
+        })
+        .collect();
+    let widest = isas.iter().copied().max_by_key(|&i| super::isa_rank(i));
+    let l1 = cache::data_cache_size(1).unwrap_or(32 << 10);
+    let l2 = cache::data_cache_size(2).unwrap_or(1 << 20);
+    let l3 = cache::data_cache_size(3).unwrap_or(8 << 20);
+    let mut bandwidth = Vec::new();
+    for (limit, set) in [
+        (l1, l1 / 2),
+        (l2, l2 / 2),
+        (l3, l3 / 4),
+        (u64::MAX, 64 << 20),
+    ] {
+        let floats = (set / 4) as usize;
+        let buf = AlignedBuf::zeroed(floats);
+        let reps = ((8 << 20) / set.max(1)).max(1) as usize;
+        let gbs = widest.map_or(10.0, |isa| {
+            best_rate(|| {
+                std::hint::black_box(probe::read_loop(isa, &buf, reps));
+                (floats * 4 * reps) as f64 / 1e9
+            })
+        });
+        bandwidth.push((limit, gbs));
+    }
+    Ceilings {
+        peak_gflops,
+        bandwidth,
+    }
+}
+
+/// Fraction of the FMA peak the packed-GEMM microkernels typically sustain.
+const GEMM_EFFICIENCY: f64 = 0.80;
+/// Depthwise: a load per FMA.
+const DEPTHWISE_EFFICIENCY: f64 = 0.40;
+/// Winograd transforms and im2col's copy: adds and shuffles, at a quarter of the FMA peak.
+const TRANSFORM_EFFICIENCY: f64 = 0.25;
+
+/// Predicted time of `v` on `shape`, ns.
+pub fn predict_ns(shape: &ConvShape, v: &Variant, c: &Ceilings) -> f64 {
+    let peak = c.peak(v.isa());
+    let flops = shape.flops() as f64;
+    let pad = gemm_padding(shape, v).unwrap_or(1.0);
+    let rows = (shape.n() * shape.p() * shape.q()) as f64;
+    let (cg, taps) = (shape.c_per_group() as f64, (shape.r() * shape.s()) as f64);
+    let compute = match v.algorithm() {
+        Algorithm::Direct => flops * pad / (GEMM_EFFICIENCY * peak * cg / (cg + 8.0)),
+        Algorithm::Pointwise => flops * pad / (GEMM_EFFICIENCY * peak),
+        Algorithm::Im2col => {
+            let patch = rows * taps * cg;
+            let bytes = (patch * 4.0) as u64;
+            flops * pad / (GEMM_EFFICIENCY * peak)
+                + patch / (TRANSFORM_EFFICIENCY * peak)
+                + 2.0 * patch * 4.0 / c.bandwidth(bytes.min(256 << 10))
+        }
+        Algorithm::Winograd(t) => {
+            let (m, a) = (t.m() as f64, (t.m() + 2) as f64);
+            let tiles = (shape.n() * shape.p().div_ceil(t.m()) * shape.q().div_ceil(t.m())) as f64;
+            let (ci, k) = (shape.c() as f64, shape.k() as f64);
+            let gemm = 2.0 * tiles * a * a * ci * k * pad;
+            // Input transform: alpha^2 outputs of alpha-term sums, twice; output: m x alpha
+            // then m x m, each an alpha-term sum.
+            let tr = tiles * (ci * 2.0 * a * a * a + k * (m * a * a + m * m * a));
+            let tiles_bytes = tiles * a * a * (ci + k) * 4.0;
+            gemm / (GEMM_EFFICIENCY * peak)
+                + tr / (TRANSFORM_EFFICIENCY * peak)
+                + 2.0 * tiles_bytes / c.bandwidth(tiles_bytes as u64)
+        }
+        Algorithm::Depthwise => flops / (DEPTHWISE_EFFICIENCY * peak),
+    };
+    let bytes = shape.compulsory_bytes();
+    let memory = bytes as f64 / c.bandwidth(bytes);
+    compute.max(memory)
+}
+
+/// The candidate with the least predicted time (the first on a tie); `None` for no candidate.
+pub(super) fn cheapest(
+    shape: &ConvShape,
+    cands: &[&'static Variant],
+    c: &Ceilings,
+) -> Option<&'static Variant> {
+    let mut best: Option<(f64, &'static Variant)> = None;
+    for &v in cands {
+        let t = predict_ns(shape, v, c);
+        if best.is_none_or(|(b, _)| t < b) {
+            best = Some((t, v));
+        }
+    }
+    best.map(|(_, v)| v)
+}

@@ -1,0 +1,239 @@
+//! The tuning map (`tuning.json`, schema `simdconv-tuning/1`, written by `simdconv-bench tune`
+//! and documented in its reports/README.md): measured layers, each with the time of every
+//! variant that ran on it, and the nearest-neighbour rule `auto` reads it with.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::cost::Ceilings;
+use crate::registry::Variant;
+use crate::{ConvError, ConvShape};
+
+/// The schema identifier of tuning maps.
+pub const TUNING_SCHEMA: &str = "simdconv-tuning/1";
+
+/// Measured layers that vote when the map has no layer of exactly the asked shape.
+pub const NEIGHBOURS: usize = 3;
+
+/// A layer's geometry as stored (square stride and padding, as the catalogue and grid use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct TunedShape {
+    pub n: usize,
+    pub h: usize,
+    pub w: usize,
+    pub c: usize,
+    pub k: usize,
+    pub r: usize,
+    pub s: usize,
+    pub stride: usize,
+    pub pad: usize,
+    pub groups: usize,
+}
+
+impl TunedShape {
+    /// The stored form of `s` (vertical stride and top padding).
+    pub fn of(s: &ConvShape) -> TunedShape {
+        TunedShape {
+            n: s.n(),
+            h: s.h(),
+            w: s.w(),
+            c: s.c(),
+            k: s.k(),
+            r: s.r(),
+            s: s.s(),
+            stride: s.stride().0,
+            pad: s.padding().top,
+            groups: s.groups(),
+        }
+    }
+
+    /// The validated shape.
+    pub fn shape(&self) -> Result<ConvShape, ConvError> {
+        ConvShape::builder(self.n, self.h, self.w, self.c, self.k, self.r, self.s)
+            .stride(self.stride)
+            .pad(self.pad)
+            .groups(self.groups)
+            .build()
+    }
+}
+
+/// One variant's measured time on a layer: the median with a distribution-free confidence
+/// interval for it (order statistics), ns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TunedTime {
+    /// Registry name.
+    pub variant: String,
+    /// Median time per run, ns.
+    pub median_ns: f64,
+    /// Lower bound of the median's interval, ns.
+    pub lower_ns: f64,
+    /// Upper bound, ns.
+    pub upper_ns: f64,
+    /// Timed samples (1: measured once, because its first run was already far slower than
+    /// the best of the layer).
+    pub samples: usize,
+}
+
+/// One measured layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TunedLayer {
+    /// Name (catalogue layer, or `grid_...`).
+    pub name: String,
+    /// Geometry.
+    pub shape: TunedShape,
+    /// Every variant measured on it.
+    pub times: Vec<TunedTime>,
+}
+
+impl TunedLayer {
+    /// The measured time of a variant.
+    pub fn time(&self, variant: &str) -> Option<&TunedTime> {
+        self.times.iter().find(|t| t.variant == variant)
+    }
+
+    /// The fastest of the variants `keep` accepts (by median; the first on a tie).
+    pub fn best(&self, keep: impl Fn(&str) -> bool) -> Option<&TunedTime> {
+        self.times
+            .iter()
+            .filter(|t| keep(&t.variant) && t.median_ns.is_finite() && t.median_ns > 0.0)
+            .fold(None, |b: Option<&TunedTime>, t| match b {
+                Some(b) if b.median_ns <= t.median_ns => Some(b),
+                _ => Some(t),
+            })
+    }
+}
+
+/// A tuning map: what `simdconv-bench tune` measured on one CPU.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TuningMap {
+    /// Always [`TUNING_SCHEMA`].
+    pub schema: String,
+    /// The CPU it was measured on (the harness's machine fingerprint).
+    pub fingerprint: String,
+    /// The ceilings measured with it, for the cost model.
+    #[serde(default)]
+    pub ceilings: Option<Ceilings>,
+    /// The measured layers.
+    pub layers: Vec<TunedLayer>,
+}
+
+/// Kind of layer: kernel rows, columns, strides, and whether depthwise. Only layers of one
+/// kind are neighbours.
+type Kind = (usize, usize, usize, usize, bool);
+
+fn kind(s: &ConvShape) -> Kind {
+    (s.r(), s.s(), s.stride().0, s.stride().1, s.is_depthwise())
+}
+
+/// (log2 output pixels x batch, log2 input channels, log2 output channels).
+fn position(s: &ConvShape) -> [f64; 3] {
+    [
+        ((s.n() * s.p() * s.q()) as f64).log2(),
+        (s.c() as f64).log2(),
+        (s.k() as f64).log2(),
+    ]
+}
+
+impl TuningMap {
+    /// An empty map for the CPU `fingerprint`.
+    pub fn new(fingerprint: &str) -> TuningMap {
+        TuningMap {
+            schema: TUNING_SCHEMA.into(),
+            fingerprint: fingerprint.into(),
+            ceilings: None,
+            layers: Vec::new(),
+        }
+    }
+
+    /// Reads and checks a map (schema, and every stored shape valid).
+    pub fn read(path: &Path) -> Result<TuningMap, ConvError> {
+        let fail = |reason: String| ConvError::Tuning {
+            path: path.display().to_string(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        TuningMap::from_json(&text).map_err(|e| match e {
+            ConvError::Tuning { reason, .. } => fail(reason),
+            other => other,
+        })
+    }
+
+    /// Parses and checks a map.
+    pub fn from_json(text: &str) -> Result<TuningMap, ConvError> {
+        let fail = |reason: String| ConvError::Tuning {
+            path: "(text)".into(),
+            reason,
+        };
+        let map: TuningMap = serde_json::from_str(text).map_err(|e| fail(e.to_string()))?;
+        if map.schema != TUNING_SCHEMA {
+            return Err(fail(format!(
+                "schema = \"{}\", this build reads \"{TUNING_SCHEMA}\"",
+                map.schema
+            )));
+        }
+        for l in &map.layers {
+            l.shape
+                .shape()
+                .map_err(|e| fail(format!("layer {}: {e}", l.name)))?;
+        }
+        Ok(map)
+    }
+
+    /// The nearest-neighbour pick among `cands` for `shape`: the measured layers of the same
+    /// kind, nearest first (at most [`NEIGHBOURS`], or only the layer itself when the map holds
+    /// exactly this shape), weighted by `1 / (distance + 0.5)`; each candidate scored by its
+    /// weighted mean of `ln(time / best time)` over the neighbours it was measured on (needing
+    /// at least half of the weight); the least score wins, the earlier candidate on a tie.
+    /// `None` when no layer of this kind has a time for any candidate.
+    pub fn nearest(
+        &self,
+        shape: &ConvShape,
+        cands: &[&'static Variant],
+    ) -> Option<(&'static Variant, Vec<(String, f64)>)> {
+        let (k, at) = (kind(shape), position(shape));
+        let listed = |name: &str| cands.iter().any(|v| v.name() == name);
+        let mut near: Vec<(f64, &TunedLayer, f64)> = self
+            .layers
+            .iter()
+            .filter_map(|l| {
+                let s = l.shape.shape().ok()?;
+                if kind(&s) != k {
+                    return None;
+                }
+                let best = l.best(listed)?.median_ns;
+                let p = position(&s);
+                let d = (0..3).map(|i| (p[i] - at[i]).powi(2)).sum::<f64>().sqrt();
+                Some((d, l, best))
+            })
+            .collect();
+        near.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
+        if near.first()?.0 == 0.0 {
+            near.truncate(1);
+        } else {
+            near.truncate(NEIGHBOURS);
+        }
+        let total: f64 = near.iter().map(|(d, ..)| 1.0 / (d + 0.5)).sum();
+        let mut pick: Option<(f64, &'static Variant)> = None;
+        for &v in cands {
+            let (mut sum, mut weight) = (0.0, 0.0);
+            for (d, l, best) in &near {
+                if let Some(t) = l.time(v.name()).filter(|t| t.median_ns > 0.0) {
+                    let w = 1.0 / (d + 0.5);
+                    sum += w * (t.median_ns / best).ln();
+                    weight += w;
+                }
+            }
+            if weight < total / 2.0 {
+                continue;
+            }
+            let score = sum / weight;
+            if pick.is_none_or(|(s, _)| score < s) {
+                pick = Some((score, v));
+            }
+        }
+        let names = near.iter().map(|(d, l, _)| (l.name.clone(), *d)).collect();
+        pick.map(|(_, v)| (v, names))
+    }
+}

@@ -1,0 +1,224 @@
+//! `auto`: which variant to run for a shape on this CPU, and why.
+//!
+//! Knowledge, in order:
+//! 1. a **tuning map** measured on this CPU (`simdconv-bench tune` writes one; pass it in
+//!    [`AutoOptions::map`], or point `SIMDCONV_TUNING` at it and use [`AutoOptions::from_env`]).
+//!    The rule over the map is **nearest neighbours in log-shape space** ([`TuningMap`]): among
+//!    the measured layers of the same kind (kernel size, stride, depthwise or not), the few
+//!    closest in (log2 output pixels, log2 input channels, log2 output channels) vote, each
+//!    variant scored by its geometric-mean slowdown against the best at those layers. Chosen over
+//!    a decision tree or fitted constants because the map already holds the answer near most
+//!    shapes users ask about (network layers and a grid around them), every pick can be explained
+//!    by naming the measured layers behind it, and it needs no model of why a variant wins;
+//! 2. otherwise the **cost model** ([`predict_ns`]): FLOPs at a typical fraction of the ISA's FMA
+//!    peak, compulsory bytes over the bandwidth of the smallest cache level they fit in, GEMM
+//!    tile padding, im2col's patch copy and Winograd's transforms.
+//!
+//! Either way only variants that are registered, run on this CPU, support the shape, belong to
+//! the allowed ISAs and whose error bound ([`reference::tolerance`]) fits the accuracy budget are
+//! considered: the pick is never unsupported, and an empty field is a [`ConvError`] that says
+//! what excluded each algorithm. Picks are deterministic for a given map (ties go to the earlier
+//! registry row).
+
+mod cost;
+mod map;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use cost::{predict_ns, Ceilings};
+pub use map::{TunedLayer, TunedShape, TunedTime, TuningMap, TUNING_SCHEMA};
+
+use crate::registry::{variants, Variant};
+use crate::{reference, Algorithm, ConvError, ConvShape, Isa};
+
+/// The environment variable [`AutoOptions::from_env`] reads: the path of a `tuning.json`.
+pub const TUNING_ENV: &str = "SIMDCONV_TUNING";
+
+/// What `auto` may use and must respect.
+#[derive(Debug, Clone, Default)]
+pub struct AutoOptions {
+    /// A tuning map measured on this CPU; without one the cost model decides.
+    pub map: Option<Arc<TuningMap>>,
+    /// The largest error bound accepted, relative to each output's term magnitude (the measure
+    /// of [`reference::tolerance`]): a Winograd tile whose bound exceeds it is not considered.
+    pub max_relative_error: Option<f64>,
+    /// Only these ISAs (all that this CPU runs when `None`).
+    pub isas: Option<Vec<Isa>>,
+    /// Ceilings for the cost model; probed once per process when `None` and needed.
+    pub ceilings: Option<Ceilings>,
+}
+
+impl AutoOptions {
+    /// Options with the map named by `SIMDCONV_TUNING`, if the variable is set (an unreadable
+    /// or invalid file is an error, not a silent fallback).
+    pub fn from_env() -> Result<AutoOptions, ConvError> {
+        let mut o = AutoOptions::default();
+        if let Some(path) = std::env::var_os(TUNING_ENV) {
+            o.map = Some(Arc::new(TuningMap::read(std::path::Path::new(&path))?));
+        }
+        Ok(o)
+    }
+
+    /// These options with `map`.
+    pub fn with_map(mut self, map: TuningMap) -> AutoOptions {
+        self.map = Some(Arc::new(map));
+        self
+    }
+}
+
+/// Where a pick came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// The tuning map: the measured layers that voted, with their distance in log2 units.
+    Map {
+        /// (layer name, distance).
+        neighbours: Vec<(String, f64)>,
+    },
+    /// The cost model (no map, or no measured layer of this kind in it).
+    CostModel,
+}
+
+/// A pick: the variant and the reason.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    /// The registry row to run.
+    pub variant: &'static Variant,
+    /// Why.
+    pub source: Source,
+}
+
+impl fmt::Display for Choice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.variant.name())?;
+        match &self.source {
+            Source::Map { neighbours } => {
+                let n: Vec<String> = neighbours
+                    .iter()
+                    .map(|(l, d)| format!("{l} at {d:.2}"))
+                    .collect();
+                write!(f, " (tuning map: nearest measured {})", n.join(", "))
+            }
+            Source::CostModel => f.write_str(" (cost model)"),
+        }
+    }
+}
+
+/// Wider vectors rank higher: the order rules use to pick "the best ISA this CPU runs".
+pub fn isa_rank(isa: Isa) -> u8 {
+    match isa {
+        Isa::Scalar => 0,
+        Isa::Portable => 1,
+        Isa::Neon => 2,
+        Isa::Avx2 => 3,
+        Isa::Avx512 => 4,
+    }
+}
+
+/// Executed / useful multiply-adds of `v`'s GEMM on `shape`: rows (output pixels, or Winograd
+/// tiles) up to a multiple of MR, output channels up to a multiple of NR; `None` for tiles
+/// that are not MRxNR.
+pub fn gemm_padding(shape: &ConvShape, v: &Variant) -> Option<f64> {
+    let (mr, nr) = (v.tile_mr()?, v.tile_nr()?);
+    let rows = match v.algorithm() {
+        Algorithm::Winograd(t) => shape.n() * shape.p().div_ceil(t.m()) * shape.q().div_ceil(t.m()),
+        Algorithm::Direct | Algorithm::Im2col | Algorithm::Pointwise | Algorithm::Depthwise => {
+            shape.n() * shape.p() * shape.q()
+        }
+    };
+    let k = shape.k();
+    let padded = (rows.div_ceil(mr) * mr) as f64 * (k.div_ceil(nr) * nr) as f64;
+    Some(padded / (rows as f64 * k as f64))
+}
+
+/// The registered tile of `algorithm` on `isa` for `shape` (what [`crate::ConvPlan::new`]
+/// builds): the tile that pads the GEMM least, counting tiles within 3 percentage points of
+/// the least padding as equal; among those the widest, then the first registered. The slack is
+/// there because a wider tile's fewer row pointers and broadcasts are worth more than padding a
+/// few rows of a large layer. `None` when no row of that algorithm and ISA is compiled in.
+pub fn pick_tile(shape: &ConvShape, algorithm: Algorithm, isa: Isa) -> Option<&'static Variant> {
+    let candidates = || {
+        variants()
+            .iter()
+            .filter(move |v| v.algorithm() == algorithm && v.isa() == isa)
+    };
+    let pct = |v: &Variant| gemm_padding(shape, v).map(|p| ((p - 1.0) * 100.0).floor() as i64);
+    let least = candidates().filter_map(pct).min();
+    candidates()
+        .filter(|v| match (pct(v), least) {
+            (Some(p), Some(least)) => p <= least + 3,
+            _ => true,
+        })
+        .rev()
+        .max_by_key(|v| v.tile_nr())
+}
+
+/// Every variant `auto` may pick for `shape` under `opts`, in registry order; an empty field is
+/// an error naming what excluded each algorithm.
+pub fn candidates(
+    shape: &ConvShape,
+    opts: &AutoOptions,
+) -> Result<Vec<&'static Variant>, ConvError> {
+    let mut why: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for v in variants() {
+        let isa_ok = opts.isas.as_ref().is_none_or(|l| l.contains(&v.isa()));
+        if !v.is_available() || !isa_ok {
+            continue;
+        }
+        if let Err(e) = v.supports(shape) {
+            why.push(e.to_string());
+            continue;
+        }
+        let bound = reference::tolerance(shape, v.algorithm());
+        if let Some(budget) = opts.max_relative_error {
+            if bound > budget {
+                why.push(format!(
+                    "{}: error bound {bound:.2e} exceeds max_relative_error = {budget:.2e}",
+                    v.algorithm()
+                ));
+                continue;
+            }
+        }
+        out.push(v);
+    }
+    if out.is_empty() {
+        why.dedup();
+        if why.is_empty() {
+            why.push(format!(
+                "isas = {:?}: none of them runs on this CPU",
+                opts.isas
+            ));
+        }
+        return Err(ConvError::NoCandidate {
+            reason: why.join("; "),
+        });
+    }
+    Ok(out)
+}
+
+/// Picks the variant for `shape`: the map's nearest measured layers if it has any of this
+/// kind, else the cost model.
+pub fn choose(shape: &ConvShape, opts: &AutoOptions) -> Result<Choice, ConvError> {
+    let cands = candidates(shape, opts)?;
+    if let Some(map) = &opts.map {
+        if let Some((variant, neighbours)) = map.nearest(shape, &cands) {
+            return Ok(Choice {
+                variant,
+                source: Source::Map { neighbours },
+            });
+        }
+    }
+    let ceilings = opts
+        .ceilings
+        .clone()
+        .or_else(|| opts.map.as_ref().and_then(|m| m.ceilings.clone()))
+        .unwrap_or_else(|| Ceilings::probed().clone());
+    let variant = cost::cheapest(shape, &cands, &ceilings).ok_or(ConvError::NoCandidate {
+        reason: "no candidate".into(),
+    })?;
+    Ok(Choice {
+        variant,
+        source: Source::CostModel,
+    })
+}
