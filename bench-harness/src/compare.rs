@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use crate::report::bars::{self, Scale};
 use crate::report::charts;
-use crate::report::page::{esc, l, r, Page, Table};
+use crate::report::page::{esc, l, r, Page, RowClass, Table};
 use crate::results::{Interval, Record, Results};
 
 /// One input file, labelled for tables and legends.
@@ -232,7 +232,7 @@ fn machines(page: &mut Page, inputs: &[Input]) {
 
 fn best_per_layer(page: &mut Page, inputs: &[Input]) -> Rendered {
     page.heading("Best variant per layer");
-    page.note("Per file: the fastest variant, its GFLOP/s, its fraction of that machine's own peak for the ISA, and FLOP per cycle at the nominal clock.");
+    page.note("Per file: the fastest variant, its GFLOP/s, its fraction of that machine's own peak for the ISA, and FLOP per cycle at the nominal clock. Amber rows: the CPUs' fastest algorithms differ.");
     let mut headers = vec!["layer".to_string()];
     headers.extend(inputs.iter().map(|i| format!("{}: best variant", i.tag)));
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
@@ -252,7 +252,13 @@ fn best_per_layer(page: &mut Page, inputs: &[Input]) -> Rendered {
             )),
             None => l("–"),
         }));
-        t.row(&cells, false);
+        let mut algorithms: Vec<&str> = inputs
+            .iter()
+            .filter_map(|i| i.best(layer).map(|r| r.algorithm.as_str()))
+            .collect();
+        algorithms.sort();
+        algorithms.dedup();
+        t.row_class(&cells, (algorithms.len() > 1).then_some(RowClass::Tie));
     }
     page.raw(&t.finish());
     let series: Vec<bars::Series> = inputs

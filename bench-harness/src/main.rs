@@ -9,7 +9,7 @@ use simdconv_bench::compare::{self, Gate, Input};
 use simdconv_bench::results::{write_atomic, Results};
 use simdconv_bench::run::{self, RunOptions};
 use simdconv_bench::suite::Suite;
-use simdconv_bench::{console, export, machine, report};
+use simdconv_bench::{autopick, console, export, machine, report, tune};
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +53,10 @@ enum Cmd {
         /// Keep criterion's own console output (warm-up, analysis, outliers).
         #[arg(long)]
         verbose: bool,
+        /// The tuning map auto's picks come from (default: $SIMDCONV_TUNING, else
+        /// OUT/tuning.json if present; without one, the cost model).
+        #[arg(long)]
+        tuning: Option<PathBuf>,
     },
     /// Compare results files (several CPUs), or gate a candidate against a baseline.
     Compare {
@@ -77,6 +81,23 @@ enum Cmd {
         /// A note shown at the top of the page (e.g. where the files came from).
         #[arg(long)]
         note: Option<String>,
+    },
+    /// Time every variant on the networks' layers and a grid (at least 300 layers) within a
+    /// budget; write tuning.json (the map ConvPlan::auto reads) and tuning.html (crossover
+    /// heatmaps, regret of auto and of other libraries' rules). Resumes an unfinished map.
+    Tune {
+        /// Time budget: 10m, 90s, 1h, or seconds.
+        #[arg(long, default_value = "10m", value_parser = parse_duration)]
+        budget: std::time::Duration,
+        /// Output directory (default reports/<cpu-slug>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Comma-separated ISAs to keep (scalar, portable, avx2, avx512, neon).
+        #[arg(long, value_delimiter = ',', value_parser = parse_isa)]
+        isa: Option<Vec<Isa>>,
+        /// Keep layers whose name matches this regex.
+        #[arg(long)]
+        filter: Option<String>,
     },
     /// Render index.html from a results.json.
     Report {
@@ -113,6 +134,29 @@ macro_rules! out {
     }};
 }
 
+/// `10m`, `90s`, `1h`, `1.5m` or plain seconds; positive and finite.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let (num, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&t[..i], &t[i..]),
+        None => (t, "s"),
+    };
+    let scale = match unit {
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("\"{s}\": unit must be s, m or h")),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v * scale < 1e7 => {
+            Ok(std::time::Duration::from_secs_f64(v * scale))
+        }
+        _ => Err(format!(
+            "\"{s}\": expected a positive duration such as 10m or 90s"
+        )),
+    }
+}
+
 fn parse_isa(s: &str) -> Result<Isa, String> {
     Isa::from_name(s)
         .ok_or_else(|| format!("unknown ISA \"{s}\" (scalar, portable, avx2, avx512, neon)"))
@@ -128,6 +172,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether `p` is a tuning map (by its schema field).
+fn is_tuning_file(p: &std::path::Path) -> bool {
+    std::fs::read_to_string(p)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("schema").and_then(|s| s.as_str()).map(str::to_string))
+        .is_some_and(|s| s == simdconv::auto::TUNING_SCHEMA)
+}
+
 fn compare_cmd(
     files: Vec<PathBuf>,
     baseline: Option<PathBuf>,
@@ -136,6 +189,19 @@ fn compare_cmd(
     out: Option<PathBuf>,
     note: Option<String>,
 ) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    if baseline.is_none() && files.iter().all(|f| is_tuning_file(f)) {
+        let maps = files
+            .iter()
+            .map(|p| Ok((p.display().to_string(), tune::TuningFile::read(p)?)))
+            .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
+        let html = report::tuning::compare_page(&maps, note.as_deref())?;
+        let dir = out.unwrap_or_else(|| PathBuf::from("reports").join("compare"));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let page = dir.join("tuning-compare.html");
+        write_atomic(&page, html.as_bytes())?;
+        out!("wrote {}", page.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let load = |tag: usize, p: &PathBuf| -> Result<Input, Box<dyn std::error::Error>> {
         Ok(Input {
             tag: ((b'A' + tag as u8) as char).to_string(),
@@ -223,6 +289,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             warm_up_time,
             append,
             verbose,
+            tuning,
         } => {
             let out = out.unwrap_or_else(|| {
                 PathBuf::from("reports").join(machine::fingerprint_only().slug())
@@ -231,6 +298,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             opts.filter = filter;
             opts.isas = isa;
             opts.verbose = verbose;
+            opts.tuning = tuning;
             if let Some(m) = measurement_time {
                 opts.timing.measurement_s = m;
             }
@@ -258,6 +326,33 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
                 },
                 out,
                 note,
+            );
+        }
+        Cmd::Tune {
+            budget,
+            out,
+            isa,
+            filter,
+        } => {
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from("reports").join(machine::fingerprint_only().slug())
+            });
+            let filter = filter
+                .map(|f| regex::Regex::new(&f).map_err(|e| format!("--filter \"{f}\": {e}")))
+                .transpose()?;
+            std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+            let file = tune::tune(&tune::TuneOptions {
+                budget,
+                out: out.clone(),
+                isas: isa,
+                filter,
+            })?;
+            let page = report::tuning::write(&file, &out)?;
+            out!("\n{}", tune::summary(&file).trim_end());
+            out!(
+                "\nwrote {} and {}",
+                out.join("tuning.json").display(),
+                page.display()
             );
         }
         Cmd::Report { results, out } => {
@@ -350,15 +445,28 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
         selection,
         previous.as_ref().map(|p| p.machine.clone()),
     )?;
-    let res = match previous {
+    let mut res = match previous {
         Some(p) => run::merge(p, res),
         None => res,
     };
+    let map = match autopick::map_path(opts.tuning.as_deref(), out) {
+        Some(p) => match autopick::load_map(&p, &res.machine.fingerprint()) {
+            Ok(m) => Some(m),
+            Err(e) if opts.tuning.is_some() => return Err(e.into()),
+            Err(e) => {
+                out!("note: {e}");
+                None
+            }
+        },
+        None => None,
+    };
+    res.auto = autopick::picks(&res, map, opts.isas.clone());
     res.write(&json)?;
     let html = report::write(&res, out)?;
     let csv = export::write(&res, out)?;
     out!("\nwinner per layer (ties: intervals overlap):");
     out!("{}", console::winner_table(&res).trim_end());
+    out!("{}", autopick::console_line(&res.auto));
     out!(
         "\nwrote {}, {} and {}",
         json.display(),

@@ -273,7 +273,7 @@ pub struct BlockRecord {
 }
 
 /// Measurement settings used for the run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     /// Suite name.
     pub suite: String,
@@ -384,6 +384,9 @@ pub struct Results {
     /// The building-block claims (suites `blocks` and `full`); absent in older files.
     #[serde(default)]
     pub blocks: Vec<BlockRecord>,
+    /// What `ConvPlan::auto` picked per layer and its regret (absent in older files).
+    #[serde(default)]
+    pub auto: Vec<crate::autopick::AutoPick>,
 }
 
 /// Errors reading or writing results files; each names the file.

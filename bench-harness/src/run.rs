@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub sample_size: usize,
     /// Keep criterion's own console output.
     pub verbose: bool,
+    /// The tuning map auto reads (else `SIMDCONV_TUNING`, else `out/tuning.json`).
+    pub tuning: Option<PathBuf>,
 }
 
 impl RunOptions {
@@ -49,6 +51,7 @@ impl RunOptions {
             timing: suite.timing(),
             sample_size: 10,
             verbose: false,
+            tuning: None,
         }
     }
 
@@ -105,7 +108,7 @@ pub fn run(
     machine: Option<machine::MachineProfile>,
 ) -> Result<Results, String> {
     let (layers, pairs) = selection;
-    let started = now_unix();
+    let started = crate::now_unix();
     let mut con = Console::new(pairs.len(), opts.verbose);
     let machine = match machine {
         Some(m) => m,
@@ -146,20 +149,14 @@ pub fn run(
     settings.provenance();
     Ok(Results {
         schema: SCHEMA.into(),
-        created_unix: now_unix(),
+        created_unix: crate::now_unix(),
         settings,
         machine,
         layers,
         results: records,
         blocks,
+        auto: Vec::new(),
     })
-}
-
-fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// Measures `variants` on one layer: the error against the reference once, then criterion.

@@ -10,6 +10,7 @@ pub mod charts;
 pub mod claims;
 pub mod page;
 pub mod roofline;
+pub mod tuning;
 
 use std::path::Path;
 
@@ -45,6 +46,7 @@ pub fn render(res: &Results) -> Result<String, Box<dyn std::error::Error>> {
         best_per_isa(&mut page, &view);
         best_per_algorithm(&mut page, &view);
         crossovers(&mut page, res);
+        auto_picks(&mut page, res);
     }
     page.heading("Machine");
     page.raw(&page::machine_card(m));
@@ -64,6 +66,49 @@ pub fn render(res: &Results) -> Result<String, Box<dyn std::error::Error>> {
         every_result(&mut page, &view);
     }
     Ok(page.finish())
+}
+
+/// What `ConvPlan::auto` picked per layer, from where, and its regret against the fastest
+/// measured variant.
+fn auto_picks(page: &mut Page, res: &Results) {
+    page.heading("What auto picked");
+    if res.auto.is_empty() {
+        page.note("This results file holds no picks of <code>ConvPlan::auto</code> (written before auto existed).");
+        return;
+    }
+    let summary = crate::autopick::console_line(&res.auto);
+    page.note(&format!(
+        "{}. Regret = time of auto's pick / time of the fastest variant, both measured in this run. With a tuning map of this machine (<code>simdconv-bench tune</code>; <code>run --tuning FILE</code>, <code>SIMDCONV_TUNING</code> or <code>tuning.json</code> beside <code>results.json</code>) auto follows the nearest measured layers; without one, the cost model.",
+        esc(&summary)
+    ));
+    let mut t = Table::new(
+        "",
+        &["layer", "auto picked", "from", "fastest measured", "regret"],
+    );
+    for p in &res.auto {
+        let fastest = res
+            .layer_records(&p.layer)
+            .filter(|r| r.time_ns.point.is_finite() && r.time_ns.point > 0.0)
+            .min_by(|a, b| a.time_ns.point.total_cmp(&b.time_ns.point))
+            .map_or(String::new(), |r| r.variant.clone());
+        let class = match p.regret {
+            Some(g) if g <= 1.0 => Some(RowClass::Win),
+            Some(g) if g > 1.10 => Some(RowClass::Fail),
+            _ => None,
+        };
+        t.row_class(
+            &[
+                l(p.layer.clone()),
+                l(p.variant.clone()),
+                l(p.source.clone()),
+                l(fastest),
+                r(p.regret
+                    .map_or("not measured".into(), |g| format!("{g:.3}"))),
+            ],
+            class,
+        );
+    }
+    page.raw(&t.finish());
 }
 
 /// When, with what and from which code: run date, duration, command, revision, pinning.

@@ -124,6 +124,7 @@ pub fn results() -> Results {
             groups: 1,
         }],
         blocks: vec![],
+        auto: vec![],
         results: vec![
             record(
                 "smoke_3x3_14",

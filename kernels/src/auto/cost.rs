@@ -2,14 +2,18 @@
 //! measured against. Time is the larger of compute and memory:
 //! - compute: executed FLOPs (tile padding included) at a typical fraction of the ISA's FMA
 //!   peak: 0.80 for the packed-GEMM kernels (direct, im2col, pointwise, Winograd's batched
-//!   GEMM), lowered for direct when a tap's reduction is a few channels (`C / (C + 8)`: the
-//!   indirect row pointers and B loads no longer amortise); 0.40 for depthwise (a load per FMA);
-//!   plus im2col's patch copy and Winograd's transforms (adds at a quarter of the peak, and
-//!   their tiles written and read once at the bandwidth of the level they fit in);
+//!   GEMM), lowered for direct when a tap's reduction is a few channels (`C / (C + 2)`: the
+//!   indirect row pointers and B loads no longer amortise); 0.40 for depthwise (a load per FMA),
+//!   whose channel tail runs a vector-width step per 4 channels;
+//! - im2col's patch copy: per output pixel and tap, one row of C floats, at one cycle per vector
+//!   and one more per row (the clock estimated as peak / (4 x lanes): two FMA ports);
+//! - Winograd's transforms (adds at a quarter of the peak) and their tiles written and read once
+//!   at the bandwidth of the level they fit in;
 //! - memory: compulsory bytes over the bandwidth of the smallest level they fit in.
 //!
-//! The fractions are typical of the published kernels (ANCHORS-2 §1), not fitted to this CPU:
-//! the cost model's regret on a measured map is what tells how far typical is from this CPU.
+//! The constants are typical of the published kernels (ANCHORS-2 §1) and of one look at where
+//! the first version went wrong on one CPU (im2col's copy for a few channels, the depthwise
+//! tail); the cost model's regret on another CPU's map is what tells how far typical is.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -117,7 +121,7 @@ fn probe_now() -> Ceilings {
 const GEMM_EFFICIENCY: f64 = 0.80;
 /// Depthwise: a load per FMA.
 const DEPTHWISE_EFFICIENCY: f64 = 0.40;
-/// Winograd transforms and im2col's copy: adds and shuffles, at a quarter of the FMA peak.
+/// Winograd transforms: adds and shuffles, at a quarter of the FMA peak.
 const TRANSFORM_EFFICIENCY: f64 = 0.25;
 
 /// Predicted time of `v` on `shape`, ns.
@@ -127,15 +131,14 @@ pub fn predict_ns(shape: &ConvShape, v: &Variant, c: &Ceilings) -> f64 {
     let pad = gemm_padding(shape, v).unwrap_or(1.0);
     let rows = (shape.n() * shape.p() * shape.q()) as f64;
     let (cg, taps) = (shape.c_per_group() as f64, (shape.r() * shape.s()) as f64);
+    let lanes = v.isa().lanes() as f64;
     let compute = match v.algorithm() {
-        Algorithm::Direct => flops * pad / (GEMM_EFFICIENCY * peak * cg / (cg + 8.0)),
+        Algorithm::Direct => flops * pad / (GEMM_EFFICIENCY * peak * cg / (cg + 2.0)),
         Algorithm::Pointwise => flops * pad / (GEMM_EFFICIENCY * peak),
         Algorithm::Im2col => {
-            let patch = rows * taps * cg;
-            let bytes = (patch * 4.0) as u64;
-            flops * pad / (GEMM_EFFICIENCY * peak)
-                + patch / (TRANSFORM_EFFICIENCY * peak)
-                + 2.0 * patch * 4.0 / c.bandwidth(bytes.min(256 << 10))
+            let ghz = peak / (4.0 * lanes);
+            let copy_cycles = rows * taps * (1.0 + (cg / lanes).ceil());
+            flops * pad / (GEMM_EFFICIENCY * peak) + copy_cycles / ghz
         }
         Algorithm::Winograd(t) => {
             let (m, a) = (t.m() as f64, (t.m() + 2) as f64);
@@ -150,7 +153,11 @@ pub fn predict_ns(shape: &ConvShape, v: &Variant, c: &Ceilings) -> f64 {
                 + tr / (TRANSFORM_EFFICIENCY * peak)
                 + 2.0 * tiles_bytes / c.bandwidth(tiles_bytes as u64)
         }
-        Algorithm::Depthwise => flops / (DEPTHWISE_EFFICIENCY * peak),
+        Algorithm::Depthwise => {
+            let c_all = shape.c() as f64;
+            let steps = (c_all / lanes).floor() + (c_all % lanes / 4.0).ceil();
+            flops * (steps * lanes / c_all) / (DEPTHWISE_EFFICIENCY * peak)
+        }
     };
     let bytes = shape.compulsory_bytes();
     let memory = bytes as f64 / c.bandwidth(bytes);

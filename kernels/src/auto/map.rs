@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::cost::Ceilings;
+use super::work_padding;
 use crate::registry::Variant;
 use crate::{ConvError, ConvShape};
 
@@ -71,8 +72,8 @@ pub struct TunedTime {
     pub lower_ns: f64,
     /// Upper bound, ns.
     pub upper_ns: f64,
-    /// Timed samples (1: measured once, because its first run was already far slower than
-    /// the best of the layer).
+    /// Timed samples (3 single runs when those were already far slower than the best of the
+    /// layer).
     pub samples: usize,
 }
 
@@ -127,10 +128,11 @@ fn kind(s: &ConvShape) -> Kind {
     (s.r(), s.s(), s.stride().0, s.stride().1, s.is_depthwise())
 }
 
-/// (log2 output pixels x batch, log2 input channels, log2 output channels).
+/// (log2 of the output side, sqrt(N x P x Q), log2 input channels, log2 output channels): a
+/// step of one is a doubling of the image side or of a channel count.
 fn position(s: &ConvShape) -> [f64; 3] {
     [
-        ((s.n() * s.p() * s.q()) as f64).log2(),
+        ((s.n() * s.p() * s.q()) as f64).log2() / 2.0,
         (s.c() as f64).log2(),
         (s.k() as f64).log2(),
     ]
@@ -184,8 +186,9 @@ impl TuningMap {
     /// The nearest-neighbour pick among `cands` for `shape`: the measured layers of the same
     /// kind, nearest first (at most [`NEIGHBOURS`], or only the layer itself when the map holds
     /// exactly this shape), weighted by `1 / (distance + 0.5)`; each candidate scored by its
-    /// weighted mean of `ln(time / best time)` over the neighbours it was measured on (needing
-    /// at least half of the weight); the least score wins, the earlier candidate on a tie.
+    /// weighted mean of `ln(time / best time / padding there)` over the neighbours it was
+    /// measured on (needing at least half of the weight), plus `ln(padding here)` (padding:
+    /// [`super::work_padding`]); the least score wins, the earlier candidate on a tie.
     /// `None` when no layer of this kind has a time for any candidate.
     pub fn nearest(
         &self,
@@ -194,7 +197,7 @@ impl TuningMap {
     ) -> Option<(&'static Variant, Vec<(String, f64)>)> {
         let (k, at) = (kind(shape), position(shape));
         let listed = |name: &str| cands.iter().any(|v| v.name() == name);
-        let mut near: Vec<(f64, &TunedLayer, f64)> = self
+        let mut near: Vec<(f64, &TunedLayer, f64, ConvShape)> = self
             .layers
             .iter()
             .filter_map(|l| {
@@ -205,7 +208,7 @@ impl TuningMap {
                 let best = l.best(listed)?.median_ns;
                 let p = position(&s);
                 let d = (0..3).map(|i| (p[i] - at[i]).powi(2)).sum::<f64>().sqrt();
-                Some((d, l, best))
+                Some((d, l, best, s))
             })
             .collect();
         near.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
@@ -218,22 +221,22 @@ impl TuningMap {
         let mut pick: Option<(f64, &'static Variant)> = None;
         for &v in cands {
             let (mut sum, mut weight) = (0.0, 0.0);
-            for (d, l, best) in &near {
+            for (d, l, best, s) in &near {
                 if let Some(t) = l.time(v.name()).filter(|t| t.median_ns > 0.0) {
                     let w = 1.0 / (d + 0.5);
-                    sum += w * (t.median_ns / best).ln();
+                    sum += w * (t.median_ns / best / work_padding(s, v)).ln();
                     weight += w;
                 }
             }
             if weight < total / 2.0 {
                 continue;
             }
-            let score = sum / weight;
+            let score = sum / weight + work_padding(shape, v).ln();
             if pick.is_none_or(|(s, _)| score < s) {
                 pick = Some((score, v));
             }
         }
-        let names = near.iter().map(|(d, l, _)| (l.name.clone(), *d)).collect();
+        let names = near.iter().map(|(d, l, ..)| (l.name.clone(), *d)).collect();
         pick.map(|(_, v)| (v, names))
     }
 }

@@ -4,12 +4,16 @@
 //! 1. a **tuning map** measured on this CPU (`simdconv-bench tune` writes one; pass it in
 //!    [`AutoOptions::map`], or point `SIMDCONV_TUNING` at it and use [`AutoOptions::from_env`]).
 //!    The rule over the map is **nearest neighbours in log-shape space** ([`TuningMap`]): among
-//!    the measured layers of the same kind (kernel size, stride, depthwise or not), the few
-//!    closest in (log2 output pixels, log2 input channels, log2 output channels) vote, each
+//!    the measured layers of the same kind (kernel size, stride, depthwise or not), the three
+//!    closest in (log2 output side, log2 input channels, log2 output channels) vote, each
 //!    variant scored by its geometric-mean slowdown against the best at those layers. Chosen over
 //!    a decision tree or fitted constants because the map already holds the answer near most
 //!    shapes users ask about (network layers and a grid around them), every pick can be explained
-//!    by naming the measured layers behind it, and it needs no model of why a variant wins;
+//!    by naming the measured layers behind it, and it needs no model of why a variant wins. One
+//!    correction is not learnable from neighbours: how well a register tile fits *this* shape
+//!    (rows and output channels up to a multiple of MR and NR, channels up to a multiple of a
+//!    depthwise vector), so each neighbour's slowdown is taken without its own tile padding and
+//!    the query's padding is put back ([`work_padding`]);
 //! 2. otherwise the **cost model** ([`predict_ns`]): FLOPs at a typical fraction of the ISA's FMA
 //!    peak, compulsory bytes over the bandwidth of the smallest cache level they fit in, GEMM
 //!    tile padding, im2col's patch copy and Winograd's transforms.
@@ -129,6 +133,18 @@ pub fn gemm_padding(shape: &ConvShape, v: &Variant) -> Option<f64> {
     let k = shape.k();
     let padded = (rows.div_ceil(mr) * mr) as f64 * (k.div_ceil(nr) * nr) as f64;
     Some(padded / (rows as f64 * k as f64))
+}
+
+/// Executed / useful work of `v` on `shape` from its tile alone: [`gemm_padding`] for GEMM
+/// tiles; for a depthwise vector of `l` channels, channels up to a multiple of `l`.
+pub fn work_padding(shape: &ConvShape, v: &Variant) -> f64 {
+    match v.tile() {
+        crate::Tile::Channels(l) => {
+            let c = shape.c().max(1);
+            (c.div_ceil(l) * l) as f64 / c as f64
+        }
+        crate::Tile::Gemm { .. } => gemm_padding(shape, v).unwrap_or(1.0),
+    }
 }
 
 /// The registered tile of `algorithm` on `isa` for `shape` (what [`crate::ConvPlan::new`]

@@ -1,0 +1,125 @@
+//! `auto` as a pseudo-variant of a run: for each measured layer, what `ConvPlan::auto` picks on
+//! this CPU (from the tuning map when there is one for this machine, else the cost model, among
+//! the ISAs the run measured) and its regret, `time(pick) / time(fastest measured)`, read from the
+//! run's own measurements (the pick is not timed again: it is one of the measured variants).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use simdconv::auto::{self, AutoOptions, Source, TuningMap, TUNING_ENV};
+use simdconv::Isa;
+
+use crate::results::Results;
+
+/// What auto picked on one layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutoPick {
+    /// Layer name.
+    pub layer: String,
+    /// The variant picked.
+    pub variant: String,
+    /// `tuning map` or `cost model`.
+    pub source: String,
+    /// The pick with its reason (the measured layers it followed).
+    pub reason: String,
+    /// time(pick) / time(fastest measured) by median; `None` when the pick was not measured in
+    /// this run (filtered out).
+    pub regret: Option<f64>,
+}
+
+/// Where the map comes from: `--tuning`, else `SIMDCONV_TUNING`, else `<out>/tuning.json`.
+pub fn map_path(flag: Option<&Path>, out: &Path) -> Option<PathBuf> {
+    flag.map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(TUNING_ENV).map(PathBuf::from))
+        .or_else(|| Some(out.join("tuning.json")).filter(|p| p.exists()))
+}
+
+/// Loads the map at `path` if it was tuned on this machine; otherwise says why it is not used.
+pub fn load_map(path: &Path, fingerprint: &str) -> Result<TuningMap, String> {
+    let map = TuningMap::read(path).map_err(|e| e.to_string())?;
+    if map.fingerprint != fingerprint {
+        return Err(format!(
+            "{} was tuned on another machine ({}); auto uses the cost model",
+            path.display(),
+            map.fingerprint
+        ));
+    }
+    Ok(map)
+}
+
+/// Auto's pick and regret on every layer of `res`.
+pub fn picks(res: &Results, map: Option<TuningMap>, isas: Option<Vec<Isa>>) -> Vec<AutoPick> {
+    let opts = AutoOptions {
+        map: map.map(Arc::new),
+        isas,
+        ceilings: Some(crate::tune::ceilings(&res.machine)),
+        max_relative_error: None,
+    };
+    let mut out = Vec::new();
+    for layer in &res.layers {
+        let Ok(shape) = layer.shape() else { continue };
+        let Ok(choice) = auto::choose(&shape, &opts) else {
+            continue;
+        };
+        let recs: Vec<_> = res.layer_records(&layer.name).collect();
+        let best = recs
+            .iter()
+            .map(|r| r.time_ns.point)
+            .filter(|t| t.is_finite() && *t > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        let regret = recs
+            .iter()
+            .find(|r| r.variant == choice.variant.name())
+            .map(|r| r.time_ns.point / best)
+            .filter(|g| g.is_finite());
+        out.push(AutoPick {
+            layer: layer.name.clone(),
+            variant: choice.variant.name().into(),
+            source: match choice.source {
+                Source::Map { .. } => "tuning map".into(),
+                Source::CostModel => "cost model".into(),
+            },
+            reason: choice.to_string(),
+            regret,
+        });
+    }
+    out
+}
+
+/// Geometric mean and maximum (with its layer) of the regrets that were measured.
+pub fn regret_summary(picks: &[AutoPick]) -> Option<(f64, f64, String, usize)> {
+    let got: Vec<(&str, f64)> = picks
+        .iter()
+        .filter_map(|p| p.regret.map(|r| (p.layer.as_str(), r)))
+        .collect();
+    if got.is_empty() {
+        return None;
+    }
+    let geo = (got.iter().map(|(_, r)| r.ln()).sum::<f64>() / got.len() as f64).exp();
+    let (worst, max) = got
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|&(l, r)| (l.to_string(), r))?;
+    Some((geo, max, worst, got.len()))
+}
+
+/// The console's line about auto.
+pub fn console_line(picks: &[AutoPick]) -> String {
+    let sources: Vec<&str> = {
+        let mut s: Vec<&str> = picks.iter().map(|p| p.source.as_str()).collect();
+        s.sort();
+        s.dedup();
+        s
+    };
+    match regret_summary(picks) {
+        Some((geo, max, worst, n)) => {
+            let best = picks.iter().filter(|p| p.regret == Some(1.0)).count();
+            format!(
+                "auto ({}): picked the fastest measured variant on {best} of {n} layers; regret geomean {geo:.3}, max {max:.3} ({worst})",
+                sources.join(" / ")
+            )
+        }
+        None => "auto: no pick was measured in this run".into(),
+    }
+}

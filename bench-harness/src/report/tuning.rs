@@ -1,0 +1,519 @@
+//! `tuning.html`: what a tune measured and how well each rule picks. Regret of auto and of the
+//! baseline rules on held-out layers, then a crossover heatmap per kernel size and stride: the
+//! measured winning algorithm over (input size, channels) on the grid's C = K layers, ties
+//! marked, and the boundary of auto's leave-one-out picks drawn over it; then auto's misses and
+//! the machine. `compare` uses the same heatmaps to set two CPUs' maps side by side.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+use simdconv::auto::{TunedLayer, TuningMap};
+use simdconv::Algorithm;
+
+use super::charts::{self, algorithm_color_of, DrawResult, Tip};
+use super::page::{esc, l, machine_card, r, Page, RowClass, Table};
+use crate::results::{utc, write_atomic, FileError};
+use crate::tune::{rules, TuningFile};
+
+const SPATIAL: [usize; 5] = [7, 14, 28, 56, 112];
+const CHANNELS: [usize; 8] = [8, 16, 32, 64, 128, 256, 512, 1024];
+
+/// A heatmap's layers: kernel size, stride, depthwise.
+pub type Kind = (usize, usize, bool);
+
+/// The kinds the grid holds, in page order.
+pub const KINDS: [Kind; 12] = [
+    (1, 1, false),
+    (1, 2, false),
+    (3, 1, false),
+    (3, 2, false),
+    (5, 1, false),
+    (5, 2, false),
+    (7, 1, false),
+    (7, 2, false),
+    (3, 1, true),
+    (3, 2, true),
+    (5, 1, true),
+    (5, 2, true),
+];
+
+/// `c` blended with white: `f` of the colour, the rest white.
+fn pale(c: RGBColor, f: f64) -> RGBColor {
+    let m = |v: u8| (f64::from(v) * f + 255.0 * (1.0 - f)).round() as u8;
+    RGBColor(m(c.0), m(c.1), m(c.2))
+}
+
+fn kind_title((rs, stride, dw): Kind) -> String {
+    let d = if dw { "depthwise " } else { "" };
+    format!("{d}{rs}x{rs} stride {stride}")
+}
+
+/// The algorithm of a variant name (`winograd-f4-avx2-6x16` -> `winograd-f4`).
+pub fn algorithm_of(variant: &str) -> String {
+    Algorithm::ALL
+        .iter()
+        .map(|a| a.name())
+        .filter(|a| variant.starts_with(&format!("{a}-")))
+        .max_by_key(|a| a.len())
+        .unwrap_or("?")
+        .to_string()
+}
+
+fn short(alg: &str) -> &'static str {
+    match alg {
+        "direct" => "D",
+        "im2col" => "I",
+        "winograd-f2" => "W2",
+        "winograd-f4" => "W4",
+        "pointwise" => "P",
+        "depthwise" => "DW",
+        _ => "?",
+    }
+}
+
+/// One measured cell: the winner, whether another algorithm ties it, and the layer.
+pub struct Cell<'a> {
+    /// The layer.
+    pub layer: &'a TunedLayer,
+    /// Fastest variant.
+    pub best: String,
+    /// Another algorithm's best variant whose interval overlaps the winner's.
+    pub tied_with: Option<String>,
+}
+
+/// The winner of a measured layer, and a tie when the best variant of another algorithm has an
+/// interval overlapping the winner's.
+pub fn cell(layer: &TunedLayer) -> Option<Cell<'_>> {
+    let best = layer.best(|_| true)?;
+    let alg = algorithm_of(&best.variant);
+    let tied_with = layer
+        .times
+        .iter()
+        .filter(|t| algorithm_of(&t.variant) != alg && t.samples > 1)
+        .filter(|t| t.lower_ns <= best.upper_ns)
+        .min_by(|a, b| a.median_ns.total_cmp(&b.median_ns))
+        .map(|t| t.variant.clone());
+    Some(Cell {
+        layer,
+        best: best.variant.clone(),
+        tied_with,
+    })
+}
+
+/// The grid layer of `kind` at (spatial, channels), C = K.
+fn grid_layer(map: &TuningMap, kind: Kind, hw: usize, c: usize) -> Option<&TunedLayer> {
+    let (rs, stride, dw) = kind;
+    map.layers.iter().find(|l| {
+        let s = &l.shape;
+        s.h == hw
+            && s.c == c
+            && s.k == c
+            && s.r == rs
+            && s.stride == stride
+            && s.n == 1
+            && (s.groups == c) == dw
+            && (dw || s.groups == 1)
+            && l.name.starts_with("grid_")
+    })
+}
+
+/// A heatmap of `kind`: measured winner per cell (algorithm colour; `~` and a lighter shade
+/// for a tie), the boundary between different leave-one-out picks of auto as thick lines, and
+/// cells in `outline` (layer names) framed in black.
+pub fn heatmap(
+    map: &TuningMap,
+    kind: Kind,
+    loo: &BTreeMap<String, String>,
+    outline: &[String],
+) -> DrawResult<Option<String>> {
+    let any = SPATIAL.iter().any(|&hw| {
+        CHANNELS
+            .iter()
+            .any(|&c| grid_layer(map, kind, hw, c).is_some())
+    });
+    if !any {
+        return Ok(None);
+    }
+    let (cw, ch, left, top) = (62i32, 30i32, 56i32, 24i32);
+    let (w, h) = (
+        left + cw * SPATIAL.len() as i32 + 10,
+        top + ch * CHANNELS.len() as i32 + 30,
+    );
+    let svg = charts::svg_with_tips(w as u32, h as u32, |root| {
+        let mut tips: Vec<Tip> = Vec::new();
+        let font = ("sans-serif", 11).into_font();
+        root.draw(&Text::new(kind_title(kind), (left, 4), font.clone()))?;
+        // Rows: channels, largest at the top.
+        let row_of = |i: usize| top + ch * (CHANNELS.len() - 1 - i) as i32;
+        for (j, hw) in SPATIAL.iter().enumerate() {
+            let x = left + cw * j as i32;
+            root.draw(&Text::new(
+                format!("{hw}"),
+                (x + cw / 2 - 8, h - 24),
+                font.clone(),
+            ))?;
+        }
+        root.draw(&Text::new("input H = W", (left + 80, h - 12), font.clone()))?;
+        for (i, c) in CHANNELS.iter().enumerate() {
+            root.draw(&Text::new(
+                format!("C={c}"),
+                (4, row_of(i) + 10),
+                font.clone(),
+            ))?;
+        }
+        let mut picks: Vec<Vec<Option<String>>> = vec![vec![None; SPATIAL.len()]; CHANNELS.len()];
+        for (i, &c) in CHANNELS.iter().enumerate() {
+            for (j, &hw) in SPATIAL.iter().enumerate() {
+                let (x, y) = (left + cw * j as i32, row_of(i));
+                let Some(cell) = grid_layer(map, kind, hw, c).and_then(cell) else {
+                    root.draw(&Rectangle::new(
+                        [(x, y), (x + cw, y + ch)],
+                        RGBColor(245, 245, 245).filled(),
+                    ))?;
+                    continue;
+                };
+                let alg = algorithm_of(&cell.best);
+                let base = algorithm_color_of(&alg);
+                let fill = if cell.tied_with.is_some() {
+                    pale(base, 0.35)
+                } else {
+                    pale(base, 0.8)
+                };
+                root.draw(&Rectangle::new([(x, y), (x + cw, y + ch)], fill.filled()))?;
+                root.draw(&Rectangle::new(
+                    [(x, y), (x + cw, y + ch)],
+                    WHITE.stroke_width(1),
+                ))?;
+                let isa = cell.best.split('-').rev().nth(1).unwrap_or("");
+                let tie = if cell.tied_with.is_some() { "~" } else { "" };
+                root.draw(&Text::new(
+                    format!("{tie}{} {isa}", short(&alg)),
+                    (x + 4, y + 9),
+                    font.clone(),
+                ))?;
+                let loo_pick = loo.get(&cell.layer.name);
+                if let Some(p) = loo_pick {
+                    picks[i][j] = Some(algorithm_of(p));
+                }
+                if outline.contains(&cell.layer.name) {
+                    root.draw(&Rectangle::new(
+                        [(x + 2, y + 2), (x + cw - 2, y + ch - 2)],
+                        BLACK.stroke_width(3),
+                    ))?;
+                }
+                let mut tip = format!("{}: best {}", cell.layer.name, cell.best);
+                if let Some(t) = &cell.tied_with {
+                    tip.push_str(&format!(", tied with {t}"));
+                }
+                if let Some(p) = loo_pick {
+                    tip.push_str(&format!("; auto without this layer picks {p}"));
+                }
+                tips.push((x + cw / 2, y + ch / 2, tip));
+            }
+        }
+        boundary(root, &picks, left, cw, ch, &row_of)?;
+        Ok(tips)
+    })?;
+    Ok(Some(svg))
+}
+
+/// Thick lines between adjacent cells whose leave-one-out picks are different algorithms.
+fn boundary<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    picks: &[Vec<Option<String>>],
+    left: i32,
+    cw: i32,
+    ch: i32,
+    row_of: &dyn Fn(usize) -> i32,
+) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
+    let line = BLACK.stroke_width(3);
+    for i in 0..picks.len() {
+        for j in 0..picks[i].len() {
+            let Some(a) = &picks[i][j] else { continue };
+            let (x, y) = (left + cw * j as i32, row_of(i));
+            if let Some(Some(b)) = picks[i].get(j + 1) {
+                if a != b {
+                    root.draw(&PathElement::new(vec![(x + cw, y), (x + cw, y + ch)], line))?;
+                }
+            }
+            if let Some(Some(b)) = picks.get(i + 1).map(|row| &row[j]) {
+                if a != b {
+                    root.draw(&PathElement::new(vec![(x, y), (x + cw, y)], line))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The legend under the heatmaps.
+pub fn legend() -> String {
+    let mut s = String::from("<p class=\"note\">");
+    for a in Algorithm::ALL {
+        let RGBColor(r, g, b) = pale(charts::algorithm_color(a), 0.8);
+        s.push_str(&format!(
+            "<span style=\"background:rgb({r},{g},{b});padding:1px 6px;margin-right:6px\">{} {}</span>",
+            short(a.name()),
+            esc(a.name())
+        ));
+    }
+    s.push_str(" Cell text: winning algorithm and ISA; <b>~</b> and a paler shade: another algorithm's best is within the winner's interval (a tie). Thick lines: where auto's leave-one-out pick (the map without that layer) changes algorithm. Grey: not measured (over the grid's FLOP cap, or the budget ran out). Hover a cell for the variants.</p>");
+    s
+}
+
+/// The regret table: every rule, auto first.
+pub fn regret_table(ev: &rules::Evaluation) -> String {
+    let mut t = Table::new(
+        "",
+        &[
+            "rule",
+            "what it does",
+            "geomean regret",
+            "max regret",
+            "worst layer",
+            "picked the best",
+        ],
+    );
+    for s in &ev.baselines {
+        t.row_class(
+            &[
+                l(s.rule.clone()),
+                l(s.description.clone()),
+                r(format!("{:.3}", s.geomean_regret)),
+                r(format!("{:.3}", s.max_regret)),
+                l(s.worst_layer.clone()),
+                r(format!("{} / {}", s.picked_best, ev.held_out)),
+            ],
+            (s.rule == "auto").then_some(RowClass::Win),
+        );
+    }
+    t.finish()
+}
+
+fn misses(file: &TuningFile, ev: &rules::Evaluation) -> String {
+    let mut t = Table::new(
+        "",
+        &[
+            "held-out layer",
+            "shape",
+            "auto picked",
+            "fastest",
+            "regret",
+        ],
+    );
+    let mut rows: Vec<&rules::Pick> = ev
+        .picks
+        .iter()
+        .filter(|p| p.rule == "auto" && p.regret > 1.0)
+        .collect();
+    rows.sort_by(|a, b| b.regret.total_cmp(&a.regret));
+    for p in rows.iter().take(25) {
+        let Some(layer) = file.map.layers.iter().find(|l| l.name == p.layer) else {
+            continue;
+        };
+        let best = layer
+            .best(|_| true)
+            .map(|b| b.variant.clone())
+            .unwrap_or_default();
+        let shape = layer
+            .shape
+            .shape()
+            .map(|s| crate::results::ShapeRecord::of(&s).to_string())
+            .unwrap_or_default();
+        t.row(
+            &[
+                l(p.layer.clone()),
+                l(shape),
+                l(p.variant.clone()),
+                l(best),
+                r(format!("{:.3}", p.regret)),
+            ],
+            false,
+        );
+    }
+    t.finish()
+}
+
+/// Leave-one-out picks of auto by layer name.
+pub fn loo_picks(file: &TuningFile) -> BTreeMap<String, String> {
+    file.evaluation
+        .iter()
+        .flat_map(|e| e.leave_one_out.iter())
+        .map(|p| (p.layer.clone(), p.variant.clone()))
+        .collect()
+}
+
+/// Renders the page.
+pub fn render(file: &TuningFile) -> Result<String, Box<dyn std::error::Error>> {
+    let m = &file.machine;
+    let mut page = Page::new(
+        &format!("simdconv tuning map: {}", m.model),
+        &format!("Tuning map: {}", m.model),
+    );
+    let st = &file.settings;
+    let started = st.provenance.started_unix.map_or("?".into(), utc);
+    page.note(&esc(&format!(
+        "{} of {} layers measured (budget {:.0} s; started {started}, written {}); ISAs: {}; command: {}; CPUs allowed: {}.",
+        file.map.layers.len(),
+        st.layers_planned,
+        st.budget_s,
+        utc(file.created_unix),
+        st.isas.as_ref().map_or("all this CPU runs".into(), |l| l.join(", ")),
+        st.provenance.command.as_deref().unwrap_or("?"),
+        st.provenance.cpus_allowed.as_deref().unwrap_or("?"),
+    )));
+    if let Some(ev) = &file.evaluation {
+        page.heading("Regret on held-out layers");
+        page.note(&esc(&format!(
+            "Regret = time of the picked variant / time of the fastest measured variant, on {} held-out layers (a fixed quarter of the map, by a hash of the name); auto learned from the other {}. The baselines are other libraries' published rules re-implemented over this suite's variants at the widest ISA (reports/README.md says how each was mapped).",
+            ev.held_out, ev.learned_from
+        )));
+        page.raw(&regret_table(ev));
+        page.heading("Crossover maps");
+        page.raw(&legend());
+        let loo = loo_picks(file);
+        let mut row = String::from("<div style=\"display:flex;flex-wrap:wrap;gap:8px\">");
+        for kind in KINDS {
+            if let Some(svg) = heatmap(&file.map, kind, &loo, &[])? {
+                row.push_str(&format!("<div>{svg}</div>"));
+            }
+        }
+        row.push_str("</div>");
+        page.raw(&row);
+        page.heading("Where auto missed (held-out layers, regret > 1)");
+        page.raw(&misses(file, ev));
+    }
+    page.heading("Machine");
+    page.raw(&machine_card(m));
+    Ok(page.finish())
+}
+
+/// Renders and writes `dir/tuning.html` atomically.
+pub fn write(file: &TuningFile, dir: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(dir).map_err(|e| FileError::Io(dir.display().to_string(), e))?;
+    let html = render(file)?;
+    let path = dir.join("tuning.html");
+    write_atomic(&path, html.as_bytes())?;
+    Ok(path)
+}
+
+/// Two or more CPUs' maps side by side: their regret figures, a heatmap per kind for each CPU
+/// with the cells whose winning algorithm differs from the first map's framed, and every
+/// common layer whose winning algorithm differs.
+pub fn compare_page(
+    files: &[(String, TuningFile)],
+    note: Option<&str>,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let mut page = Page::new(
+        "simdconv tuning maps compared",
+        &format!("{} tuning maps compared", files.len()),
+    );
+    if let Some(n) = note {
+        page.note(&format!("<strong>{}</strong>", esc(n)));
+    }
+    let mut t = Table::new(
+        "",
+        &[
+            "map",
+            "CPU",
+            "ISAs",
+            "layers",
+            "auto geomean regret",
+            "auto max",
+            "cost model geomean",
+        ],
+    );
+    for (path, f) in files {
+        let ev = f.evaluation.as_ref();
+        let cost = ev.and_then(|e| e.baselines.iter().find(|b| b.rule == "cost-model"));
+        t.row(
+            &[
+                l(path.clone()),
+                l(f.machine.model.clone()),
+                l(f.settings
+                    .isas
+                    .as_ref()
+                    .map_or("all".into(), |l| l.join(","))),
+                r(f.map.layers.len().to_string()),
+                r(ev.map_or("–".into(), |e| format!("{:.3}", e.geomean_regret))),
+                r(ev.map_or("–".into(), |e| format!("{:.3}", e.max_regret))),
+                r(cost.map_or("–".into(), |c| format!("{:.3}", c.geomean_regret))),
+            ],
+            false,
+        );
+    }
+    page.raw(&t.finish());
+    let first = &files[0].1;
+    let winner = |f: &TuningFile, name: &str| {
+        f.map
+            .layers
+            .iter()
+            .find(|l| l.name == name)
+            .and_then(|l| l.best(|_| true))
+            .map(|b| b.variant.clone())
+    };
+    let mut differ: Vec<String> = Vec::new();
+    for l in &first.map.layers {
+        let a = winner(first, &l.name).map(|v| algorithm_of(&v));
+        if files[1..]
+            .iter()
+            .any(|(_, f)| winner(f, &l.name).is_some_and(|v| Some(algorithm_of(&v)) != a))
+        {
+            differ.push(l.name.clone());
+        }
+    }
+    page.heading("Crossover maps side by side");
+    page.raw(&legend());
+    page.note("Framed cells: the winning algorithm differs from the first map's at that layer.");
+    for kind in KINDS {
+        let mut row = String::from("<div style=\"display:flex;flex-wrap:wrap;gap:8px\">");
+        let mut any = false;
+        for (i, (path, f)) in files.iter().enumerate() {
+            let outline: &[String] = if i == 0 { &[] } else { &differ };
+            if let Some(svg) = heatmap(&f.map, kind, &loo_picks(f), outline)? {
+                row.push_str(&format!(
+                    "<div><div class=\"note\">{}</div>{svg}</div>",
+                    esc(path)
+                ));
+                any = true;
+            }
+        }
+        row.push_str("</div>");
+        if any {
+            page.raw(&row);
+        }
+    }
+    page.heading("Every layer whose winning algorithm differs");
+    let mut headers = vec!["layer".to_string(), "shape".to_string()];
+    headers.extend(files.iter().map(|(p, _)| format!("fastest on {p}")));
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut t = Table::new("", &headers);
+    for name in &differ {
+        let shape = first
+            .map
+            .layers
+            .iter()
+            .find(|l| &l.name == name)
+            .and_then(|l| l.shape.shape().ok())
+            .map(|s| crate::results::ShapeRecord::of(&s).to_string())
+            .unwrap_or_default();
+        let mut cells = vec![l(name.clone()), l(shape)];
+        cells.extend(
+            files
+                .iter()
+                .map(|(_, f)| l(winner(f, name).unwrap_or("–".into()))),
+        );
+        t.row_class(&cells, Some(RowClass::Tie));
+    }
+    page.note(&format!(
+        "{} of {} layers of the first map.",
+        differ.len(),
+        first.map.layers.len()
+    ));
+    page.raw(&t.finish());
+    Ok(page.finish())
+}

@@ -1,0 +1,482 @@
+//! The tune command: every variant this CPU runs, timed on a broad set of layers (every conv
+//! layer of the catalogue's networks at batch 1, and a systematic grid around them), within a
+//! time budget, into `tuning.json` (schema `simdconv-tuning/1`, keyed by the machine
+//! fingerprint, documented in reports/README.md). `ConvPlan::auto` reads the map; `rules`
+//! scores it and the baseline rules by regret on layers the rule did not learn from.
+//!
+//! Timing here is lighter than criterion's (a few hundred layers x every variant must fit in
+//! minutes): one untimed run, then 9 samples of enough runs to last 2 ms each (5 for runs over
+//! 4 ms), then a run-off of the variants within 10% of the best (9 more samples each,
+//! interleaved); the median of all samples with its order-statistic interval (coverage >= 90%).
+//! A variant whose fastest of three single runs is already 2.5x slower than the layer's best so
+//! far stops there and is stored with `samples: 3`: it cannot win, and its time is still there
+//! for a rule that picks it.
+
+pub mod rules;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use simdconv::auto::{isa_rank, Ceilings, TunedLayer, TunedShape, TunedTime, TuningMap};
+use simdconv::{variants, ConvShape, Isa, Variant};
+
+use crate::catalogue::{self, Layer};
+use crate::console::{self, Console};
+use crate::machine::{self, MachineProfile};
+use crate::measure::LayerData;
+use crate::results::{write_atomic, FileError, Settings};
+
+/// The layers of a tune: the networks' conv layers, then the grid.
+pub fn layers() -> Vec<Layer> {
+    let mut all = catalogue::networks();
+    all.extend(grid());
+    all
+}
+
+/// Largest direct-equivalent FLOPs of a grid layer (0.6 GFLOP: about 5 ms at 120 GFLOP/s, so
+/// the grid's slow variants stay affordable).
+pub const GRID_MAX_FLOPS: u64 = 600_000_000;
+
+/// The systematic grid: input 7..112, channels 8..1024 (equal C and K, and 4x expansions and
+/// projections for 1x1 and 3x3), kernels 1/3/5/7, strides 1/2, depthwise 3x3/5x5; layers over
+/// [`GRID_MAX_FLOPS`] are left out.
+pub fn grid() -> Vec<Layer> {
+    let spatial = [7, 14, 28, 56, 112];
+    let channels = [8, 16, 32, 64, 128, 256, 512, 1024];
+    let mut out = Vec::new();
+    let mut add = |hw: usize, c: usize, k: usize, rs: usize, stride: usize, dw: bool| {
+        let l = Layer {
+            name: if dw {
+                format!("grid_dw{rs}x{rs}_s{stride}_{hw}_{c}")
+            } else {
+                format!("grid_{rs}x{rs}_s{stride}_{hw}_{c}_{k}")
+            },
+            networks: vec!["grid".into()],
+            hw,
+            c,
+            k,
+            rs,
+            stride,
+            pad: rs / 2,
+            groups: if dw { c } else { 1 },
+        };
+        if l.shape().is_ok_and(|s| s.flops() <= GRID_MAX_FLOPS) {
+            out.push(l);
+        }
+    };
+    for (rs, stride) in [
+        (1, 1),
+        (3, 1),
+        (3, 2),
+        (5, 1),
+        (7, 1),
+        (7, 2),
+        (1, 2),
+        (5, 2),
+    ] {
+        for hw in spatial {
+            for c in channels {
+                add(hw, c, c, rs, stride, false);
+                if rs <= 3 && stride == 1 && c <= 256 {
+                    add(hw, c, c * 4, rs, stride, false);
+                    add(hw, c * 4, c, rs, stride, false);
+                }
+            }
+        }
+    }
+    for (rs, stride) in [(3, 1), (3, 2), (5, 1), (5, 2)] {
+        for hw in spatial {
+            for c in channels {
+                add(hw, c, c, rs, stride, true);
+            }
+        }
+    }
+    out
+}
+
+/// How the map was measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TuneSettings {
+    /// The time budget, s.
+    pub budget_s: f64,
+    /// The ISAs measured (all this CPU runs when absent).
+    pub isas: Option<Vec<String>>,
+    /// Layers in the tune's set.
+    pub layers_planned: usize,
+    /// Command line, CPUs allowed, start time (as in results files).
+    pub provenance: Settings,
+}
+
+/// `tuning.json`: the map `auto` reads, with the machine it was measured on, the settings, the
+/// held-out split and the evaluation of every rule.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TuningFile {
+    /// The map (schema, fingerprint, ceilings, layers).
+    #[serde(flatten)]
+    pub map: TuningMap,
+    /// Seconds since the Unix epoch when the file was written.
+    pub created_unix: u64,
+    /// The machine profile.
+    pub machine: MachineProfile,
+    /// How it was measured.
+    pub settings: TuneSettings,
+    /// Regret of auto and of each baseline rule on the held-out layers.
+    #[serde(default)]
+    pub evaluation: Option<rules::Evaluation>,
+}
+
+impl TuningFile {
+    /// Reads and checks a tuning file.
+    pub fn read(path: &Path) -> Result<TuningFile, FileError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| FileError::Io(name.clone(), e))?;
+        TuningMap::from_json(&text).map_err(|e| FileError::Corrupt(name.clone(), e.to_string()))?;
+        serde_json::from_str(&text).map_err(|e| FileError::Corrupt(name, e.to_string()))
+    }
+
+    /// Writes atomically.
+    pub fn write(&self, path: &Path) -> Result<(), FileError> {
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| FileError::Corrupt(path.display().to_string(), e.to_string()))?;
+        write_atomic(path, text.as_bytes())
+    }
+}
+
+/// What to tune.
+#[derive(Debug, Clone)]
+pub struct TuneOptions {
+    /// Stop starting layers after this long (the map is written after every layer, and a
+    /// later tune with the same `out` resumes).
+    pub budget: Duration,
+    /// Output directory (tuning.json, tuning.html).
+    pub out: PathBuf,
+    /// Only these ISAs.
+    pub isas: Option<Vec<Isa>>,
+    /// Keep layers whose name matches.
+    pub filter: Option<regex::Regex>,
+}
+
+/// The ceilings of a machine profile, for the cost model.
+pub fn ceilings(m: &MachineProfile) -> Ceilings {
+    let mut bandwidth: Vec<(u64, f64)> = Vec::new();
+    for (level, size) in [
+        ("L1", m.cache_size(1)),
+        ("L2", m.cache_size(2)),
+        ("L3", m.cache_size(3)),
+    ] {
+        if let (Some(size), Some(b)) = (size, m.bandwidth.iter().find(|b| b.level == level)) {
+            bandwidth.push((size, b.gbs));
+        }
+    }
+    if let Some(b) = m.bandwidth.iter().find(|b| b.level == "DRAM") {
+        bandwidth.push((u64::MAX, b.gbs));
+    }
+    Ceilings {
+        peak_gflops: m.peak_gflops.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        bandwidth,
+    }
+}
+
+/// Runs (or resumes) a tune and returns the file written.
+pub fn tune(opts: &TuneOptions) -> Result<TuningFile, String> {
+    let started = Instant::now();
+    let path = opts.out.join("tuning.json");
+    let mut planned = layers();
+    if let Some(f) = &opts.filter {
+        planned.retain(|l| f.is_match(&l.name));
+    }
+    if planned.is_empty() {
+        return Err("nothing to tune: no layer matches the filter".into());
+    }
+    // A fixed shuffle, so a budget that runs out leaves a map spread over the whole set.
+    planned.sort_by_key(|l| crate::fnv(&l.name));
+    let mut con = Console::new(planned.len(), false);
+    let fingerprint_now = machine::fingerprint_only();
+    let isa_names = opts
+        .isas
+        .as_ref()
+        .map(|l| l.iter().map(|i| i.name().to_string()).collect::<Vec<_>>());
+    let mut file = match TuningFile::read(&path) {
+        Ok(f)
+            if f.map.fingerprint == fingerprint_now.fingerprint()
+                && f.settings.isas == isa_names =>
+        {
+            con.line(&format!(
+                "resuming {}: {} layers measured",
+                path.display(),
+                f.map.layers.len()
+            ));
+            f
+        }
+        Ok(_) => {
+            return Err(format!(
+                "{} was tuned on another machine or ISA list; choose another --out",
+                path.display()
+            ))
+        }
+        Err(FileError::Io(..)) => {
+            con.line("measuring the machine's ceilings ...");
+            let m = machine::profile();
+            con.line(&console::ceilings(&m));
+            let mut map = TuningMap::new(&m.fingerprint());
+            map.ceilings = Some(ceilings(&m));
+            let mut provenance = Settings {
+                suite: "tune".into(),
+                ..Settings::default()
+            };
+            provenance.provenance();
+            provenance.started_unix = Some(crate::now_unix());
+            TuningFile {
+                map,
+                created_unix: crate::now_unix(),
+                machine: m,
+                settings: TuneSettings {
+                    budget_s: opts.budget.as_secs_f64(),
+                    isas: isa_names,
+                    layers_planned: planned.len(),
+                    provenance,
+                },
+                evaluation: None,
+            }
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let todo: Vec<&Layer> = planned
+        .iter()
+        .filter(|l| !file.map.layers.iter().any(|m| m.name == l.name))
+        .collect();
+    con.phase(todo.len());
+    for layer in todo {
+        if started.elapsed() > opts.budget {
+            con.line(&format!(
+                "budget of {} spent: {} of {} layers measured; run tune again with the same --out to continue",
+                console::duration(opts.budget),
+                file.map.layers.len(),
+                planned.len()
+            ));
+            break;
+        }
+        let shape = layer.shape().map_err(|e| format!("{}: {e}", layer.name))?;
+        con.status(&layer.name);
+        let tuned = measure_layer(layer, &shape, opts.isas.as_deref())?;
+        let best = tuned
+            .best(|_| true)
+            .map(|t| t.variant.clone())
+            .unwrap_or_default();
+        con.finished(&format!(
+            "{:<34} {:<32} {} variants, best {best}",
+            layer.name,
+            crate::results::ShapeRecord::of(&shape).to_string(),
+            tuned.times.len()
+        ));
+        file.map.layers.push(tuned);
+        file.created_unix = crate::now_unix();
+        file.write(&path).map_err(|e| e.to_string())?;
+    }
+    file.evaluation = Some(rules::evaluate(&file));
+    file.write(&path).map_err(|e| e.to_string())?;
+    Ok(file)
+}
+
+/// A variant being timed on one layer.
+struct Timed {
+    variant: &'static Variant,
+    plan: simdconv::ConvPlan,
+    /// Runs per sample.
+    inner: usize,
+    /// ns per run, one entry per sample.
+    samples: Vec<f64>,
+}
+
+impl Timed {
+    fn sample(&mut self, data: &mut LayerData) {
+        let t = Instant::now();
+        for _ in 0..self.inner {
+            self.plan
+                .run(&data.input, &mut data.output)
+                .expect("buffers sized from the plan's own shape");
+        }
+        self.samples
+            .push(t.elapsed().as_nanos() as f64 / self.inner as f64);
+    }
+
+    fn median(&self) -> f64 {
+        sample_time(self.samples.clone()).median_ns
+    }
+}
+
+/// Runs per sample: enough for [`SAMPLE_NS`].
+const SAMPLE_NS: f64 = 2e6;
+
+/// Times every variant the options allow on one layer, widest ISA first, then the run-off:
+/// the variants within 10% of the best are sampled again, interleaved (one sample each per
+/// round, 9 rounds), so the close calls are decided under the same conditions.
+fn measure_layer(
+    layer: &Layer,
+    shape: &ConvShape,
+    isas: Option<&[Isa]>,
+) -> Result<TunedLayer, String> {
+    let mut vs: Vec<&'static Variant> = variants()
+        .iter()
+        .filter(|v| v.is_available() && v.supports(shape).is_ok())
+        .filter(|v| isas.is_none_or(|l| l.contains(&v.isa())))
+        .collect();
+    vs.sort_by_key(|v| std::cmp::Reverse(isa_rank(v.isa())));
+    let mut data = LayerData::new(*shape);
+    let mut timed: Vec<Timed> = Vec::new();
+    let mut best = f64::INFINITY;
+    for variant in vs {
+        let plan = data
+            .plan(variant)
+            .map_err(|e| format!("{}/{}: {e}", layer.name, variant.name()))?;
+        let mut t = Timed {
+            variant,
+            plan,
+            inner: 1,
+            samples: Vec::new(),
+        };
+        t.sample(&mut data); // untimed: first touch of the scratch and output
+        t.samples.clear();
+        for _ in 0..3 {
+            t.sample(&mut data);
+        }
+        let first = t
+            .samples
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min)
+            .max(1.0);
+        if first <= 2.5 * best {
+            t.samples.clear();
+            t.inner = (SAMPLE_NS / first).ceil().max(1.0) as usize;
+            let n = if first > 2.0 * SAMPLE_NS { 5 } else { 9 };
+            for _ in 0..n {
+                t.sample(&mut data);
+            }
+        }
+        best = best.min(t.median());
+        timed.push(t);
+    }
+    let contenders: Vec<usize> = (0..timed.len())
+        .filter(|&i| timed[i].median() <= 1.10 * best)
+        .collect();
+    if contenders.len() > 1 {
+        for _ in 0..9 {
+            for &i in &contenders {
+                timed[i].sample(&mut data);
+            }
+        }
+    }
+    Ok(TunedLayer {
+        name: layer.name.clone(),
+        shape: TunedShape::of(shape),
+        times: timed
+            .into_iter()
+            .map(|t| TunedTime {
+                variant: t.variant.name().into(),
+                ..sample_time(t.samples)
+            })
+            .collect(),
+    })
+}
+
+/// The median of `samples` with the widest symmetric order-statistic interval whose coverage
+/// is at least 90% (`[x(j), x(n+1-j)]`: coverage `1 - 2 P(Bin(n, 1/2) < j)`); for 5 samples
+/// the range (94%), for 9 the 2nd and 8th (96%).
+pub fn sample_time(mut samples: Vec<f64>) -> TunedTime {
+    samples.sort_by(f64::total_cmp);
+    let n = samples.len();
+    let median = if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        (samples[n / 2 - 1] + samples[n / 2]) / 2.0
+    };
+    let mut j = 1;
+    while j < n / 2 && 1.0 - 2.0 * binomial_cdf(n, j + 1) >= 0.90 {
+        j += 1;
+    }
+    TunedTime {
+        variant: String::new(),
+        median_ns: median,
+        lower_ns: samples[j - 1],
+        upper_ns: samples[n - j],
+        samples: n,
+    }
+}
+
+/// `P(Bin(n, 1/2) < j)`.
+fn binomial_cdf(n: usize, j: usize) -> f64 {
+    let mut c = 1.0f64;
+    let mut sum = 0.0;
+    for i in 0..j {
+        sum += c;
+        c = c * (n - i) as f64 / (i + 1) as f64;
+    }
+    sum / 2f64.powi(n as i32)
+}
+
+/// The console's closing summary: how much was measured and every rule's regret.
+pub fn summary(file: &TuningFile) -> String {
+    let mut s = format!(
+        "tuning map: {} of {} layers measured on {}\n",
+        file.map.layers.len(),
+        file.settings.layers_planned,
+        file.machine.model
+    );
+    if let Some(ev) = &file.evaluation {
+        s.push_str(&format!(
+            "regret on {} held-out layers (time of the pick / time of the fastest):\n",
+            ev.held_out
+        ));
+        s.push_str(&format!(
+            "  {:<14} {:>8} {:>8}  worst layer\n",
+            "rule", "geomean", "max"
+        ));
+        for r in &ev.baselines {
+            s.push_str(&format!(
+                "  {:<14} {:>8.3} {:>8.3}  {}\n",
+                r.rule, r.geomean_regret, r.max_regret, r.worst_layer
+            ));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_set_is_broad_enough() {
+        let all = layers();
+        assert!(all.len() >= 300, "{} layers", all.len());
+        let mut names: Vec<_> = all.iter().map(|l| l.name.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), all.len(), "names are unique");
+        for rs in [1, 3, 5, 7] {
+            assert!(
+                grid().iter().any(|l| l.rs == rs && l.groups == 1),
+                "{rs}x{rs}"
+            );
+        }
+        assert!(grid().iter().any(|l| l.groups > 1 && l.rs == 5));
+        assert!(grid()
+            .iter()
+            .all(|l| l.shape().unwrap().flops() <= GRID_MAX_FLOPS));
+    }
+
+    #[test]
+    fn order_statistic_intervals() {
+        let t = sample_time(vec![5.0, 1.0, 4.0, 2.0, 3.0]);
+        assert_eq!((t.median_ns, t.lower_ns, t.upper_ns), (3.0, 1.0, 5.0));
+        let t = sample_time((1..=9).map(f64::from).collect());
+        assert_eq!((t.median_ns, t.lower_ns, t.upper_ns), (5.0, 2.0, 8.0));
+        let t = sample_time(vec![7.0]);
+        assert_eq!(
+            (t.median_ns, t.lower_ns, t.upper_ns, t.samples),
+            (7.0, 7.0, 7.0, 1)
+        );
+    }
+}

@@ -1,0 +1,265 @@
+//! Scoring pickers by regret: for a layer, `time(picked variant) / time(best measured variant)`,
+//! on **held-out** layers (a fixed quarter of the map, by a hash of the name, that the auto rule
+//! does not learn from). The rules, each re-implemented over this suite's variants at the widest
+//! ISA allowed (tile as `ConvPlan::new` picks it; depthwise layers go to depthwise, and an
+//! algorithm that cannot compute a layer falls back to direct):
+//! - `auto`: `ConvPlan::auto` with the map of the other layers (nearest measured neighbours);
+//! - `cost-model`: `ConvPlan::auto` without a map (this machine's measured ceilings);
+//! - `onednn`: `convolution_auto`'s forward-inference rule: Winograd F(4,3) for 3x3 stride 1
+//!   only at batch >= 4, else direct;
+//! - `ncnn`: Winograd for 3x3 stride 1 when C > 8 or K > 8, the tile from its profiled tables
+//!   (F(6,3) for C < 64 and K < 64, which this suite lacks, so F(4,3); F(2,3) for C and K >= 256
+//!   on maps of 14 or less; else F(4,3)); otherwise 1x1 stride 1 as one GEMM (pointwise), im2col
+//!   + GEMM when C > 16 or the weights exceed L2, else direct;
+//! - `tvm`: Winograd F(4,3) for 3x3 stride 1 when 64 < K < 512 (its x86 strategy), else direct;
+//! - `mlas` (onnxruntime): 1x1 stride 1 unpadded as one GEMM (pointwise), else im2col + GEMM;
+//! - `always-direct`, `always-im2col`.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use simdconv::auto::{self, isa_rank, AutoOptions, TuningMap};
+use simdconv::{Algorithm, ConvShape, Isa, Variant, WinogradTile};
+
+use super::TuningFile;
+
+/// One rule's score on the held-out layers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleScore {
+    /// Rule name (`auto`, `cost-model`, `onednn`, ...).
+    pub rule: String,
+    /// What it does.
+    pub description: String,
+    /// Geometric mean of the regret.
+    pub geomean_regret: f64,
+    /// Largest regret.
+    pub max_regret: f64,
+    /// The layer of the largest regret.
+    pub worst_layer: String,
+    /// Held-out layers on which it picked the fastest measured variant.
+    pub picked_best: usize,
+}
+
+/// One pick of one rule on one layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pick {
+    /// Layer name.
+    pub layer: String,
+    /// Rule name.
+    pub rule: String,
+    /// The variant picked.
+    pub variant: String,
+    /// time(picked) / time(best measured).
+    pub regret: f64,
+}
+
+/// `tuning.json`'s `evaluation`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Held-out layers scored.
+    pub held_out: usize,
+    /// Layers the auto rule learned from.
+    pub learned_from: usize,
+    /// Auto (with the map) on the held-out layers.
+    pub geomean_regret: f64,
+    /// Auto's largest regret.
+    pub max_regret: f64,
+    /// Every rule, auto first, then the baselines.
+    pub baselines: Vec<RuleScore>,
+    /// Every rule's pick on every held-out layer.
+    pub picks: Vec<Pick>,
+    /// Auto's leave-one-out pick on every layer (the map without that layer): the learned
+    /// boundary the crossover page draws.
+    pub leave_one_out: Vec<Pick>,
+}
+
+/// The rules, in the order the page lists them.
+pub const RULES: [&str; 8] = [
+    "auto",
+    "cost-model",
+    "onednn",
+    "ncnn",
+    "tvm",
+    "mlas",
+    "always-direct",
+    "always-im2col",
+];
+
+/// A one-line description of a rule.
+pub fn describe(rule: &str) -> &'static str {
+    match rule {
+        "auto" => "ConvPlan::auto with the map of the other layers (3 nearest measured layers)",
+        "cost-model" => "ConvPlan::auto without a map: FLOPs at typical efficiency vs bytes over bandwidth",
+        "onednn" => "oneDNN convolution_auto: Winograd F(4,3) only at batch >= 4, else direct",
+        "ncnn" => "ncnn x86: Winograd for 3x3 s1 if C or K > 8 (tile by its tables); 1x1 GEMM; im2col if C > 16",
+        "tvm" => "TVM x86: Winograd F(4,3) for 3x3 s1 when 64 < K < 512, else direct",
+        "mlas" => "onnxruntime MLAS: 1x1 as one GEMM, else im2col + GEMM (no Winograd)",
+        "always-direct" => "always direct",
+        "always-im2col" => "always im2col + GEMM",
+        _ => "",
+    }
+}
+
+/// What a rule may use.
+pub struct Context {
+    /// The map the auto rule reads.
+    pub map: Arc<TuningMap>,
+    /// ISAs allowed.
+    pub isas: Option<Vec<Isa>>,
+    /// Bytes of L2 (ncnn's rule).
+    pub l2: u64,
+    /// Ceilings for the cost model.
+    pub ceilings: Option<auto::Ceilings>,
+}
+
+/// `algorithm` at the widest allowed ISA that has it, with `ConvPlan::new`'s tile; direct when
+/// the algorithm cannot compute the shape, depthwise for depthwise layers.
+fn at_widest(
+    shape: &ConvShape,
+    algorithm: Algorithm,
+    isas: Option<&[Isa]>,
+) -> Option<&'static Variant> {
+    let algorithm = if shape.is_depthwise() {
+        Algorithm::Depthwise
+    } else if algorithm.supports(shape).is_err() {
+        Algorithm::Direct
+    } else {
+        algorithm
+    };
+    let mut allowed: Vec<Isa> = Isa::ALL
+        .into_iter()
+        .filter(|i| i.is_available() && isas.is_none_or(|l| l.contains(i)))
+        .collect();
+    allowed.sort_by_key(|&i| std::cmp::Reverse(isa_rank(i)));
+    allowed
+        .into_iter()
+        .find_map(|isa| auto::pick_tile(shape, algorithm, isa))
+        .filter(|v| v.supports(shape).is_ok())
+}
+
+/// The variant `rule` picks for `shape`.
+pub fn pick(rule: &str, shape: &ConvShape, ctx: &Context) -> Option<&'static Variant> {
+    use Algorithm::{Direct, Im2col, Pointwise, Winograd};
+    use WinogradTile::{F2x2_3x3 as F2, F4x4_3x3 as F4};
+    let isas = ctx.isas.as_deref();
+    let (c, k) = (shape.c(), shape.k());
+    let wino_ok = Winograd(F4).supports(shape).is_ok();
+    let one_by_one = Pointwise.supports(shape).is_ok();
+    let algorithm = match rule {
+        "auto" | "cost-model" => {
+            let opts = AutoOptions {
+                map: (rule == "auto").then(|| ctx.map.clone()),
+                isas: ctx.isas.clone(),
+                ceilings: ctx.ceilings.clone(),
+                max_relative_error: None,
+            };
+            return auto::choose(shape, &opts).ok().map(|c| c.variant);
+        }
+        "onednn" if wino_ok && shape.n() >= 4 => Winograd(F4),
+        "onednn" => Direct,
+        "ncnn" if wino_ok && (c > 8 || k > 8) => {
+            if c >= 256 && k >= 256 && shape.h().min(shape.w()) <= 14 {
+                Winograd(F2)
+            } else {
+                Winograd(F4)
+            }
+        }
+        "ncnn" if one_by_one => Pointwise,
+        "ncnn" if c > 16 || shape.weights_len() as u64 * 4 > ctx.l2 => Im2col,
+        "ncnn" => Direct,
+        "tvm" if wino_ok && 64 < k && k < 512 => Winograd(F4),
+        "tvm" => Direct,
+        "mlas" if one_by_one => Pointwise,
+        "mlas" | "always-im2col" => Im2col,
+        _ => Direct,
+    };
+    at_widest(shape, algorithm, isas)
+}
+
+/// Whether a layer is held out from learning (a fixed quarter, by name).
+pub fn held_out(name: &str) -> bool {
+    crate::fnv(name).is_multiple_of(4)
+}
+
+fn score(rule: &str, picks: &[Pick]) -> RuleScore {
+    let mine: Vec<&Pick> = picks.iter().filter(|p| p.rule == rule).collect();
+    let n = mine.len().max(1) as f64;
+    let worst = mine
+        .iter()
+        .max_by(|a, b| a.regret.total_cmp(&b.regret))
+        .map(|p| (p.regret, p.layer.clone()))
+        .unwrap_or((f64::NAN, String::new()));
+    RuleScore {
+        rule: rule.into(),
+        description: describe(rule).into(),
+        geomean_regret: (mine.iter().map(|p| p.regret.ln()).sum::<f64>() / n).exp(),
+        max_regret: worst.0,
+        worst_layer: worst.1,
+        picked_best: mine.iter().filter(|p| p.regret <= 1.0).count(),
+    }
+}
+
+/// The pick of `rule` on a measured layer with its regret; `None` when the rule picks nothing
+/// or a variant the map has no time for.
+fn regret(rule: &str, layer: &simdconv::auto::TunedLayer, ctx: &Context) -> Option<Pick> {
+    let shape = layer.shape.shape().ok()?;
+    let v = pick(rule, &shape, ctx)?;
+    let best = layer.best(|_| true)?.median_ns;
+    let t = layer.time(v.name())?.median_ns;
+    Some(Pick {
+        layer: layer.name.clone(),
+        rule: rule.into(),
+        variant: v.name().into(),
+        regret: t / best,
+    })
+}
+
+/// Scores every rule on the held-out layers of `file`, and auto's leave-one-out picks.
+pub fn evaluate(file: &TuningFile) -> Evaluation {
+    let isas = file
+        .settings
+        .isas
+        .as_ref()
+        .map(|l| l.iter().filter_map(|n| Isa::from_name(n)).collect());
+    let (held, learn): (Vec<_>, Vec<_>) = file
+        .map
+        .layers
+        .iter()
+        .cloned()
+        .partition(|l| held_out(&l.name));
+    let context = |layers: Vec<simdconv::auto::TunedLayer>| Context {
+        map: Arc::new(TuningMap {
+            layers,
+            ..file.map.clone()
+        }),
+        isas: isas.clone(),
+        l2: file.machine.cache_size(2).unwrap_or(1 << 20),
+        ceilings: file.map.ceilings.clone(),
+    };
+    let ctx = context(learn.clone());
+    let picks: Vec<Pick> = held
+        .iter()
+        .flat_map(|l| RULES.iter().filter_map(|r| regret(r, l, &ctx)))
+        .collect();
+    let leave_one_out = file
+        .map
+        .layers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let mut others = file.map.layers.clone();
+            others.remove(i);
+            regret("auto", l, &context(others))
+        })
+        .collect();
+    let baselines: Vec<RuleScore> = RULES.iter().map(|r| score(r, &picks)).collect();
+    Evaluation {
+        held_out: held.len(),
+        learned_from: learn.len(),
+        geomean_regret: baselines[0].geomean_regret,
+        max_regret: baselines[0].max_regret,
+        baselines,
+        picks,
+        leave_one_out,
+    }
+}
