@@ -133,7 +133,7 @@ fn the_rules_follow_their_published_conditions() {
 #[test]
 fn regret_is_one_for_the_rule_that_matches_the_map_and_more_for_the_others() {
     let file = file_favouring(Algorithm::Im2col, &grid_3x3());
-    let ev = rules::evaluate(&file);
+    let ev = rules::evaluate(&file).unwrap();
     assert!(ev.held_out >= 5 && ev.learned_from >= 15, "{ev:?}");
     let score = |r: &str| ev.baselines.iter().find(|b| b.rule == r).unwrap().clone();
     // Every im2col variant takes the same time, so any im2col pick has regret 1.
@@ -155,7 +155,7 @@ fn regret_is_one_for_the_rule_that_matches_the_map_and_more_for_the_others() {
 fn the_tuning_page_and_the_comparison_mark_what_they_should() {
     let layers = grid_3x3();
     let mut a = file_favouring(Algorithm::Im2col, &layers);
-    a.evaluation = Some(rules::evaluate(&a));
+    a.evaluation = rules::evaluate(&a);
     let html = simdconv_bench::report::tuning::render(&a).unwrap();
     for want in [
         "Regret on held-out layers",
@@ -170,7 +170,7 @@ fn the_tuning_page_and_the_comparison_mark_what_they_should() {
     let direct = pick_tile(&layers[0].shape().unwrap(), Algorithm::Direct, Isa::Scalar).unwrap();
     assert!(direct.name().starts_with("direct"));
     let mut b = file_favouring(Algorithm::Direct, &layers);
-    b.evaluation = Some(rules::evaluate(&b));
+    b.evaluation = rules::evaluate(&b);
     let page = simdconv_bench::report::tuning::compare_page(
         &[("a.json".into(), a), ("b.json".into(), b)],
         None,
@@ -186,7 +186,7 @@ fn the_tuning_page_and_the_comparison_mark_what_they_should() {
 #[test]
 fn a_tuning_file_round_trips_and_kernels_read_it() {
     let mut f = file_favouring(Algorithm::Direct, &grid_3x3()[..4]);
-    f.evaluation = Some(rules::evaluate(&f));
+    f.evaluation = rules::evaluate(&f);
     let dir = std::env::temp_dir().join(format!("simdconv-tune-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("tuning.json");
@@ -198,4 +198,13 @@ fn a_tuning_file_round_trips_and_kernels_read_it() {
     let map = TuningMap::read(&path).unwrap();
     assert_eq!(map.layers.len(), 4);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn no_evaluation_without_held_out_layers() {
+    // One layer: either held out (nothing to learn from) or not (nothing to score).
+    let f = file_favouring(Algorithm::Direct, &grid_3x3()[..1]);
+    assert!(rules::evaluate(&f).is_none());
+    let html = simdconv_bench::report::tuning::render(&f).unwrap();
+    assert!(html.contains("Not yet"));
 }

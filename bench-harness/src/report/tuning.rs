@@ -387,6 +387,10 @@ pub fn render(file: &TuningFile) -> Result<String, Box<dyn std::error::Error>> {
         page.heading("Where auto missed (held-out layers, regret > 1)");
         page.raw(&misses(file, ev));
     }
+    if file.evaluation.is_none() {
+        page.heading("Regret on held-out layers");
+        page.note("Not yet: the map needs at least one measured held-out layer and one layer to learn from. Run <code>tune</code> again with the same <code>--out</code> to continue.");
+    }
     page.heading("Machine");
     page.raw(&machine_card(m));
     Ok(page.finish())

@@ -274,7 +274,7 @@ pub fn tune(opts: &TuneOptions) -> Result<TuningFile, String> {
         file.created_unix = crate::now_unix();
         file.write(&path).map_err(|e| e.to_string())?;
     }
-    file.evaluation = Some(rules::evaluate(&file));
+    file.evaluation = rules::evaluate(&file);
     file.write(&path).map_err(|e| e.to_string())?;
     Ok(file)
 }
@@ -424,6 +424,9 @@ pub fn summary(file: &TuningFile) -> String {
         file.settings.layers_planned,
         file.machine.model
     );
+    if file.evaluation.is_none() {
+        s.push_str("no regret yet: it needs a measured held-out layer and a layer to learn from\n");
+    }
     if let Some(ev) = &file.evaluation {
         s.push_str(&format!(
             "regret on {} held-out layers (time of the pick / time of the fastest):\n",

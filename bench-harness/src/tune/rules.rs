@@ -214,8 +214,9 @@ fn regret(rule: &str, layer: &simdconv::auto::TunedLayer, ctx: &Context) -> Opti
     })
 }
 
-/// Scores every rule on the held-out layers of `file`, and auto's leave-one-out picks.
-pub fn evaluate(file: &TuningFile) -> Evaluation {
+/// Scores every rule on the held-out layers of `file`, and auto's leave-one-out picks; `None`
+/// until at least one held-out and one learning layer are measured.
+pub fn evaluate(file: &TuningFile) -> Option<Evaluation> {
     let isas = file
         .settings
         .isas
@@ -236,6 +237,9 @@ pub fn evaluate(file: &TuningFile) -> Evaluation {
         l2: file.machine.cache_size(2).unwrap_or(1 << 20),
         ceilings: file.map.ceilings.clone(),
     };
+    if held.is_empty() || learn.is_empty() {
+        return None;
+    }
     let ctx = context(learn.clone());
     let picks: Vec<Pick> = held
         .iter()
@@ -253,7 +257,7 @@ pub fn evaluate(file: &TuningFile) -> Evaluation {
         })
         .collect();
     let baselines: Vec<RuleScore> = RULES.iter().map(|r| score(r, &picks)).collect();
-    Evaluation {
+    Some(Evaluation {
         held_out: held.len(),
         learned_from: learn.len(),
         geomean_regret: baselines[0].geomean_regret,
@@ -261,5 +265,5 @@ pub fn evaluate(file: &TuningFile) -> Evaluation {
         baselines,
         picks,
         leave_one_out,
-    }
+    })
 }

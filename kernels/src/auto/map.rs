@@ -7,7 +7,6 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::cost::Ceilings;
-use super::work_padding;
 use crate::registry::Variant;
 use crate::{ConvError, ConvShape};
 
@@ -186,15 +185,25 @@ impl TuningMap {
     /// The nearest-neighbour pick among `cands` for `shape`: the measured layers of the same
     /// kind, nearest first (at most [`NEIGHBOURS`], or only the layer itself when the map holds
     /// exactly this shape), weighted by `1 / (distance + 0.5)`; each candidate scored by its
-    /// weighted mean of `ln(time / best time / padding there)` over the neighbours it was
-    /// measured on (needing at least half of the weight), plus `ln(padding here)` (padding:
-    /// [`super::work_padding`]); the least score wins, the earlier candidate on a tie.
+    /// weighted mean, over the neighbours it was measured on (needing at least half of the
+    /// weight), of its measured slowdown there less the slowdown `model` predicts there, plus
+    /// the slowdown `model` predicts here (all as logs; a slowdown is against the fastest
+    /// candidate): the neighbours correct the model where it is wrong, and the model carries
+    /// what differs between their shapes and this one (tile padding, transforms against GEMM
+    /// work). The least score wins, the earlier candidate on a tie.
     /// `None` when no layer of this kind has a time for any candidate.
     pub fn nearest(
         &self,
         shape: &ConvShape,
         cands: &[&'static Variant],
+        model: &dyn Fn(&ConvShape, &Variant) -> f64,
     ) -> Option<(&'static Variant, Vec<(String, f64)>)> {
+        // ln(predicted time / least predicted time among the candidates).
+        let predicted = |s: &ConvShape| -> Vec<f64> {
+            let t: Vec<f64> = cands.iter().map(|v| model(s, v).max(1e-9).ln()).collect();
+            let least = t.iter().copied().fold(f64::INFINITY, f64::min);
+            t.iter().map(|x| x - least).collect()
+        };
         let (k, at) = (kind(shape), position(shape));
         let listed = |name: &str| cands.iter().any(|v| v.name() == name);
         let mut near: Vec<(f64, &TunedLayer, f64, ConvShape)> = self
@@ -218,20 +227,22 @@ impl TuningMap {
             near.truncate(NEIGHBOURS);
         }
         let total: f64 = near.iter().map(|(d, ..)| 1.0 / (d + 0.5)).sum();
+        let here = predicted(shape);
+        let there: Vec<Vec<f64>> = near.iter().map(|(_, _, _, s)| predicted(s)).collect();
         let mut pick: Option<(f64, &'static Variant)> = None;
-        for &v in cands {
+        for (j, &v) in cands.iter().enumerate() {
             let (mut sum, mut weight) = (0.0, 0.0);
-            for (d, l, best, s) in &near {
+            for (i, (d, l, best, _)) in near.iter().enumerate() {
                 if let Some(t) = l.time(v.name()).filter(|t| t.median_ns > 0.0) {
                     let w = 1.0 / (d + 0.5);
-                    sum += w * (t.median_ns / best / work_padding(s, v)).ln();
+                    sum += w * ((t.median_ns / best).ln() - there[i][j]);
                     weight += w;
                 }
             }
             if weight < total / 2.0 {
                 continue;
             }
-            let score = sum / weight + work_padding(shape, v).ln();
+            let score = sum / weight + here[j];
             if pick.is_none_or(|(s, _)| score < s) {
                 pick = Some((score, v));
             }

@@ -9,11 +9,12 @@
 //!    variant scored by its geometric-mean slowdown against the best at those layers. Chosen over
 //!    a decision tree or fitted constants because the map already holds the answer near most
 //!    shapes users ask about (network layers and a grid around them), every pick can be explained
-//!    by naming the measured layers behind it, and it needs no model of why a variant wins. One
-//!    correction is not learnable from neighbours: how well a register tile fits *this* shape
-//!    (rows and output channels up to a multiple of MR and NR, channels up to a multiple of a
-//!    depthwise vector), so each neighbour's slowdown is taken without its own tile padding and
-//!    the query's padding is put back ([`work_padding`]);
+//!    by naming the measured layers behind it. What neighbours cannot know is how the asked
+//!    shape differs from theirs: how well a register tile fits it (rows and output channels up
+//!    to a multiple of MR and NR), how Winograd's transforms weigh against its GEMM there. So
+//!    the neighbours vote on the cost model's *error*, and the cost model's prediction for the
+//!    asked shape is corrected by it: measured where there are measurements, modelled between
+//!    them;
 //! 2. otherwise the **cost model** ([`predict_ns`]): FLOPs at a typical fraction of the ISA's FMA
 //!    peak, compulsory bytes over the bandwidth of the smallest cache level they fit in, GEMM
 //!    tile padding, im2col's patch copy and Winograd's transforms.
@@ -135,18 +136,6 @@ pub fn gemm_padding(shape: &ConvShape, v: &Variant) -> Option<f64> {
     Some(padded / (rows as f64 * k as f64))
 }
 
-/// Executed / useful work of `v` on `shape` from its tile alone: [`gemm_padding`] for GEMM
-/// tiles; for a depthwise vector of `l` channels, channels up to a multiple of `l`.
-pub fn work_padding(shape: &ConvShape, v: &Variant) -> f64 {
-    match v.tile() {
-        crate::Tile::Channels(l) => {
-            let c = shape.c().max(1);
-            (c.div_ceil(l) * l) as f64 / c as f64
-        }
-        crate::Tile::Gemm { .. } => gemm_padding(shape, v).unwrap_or(1.0),
-    }
-}
-
 /// The registered tile of `algorithm` on `isa` for `shape` (what [`crate::ConvPlan::new`]
 /// builds): the tile that pads the GEMM least, counting tiles within 3 percentage points of
 /// the least padding as equal; among those the widest, then the first registered. The slack is
@@ -217,19 +206,20 @@ pub fn candidates(
 /// kind, else the cost model.
 pub fn choose(shape: &ConvShape, opts: &AutoOptions) -> Result<Choice, ConvError> {
     let cands = candidates(shape, opts)?;
+    let ceilings = opts
+        .ceilings
+        .clone()
+        .or_else(|| opts.map.as_ref().and_then(|m| m.ceilings.clone()))
+        .unwrap_or_else(|| Ceilings::probed().clone());
     if let Some(map) = &opts.map {
-        if let Some((variant, neighbours)) = map.nearest(shape, &cands) {
+        let model = |s: &ConvShape, v: &Variant| predict_ns(s, v, &ceilings);
+        if let Some((variant, neighbours)) = map.nearest(shape, &cands, &model) {
             return Ok(Choice {
                 variant,
                 source: Source::Map { neighbours },
             });
         }
     }
-    let ceilings = opts
-        .ceilings
-        .clone()
-        .or_else(|| opts.map.as_ref().and_then(|m| m.ceilings.clone()))
-        .unwrap_or_else(|| Ceilings::probed().clone());
     let variant = cost::cheapest(shape, &cands, &ceilings).ok_or(ConvError::NoCandidate {
         reason: "no candidate".into(),
     })?;
