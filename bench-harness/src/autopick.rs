@@ -35,6 +35,27 @@ pub fn map_path(flag: Option<&Path>, out: &Path) -> Option<PathBuf> {
         .or_else(|| Some(out.join("tuning.json")).filter(|p| p.exists()))
 }
 
+/// The map for `res`: the first of `flag`, `$SIMDCONV_TUNING` and `dir/tuning.json` that
+/// exists; `Ok(None)` when there is none, or when it is of another machine and was not asked
+/// for by `flag` (the note says so); an error when `flag`'s map cannot be used.
+pub fn find_map(
+    flag: Option<&Path>,
+    dir: &Path,
+    res: &Results,
+) -> Result<Option<TuningMap>, String> {
+    let Some(path) = map_path(flag, dir) else {
+        return Ok(None);
+    };
+    match load_map(&path, &res.machine.fingerprint()) {
+        Ok(m) => Ok(Some(m)),
+        Err(e) if flag.is_some() => Err(e),
+        Err(e) => {
+            eprintln!("note: {e}");
+            Ok(None)
+        }
+    }
+}
+
 /// Loads the map at `path` if it was tuned on this machine; otherwise says why it is not used.
 pub fn load_map(path: &Path, fingerprint: &str) -> Result<TuningMap, String> {
     let map = TuningMap::read(path).map_err(|e| e.to_string())?;
@@ -48,11 +69,14 @@ pub fn load_map(path: &Path, fingerprint: &str) -> Result<TuningMap, String> {
     Ok(map)
 }
 
-/// Auto's pick and regret on every layer of `res`.
-pub fn picks(res: &Results, map: Option<TuningMap>, isas: Option<Vec<Isa>>) -> Vec<AutoPick> {
+/// Auto's pick and regret on every layer of `res`, among the ISAs `res` measured.
+pub fn picks(res: &Results, map: Option<TuningMap>) -> Vec<AutoPick> {
+    let mut isas: Vec<Isa> = res.results.iter().filter_map(|r| r.isa()).collect();
+    isas.sort();
+    isas.dedup();
     let opts = AutoOptions {
         map: map.map(Arc::new),
-        isas,
+        isas: Some(isas),
         ceilings: Some(crate::tune::ceilings(&res.machine)),
         max_relative_error: None,
     };

@@ -103,6 +103,10 @@ enum Cmd {
     Report {
         /// The results file.
         results: PathBuf,
+        /// Recompute auto's picks with this tuning map (they are also computed, with the map
+        /// found as `run` finds it, when the file has none).
+        #[arg(long)]
+        tuning: Option<PathBuf>,
         /// Output directory (default: the results file's directory).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -355,10 +359,20 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
                 page.display()
             );
         }
-        Cmd::Report { results, out } => {
-            let res = Results::read(&results)?;
+        Cmd::Report {
+            results,
+            tuning,
+            out,
+        } => {
+            let mut res = Results::read(&results)?;
             let dir =
                 out.unwrap_or_else(|| results.parent().map(PathBuf::from).unwrap_or_default());
+            if res.auto.is_empty() || tuning.is_some() {
+                let here = results.parent().map(PathBuf::from).unwrap_or_default();
+                let map = autopick::find_map(tuning.as_deref(), &here, &res)?;
+                res.auto = autopick::picks(&res, map);
+                res.write(&results)?;
+            }
             let html = report::write(&res, &dir)?;
             let csv = export::write(&res, &dir)?;
             out!("wrote {} and {}", html.display(), csv.display());
@@ -449,18 +463,8 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
         Some(p) => run::merge(p, res),
         None => res,
     };
-    let map = match autopick::map_path(opts.tuning.as_deref(), out) {
-        Some(p) => match autopick::load_map(&p, &res.machine.fingerprint()) {
-            Ok(m) => Some(m),
-            Err(e) if opts.tuning.is_some() => return Err(e.into()),
-            Err(e) => {
-                out!("note: {e}");
-                None
-            }
-        },
-        None => None,
-    };
-    res.auto = autopick::picks(&res, map, opts.isas.clone());
+    let map = autopick::find_map(opts.tuning.as_deref(), out, &res)?;
+    res.auto = autopick::picks(&res, map);
     res.write(&json)?;
     let html = report::write(&res, out)?;
     let csv = export::write(&res, out)?;

@@ -208,3 +208,41 @@ fn no_evaluation_without_held_out_layers() {
     let html = simdconv_bench::report::tuning::render(&f).unwrap();
     assert!(html.contains("Not yet"));
 }
+
+#[test]
+fn a_runs_auto_pick_follows_the_map_and_its_regret_comes_from_the_run() {
+    if !Isa::Avx2.is_available() {
+        eprintln!("skipped: this CPU has no AVX2 (the fixed results are AVX2 rows)");
+        return;
+    }
+    let res = common::results();
+    let layer = &res.layers[0];
+    let shape = layer.shape().unwrap();
+    // A map of this machine holding exactly this layer, where direct-avx2-6x16 wins.
+    let mut map = TuningMap::new(&res.machine.fingerprint());
+    let t = |variant: &str, ns: f64| TunedTime {
+        variant: variant.into(),
+        median_ns: ns,
+        lower_ns: ns,
+        upper_ns: ns,
+        samples: 9,
+    };
+    map.layers.push(TunedLayer {
+        name: "same".into(),
+        shape: TunedShape::of(&shape),
+        times: vec![t("direct-avx2-6x16", 1.0), t("winograd-f4-avx2-6x16", 2.0)],
+    });
+    let picks = simdconv_bench::autopick::picks(&res, Some(map));
+    assert_eq!(picks.len(), 1);
+    assert_eq!(picks[0].variant, "direct-avx2-6x16");
+    assert_eq!(picks[0].source, "tuning map");
+    // In the run, direct-avx2 made 60 GFLOP/s and Winograd F4 150: regret 2.5.
+    let g = picks[0].regret.unwrap();
+    assert!((g - 2.5).abs() < 1e-9, "{g}");
+    let line = simdconv_bench::autopick::console_line(&picks);
+    assert!(line.contains("0 of 1") && line.contains("2.500"), "{line}");
+    // Without a map: the cost model, among the ISAs the run measured (scalar and AVX2 only).
+    let picks = simdconv_bench::autopick::picks(&res, None);
+    assert_eq!(picks[0].source, "cost model");
+    assert!(picks[0].variant.contains("-avx2-") || picks[0].variant.contains("-scalar-"));
+}
