@@ -287,6 +287,8 @@ pub fn regret_table(ev: &rules::Evaluation) -> String {
                 r(format!("{:.3}", s.max_regret)),
                 l(s.worst_layer.clone()),
                 r(format!("{} / {}", s.picked_best, ev.held_out)),
+                r(format!("{} / {}", s.best_or_tied, ev.held_out)),
+                r(s.over_1_10.to_string()),
             ],
             (s.rule == "auto").then_some(RowClass::Win),
         );

@@ -433,13 +433,13 @@ pub fn summary(file: &TuningFile) -> String {
             ev.held_out
         ));
         s.push_str(&format!(
-            "  {:<14} {:>8} {:>8}  worst layer\n",
-            "rule", "geomean", "max"
+            "  {:<14} {:>8} {:>8} {:>9} {:>6}  worst layer\n",
+            "rule", "geomean", "max", "best/tie", ">1.10"
         ));
         for r in &ev.baselines {
             s.push_str(&format!(
-                "  {:<14} {:>8.3} {:>8.3}  {}\n",
-                r.rule, r.geomean_regret, r.max_regret, r.worst_layer
+                "  {:<14} {:>8.3} {:>8.3} {:>9} {:>6}  {}\n",
+                r.rule, r.geomean_regret, r.max_regret, r.best_or_tied, r.over_1_10, r.worst_layer
             ));
         }
     }

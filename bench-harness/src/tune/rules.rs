@@ -38,6 +38,13 @@ pub struct RuleScore {
     pub worst_layer: String,
     /// Held-out layers on which it picked the fastest measured variant.
     pub picked_best: usize,
+    /// Held-out layers on which its pick is the fastest or tied with it (the intervals of the
+    /// two medians overlap): a regret the measurement cannot tell from 1.
+    #[serde(default)]
+    pub best_or_tied: usize,
+    /// Held-out layers with a regret over 1.10.
+    #[serde(default)]
+    pub over_1_10: usize,
 }
 
 /// One pick of one rule on one layer.
@@ -51,6 +58,9 @@ pub struct Pick {
     pub variant: String,
     /// time(picked) / time(best measured).
     pub regret: f64,
+    /// Whether the pick's interval overlaps the fastest one's.
+    #[serde(default)]
+    pub tied: bool,
 }
 
 /// `tuning.json`'s `evaluation`.
@@ -196,6 +206,8 @@ fn score(rule: &str, picks: &[Pick]) -> RuleScore {
         max_regret: worst.0,
         worst_layer: worst.1,
         picked_best: mine.iter().filter(|p| p.regret <= 1.0).count(),
+        best_or_tied: mine.iter().filter(|p| p.regret <= 1.0 || p.tied).count(),
+        over_1_10: mine.iter().filter(|p| p.regret > 1.10).count(),
     }
 }
 
@@ -204,13 +216,14 @@ fn score(rule: &str, picks: &[Pick]) -> RuleScore {
 fn regret(rule: &str, layer: &simdconv::auto::TunedLayer, ctx: &Context) -> Option<Pick> {
     let shape = layer.shape.shape().ok()?;
     let v = pick(rule, &shape, ctx)?;
-    let best = layer.best(|_| true)?.median_ns;
-    let t = layer.time(v.name())?.median_ns;
+    let best = layer.best(|_| true)?;
+    let t = layer.time(v.name())?;
     Some(Pick {
         layer: layer.name.clone(),
         rule: rule.into(),
         variant: v.name().into(),
-        regret: t / best,
+        regret: t.median_ns / best.median_ns,
+        tied: t.lower_ns <= best.upper_ns,
     })
 }
 

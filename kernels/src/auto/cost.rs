@@ -1,19 +1,19 @@
 //! The cost model `auto` falls back on without a tuning map, and the baseline its regret is
 //! measured against. Time is the larger of compute and memory:
-//! - compute: executed FLOPs (tile padding included) at a typical fraction of the ISA's FMA
-//!   peak: 0.80 for the packed-GEMM kernels (direct, im2col, pointwise, Winograd's batched
-//!   GEMM), lowered for direct when a tap's reduction is a few channels (`C / (C + 2)`: the
-//!   indirect row pointers and B loads no longer amortise); 0.40 for depthwise (a load per FMA),
-//!   whose channel tail runs a vector-width step per 4 channels;
-//! - im2col's patch copy: per output pixel and tap, one row of C floats, at one cycle per vector
-//!   and one more per row (the clock estimated as peak / (4 x lanes): two FMA ports);
+//! - compute: executed FLOPs (tile padding included) at 0.90 of the ISA's FMA peak for the
+//!   packed-GEMM kernels (direct, im2col, pointwise, Winograd's batched GEMM), times
+//!   `C / (C + 3)` for direct, whose per-tap reduction over C channels amortises its row
+//!   pointers and B loads less when C is small; 0.40 for depthwise (a load per FMA), whose
+//!   channel tail runs a vector-width step per 4 channels;
+//! - im2col's patch copy: per output pixel and tap, 8 cycles plus 1.5 per channel (the A panel
+//!   is filled element by element; the clock estimated as peak / (4 x lanes): two FMA ports);
 //! - Winograd's transforms (adds at a quarter of the peak) and their tiles written and read once
 //!   at the bandwidth of the level they fit in;
 //! - memory: compulsory bytes over the bandwidth of the smallest level they fit in.
 //!
-//! The constants are typical of the published kernels (ANCHORS-2 §1) and of one look at where
-//! the first version went wrong on one CPU (im2col's copy for a few channels, the depthwise
-//! tail); the cost model's regret on another CPU's map is what tells how far typical is.
+//! The constants were read off one CPU's tuning map (the AMD EPYC of `reports/examples/`:
+//! direct's efficiency against C, im2col's extra time per copied element); regret on maps and
+//! runs of other CPUs is what tells how well they carry over.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -117,8 +117,8 @@ fn probe_now() -> Ceilings {
     }
 }
 
-/// Fraction of the FMA peak the packed-GEMM microkernels typically sustain.
-const GEMM_EFFICIENCY: f64 = 0.80;
+/// Fraction of the FMA peak the packed-GEMM microkernels sustain on large reductions.
+const GEMM_EFFICIENCY: f64 = 0.90;
 /// Depthwise: a load per FMA.
 const DEPTHWISE_EFFICIENCY: f64 = 0.40;
 /// Winograd transforms: adds and shuffles, at a quarter of the FMA peak.
@@ -133,11 +133,11 @@ pub fn predict_ns(shape: &ConvShape, v: &Variant, c: &Ceilings) -> f64 {
     let (cg, taps) = (shape.c_per_group() as f64, (shape.r() * shape.s()) as f64);
     let lanes = v.isa().lanes() as f64;
     let compute = match v.algorithm() {
-        Algorithm::Direct => flops * pad / (GEMM_EFFICIENCY * peak * cg / (cg + 2.0)),
+        Algorithm::Direct => flops * pad / (GEMM_EFFICIENCY * peak * cg / (cg + 3.0)),
         Algorithm::Pointwise => flops * pad / (GEMM_EFFICIENCY * peak),
         Algorithm::Im2col => {
             let ghz = peak / (4.0 * lanes);
-            let copy_cycles = rows * taps * (1.0 + (cg / lanes).ceil());
+            let copy_cycles = rows * taps * (8.0 + 1.5 * cg);
             flops * pad / (GEMM_EFFICIENCY * peak) + copy_cycles / ghz
         }
         Algorithm::Winograd(t) => {
