@@ -2,17 +2,18 @@
 //! measured against. Time is the larger of compute and memory:
 //! - compute: executed FLOPs (tile padding included) at 0.90 of the ISA's FMA peak for the
 //!   packed-GEMM kernels (direct, im2col, pointwise, Winograd's batched GEMM), times
-//!   `C / (C + 3)` for direct, whose per-tap reduction over C channels amortises its row
-//!   pointers and B loads less when C is small; 0.40 for depthwise (a load per FMA), whose
+//!   `L / (L + 10)` for direct, whose reduction per row pointer (L = S x C floats, a kernel row)
+//!   amortises its pointers and B loads less when it is short; 0.40 for depthwise (a load per FMA), whose
 //!   channel tail runs a vector-width step per 4 channels;
 //! - im2col's patch copy: per output pixel and tap, 8 cycles plus 1.5 per channel (the A panel
 //!   is filled element by element; the clock estimated as peak / (4 x lanes): two FMA ports);
-//! - Winograd's transforms (adds at a quarter of the peak) and their tiles written and read once
-//!   at the bandwidth of the level they fit in;
+//! - Winograd's transforms (adds at a quarter of the peak), their tiles written and read once
+//!   and the transformed weights (alpha^2 C K floats) read once, each at the bandwidth of the
+//!   level it fits in;
 //! - memory: compulsory bytes over the bandwidth of the smallest level they fit in.
 //!
 //! The constants were read off one CPU's tuning map (the AMD EPYC of `reports/examples/`:
-//! direct's efficiency against C, im2col's extra time per copied element); regret on maps and
+//! direct's efficiency against its reduction length, im2col's extra time per copied element); regret on maps and
 //! runs of other CPUs is what tells how well they carry over.
 
 use std::sync::OnceLock;
@@ -133,7 +134,15 @@ pub fn predict_ns(shape: &ConvShape, v: &Variant, c: &Ceilings) -> f64 {
     let (cg, taps) = (shape.c_per_group() as f64, (shape.r() * shape.s()) as f64);
     let lanes = v.isa().lanes() as f64;
     let compute = match v.algorithm() {
-        Algorithm::Direct => flops * pad / (GEMM_EFFICIENCY * peak * cg / (cg + 3.0)),
+        Algorithm::Direct => {
+            // Its reduction per row pointer: a kernel row's S x C contiguous floats (dilation 1).
+            let red = if shape.dilation().1 == 1 {
+                shape.s() as f64 * cg
+            } else {
+                cg
+            };
+            flops * pad / (GEMM_EFFICIENCY * peak * red / (red + 10.0))
+        }
         Algorithm::Pointwise => flops * pad / (GEMM_EFFICIENCY * peak),
         Algorithm::Im2col => {
             let ghz = peak / (4.0 * lanes);
@@ -149,9 +158,13 @@ pub fn predict_ns(shape: &ConvShape, v: &Variant, c: &Ceilings) -> f64 {
             // then m x m, each an alpha-term sum.
             let tr = tiles * (ci * 2.0 * a * a * a + k * (m * a * a + m * m * a));
             let tiles_bytes = tiles * a * a * (ci + k) * 4.0;
+            // The transformed weights (alpha^2 x C x K) are read once per run: on small images
+            // (few tiles) that traffic, not the multiplies, sets the time.
+            let weight_bytes = a * a * ci * k * 4.0;
             gemm / (GEMM_EFFICIENCY * peak)
                 + tr / (TRANSFORM_EFFICIENCY * peak)
                 + 2.0 * tiles_bytes / c.bandwidth(tiles_bytes as u64)
+                + weight_bytes / c.bandwidth(weight_bytes as u64)
         }
         Algorithm::Depthwise => {
             let c_all = shape.c() as f64;
