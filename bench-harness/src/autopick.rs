@@ -6,27 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use simdconv::auto::{self, AutoOptions, Source, TuningMap, TUNING_ENV};
 use simdconv::Isa;
 
-use crate::results::Results;
-
-/// What auto picked on one layer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AutoPick {
-    /// Layer name.
-    pub layer: String,
-    /// The variant picked.
-    pub variant: String,
-    /// `tuning map` or `cost model`.
-    pub source: String,
-    /// The pick with its reason (the measured layers it followed).
-    pub reason: String,
-    /// time(pick) / time(fastest measured) by median; `None` when the pick was not measured in
-    /// this run (filtered out).
-    pub regret: Option<f64>,
-}
+use crate::results::{AutoPick, Results};
 
 /// Where the map comes from: `--tuning`, else `SIMDCONV_TUNING`, else `<out>/tuning.json`.
 pub fn map_path(flag: Option<&Path>, out: &Path) -> Option<PathBuf> {
@@ -77,7 +60,7 @@ pub fn picks(res: &Results, map: Option<TuningMap>) -> Vec<AutoPick> {
     let opts = AutoOptions {
         map: map.map(Arc::new),
         isas: Some(isas),
-        ceilings: Some(crate::tune::ceilings(&res.machine)),
+        ceilings: Some(res.machine.ceilings()),
         max_relative_error: None,
     };
     let mut out = Vec::new();

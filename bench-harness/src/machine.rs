@@ -132,6 +132,32 @@ impl MachineProfile {
         self.peak_gflops.get(isa).copied()
     }
 
+    /// The measured ceilings in the form the cost model reads (bandwidth per cache size).
+    pub fn ceilings(&self) -> simdconv::auto::Ceilings {
+        let mut bandwidth: Vec<(u64, f64)> = Vec::new();
+        for (level, size) in [
+            ("L1", self.cache_size(1)),
+            ("L2", self.cache_size(2)),
+            ("L3", self.cache_size(3)),
+        ] {
+            if let (Some(size), Some(b)) = (size, self.bandwidth.iter().find(|b| b.level == level))
+            {
+                bandwidth.push((size, b.gbs));
+            }
+        }
+        if let Some(b) = self.bandwidth.iter().find(|b| b.level == "DRAM") {
+            bandwidth.push((u64::MAX, b.gbs));
+        }
+        simdconv::auto::Ceilings {
+            peak_gflops: self
+                .peak_gflops
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
+            bandwidth,
+        }
+    }
+
     /// Size of a cache level (data or unified), bytes.
     pub fn cache_size(&self, level: u32) -> Option<u64> {
         self.caches

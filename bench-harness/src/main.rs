@@ -138,6 +138,11 @@ macro_rules! out {
     }};
 }
 
+/// `reports/<cpu-slug>/`: where `run` and `tune` write by default.
+fn default_out() -> PathBuf {
+    PathBuf::from("reports").join(machine::fingerprint_only().slug())
+}
+
 /// `10m`, `90s`, `1h`, `1.5m` or plain seconds; positive and finite.
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let t = s.trim();
@@ -295,9 +300,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             verbose,
             tuning,
         } => {
-            let out = out.unwrap_or_else(|| {
-                PathBuf::from("reports").join(machine::fingerprint_only().slug())
-            });
+            let out = out.unwrap_or_else(default_out);
             let mut opts = RunOptions::for_suite(suite, out);
             opts.filter = filter;
             opts.isas = isa;
@@ -338,9 +341,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             isa,
             filter,
         } => {
-            let out = out.unwrap_or_else(|| {
-                PathBuf::from("reports").join(machine::fingerprint_only().slug())
-            });
+            let out = out.unwrap_or_else(default_out);
             let filter = filter
                 .map(|f| regex::Regex::new(&f).map_err(|e| format!("--filter \"{f}\": {e}")))
                 .transpose()?;

@@ -225,6 +225,22 @@ pub fn attainable(m: &MachineProfile, r: &Record) -> Option<(f64, String)> {
     })
 }
 
+/// What auto picked on one layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutoPick {
+    /// Layer name.
+    pub layer: String,
+    /// The variant picked.
+    pub variant: String,
+    /// `tuning map` or `cost model`.
+    pub source: String,
+    /// The pick with its reason (the measured layers it followed).
+    pub reason: String,
+    /// time(pick) / time(fastest measured) by median; `None` when the pick was not measured in
+    /// this run (filtered out).
+    pub regret: Option<f64>,
+}
+
 /// Measured timing of one step of a block.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
@@ -386,7 +402,7 @@ pub struct Results {
     pub blocks: Vec<BlockRecord>,
     /// What `ConvPlan::auto` picked per layer and its regret (absent in older files).
     #[serde(default)]
-    pub auto: Vec<crate::autopick::AutoPick>,
+    pub auto: Vec<AutoPick>,
 }
 
 /// Errors reading or writing results files; each names the file.

@@ -185,3 +185,22 @@ fn append_refuses_another_machines_file() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn tune_rejects_bad_budgets_and_empty_selections_before_measuring() {
+    for b in ["0", "-1m", "nan", "5x", "inf", ""] {
+        let arg = format!("--budget={b}");
+        let o = bench(&["tune", &arg]);
+        assert_eq!(o.status.code(), Some(2), "--budget {b:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("--budget"), "{}", stderr(&o));
+    }
+    let dir = std::env::temp_dir().join(format!("simdconv-cli-tune-{}", std::process::id()));
+    let started = std::time::Instant::now();
+    let o = bench(&["tune", "--filter", "^zzz$", "--out", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing to tune"), "{}", stderr(&o));
+    assert!(!dir.join("tuning.json").exists());
+    // Before the ceilings are measured (they take seconds).
+    assert!(started.elapsed().as_secs_f64() < 2.0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -39,7 +39,7 @@ fn file_favouring(fast: Algorithm, layers: &[simdconv_bench::catalogue::Layer]) 
             times,
         });
     }
-    map.ceilings = Some(tune::ceilings(&m));
+    map.ceilings = Some(m.ceilings());
     TuningFile {
         map,
         created_unix: 0,
@@ -67,7 +67,7 @@ fn every_rule_picks_a_supported_variant_on_every_layer() {
         map: std::sync::Arc::new(TuningMap::new("empty")),
         isas: None,
         l2: 1 << 20,
-        ceilings: Some(tune::ceilings(&common::machine())),
+        ceilings: Some(common::machine().ceilings()),
     };
     for l in tune::layers() {
         let s = l.shape().unwrap();

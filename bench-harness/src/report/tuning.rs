@@ -19,6 +19,9 @@ use crate::tune::{rules, TuningFile};
 const SPATIAL: [usize; 5] = [7, 14, 28, 56, 112];
 const CHANNELS: [usize; 8] = [8, 16, 32, 64, 128, 256, 512, 1024];
 
+/// The frame of a cell whose winner differs from the first map's (comparison page).
+const FRAME: RGBColor = RGBColor(220, 0, 170);
+
 /// A heatmap's layers: kernel size, stride, depthwise.
 pub type Kind = (usize, usize, bool);
 
@@ -199,7 +202,7 @@ pub fn heatmap(
                 if outline.contains(&cell.layer.name) {
                     root.draw(&Rectangle::new(
                         [(x + 2, y + 2), (x + cw - 2, y + ch - 2)],
-                        BLACK.stroke_width(3),
+                        FRAME.stroke_width(3),
                     ))?;
                 }
                 let mut tip = format!("{}: best {}", cell.layer.name, cell.best);
@@ -250,8 +253,8 @@ where
     Ok(())
 }
 
-/// The legend under the heatmaps.
-pub fn legend() -> String {
+/// The legend under the heatmaps; `boundary`: the page draws auto's leave-one-out boundary.
+pub fn legend(boundary: bool) -> String {
     let mut s = String::from("<p class=\"note\">");
     for a in Algorithm::ALL {
         let RGBColor(r, g, b) = pale(charts::algorithm_color(a), 0.8);
@@ -261,7 +264,15 @@ pub fn legend() -> String {
             esc(a.name())
         ));
     }
-    s.push_str(" Cell text: winning algorithm and ISA; <b>~</b> and a paler shade: another algorithm's best is within the winner's interval (a tie). Thick lines: where auto's leave-one-out pick (the map without that layer) changes algorithm. Grey: not measured (over the grid's FLOP cap, or the budget ran out). Hover a cell for the variants.</p>");
+    s.push_str(" Cell text: winning algorithm and ISA; <b>~</b> and a paler shade: another algorithm's best is within the winner's interval (a tie).");
+    if boundary {
+        s.push_str(" Thick black lines: where auto's leave-one-out pick (the map without that layer) changes algorithm: the learned boundary.");
+    } else {
+        s.push_str(
+            " Magenta frames: the winning algorithm differs from the first map's at that layer.",
+        );
+    }
+    s.push_str(" Grey: not measured (over the grid's FLOP cap, or the budget ran out). Hover a cell for the variants.</p>");
     s
 }
 
@@ -376,7 +387,7 @@ pub fn render(file: &TuningFile) -> Result<String, Box<dyn std::error::Error>> {
         )));
         page.raw(&regret_table(ev));
         page.heading("Crossover maps");
-        page.raw(&legend());
+        page.raw(&legend(true));
         let loo = loo_picks(file);
         let mut row = String::from("<div style=\"display:flex;flex-wrap:wrap;gap:8px\">");
         for kind in KINDS {
@@ -473,14 +484,13 @@ pub fn compare_page(
         }
     }
     page.heading("Crossover maps side by side");
-    page.raw(&legend());
-    page.note("Framed cells: the winning algorithm differs from the first map's at that layer.");
+    page.raw(&legend(false));
     for kind in KINDS {
         let mut row = String::from("<div style=\"display:flex;flex-wrap:wrap;gap:8px\">");
         let mut any = false;
         for (i, (path, f)) in files.iter().enumerate() {
             let outline: &[String] = if i == 0 { &[] } else { &differ };
-            if let Some(svg) = heatmap(&f.map, kind, &loo_picks(f), outline)? {
+            if let Some(svg) = heatmap(&f.map, kind, &BTreeMap::new(), outline)? {
                 row.push_str(&format!(
                     "<div><div class=\"note\">{}</div>{svg}</div>",
                     esc(path)

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use simdconv::auto::{isa_rank, Ceilings, TunedLayer, TunedShape, TunedTime, TuningMap};
+use simdconv::auto::{isa_rank, TunedLayer, TunedShape, TunedTime, TuningMap};
 use simdconv::{variants, ConvShape, Isa, Variant};
 
 use crate::catalogue::{self, Layer};
@@ -157,27 +157,6 @@ pub struct TuneOptions {
     pub filter: Option<regex::Regex>,
 }
 
-/// The ceilings of a machine profile, for the cost model.
-pub fn ceilings(m: &MachineProfile) -> Ceilings {
-    let mut bandwidth: Vec<(u64, f64)> = Vec::new();
-    for (level, size) in [
-        ("L1", m.cache_size(1)),
-        ("L2", m.cache_size(2)),
-        ("L3", m.cache_size(3)),
-    ] {
-        if let (Some(size), Some(b)) = (size, m.bandwidth.iter().find(|b| b.level == level)) {
-            bandwidth.push((size, b.gbs));
-        }
-    }
-    if let Some(b) = m.bandwidth.iter().find(|b| b.level == "DRAM") {
-        bandwidth.push((u64::MAX, b.gbs));
-    }
-    Ceilings {
-        peak_gflops: m.peak_gflops.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-        bandwidth,
-    }
-}
-
 /// Runs (or resumes) a tune and returns the file written.
 pub fn tune(opts: &TuneOptions) -> Result<TuningFile, String> {
     let started = Instant::now();
@@ -220,7 +199,7 @@ pub fn tune(opts: &TuneOptions) -> Result<TuningFile, String> {
             let m = machine::profile();
             con.line(&console::ceilings(&m));
             let mut map = TuningMap::new(&m.fingerprint());
-            map.ceilings = Some(ceilings(&m));
+            map.ceilings = Some(m.ceilings());
             let mut provenance = Settings {
                 suite: "tune".into(),
                 ..Settings::default()
