@@ -227,3 +227,21 @@ fn map_files_are_checked() {
         .to_string();
     assert!(e.contains("/nonexistent/tuning.json"), "{e}");
 }
+
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn huge_shapes_are_picked_without_overflow() {
+    // 2^52 images of 8x8x1 -> 1, 1x1: a valid shape (no buffer of it will ever exist) whose
+    // padded GEMM size overflows usize; the old tile choice panicked here with overflow checks.
+    let s = ConvShape::builder(1 << 52, 8, 8, 1, 1, 1, 1)
+        .build()
+        .unwrap();
+    let c = auto::choose(&s, &AutoOptions::default()).unwrap();
+    assert!(c.variant.supports(&s).is_ok());
+    for v in variants().iter().filter(|v| v.supports(&s).is_ok()) {
+        let p = auto::gemm_padding(&s, v).unwrap_or(1.0);
+        assert!(p.is_finite() && p >= 1.0, "{}: {p}", v.name());
+        let isa = v.isa();
+        assert!(auto::pick_tile(&s, v.algorithm(), isa).is_some());
+    }
+}

@@ -78,23 +78,29 @@ fn auto_picks(page: &mut Page, res: &Results) {
     }
     let summary = crate::autopick::console_line(&res.auto);
     page.note(&format!(
-        "{}. Regret = time of auto's pick / time of the fastest variant, both measured in this run. With a tuning map of this machine (<code>simdconv-bench tune</code>; <code>run --tuning FILE</code>, <code>SIMDCONV_TUNING</code> or <code>tuning.json</code> beside <code>results.json</code>) auto follows the nearest measured layers; without one, the cost model.",
+        "{}. Regret = time of auto's pick / time of the fastest variant, both measured in this run (criterion's medians; <em>tied</em>: their intervals overlap). With a tuning map of this machine (<code>simdconv-bench tune</code>; <code>run --tuning FILE</code>, <code>SIMDCONV_TUNING</code> or <code>tuning.json</code> beside <code>results.json</code>) auto follows the nearest measured layers; without one, the cost model.",
         esc(&summary)
     ));
     let mut t = Table::new(
         "",
         &["layer", "auto picked", "from", "fastest measured", "regret"],
     );
+    let verdicts = answer::verdicts(res);
     for p in &res.auto {
-        let fastest = res
-            .layer_records(&p.layer)
-            .filter(|r| r.time_ns.point.is_finite() && r.time_ns.point > 0.0)
-            .min_by(|a, b| a.time_ns.point.total_cmp(&b.time_ns.point))
-            .map_or(String::new(), |r| r.variant.clone());
+        let verdict = verdicts.iter().find(|v| v.layer == p.layer);
+        let fastest = verdict.map_or(String::new(), |v| v.winner.variant.clone());
+        // Tied: the pick's interval overlaps the fastest one's (the run cannot tell them apart).
+        let tied = verdict.is_some_and(|v| v.leaders().any(|r| r.variant == p.variant));
         let class = match p.regret {
             Some(g) if g <= 1.0 => Some(RowClass::Win),
+            Some(_) if tied => Some(RowClass::Tie),
             Some(g) if g > 1.10 => Some(RowClass::Fail),
             _ => None,
+        };
+        let regret = match p.regret {
+            Some(g) if tied && g > 1.0 => format!("{g:.3} (tied)"),
+            Some(g) => format!("{g:.3}"),
+            None => "not measured".into(),
         };
         t.row_class(
             &[
@@ -102,8 +108,7 @@ fn auto_picks(page: &mut Page, res: &Results) {
                 l(p.variant.clone()),
                 l(p.source.clone()),
                 l(fastest),
-                r(p.regret
-                    .map_or("not measured".into(), |g| format!("{g:.3}"))),
+                r(regret),
             ],
             class,
         );

@@ -130,7 +130,7 @@ pub fn predict_ns(shape: &ConvShape, v: &Variant, c: &Ceilings) -> f64 {
     let peak = c.peak(v.isa());
     let flops = shape.flops() as f64;
     let pad = gemm_padding(shape, v).unwrap_or(1.0);
-    let rows = (shape.n() * shape.p() * shape.q()) as f64;
+    let rows = shape.n() as f64 * shape.p() as f64 * shape.q() as f64;
     let (cg, taps) = (shape.c_per_group() as f64, (shape.r() * shape.s()) as f64);
     let lanes = v.isa().lanes() as f64;
     let compute = match v.algorithm() {
@@ -151,7 +151,8 @@ pub fn predict_ns(shape: &ConvShape, v: &Variant, c: &Ceilings) -> f64 {
         }
         Algorithm::Winograd(t) => {
             let (m, a) = (t.m() as f64, (t.m() + 2) as f64);
-            let tiles = (shape.n() * shape.p().div_ceil(t.m()) * shape.q().div_ceil(t.m())) as f64;
+            let tiles =
+                shape.n() as f64 * (shape.p() as f64 / m).ceil() * (shape.q() as f64 / m).ceil();
             let (ci, k) = (shape.c() as f64, shape.k() as f64);
             let gemm = 2.0 * tiles * a * a * ci * k * pad;
             // Input transform: alpha^2 outputs of alpha-term sums, twice; output: m x alpha

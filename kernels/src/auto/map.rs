@@ -131,7 +131,7 @@ fn kind(s: &ConvShape) -> Kind {
 /// step of one is a doubling of the image side or of a channel count.
 fn position(s: &ConvShape) -> [f64; 3] {
     [
-        ((s.n() * s.p() * s.q()) as f64).log2() / 2.0,
+        (s.n() as f64 * s.p() as f64 * s.q() as f64).log2() / 2.0,
         (s.c() as f64).log2(),
         (s.k() as f64).log2(),
     ]

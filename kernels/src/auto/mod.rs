@@ -124,16 +124,20 @@ pub fn isa_rank(isa: Isa) -> u8 {
 /// tiles) up to a multiple of MR, output channels up to a multiple of NR; `None` for tiles
 /// that are not MRxNR.
 pub fn gemm_padding(shape: &ConvShape, v: &Variant) -> Option<f64> {
-    let (mr, nr) = (v.tile_mr()?, v.tile_nr()?);
+    // In f64: a shape's pixel count times its batch need not fit in usize.
+    let (mr, nr) = (v.tile_mr()? as f64, v.tile_nr()? as f64);
+    let (n, p, q) = (shape.n() as f64, shape.p() as f64, shape.q() as f64);
     let rows = match v.algorithm() {
-        Algorithm::Winograd(t) => shape.n() * shape.p().div_ceil(t.m()) * shape.q().div_ceil(t.m()),
+        Algorithm::Winograd(t) => {
+            let m = t.m() as f64;
+            n * (p / m).ceil() * (q / m).ceil()
+        }
         Algorithm::Direct | Algorithm::Im2col | Algorithm::Pointwise | Algorithm::Depthwise => {
-            shape.n() * shape.p() * shape.q()
+            n * p * q
         }
     };
-    let k = shape.k();
-    let padded = (rows.div_ceil(mr) * mr) as f64 * (k.div_ceil(nr) * nr) as f64;
-    Some(padded / (rows as f64 * k as f64))
+    let k = shape.k() as f64;
+    Some(((rows / mr).ceil() * mr * (k / nr).ceil() * nr) / (rows * k))
 }
 
 /// The registered tile of `algorithm` on `isa` for `shape` (what [`crate::ConvPlan::new`]
