@@ -9,6 +9,7 @@ use std::sync::Arc;
 use simdconv::auto::{self, AutoOptions, Source, TuningMap, TUNING_ENV};
 use simdconv::Isa;
 
+use crate::answer;
 use crate::results::{AutoPick, Results};
 
 /// Where the map comes from: `--tuning`, else `SIMDCONV_TUNING`, else `<out>/tuning.json`.
@@ -70,15 +71,12 @@ pub fn picks(res: &Results, map: Option<TuningMap>) -> Vec<AutoPick> {
             continue;
         };
         let recs: Vec<_> = res.layer_records(&layer.name).collect();
-        let best = recs
-            .iter()
-            .map(|r| r.time_ns.point)
-            .filter(|t| t.is_finite() && *t > 0.0)
-            .fold(f64::INFINITY, f64::min);
+        let best = answer::verdict(&recs).map(|v| v.winner.time_ns.point);
         let regret = recs
             .iter()
             .find(|r| r.variant == choice.variant.name())
-            .map(|r| r.time_ns.point / best)
+            .zip(best)
+            .map(|(r, best)| r.time_ns.point / best)
             .filter(|g| g.is_finite());
         out.push(AutoPick {
             layer: layer.name.clone(),
@@ -94,21 +92,29 @@ pub fn picks(res: &Results, map: Option<TuningMap>) -> Vec<AutoPick> {
     out
 }
 
-/// Geometric mean and maximum (with its layer) of the regrets that were measured.
-pub fn regret_summary(picks: &[AutoPick]) -> Option<(f64, f64, String, usize)> {
-    let got: Vec<(&str, f64)> = picks
-        .iter()
-        .filter_map(|p| p.regret.map(|r| (p.layer.as_str(), r)))
-        .collect();
-    if got.is_empty() {
-        return None;
-    }
-    let geo = (got.iter().map(|(_, r)| r.ln()).sum::<f64>() / got.len() as f64).exp();
-    let (worst, max) = got
-        .iter()
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|&(l, r)| (l.to_string(), r))?;
-    Some((geo, max, worst, got.len()))
+/// Regrets summarised: geometric mean, maximum and the layer it was on, count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegretSummary {
+    /// Geometric mean.
+    pub geomean: f64,
+    /// Largest regret.
+    pub max: f64,
+    /// The layer of the largest.
+    pub worst: String,
+    /// How many regrets.
+    pub count: usize,
+}
+
+/// Summarises (layer, regret) pairs; `None` for none.
+pub fn summarise<'a>(regrets: impl IntoIterator<Item = (&'a str, f64)>) -> Option<RegretSummary> {
+    let got: Vec<(&str, f64)> = regrets.into_iter().collect();
+    let &(worst, max) = got.iter().max_by(|a, b| a.1.total_cmp(&b.1))?;
+    Some(RegretSummary {
+        geomean: (got.iter().map(|(_, r)| r.ln()).sum::<f64>() / got.len() as f64).exp(),
+        max,
+        worst: worst.to_string(),
+        count: got.len(),
+    })
 }
 
 /// The console's line about auto.
@@ -119,12 +125,19 @@ pub fn console_line(picks: &[AutoPick]) -> String {
         s.dedup();
         s
     };
-    match regret_summary(picks) {
-        Some((geo, max, worst, n)) => {
+    let measured = picks
+        .iter()
+        .filter_map(|p| p.regret.map(|r| (p.layer.as_str(), r)));
+    match summarise(measured) {
+        Some(s) => {
             let best = picks.iter().filter(|p| p.regret == Some(1.0)).count();
             format!(
-                "auto ({}): picked the fastest measured variant on {best} of {n} layers; regret geomean {geo:.3}, max {max:.3} ({worst})",
-                sources.join(" / ")
+                "auto ({}): picked the fastest measured variant on {best} of {} layers; regret geomean {:.3}, max {:.3} ({})",
+                sources.join(" / "),
+                s.count,
+                s.geomean,
+                s.max,
+                s.worst
             )
         }
         None => "auto: no pick was measured in this run".into(),

@@ -354,9 +354,10 @@ pub fn measure_ceilings(m: &mut MachineProfile) {
     }
     // Bandwidth with the widest vector ISA, for working sets of half of L1 and L2, a few MB of
     // the shared L3, and a DRAM set four times the last level.
-    let isa = [Isa::Avx512, Isa::Neon, Isa::Avx2, Isa::Portable]
+    let isa = Isa::ALL
         .into_iter()
-        .find(|i| i.is_available())
+        .filter(|i| i.is_available())
+        .max_by_key(|i| i.rank())
         .unwrap_or(Isa::Portable);
     let l1 = m.cache_size(1).unwrap_or(32 << 10);
     let l2 = m.cache_size(2).unwrap_or(1 << 20);

@@ -222,10 +222,10 @@ fn run_layer(
     Ok(records)
 }
 
-/// The widest ISA this CPU runs among `allowed` (per-step timings are taken for it).
-/// Most lanes wins; among equal lanes, the later `Isa` (AVX2 over portable).
+/// The widest ISA this CPU runs among `allowed` (per-step timings are taken for it), by
+/// [`Isa::rank`].
 fn widest(allowed: &[Isa]) -> Option<Isa> {
-    allowed.iter().copied().max_by_key(|&i| (i.lanes(), i))
+    allowed.iter().copied().max_by_key(|&i| i.rank())
 }
 
 /// Measures every claim's sides on every ISA (best variant per layer), each side also with one

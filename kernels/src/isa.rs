@@ -46,6 +46,19 @@ impl Isa {
             .find(|i| i.name() == s.trim().to_ascii_lowercase())
     }
 
+    /// Preference among the ISAs a CPU runs, higher first: the native vector ISAs by width,
+    /// the portable `wide` build below any of them (on aarch64 its 8 lanes are two NEON
+    /// registers), scalar last. What "the widest ISA" means wherever one is picked.
+    pub fn rank(self) -> u8 {
+        match self {
+            Isa::Scalar => 0,
+            Isa::Portable => 1,
+            Isa::Neon => 2,
+            Isa::Avx2 => 3,
+            Isa::Avx512 => 4,
+        }
+    }
+
     /// f32 lanes per vector register.
     pub fn lanes(self) -> usize {
         match self {

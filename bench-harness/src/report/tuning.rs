@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 use simdconv::auto::{TunedLayer, TuningMap};
-use simdconv::Algorithm;
+use simdconv::{variants, Algorithm, Variant};
 
 use super::charts::{self, algorithm_color_of, DrawResult, Tip};
 use super::page::{esc, l, machine_card, r, Page, RowClass, Table};
@@ -52,26 +52,26 @@ fn kind_title((rs, stride, dw): Kind) -> String {
     format!("{d}{rs}x{rs} stride {stride}")
 }
 
-/// The algorithm of a variant name (`winograd-f4-avx2-6x16` -> `winograd-f4`).
-pub fn algorithm_of(variant: &str) -> String {
-    Algorithm::ALL
-        .iter()
-        .map(|a| a.name())
-        .filter(|a| variant.starts_with(&format!("{a}-")))
-        .max_by_key(|a| a.len())
-        .unwrap_or("?")
-        .to_string()
+/// The registry row of a stored variant name (`None`: a name this build does not know).
+fn row(variant: &str) -> Option<&'static Variant> {
+    variants().iter().find(|v| v.name() == variant)
 }
 
-fn short(alg: &str) -> &'static str {
+/// The algorithm of a stored variant name, from the registry.
+pub fn algorithm_of(variant: &str) -> Option<Algorithm> {
+    row(variant).map(Variant::algorithm)
+}
+
+fn short(alg: Option<Algorithm>) -> &'static str {
+    use simdconv::WinogradTile::{F2x2_3x3, F4x4_3x3};
     match alg {
-        "direct" => "D",
-        "im2col" => "I",
-        "winograd-f2" => "W2",
-        "winograd-f4" => "W4",
-        "pointwise" => "P",
-        "depthwise" => "DW",
-        _ => "?",
+        Some(Algorithm::Direct) => "D",
+        Some(Algorithm::Im2col) => "I",
+        Some(Algorithm::Winograd(F2x2_3x3)) => "W2",
+        Some(Algorithm::Winograd(F4x4_3x3)) => "W4",
+        Some(Algorithm::Pointwise) => "P",
+        Some(Algorithm::Depthwise) => "DW",
+        None => "?",
     }
 }
 
@@ -165,7 +165,8 @@ pub fn heatmap(
                 font.clone(),
             ))?;
         }
-        let mut picks: Vec<Vec<Option<String>>> = vec![vec![None; SPATIAL.len()]; CHANNELS.len()];
+        let mut picks: Vec<Vec<Option<Algorithm>>> =
+            vec![vec![None; SPATIAL.len()]; CHANNELS.len()];
         for (i, &c) in CHANNELS.iter().enumerate() {
             for (j, &hw) in SPATIAL.iter().enumerate() {
                 let (x, y) = (left + cw * j as i32, row_of(i));
@@ -177,7 +178,7 @@ pub fn heatmap(
                     continue;
                 };
                 let alg = algorithm_of(&cell.best);
-                let base = algorithm_color_of(&alg);
+                let base = algorithm_color_of(alg.map_or("?", Algorithm::name));
                 let fill = if cell.tied_with.is_some() {
                     pale(base, 0.35)
                 } else {
@@ -188,16 +189,16 @@ pub fn heatmap(
                     [(x, y), (x + cw, y + ch)],
                     WHITE.stroke_width(1),
                 ))?;
-                let isa = cell.best.split('-').rev().nth(1).unwrap_or("");
+                let isa = row(&cell.best).map_or("?", |v| v.isa().name());
                 let tie = if cell.tied_with.is_some() { "~" } else { "" };
                 root.draw(&Text::new(
-                    format!("{tie}{} {isa}", short(&alg)),
+                    format!("{tie}{} {isa}", short(alg)),
                     (x + 4, y + 9),
                     font.clone(),
                 ))?;
                 let loo_pick = loo.get(&cell.layer.name);
                 if let Some(p) = loo_pick {
-                    picks[i][j] = Some(algorithm_of(p));
+                    picks[i][j] = algorithm_of(p);
                 }
                 if outline.contains(&cell.layer.name) {
                     root.draw(&Rectangle::new(
@@ -224,7 +225,7 @@ pub fn heatmap(
 /// Thick lines between adjacent cells whose leave-one-out picks are different algorithms.
 fn boundary<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
-    picks: &[Vec<Option<String>>],
+    picks: &[Vec<Option<Algorithm>>],
     left: i32,
     cw: i32,
     ch: i32,
@@ -260,7 +261,7 @@ pub fn legend(boundary: bool) -> String {
         let RGBColor(r, g, b) = pale(charts::algorithm_color(a), 0.8);
         s.push_str(&format!(
             "<span style=\"background:rgb({r},{g},{b});padding:1px 6px;margin-right:6px\">{} {}</span>",
-            short(a.name()),
+            short(Some(a)),
             esc(a.name())
         ));
     }

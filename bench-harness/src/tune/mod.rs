@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use simdconv::auto::{isa_rank, TunedLayer, TunedShape, TunedTime, TuningMap};
+use simdconv::auto::{TunedLayer, TunedShape, TunedTime, TuningMap};
 use simdconv::{variants, ConvShape, Isa, Variant};
 
 use crate::catalogue::{self, Layer};
@@ -301,7 +301,7 @@ fn measure_layer(
         .filter(|v| v.is_available() && v.supports(shape).is_ok())
         .filter(|v| isas.is_none_or(|l| l.contains(&v.isa())))
         .collect();
-    vs.sort_by_key(|v| std::cmp::Reverse(isa_rank(v.isa())));
+    vs.sort_by_key(|v| std::cmp::Reverse(v.isa().rank()));
     let mut data = LayerData::new(*shape);
     let mut timed: Vec<Timed> = Vec::new();
     let mut best = f64::INFINITY;

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use simdconv::auto::{self, isa_rank, AutoOptions, TuningMap};
+use simdconv::auto::{self, AutoOptions, TuningMap};
 use simdconv::{Algorithm, ConvShape, Isa, Variant, WinogradTile};
 
 use super::TuningFile;
@@ -140,7 +140,7 @@ fn at_widest(
         .into_iter()
         .filter(|i| i.is_available() && isas.is_none_or(|l| l.contains(i)))
         .collect();
-    allowed.sort_by_key(|&i| std::cmp::Reverse(isa_rank(i)));
+    allowed.sort_by_key(|&i| std::cmp::Reverse(i.rank()));
     allowed
         .into_iter()
         .find_map(|isa| auto::pick_tile(shape, algorithm, isa))
@@ -191,24 +191,20 @@ pub fn held_out(name: &str) -> bool {
     crate::fnv(name).is_multiple_of(4)
 }
 
-fn score(rule: &str, picks: &[Pick]) -> RuleScore {
+/// A rule's score over its picks; `None` when it picked on no layer.
+fn score(rule: &str, picks: &[Pick]) -> Option<RuleScore> {
     let mine: Vec<&Pick> = picks.iter().filter(|p| p.rule == rule).collect();
-    let n = mine.len().max(1) as f64;
-    let worst = mine
-        .iter()
-        .max_by(|a, b| a.regret.total_cmp(&b.regret))
-        .map(|p| (p.regret, p.layer.clone()))
-        .unwrap_or((f64::NAN, String::new()));
-    RuleScore {
+    let s = crate::autopick::summarise(mine.iter().map(|p| (p.layer.as_str(), p.regret)))?;
+    Some(RuleScore {
         rule: rule.into(),
         description: describe(rule).into(),
-        geomean_regret: (mine.iter().map(|p| p.regret.ln()).sum::<f64>() / n).exp(),
-        max_regret: worst.0,
-        worst_layer: worst.1,
+        geomean_regret: s.geomean,
+        max_regret: s.max,
+        worst_layer: s.worst,
         picked_best: mine.iter().filter(|p| p.regret <= 1.0).count(),
         best_or_tied: mine.iter().filter(|p| p.regret <= 1.0 || p.tied).count(),
         over_1_10: mine.iter().filter(|p| p.regret > 1.10).count(),
-    }
+    })
 }
 
 /// The pick of `rule` on a measured layer with its regret; `None` when the rule picks nothing
@@ -228,7 +224,7 @@ fn regret(rule: &str, layer: &simdconv::auto::TunedLayer, ctx: &Context) -> Opti
 }
 
 /// Scores every rule on the held-out layers of `file`, and auto's leave-one-out picks; `None`
-/// until at least one held-out and one learning layer are measured.
+/// until at least one held-out and one learning layer are measured (and auto picked on one).
 pub fn evaluate(file: &TuningFile) -> Option<Evaluation> {
     let isas = file
         .settings
@@ -269,12 +265,13 @@ pub fn evaluate(file: &TuningFile) -> Option<Evaluation> {
             regret("auto", l, &context(others))
         })
         .collect();
-    let baselines: Vec<RuleScore> = RULES.iter().map(|r| score(r, &picks)).collect();
+    let baselines: Vec<RuleScore> = RULES.iter().filter_map(|r| score(r, &picks)).collect();
+    let auto = baselines.iter().find(|b| b.rule == "auto")?;
     Some(Evaluation {
         held_out: held.len(),
         learned_from: learn.len(),
-        geomean_regret: baselines[0].geomean_regret,
-        max_regret: baselines[0].max_regret,
+        geomean_regret: auto.geomean_regret,
+        max_regret: auto.max_regret,
         baselines,
         picks,
         leave_one_out,

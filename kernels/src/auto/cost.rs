@@ -90,7 +90,7 @@ fn probe_now() -> Ceilings {
             (isa.name().to_string(), g)
         })
         .collect();
-    let widest = isas.iter().copied().max_by_key(|&i| super::isa_rank(i));
+    let widest = isas.iter().copied().max_by_key(|&i| i.rank());
     let l1 = cache::data_cache_size(1).unwrap_or(32 << 10);
     let l2 = cache::data_cache_size(2).unwrap_or(1 << 20);
     let l3 = cache::data_cache_size(3).unwrap_or(8 << 20);

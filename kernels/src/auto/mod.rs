@@ -109,17 +109,6 @@ impl fmt::Display for Choice {
     }
 }
 
-/// Wider vectors rank higher: the order rules use to pick "the best ISA this CPU runs".
-pub fn isa_rank(isa: Isa) -> u8 {
-    match isa {
-        Isa::Scalar => 0,
-        Isa::Portable => 1,
-        Isa::Neon => 2,
-        Isa::Avx2 => 3,
-        Isa::Avx512 => 4,
-    }
-}
-
 /// Executed / useful multiply-adds of `v`'s GEMM on `shape`: rows (output pixels, or Winograd
 /// tiles) up to a multiple of MR, output channels up to a multiple of NR; `None` for tiles
 /// that are not MRxNR.
