@@ -16,7 +16,8 @@
 //!
 //! Layout conventions: activations are NHWC, contiguous; weights are OHWI
 //! (`K x R x S x C/groups`, so depthwise weights are `C x R x S`); bias has `K` entries.
-//! Slices carry no alignment promise. Kernels are single-threaded.
+//! Slices carry no alignment promise. `ConvPlan::run` is single-threaded;
+//! `ConvPlan::run_parallel` spreads the same work over a rayon pool, bit-identical.
 #![warn(missing_docs)]
 
 // Layers, bottom to top (no module imports one above it; CI checks there is no import circle):
@@ -41,6 +42,7 @@ mod im2col;
 mod isa;
 mod kernel;
 pub mod ops;
+mod par;
 mod plan;
 mod pointwise;
 pub mod probe;
@@ -54,7 +56,10 @@ mod winograd;
 pub use aligned::AlignedBuf;
 pub use error::ConvError;
 pub use isa::Isa;
+pub use par::DEFAULT_GRAIN_FLOPS;
 pub use plan::ConvPlan;
+/// The rayon this crate runs [`ConvPlan::run_parallel`] on: build its pools with this one.
+pub use rayon;
 pub use registry::{variants, Variant};
 pub use shape::{ConvShape, ConvShapeBuilder, Padding};
 pub use vocab::{Activation, Algorithm, Tile, WinogradTile};

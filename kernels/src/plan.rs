@@ -3,9 +3,11 @@
 //! registry's rows and validates before a driver builds.
 
 use std::fmt;
+use std::sync::Mutex;
 
 use crate::auto::{self, AutoOptions};
-use crate::kernel::{Kernel, Scratch};
+use crate::kernel::{Kernel, ScratchSpec};
+use crate::par::{Exec, Worker, DEFAULT_GRAIN_FLOPS};
 use crate::registry::Variant;
 use crate::simd::Act;
 use crate::{Activation, Algorithm, ConvError, ConvShape, Isa, Tile};
@@ -29,7 +31,12 @@ pub struct ConvPlan {
     shape: ConvShape,
     variant: &'static Variant,
     kernel: Box<dyn Kernel>,
-    scratch: Scratch,
+    spec: ScratchSpec,
+    /// Scratch written before the units run and read by all of them.
+    shared: crate::AlignedBuf,
+    /// One scratch per worker thread: one for `run`, as many as the largest pool `run_parallel`
+    /// has seen.
+    workers: Vec<Mutex<Worker>>,
 }
 
 impl ConvPlan {
@@ -78,9 +85,71 @@ impl ConvPlan {
             .plan(shape, weights, bias, activation)
     }
 
-    /// Runs the convolution: `input` is NHWC with `shape.input_len()` floats, `output` receives
-    /// `shape.output_len()` floats. Does not allocate.
+    /// Runs the convolution on the caller's thread: `input` is NHWC with `shape.input_len()`
+    /// floats, `output` receives `shape.output_len()` floats. Does not allocate.
     pub fn run(&mut self, input: &[f32], output: &mut [f32]) -> Result<(), ConvError> {
+        self.check(input, output)?;
+        let ex = Exec::serial(&self.workers[..1]);
+        self.kernel.run(input, output, &mut self.shared, &ex);
+        Ok(())
+    }
+
+    /// Runs the convolution over the threads of `pool`, with the default grain
+    /// ([`DEFAULT_GRAIN_FLOPS`](crate::DEFAULT_GRAIN_FLOPS)): the result is bit-identical to [`run`]'s.
+    ///
+    /// The work is cut into units that never split a reduction (GEMM-class: blocks of output
+    /// rows x groups of output channels; Winograd: blocks of tiles, the transformed weights
+    /// shared read-only; depthwise: output rows), spread by rayon's work stealing, each unit
+    /// writing its own part of `output`. A layer of fewer than two grains of FLOPs runs on the
+    /// caller's thread. The first call with a larger pool allocates one scratch per extra
+    /// thread; later calls do not allocate scratch.
+    ///
+    /// ```
+    /// use simdconv::{Activation, Algorithm, ConvPlan, ConvShape, Isa};
+    /// let shape = ConvShape::builder(1, 32, 32, 16, 16, 3, 3).pad(1).build()?;
+    /// let weights = vec![0.25f32; shape.weights_len()];
+    /// let mut plan = ConvPlan::new(&shape, Algorithm::Direct, Isa::Scalar, &weights, None, Activation::None)?;
+    /// let input = vec![1.0f32; shape.input_len()];
+    /// let (mut one, mut two) = (vec![0.0; shape.output_len()], vec![0.0; shape.output_len()]);
+    /// plan.run(&input, &mut one)?;
+    /// let pool = simdconv::rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    /// plan.run_parallel(&input, &mut two, &pool)?;
+    /// assert_eq!(one, two);
+    /// # Ok::<(), simdconv::ConvError>(())
+    /// ```
+    ///
+    /// [`run`]: ConvPlan::run
+    pub fn run_parallel(
+        &mut self,
+        input: &[f32],
+        output: &mut [f32],
+        pool: &rayon::ThreadPool,
+    ) -> Result<(), ConvError> {
+        self.run_parallel_grain(input, output, pool, DEFAULT_GRAIN_FLOPS)
+    }
+
+    /// [`run_parallel`](ConvPlan::run_parallel) with a task grain of `grain_flops` FLOPs: a
+    /// task does at least that much work, and a layer below two grains stays on one thread.
+    /// 0 gives every unit its own task (the tests split the smallest shapes that way).
+    pub fn run_parallel_grain(
+        &mut self,
+        input: &[f32],
+        output: &mut [f32],
+        pool: &rayon::ThreadPool,
+        grain_flops: f64,
+    ) -> Result<(), ConvError> {
+        self.check(input, output)?;
+        let threads = pool.current_num_threads().max(1);
+        while self.workers.len() < threads {
+            self.workers
+                .push(Mutex::new(Worker::new(self.spec.floats, self.spec.ptrs)));
+        }
+        let ex = Exec::parallel(pool, &self.workers, grain_flops);
+        self.kernel.run(input, output, &mut self.shared, &ex);
+        Ok(())
+    }
+
+    fn check(&self, input: &[f32], output: &[f32]) -> Result<(), ConvError> {
         if input.len() != self.shape.input_len() {
             return Err(ConvError::BufferLength {
                 buffer: "input",
@@ -95,7 +164,6 @@ impl ConvPlan {
                 got: output.len(),
             });
         }
-        self.kernel.run(input, output, &mut self.scratch);
         Ok(())
     }
 
@@ -124,10 +192,16 @@ impl ConvPlan {
     pub fn kernel_tile(&self) -> Tile {
         self.kernel.tile()
     }
-    /// Bytes of scratch memory `run` uses (im2col's bounded patch buffer, Winograd's transformed
-    /// tiles, row-pointer tables); packed weights are not counted.
+    /// Bytes of scratch memory `run` uses (direct's padded copy, im2col's bounded patch buffer,
+    /// Winograd's transformed tiles, row-pointer tables); packed weights are not counted. A
+    /// parallel run adds [`worker_scratch_bytes`](ConvPlan::worker_scratch_bytes) per extra thread.
     pub fn scratch_bytes(&self) -> usize {
-        self.scratch.floats.len() * 4 + self.scratch.ptrs.len() * std::mem::size_of::<*const f32>()
+        self.shared.len() * 4 + self.worker_scratch_bytes()
+    }
+
+    /// Bytes of the scratch each worker thread has to itself.
+    pub fn worker_scratch_bytes(&self) -> usize {
+        self.spec.floats * 4 + self.spec.ptrs * std::mem::size_of::<*const f32>()
     }
 }
 
@@ -178,10 +252,9 @@ impl Variant {
             shape: *shape,
             variant: self,
             kernel,
-            scratch: Scratch {
-                floats: crate::AlignedBuf::zeroed(spec.floats),
-                ptrs: vec![std::ptr::null(); spec.ptrs],
-            },
+            spec,
+            shared: crate::AlignedBuf::zeroed(spec.shared),
+            workers: vec![Mutex::new(Worker::new(spec.floats, spec.ptrs))],
         })
     }
 }

@@ -8,10 +8,12 @@
 //! padded taps are dropped at compile time. Everything else, and the channel tail, takes the
 //! per-pixel path: one input pointer per tap, all channel vectors walked under it; a tap in the
 //! padding points at a zero row instead of being skipped, so border pixels run the same
-//! branch-free channel loop as interior ones. Memory-bound on big images: judge it against the
+//! branch-free channel loop as interior ones. The units of parallel work are those output rows (or
+//! pairs), each with its worker's pointer slots. Memory-bound on big images: judge it against the
 //! bandwidth roof, not the FMA roof.
 
-use crate::kernel::{Kernel, Scratch, ScratchSpec};
+use crate::kernel::{Kernel, ScratchSpec};
+use crate::par::{Exec, SharedOut};
 use crate::simd::{Act, Simd, WithSimd};
 use crate::{AlignedBuf, ConvShape, Tile};
 
@@ -596,69 +598,70 @@ pub(crate) fn build(
 }
 
 impl Kernel for Depthwise {
-    fn run(&self, input: &[f32], output: &mut [f32], scratch: &mut Scratch) {
+    fn run(&self, input: &[f32], output: &mut [f32], _shared: &mut [f32], ex: &Exec) {
         let s = &self.shape;
         let (h, w, c, r) = (s.h(), s.w(), s.c(), s.r());
         let (sh, dh, top) = (s.stride().0, s.dilation().0, s.padding().top);
-        let (rows, taps) = scratch.ptrs.split_at_mut(r + 1);
-        let taps = &mut taps[..r * s.s()];
         let row_len = w * c;
         let out_len = s.q() * c;
         let pairs = pairs_rows(s);
-        for (img, out_img) in input
-            .chunks_exact(h * row_len)
-            .zip(output.chunks_exact_mut(s.p() * out_len))
-        {
-            let mut oy = 0;
-            while oy < s.p() {
-                let pair = pairs && oy + 1 < s.p();
-                // Kernel row ky of output row oy (and, paired, ky - 1 of row oy + 1).
-                for (ky, p) in rows.iter_mut().enumerate().take(r + pair as usize) {
-                    let y = (oy * sh + ky * dh) as isize - top as isize;
-                    *p = if (0..h as isize).contains(&y) {
-                        img[y as usize * row_len..][..row_len].as_ptr()
-                    } else {
-                        self.zero[..row_len].as_ptr()
-                    };
-                }
-                let (out_row, rest) = out_img[oy * out_len..].split_at_mut(out_len);
-                let out2 = if pair {
-                    rest[..out_len].as_mut_ptr()
+        let step = 1 + pairs as usize;
+        let per_image = s.p().div_ceil(step);
+        let out = SharedOut::new(output);
+        ex.for_each(s.n() * per_image, s.flops() as f64, |u, wk| {
+            let (b, oy) = (u / per_image, u % per_image * step);
+            let img = &input[b * h * row_len..][..h * row_len];
+            let (rows, taps) = wk.ptrs.split_at_mut(r + 1);
+            let taps = &mut taps[..r * s.s()];
+            let pair = pairs && oy + 1 < s.p();
+            // Kernel row ky of output row oy (and, paired, ky - 1 of row oy + 1).
+            for (ky, p) in rows.iter_mut().enumerate().take(r + pair as usize) {
+                let y = (oy * sh + ky * dh) as isize - top as isize;
+                *p = if (0..h as isize).contains(&y) {
+                    img[y as usize * row_len..][..row_len].as_ptr()
                 } else {
-                    std::ptr::null_mut()
+                    self.zero[..row_len].as_ptr()
                 };
-                let args = DwRow {
-                    rows: rows.as_ptr(),
-                    pair,
-                    out2,
-                    zero: self.zero[..c].as_ptr(),
-                    taps: taps.as_mut_ptr(),
-                    w: self.w.as_ptr(),
-                    bias: self.bias.as_ptr(),
-                    out: out_row.as_mut_ptr(),
-                    c,
-                    q: s.q(),
-                    w_in: w,
-                    r,
-                    s: s.s(),
-                    stride: s.stride().1,
-                    dil: s.dilation().1,
-                    left: s.padding().left,
-                    x_lo: self.x_lo,
-                    x_hi: self.x_hi,
-                    act: self.act,
-                };
-                // SAFETY: each row pointer comes from a slice of w*c floats (r + 1 of them when
-                // `pair`, which `pairs_rows` allows only for vertical stride and dilation 1, so
-                // the second output row's kernel rows are rows[1..=r]); `zero` has c floats and
-                // `taps` r*s slots; `out_row` and, paired, `out2` have q*c each; weights and
-                // bias were packed for ceil(c/L) blocks of this ISA's L; x_lo/x_hi were derived
-                // in `build` so interior taps stay inside the row; the ISA was checked at plan
-                // time.
-                unsafe { (self.uk.row)(&args) };
-                oy += 1 + pair as usize;
             }
-        }
+            // SAFETY: units are distinct (image, output row) pairs, so no other task touches
+            // these rows.
+            let out_rows =
+                unsafe { out.slice_mut((b * s.p() + oy) * out_len, (1 + pair as usize) * out_len) };
+            let (out_row, rest) = out_rows.split_at_mut(out_len);
+            let out2 = if pair {
+                rest.as_mut_ptr()
+            } else {
+                std::ptr::null_mut()
+            };
+            let args = DwRow {
+                rows: rows.as_ptr(),
+                pair,
+                out2,
+                zero: self.zero[..c].as_ptr(),
+                taps: taps.as_mut_ptr(),
+                w: self.w.as_ptr(),
+                bias: self.bias.as_ptr(),
+                out: out_row.as_mut_ptr(),
+                c,
+                q: s.q(),
+                w_in: w,
+                r,
+                s: s.s(),
+                stride: s.stride().1,
+                dil: s.dilation().1,
+                left: s.padding().left,
+                x_lo: self.x_lo,
+                x_hi: self.x_hi,
+                act: self.act,
+            };
+            // SAFETY: each row pointer comes from a slice of w*c floats (r + 1 of them when
+            // `pair`, which `pairs_rows` allows only for vertical stride and dilation 1, so the
+            // second output row's kernel rows are rows[1..=r]); `zero` has c floats and `taps`
+            // r*s slots; `out_row` and, paired, `out2` have q*c each; weights and bias were
+            // packed for ceil(c/L) blocks of this ISA's L; x_lo/x_hi were derived in `build` so
+            // interior taps stay inside the row; the ISA was checked at plan time.
+            unsafe { (self.uk.row)(&args) };
+        });
     }
 
     fn tile(&self) -> Tile {
@@ -666,6 +669,7 @@ impl Kernel for Depthwise {
     }
     fn scratch(&self) -> ScratchSpec {
         ScratchSpec {
+            shared: 0,
             floats: 0,
             ptrs: self.shape.r() * (1 + self.shape.s()) + 1,
         }

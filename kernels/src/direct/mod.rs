@@ -20,7 +20,8 @@
 //! over the input and at most (W + 2(S - 1)) / W times its size.
 
 use crate::gemm::{self, IndirectBlocking, PackedConv, RowPointers, Taps, Ukernels};
-use crate::kernel::{Kernel, Scratch, ScratchSpec};
+use crate::kernel::{Kernel, ScratchSpec};
+use crate::par::Exec;
 use crate::simd::Act;
 use crate::{ConvShape, Tile};
 
@@ -164,22 +165,20 @@ unsafe impl RowPointers for PixelRows<'_> {
 }
 
 impl Kernel for Direct {
-    fn run(&self, input: &[f32], output: &mut [f32], scratch: &mut Scratch) {
+    fn run(&self, input: &[f32], output: &mut [f32], shared: &mut [f32], ex: &Exec) {
         let c = &self.conv;
         let s = &c.shape;
         let rows = if self.pad_copy {
             let (left, right) = (s.padding().left, s.padding().right);
             let wp = left + s.w() + right;
             let ch = s.c();
-            let padded = &mut scratch.floats[..s.n() * s.h() * wp * ch];
-            for (src, dst) in input
-                .chunks_exact(s.w() * ch)
-                .zip(padded.chunks_exact_mut(wp * ch))
-            {
+            let padded = &mut shared[..s.n() * s.h() * wp * ch];
+            ex.chunks(padded, wp * ch, |i, dst| {
+                let src = &input[i * s.w() * ch..][..s.w() * ch];
                 dst[..left * ch].fill(0.0);
                 dst[left * ch..][..s.w() * ch].copy_from_slice(src);
                 dst[(left + s.w()) * ch..].fill(0.0);
-            }
+            });
             PixelRows {
                 shape: s,
                 input: padded,
@@ -197,15 +196,7 @@ impl Kernel for Direct {
             }
         };
         let m = s.n() * s.p() * s.q();
-        gemm::indirect_gemm(
-            &c.uk,
-            m,
-            &rows,
-            &self.blocking,
-            &c.b,
-            &mut c.output(output),
-            &mut scratch.ptrs,
-        );
+        gemm::indirect_gemm(&c.uk, m, &rows, &self.blocking, &c.b, &c.output(output), ex);
     }
 
     fn tile(&self) -> Tile {
@@ -213,14 +204,15 @@ impl Kernel for Direct {
     }
     fn scratch(&self) -> ScratchSpec {
         let s = &self.conv.shape;
-        let floats = if self.pad_copy {
+        let shared = if self.pad_copy {
             let wp = s.padding().left + s.w() + s.padding().right;
             s.n() * s.h() * wp * s.c()
         } else {
             0
         };
         ScratchSpec {
-            floats,
+            shared,
+            floats: 0,
             ptrs: self.blocking.table_len(&self.conv.uk),
         }
     }

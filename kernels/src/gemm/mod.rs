@@ -3,11 +3,14 @@
 //! instantiated per ISA and tile by [`ukernels`] (the registry lists which tiles exist).
 //!
 //! The drivers here are safe: they check every length once, then call the `unsafe` microkernels.
+//! Their units of parallel work are (row block, output-channel group) pairs: a reduction is never
+//! split, so every element of C sees the same sums in the same order on any number of threads.
 
 mod ukernel;
 
 use std::sync::OnceLock;
 
+use crate::par::{part, Exec, SharedOut};
 use crate::simd::{Act, Simd};
 use crate::{AlignedBuf, Isa, Tile};
 
@@ -177,9 +180,10 @@ pub(crate) trait PackA {
     fn pack(&self, m0: usize, rows: usize, k0: usize, kc: usize, mr: usize, dst: &mut [f32]);
 }
 
-/// The output matrix C (m x n, row stride ldc) with its fused epilogue.
+/// The output matrix C (m x n, row stride ldc) with its fused epilogue, shared by the tasks of one
+/// GEMM, each of which stores only its own tiles.
 pub(crate) struct Output<'a> {
-    pub c: &'a mut [f32],
+    pub c: SharedOut<'a>,
     pub ldc: usize,
     pub bias: Option<&'a [f32]>,
     pub act: Act,
@@ -195,7 +199,7 @@ impl Output<'_> {
     }
 
     fn tile(
-        &mut self,
+        &self,
         row: usize,
         col: usize,
         mr: usize,
@@ -204,8 +208,10 @@ impl Output<'_> {
         k_last: bool,
     ) -> TileStore {
         TileStore {
-            // In bounds: row < m and col < n, checked against c.len() in `check`.
-            c: self.c[row * self.ldc + col..].as_mut_ptr(),
+            // The tile's last element is in bounds too (checked by `ptr_at`).
+            c: self
+                .c
+                .ptr_at(row * self.ldc + col, (mr - 1) * self.ldc + nr),
             ldc: self.ldc,
             mr,
             nr,
@@ -223,27 +229,44 @@ pub(crate) fn packed_scratch_len(uk: &Ukernels, k: usize) -> usize {
     b.mc * b.kc
 }
 
-/// C = A * B with A packed block by block by `a` (BLIS loop order: kc, mc, NR panels, MR panels).
+/// Output-channel groups for a GEMM of `row_blocks` row blocks and `panels` NR panels: one when
+/// the work stays on one thread; otherwise enough that there are about four units per thread
+/// (layers with few output rows, such as 7x7 maps, split over channels instead).
+fn column_groups(ex: &Exec, row_blocks: usize, panels: usize, flops: f64) -> usize {
+    if ex.splits(flops) {
+        (4 * ex.threads()).div_ceil(row_blocks).clamp(1, panels)
+    } else {
+        1
+    }
+}
+
+/// C = A * B with A packed block by block by `a` into each worker's scratch. A unit is an mc row
+/// block x a group of NR panels, run BLIS-style inside: kc blocks, then NR panels, then MR
+/// panels; the row block's C stays in cache across its kc blocks.
 pub(crate) fn packed_gemm(
     uk: &Ukernels,
     m: usize,
-    a: &dyn PackA,
+    a: &(dyn PackA + Sync),
     b: &PackedB,
-    out: &mut Output,
-    scratch: &mut [f32],
+    out: &Output,
+    ex: &Exec,
 ) {
     let (k, n) = (b.k(), b.n());
     out.check(m, n);
     let blk = Blocking::new(uk, k);
-    assert!(scratch.len() >= blk.mc * blk.kc, "GEMM scratch too short");
-    for k0 in (0..k).step_by(blk.kc) {
-        let kc = blk.kc.min(k - k0);
-        for m0 in (0..m).step_by(blk.mc) {
-            let rows = blk.mc.min(m - m0);
-            let panels_m = rows.div_ceil(uk.mr);
-            let apack = &mut scratch[..panels_m * uk.mr * kc];
+    let flops = 2.0 * m as f64 * n as f64 * k as f64;
+    let row_blocks = m.div_ceil(blk.mc);
+    let groups = column_groups(ex, row_blocks, b.panels(), flops);
+    ex.for_each(row_blocks * groups, flops, |u, w| {
+        let m0 = u / groups * blk.mc;
+        let rows = blk.mc.min(m - m0);
+        let panels_m = rows.div_ceil(uk.mr);
+        assert!(w.floats.len() >= blk.mc * blk.kc, "GEMM scratch too short");
+        for k0 in (0..k).step_by(blk.kc) {
+            let kc = blk.kc.min(k - k0);
+            let apack = &mut w.floats[..panels_m * uk.mr * kc];
             a.pack(m0, rows, k0, kc, uk.mr, apack);
-            for jp in 0..b.panels() {
+            for jp in part(b.panels(), groups, u % groups) {
                 let bp = b.panel(jp, k0);
                 let col = jp * uk.nr;
                 let nr = uk.nr.min(n - col);
@@ -259,13 +282,14 @@ pub(crate) fn packed_gemm(
                     };
                     debug_assert!(bp.len() >= kc * uk.nr);
                     // SAFETY: `ap` holds MR*kc floats and `bp` at least kc*NR (sliced above); the
-                    // tile's rows/cols are within C and bias (checked by `Output::check`); the
-                    // ISA was checked when the plan was made.
+                    // tile's rows/cols are within C and bias (checked by `Output::check` and
+                    // `ptr_at`), and no other unit stores to them (units own disjoint row blocks
+                    // x panel groups); the ISA was checked when the plan was made.
                     unsafe { (uk.packed)(&tile) };
                 }
             }
         }
-    }
+    });
 }
 
 /// Row pointers for the indirect GEMM.
@@ -334,20 +358,71 @@ impl IndirectBlocking {
     }
 }
 
-/// C = sum over taps of A_tap * B_tap, A read in place through row pointers. Loop order: blocks
-/// of MR-tiles, then NR panels, then the block's tiles, so a block's A rows stay in L2 while
-/// each B panel streams through.
+/// C = sum over taps of A_tap * B_tap, A read in place through row pointers, as units (a block
+/// of MR-tiles x a group of NR panels) on `ex`, each with its worker's pointer table.
 pub(crate) fn indirect_gemm(
+    uk: &Ukernels,
+    m: usize,
+    rows: &(dyn RowPointers + Sync),
+    blocking: &IndirectBlocking,
+    b: &PackedB,
+    out: &Output,
+    ex: &Exec,
+) {
+    out.check(m, b.n());
+    let block_rows = blocking.block_tiles * uk.mr;
+    let flops = 2.0 * m as f64 * b.n() as f64 * b.k() as f64;
+    let row_blocks = m.div_ceil(block_rows);
+    let groups = column_groups(ex, row_blocks, b.panels(), flops);
+    ex.for_each(row_blocks * groups, flops, |u, w| {
+        let panels = part(b.panels(), groups, u % groups);
+        indirect_block(
+            uk,
+            m,
+            u / groups * block_rows,
+            rows,
+            blocking,
+            b,
+            out,
+            panels,
+            &mut w.ptrs,
+        );
+    });
+}
+
+/// [`indirect_gemm`] on the caller's thread, every unit in order (inside another driver's task).
+pub(crate) fn indirect_gemm_serial(
     uk: &Ukernels,
     m: usize,
     rows: &dyn RowPointers,
     blocking: &IndirectBlocking,
     b: &PackedB,
-    out: &mut Output,
+    out: &Output,
+    table: &mut [*const f32],
+) {
+    out.check(m, b.n());
+    let block_rows = blocking.block_tiles * uk.mr;
+    for m0 in (0..m).step_by(block_rows) {
+        indirect_block(uk, m, m0, rows, blocking, b, out, 0..b.panels(), table);
+    }
+}
+
+/// One unit of the indirect GEMM: the block of MR-tiles from row `m0` against NR panels `panels`.
+/// Loop order: k blocks, then panels, then the block's tiles, so the block's A rows stay in L2
+/// while each B panel streams through.
+#[allow(clippy::too_many_arguments)]
+fn indirect_block(
+    uk: &Ukernels,
+    m: usize,
+    m0: usize,
+    rows: &dyn RowPointers,
+    blocking: &IndirectBlocking,
+    b: &PackedB,
+    out: &Output,
+    panels: std::ops::Range<usize>,
     table: &mut [*const f32],
 ) {
     let n = b.n();
-    out.check(m, n);
     let block_tiles = blocking.block_tiles;
     assert!(rows.max_taps() <= blocking.max_taps);
     let per_tile = rows.max_taps() * uk.mr;
@@ -360,68 +435,66 @@ pub(crate) fn indirect_gemm(
     // prefetchers fetch it when few tiles share each panel (3x3 layers with 512 channels).
     let prefetch_b = b.k() * b.panels() * uk.nr * 4 > cache_sizes().1;
     let block_rows = block_tiles * uk.mr;
-    for m0 in (0..m).step_by(block_rows) {
-        let tiles = (m - m0).min(block_rows).div_ceil(uk.mr);
-        for (t, tp) in taps.iter_mut().enumerate().take(tiles) {
-            let row = m0 + t * uk.mr;
-            *tp = rows.fill(
-                row,
-                uk.mr.min(m - row),
-                uk.mr,
-                &mut table[t * per_tile..][..per_tile],
-            );
-            assert!(tp.taps >= 1 && tp.taps <= rows.max_taps() && tp.kc >= 1);
-            assert!((tp.taps - 1) * tp.b_tap_rows + tp.kc <= b.k());
-        }
-        // Split each tile's per-tap reduction into blocks whose B slices (taps x kcb x NR) are
-        // shared by the block's tiles from L1; the tile accumulates in C between blocks.
-        let max_kc = taps.iter().take(tiles).map(|t| t.kc).max().unwrap_or(1);
-        let kcb = blocking.kcb(uk, max_kc);
-        for c0 in (0..max_kc).step_by(kcb) {
-            for jp in 0..b.panels() {
-                let bp = b.panel(jp, 0);
-                let col = jp * uk.nr;
-                let nr = uk.nr.min(n - col);
-                let mut t = 0;
-                while t < tiles {
-                    let tp = taps[t];
-                    let row = m0 + t * uk.mr;
-                    if c0 >= tp.kc {
-                        t += 1;
-                        continue;
-                    }
-                    let mr = uk.mr.min(m - row);
-                    // Consecutive whole tiles with the same taps run in one call.
-                    let mut run = 1;
-                    if mr == uk.mr {
-                        while t + run < tiles && taps[t + run] == tp && row + (run + 1) * uk.mr <= m
-                        {
-                            run += 1;
-                        }
-                    }
-                    let kc = kcb.min(tp.kc - c0);
-                    let tile = IndirectTile {
-                        tiles: run,
-                        a_tile_stride: per_tile,
-                        c_tile_stride: uk.mr * out.ldc,
-                        taps: tp.taps,
-                        a: table[t * per_tile..][..run * per_tile].as_ptr(),
-                        a_offset: c0,
-                        kc,
-                        b: bp[c0 * uk.nr..].as_ptr(),
-                        b_tap_stride: tp.b_tap_rows * uk.nr,
-                        prefetch_b: prefetch_b && t == 0,
-                        out: out.tile(row, col, mr, nr, c0 == 0, c0 + kc == tp.kc),
-                    };
-                    // SAFETY: the table slice holds run*taps*MR pointers (per_tile per tile),
-                    // each valid for tp.kc >= c0 + kc floats (the RowPointers contract); the B
-                    // panel covers every tap's rows c0 .. c0 + kc (asserted above); with
-                    // run > 1 every tile is whole and rows row .. row + run*MR <= m, so each
-                    // tile lies within C and bias (`Output::check`); the ISA was checked at
-                    // plan time.
-                    unsafe { (uk.indirect)(&tile) };
-                    t += run;
+    let tiles = (m - m0).min(block_rows).div_ceil(uk.mr);
+    for (t, tp) in taps.iter_mut().enumerate().take(tiles) {
+        let row = m0 + t * uk.mr;
+        *tp = rows.fill(
+            row,
+            uk.mr.min(m - row),
+            uk.mr,
+            &mut table[t * per_tile..][..per_tile],
+        );
+        assert!(tp.taps >= 1 && tp.taps <= rows.max_taps() && tp.kc >= 1);
+        assert!((tp.taps - 1) * tp.b_tap_rows + tp.kc <= b.k());
+    }
+    // Split each tile's per-tap reduction into blocks whose B slices (taps x kcb x NR) are
+    // shared by the block's tiles from L1; the tile accumulates in C between blocks.
+    let max_kc = taps.iter().take(tiles).map(|t| t.kc).max().unwrap_or(1);
+    let kcb = blocking.kcb(uk, max_kc);
+    for c0 in (0..max_kc).step_by(kcb) {
+        for jp in panels.clone() {
+            let bp = b.panel(jp, 0);
+            let col = jp * uk.nr;
+            let nr = uk.nr.min(n - col);
+            let mut t = 0;
+            while t < tiles {
+                let tp = taps[t];
+                let row = m0 + t * uk.mr;
+                if c0 >= tp.kc {
+                    t += 1;
+                    continue;
                 }
+                let mr = uk.mr.min(m - row);
+                // Consecutive whole tiles with the same taps run in one call.
+                let mut run = 1;
+                if mr == uk.mr {
+                    while t + run < tiles && taps[t + run] == tp && row + (run + 1) * uk.mr <= m {
+                        run += 1;
+                    }
+                }
+                let kc = kcb.min(tp.kc - c0);
+                let tile = IndirectTile {
+                    tiles: run,
+                    a_tile_stride: per_tile,
+                    c_tile_stride: uk.mr * out.ldc,
+                    taps: tp.taps,
+                    a: table[t * per_tile..][..run * per_tile].as_ptr(),
+                    a_offset: c0,
+                    kc,
+                    b: bp[c0 * uk.nr..].as_ptr(),
+                    b_tap_stride: tp.b_tap_rows * uk.nr,
+                    prefetch_b: prefetch_b && t == 0,
+                    out: out.tile(row, col, mr, nr, c0 == 0, c0 + kc == tp.kc),
+                };
+                // SAFETY: the table slice holds run*taps*MR pointers (per_tile per tile),
+                // each valid for tp.kc >= c0 + kc floats (the RowPointers contract); the B
+                // panel covers every tap's rows c0 .. c0 + kc (asserted above); with
+                // run > 1 every tile is whole and rows row .. row + run*MR <= m, so each
+                // tile lies within C and bias (`Output::check`); the ISA was checked at
+                // plan time. No other unit stores to these tiles (units own disjoint row
+                // blocks x panel groups).
+                unsafe { (uk.indirect)(&tile) };
+                t += run;
             }
         }
     }
@@ -490,7 +563,7 @@ impl PackedConv {
     /// The NHWC output as C, with this plan's epilogue.
     pub(crate) fn output<'a>(&'a self, output: &'a mut [f32]) -> Output<'a> {
         Output {
-            c: output,
+            c: SharedOut::new(output),
             ldc: self.shape.k(),
             bias: self.bias.as_deref(),
             act: self.act,

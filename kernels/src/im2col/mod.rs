@@ -4,7 +4,8 @@
 //! scratch is one A block, bounded by the L2 size, whatever the image size.
 
 use crate::gemm::{self, PackA, PackedConv, Ukernels};
-use crate::kernel::{Kernel, Scratch, ScratchSpec};
+use crate::kernel::{Kernel, ScratchSpec};
+use crate::par::Exec;
 use crate::simd::Act;
 use crate::{ConvShape, Tile};
 
@@ -78,19 +79,12 @@ impl PackA for Patches<'_> {
 }
 
 impl Kernel for Im2col {
-    fn run(&self, input: &[f32], output: &mut [f32], scratch: &mut Scratch) {
+    fn run(&self, input: &[f32], output: &mut [f32], _shared: &mut [f32], ex: &Exec) {
         let c = &self.0;
         let s = &c.shape;
         let patches = Patches { shape: s, input };
         let m = s.n() * s.p() * s.q();
-        gemm::packed_gemm(
-            &c.uk,
-            m,
-            &patches,
-            &c.b,
-            &mut c.output(output),
-            &mut scratch.floats[..],
-        );
+        gemm::packed_gemm(&c.uk, m, &patches, &c.b, &c.output(output), ex);
     }
 
     fn tile(&self) -> Tile {
@@ -98,6 +92,7 @@ impl Kernel for Im2col {
     }
     fn scratch(&self) -> ScratchSpec {
         ScratchSpec {
+            shared: 0,
             floats: gemm::packed_scratch_len(&self.0.uk, self.0.shape.reduction_len()),
             ptrs: 0,
         }

@@ -4,7 +4,8 @@
 //! copy, no packing of activations.
 
 use crate::gemm::{self, IndirectBlocking, MatrixRows, PackedConv, Ukernels};
-use crate::kernel::{Kernel, Scratch, ScratchSpec};
+use crate::kernel::{Kernel, ScratchSpec};
+use crate::par::Exec;
 use crate::simd::Act;
 use crate::{ConvShape, Tile};
 
@@ -29,7 +30,7 @@ pub(crate) fn build(
 }
 
 impl Kernel for Pointwise {
-    fn run(&self, input: &[f32], output: &mut [f32], scratch: &mut Scratch) {
+    fn run(&self, input: &[f32], output: &mut [f32], _shared: &mut [f32], ex: &Exec) {
         let c = &self.conv;
         let s = &c.shape;
         let a = MatrixRows {
@@ -39,15 +40,7 @@ impl Kernel for Pointwise {
             zero: &self.zero,
         };
         let m = s.n() * s.h() * s.w();
-        gemm::indirect_gemm(
-            &c.uk,
-            m,
-            &a,
-            &self.blocking,
-            &c.b,
-            &mut c.output(output),
-            &mut scratch.ptrs,
-        );
+        gemm::indirect_gemm(&c.uk, m, &a, &self.blocking, &c.b, &c.output(output), ex);
     }
 
     fn tile(&self) -> Tile {
@@ -55,6 +48,7 @@ impl Kernel for Pointwise {
     }
     fn scratch(&self) -> ScratchSpec {
         ScratchSpec {
+            shared: 0,
             floats: 0,
             ptrs: self.blocking.table_len(&self.conv.uk),
         }

@@ -9,11 +9,13 @@
 //! 2. alpha² GEMMs `M_xi = V_xi U_xi` with the ISA's indirect GEMM tile (A read in place);
 //! 3. output transform `Y = A^T M A`, fused with bias and activation, clipped at the image edge.
 //!
+//! Blocks are the units of parallel work, each with its worker's V and M; U is shared read-only.
 //! The transforms are vectorised over channels (contiguous in NHWC). Rounding error grows with m;
 //! see `reference::tolerance` for the measured bound.
 
 use crate::gemm::{self, IndirectBlocking, MatrixRows, Output, PackedB, Ukernels};
-use crate::kernel::{Kernel, Scratch, ScratchSpec};
+use crate::kernel::{Kernel, ScratchSpec};
+use crate::par::{Exec, SharedOut, Worker};
 use crate::simd::{Act, Simd, WithSimd};
 use crate::{ConvShape, Tile, WinogradTile};
 
@@ -144,7 +146,8 @@ pub(crate) struct OutputArgs<'a> {
     pub blk: &'a TileBlock<'a>,
     /// `[alpha²][count][k]`.
     pub mm: &'a [f32],
-    pub output: &'a mut [f32],
+    /// The whole NHWC output; this block writes only its tiles' pixels.
+    pub output: &'a SharedOut<'a>,
     /// `k` floats (zeros without bias).
     pub bias: &'a [f32],
     pub act: Act,
@@ -199,7 +202,8 @@ unsafe fn input_entry<S: Simd>(a: &mut InputArgs) {
 }
 
 /// # Safety
-/// `S::ISA` is available on this CPU.
+/// `S::ISA` is available on this CPU, and no other task touches the output pixels of `a.blk`'s
+/// tiles while this runs.
 unsafe fn output_entry<S: Simd>(a: &mut OutputArgs) {
     S::assume().vectorize(OutputBody(a))
 }
@@ -220,7 +224,7 @@ unsafe fn input_transform<S: Simd>(s: S, a: &mut InputArgs) {
 /// The generic output transform.
 ///
 /// # Safety
-/// As [`input_transform`].
+/// As [`output_entry`], less the ISA.
 #[inline(always)]
 unsafe fn output_transform<S: Simd>(s: S, a: &mut OutputArgs) {
     match a.blk.m {
@@ -361,12 +365,15 @@ fn output_tiles<S: Simd, const AL: usize, const M: usize>(s: S, a: &mut OutputAr
         let mut k_begin = 0;
         if oy + M <= p && ox + M <= q {
             // Whole tile inside the output, full vectors: no clipping, no bounds checks.
+            let dst = a
+                .output
+                .ptr_at(((b * p + oy) * q + ox) * k, ((M - 1) * q + M) * k);
             // SAFETY: reads ((i * AL + j) * count + t) * k + k0 + LANES <= mm.len() and
             // bias[k0 .. k0 + LANES] with k0 + LANES <= full <= k; writes the M x M pixels of a
-            // tile inside image b < n (asserted above), within output.len().
+            // tile inside image b < n, within the range `ptr_at` checked; no other task writes
+            // this block's tiles (the caller's contract).
             unsafe {
                 let src = a.mm.as_ptr().add(t * k);
-                let dst = a.output.as_mut_ptr().add(((b * p + oy) * q + ox) * k);
                 for k0 in (0..full).step_by(lanes) {
                     for j in 0..AL {
                         for i in 0..AL {
@@ -409,7 +416,8 @@ fn output_tiles<S: Simd, const AL: usize, const M: usize>(s: S, a: &mut OutputAr
                 for j in 0..M.min(q - ox) {
                     let v = a.act.apply(s, s.add(out[j], bias));
                     let at = ((b * p + oy + i) * q + ox + j) * k + k0;
-                    st(s, &mut a.output[at..at + n], v);
+                    // SAFETY: a pixel of this block's tile (the caller's contract).
+                    st(s, unsafe { a.output.slice_mut(at, n) }, v);
                 }
             }
         }
@@ -505,66 +513,88 @@ pub(crate) fn build(
     })
 }
 
-impl Kernel for Winograd {
-    fn run(&self, input: &[f32], output: &mut [f32], scratch: &mut Scratch) {
+impl Winograd {
+    /// One block of `count` tiles from tile `t0`: input transform, alpha² GEMMs, output
+    /// transform, in the worker's V and M.
+    fn block(&self, input: &[f32], out: &SharedOut, t0: usize, count: usize, w: &mut Worker) {
         let s = &self.shape;
         let (c, k) = (s.c(), s.k());
         let a2 = self.alpha2();
         let (ty, tx) = self.tiles();
-        let total = s.n() * ty * tx;
-        let (v, rest) = scratch.floats.split_at_mut(a2 * self.block * c);
-        let mm = &mut rest[..a2 * self.block * k];
-        for t0 in (0..total).step_by(self.block) {
-            let count = self.block.min(total - t0);
-            let blk = TileBlock {
-                shape: s,
-                m: self.m,
-                t0,
+        let Worker { floats, ptrs } = w;
+        let (v, rest) = floats.split_at_mut(a2 * count * c);
+        let mm = &mut rest[..a2 * count * k];
+        let blk = TileBlock {
+            shape: s,
+            m: self.m,
+            t0,
+            count,
+            tiles_y: ty,
+            tiles_x: tx,
+        };
+        let mut ia = InputArgs {
+            blk: &blk,
+            input,
+            v,
+        };
+        // SAFETY: the transforms assert the slice lengths their unchecked paths rely on and
+        // check everything else; the ISA was checked at plan time.
+        unsafe { (self.tr.input)(&mut ia) };
+        for xi in 0..a2 {
+            let a = MatrixRows {
+                a: &v[xi * count * c..][..count * c],
+                lda: c,
+                k: c,
+                zero: &self.zero,
+            };
+            let out = Output {
+                c: SharedOut::new(&mut mm[xi * count * k..][..count * k]),
+                ldc: k,
+                bias: None,
+                act: Act::None,
+            };
+            gemm::indirect_gemm_serial(
+                &self.uk,
                 count,
-                tiles_y: ty,
-                tiles_x: tx,
-            };
-            let mut ia = InputArgs {
-                blk: &blk,
-                input,
-                v: &mut v[..a2 * count * c],
-            };
-            // SAFETY: the transforms assert the slice lengths their unchecked paths rely on and
-            // check everything else; the ISA was checked at plan time.
-            unsafe { (self.tr.input)(&mut ia) };
-            for xi in 0..a2 {
-                let a = MatrixRows {
-                    a: &v[xi * count * c..][..count * c],
-                    lda: c,
-                    k: c,
-                    zero: &self.zero,
-                };
-                let mut out = Output {
-                    c: &mut mm[xi * count * k..][..count * k],
-                    ldc: k,
-                    bias: None,
-                    act: Act::None,
-                };
-                gemm::indirect_gemm(
-                    &self.uk,
-                    count,
-                    &a,
-                    &self.blocking,
-                    &self.u[xi],
-                    &mut out,
-                    &mut scratch.ptrs,
-                );
-            }
-            let mut oa = OutputArgs {
-                blk: &blk,
-                mm: &mm[..a2 * count * k],
-                output,
-                bias: &self.bias,
-                act: self.act,
-            };
-            // SAFETY: as for the input transform.
-            unsafe { (self.tr.output)(&mut oa) };
+                &a,
+                &self.blocking,
+                &self.u[xi],
+                &out,
+                ptrs,
+            );
         }
+        let mut oa = OutputArgs {
+            blk: &blk,
+            mm,
+            output: out,
+            bias: &self.bias,
+            act: self.act,
+        };
+        // SAFETY: as for the input transform; blocks cover disjoint tiles, so no other task
+        // writes this block's output pixels.
+        unsafe { (self.tr.output)(&mut oa) };
+    }
+}
+
+impl Kernel for Winograd {
+    fn run(&self, input: &[f32], output: &mut [f32], _shared: &mut [f32], ex: &Exec) {
+        let s = &self.shape;
+        let (ty, tx) = self.tiles();
+        let total = s.n() * ty * tx;
+        let flops = s.flops() as f64;
+        // Enough blocks for every thread (two each) when the work splits: smaller blocks stream
+        // U more often, but idle threads cost more.
+        let block = if ex.splits(flops) {
+            let per = total.div_ceil(2 * ex.threads()).div_ceil(self.uk.mr) * self.uk.mr;
+            self.block.min(per.max(self.uk.mr))
+        } else {
+            self.block
+        };
+        let out = SharedOut::new(output);
+        ex.for_each(total.div_ceil(block), flops, |u, w| {
+            let t0 = u * block;
+            self.block(input, &out, t0, block.min(total - t0), w);
+        });
     }
 
     fn tile(&self) -> Tile {
@@ -573,6 +603,7 @@ impl Kernel for Winograd {
     fn scratch(&self) -> ScratchSpec {
         let (c, k) = (self.shape.c(), self.shape.k());
         ScratchSpec {
+            shared: 0,
             floats: self.alpha2() * self.block * (c + k),
             ptrs: self.blocking.table_len(&self.uk),
         }

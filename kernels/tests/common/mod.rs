@@ -3,7 +3,7 @@
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use simdconv::{reference, Activation, ConvShape, Variant};
+use simdconv::{reference, Activation, ConvShape, Padding, Variant};
 
 pub const ACTIVATIONS: [Activation; 4] = [
     Activation::None,
@@ -117,4 +117,129 @@ pub fn selected() -> Vec<&'static Variant> {
         all.len()
     );
     picked
+}
+
+/// Shapes chosen to break kernels: channel counts off the vector width, images smaller than any
+/// register block, 1x1 images, strides 2 and 3, dilation, asymmetric and oversized padding,
+/// batches of 2 and 3, depthwise, pointwise and Winograd-eligible shapes.
+pub fn sweep() -> Vec<ConvShape> {
+    let mut v = Vec::new();
+    // C and K of 1, 3, 7, 8, 9, 17, 31, 64 on 3x3 pad 1 (Winograd-eligible).
+    for &(c, k) in &[
+        (1, 1),
+        (3, 7),
+        (7, 3),
+        (8, 8),
+        (9, 17),
+        (17, 9),
+        (31, 64),
+        (64, 31),
+        (64, 64),
+    ] {
+        v.push(shape(1, 7, 9, c, k, 3, 3).pad(1));
+    }
+    v.extend([
+        // W smaller than any register block; 1x1 images.
+        shape(1, 3, 2, 5, 6, 3, 3).pad(1),
+        shape(1, 1, 1, 9, 17, 1, 1),
+        shape(1, 1, 1, 4, 3, 3, 3).pad(1),
+        shape(2, 1, 1, 33, 5, 1, 1),
+        // Winograd tiles that do not divide the output.
+        shape(1, 5, 11, 4, 5, 3, 3),
+        shape(1, 13, 6, 8, 16, 3, 3).pad(1),
+        shape(3, 9, 9, 3, 4, 3, 3).padding(Padding {
+            top: 0,
+            left: 2,
+            bottom: 1,
+            right: 0,
+        }),
+        // Strides 2 and 3, dilation 2.
+        shape(1, 11, 12, 5, 7, 3, 3).stride(2).pad(1),
+        shape(1, 14, 13, 3, 8, 5, 5).stride(3).pad(2),
+        shape(1, 12, 12, 6, 5, 3, 3).dilation(2).pad(2),
+        shape(2, 10, 9, 4, 9, 3, 2)
+            .stride_hw(2, 1)
+            .dilation_hw(1, 2),
+        // Asymmetric padding; padding larger than the kernel's half.
+        shape(1, 6, 7, 3, 5, 3, 3).padding(Padding {
+            top: 2,
+            left: 0,
+            bottom: 0,
+            right: 1,
+        }),
+        shape(1, 5, 5, 2, 3, 3, 3).pad(3),
+        shape(1, 4, 6, 8, 8, 5, 5).padding(Padding {
+            top: 4,
+            left: 1,
+            bottom: 3,
+            right: 4,
+        }),
+        // Batches of 2 and 3; stem-like 7x7 stride 2; 5x5.
+        shape(2, 6, 6, 17, 9, 3, 3).pad(1),
+        shape(3, 5, 4, 9, 31, 1, 1),
+        shape(1, 16, 16, 3, 16, 7, 7).stride(2).pad(3),
+        shape(1, 9, 9, 8, 16, 5, 5).pad(2),
+        shape(1, 8, 8, 64, 17, 1, 1),
+        shape(1, 5, 5, 31, 33, 1, 1),
+        // Rectangular kernels.
+        shape(1, 6, 8, 4, 4, 1, 3).padding(Padding {
+            top: 0,
+            left: 1,
+            bottom: 0,
+            right: 1,
+        }),
+        shape(1, 8, 6, 4, 4, 3, 1).padding(Padding {
+            top: 1,
+            left: 0,
+            bottom: 1,
+            right: 0,
+        }),
+        // Depthwise: 3x3, 5x5, stride 2, dilation, odd channel counts, border-only images.
+        shape(1, 9, 11, 17, 17, 3, 3).pad(1).groups(17),
+        shape(1, 8, 8, 32, 32, 3, 3).stride(2).pad(1).groups(32),
+        shape(2, 7, 7, 9, 9, 5, 5).pad(2).groups(9),
+        shape(1, 6, 10, 1, 1, 3, 3).dilation(2).pad(2).groups(1),
+        shape(1, 3, 2, 40, 40, 3, 3).pad(1).groups(40),
+        shape(1, 10, 10, 7, 7, 3, 3)
+            .stride(3)
+            .padding(Padding {
+                top: 0,
+                left: 2,
+                bottom: 1,
+                right: 0,
+            })
+            .groups(7),
+        shape(1, 12, 12, 24, 24, 7, 7).pad(3).groups(24),
+        shape(3, 5, 5, 16, 16, 3, 3).pad(1).groups(16),
+        shape(1, 4, 4, 33, 33, 5, 5).pad(4).groups(33),
+        shape(1, 6, 5, 8, 8, 3, 3).groups(8),
+        // Depthwise rows wide enough for the register-blocked window path: several blocks and a
+        // shifted last one, 1-4 full vectors of every ISA plus tails, both strides, 3x3 and 5x5,
+        // no / symmetric / asymmetric padding.
+        shape(1, 5, 23, 40, 40, 3, 3).pad(1).groups(40),
+        shape(1, 6, 21, 48, 48, 3, 3)
+            .stride_hw(1, 2)
+            .pad(1)
+            .groups(48),
+        shape(1, 4, 13, 33, 33, 3, 3).groups(33),
+        shape(1, 6, 17, 24, 24, 5, 5).pad(2).groups(24),
+        // More than one 64-channel group (the one-vector window path walks the row per group),
+        // the last group partial, plus a channel tail.
+        shape(1, 6, 9, 84, 84, 3, 3).pad(1).groups(84),
+        shape(1, 7, 11, 76, 76, 3, 3).stride(2).pad(1).groups(76),
+        shape(1, 9, 19, 72, 72, 5, 5)
+            .stride(2)
+            .padding(Padding {
+                top: 1,
+                left: 2,
+                bottom: 0,
+                right: 1,
+            })
+            .groups(72),
+        // Grouped (not depthwise): only the reference and algorithms that take groups.
+        shape(1, 6, 6, 8, 12, 3, 3).pad(1).groups(4),
+    ]);
+    v.into_iter()
+        .map(|b| b.build().expect("sweep shapes are valid"))
+        .collect()
 }
