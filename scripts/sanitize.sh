@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Memory-safety checks of the kernels: the scalar, portable and AVX2 paths under Miri (small
-# shapes), then the whole test suite, every SIMD path included, under AddressSanitizer. Installs
-# the nightly toolchain with Miri if missing.
+# shapes), the parallel drivers under Miri's data-race detector, then the whole test suite, every
+# SIMD path included, under AddressSanitizer. Installs the nightly toolchain with Miri if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! cargo +nightly miri --version >/dev/null 2>&1; then
@@ -18,6 +18,17 @@ RUSTFLAGS="-C target-feature=+avx2,+fma" MIRIFLAGS="-Zmiri-disable-isolation" \
 grep -E "test result|pairs|panicked|Undefined Behavior|FAILED" "$log" || true
 [ $status -eq 0 ] || { tail -40 "$log"; exit 1; }
 echo "Miri took $(( $(date +%s) - start )) s"
+echo "== Miri data-race check of the parallel drivers (tree borrows: rayon's crossbeam-epoch trips"
+echo "   the stricter stacked-borrows model; leaks ignored: pool threads outlive the test)"
+start=$(date +%s)
+status=0
+RUSTFLAGS="-C target-feature=+avx2,+fma" \
+  MIRIFLAGS="-Zmiri-disable-isolation -Zmiri-tree-borrows -Zmiri-ignore-leaks" \
+  CARGO_TARGET_DIR=target/miri \
+  cargo +nightly miri test -p simdconv --test parallel -- --nocapture >"$log" 2>&1 || status=$?
+grep -E "test result|pairs|panicked|Undefined Behavior|Data race|FAILED" "$log" || true
+[ $status -eq 0 ] || { tail -40 "$log"; exit 1; }
+echo "Miri (parallel) took $(( $(date +%s) - start )) s"
 echo "== AddressSanitizer (every test binary, every SIMD path this CPU has; doctests do not link under ASan)"
 start=$(date +%s)
 status=0

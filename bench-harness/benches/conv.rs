@@ -20,7 +20,8 @@ fn bench(c: &mut Bench) {
                 continue;
             }
             let mut plan = data.plan(v).expect("a supported, available variant plans");
-            data.bench(&mut group, &mut plan);
+            let id = plan.variant_name();
+            data.bench(&mut group, &mut plan, id, None);
         }
         group.finish();
     }

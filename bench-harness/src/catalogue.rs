@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 use simdconv::{ConvError, ConvShape};
 
-/// One named convolution layer (batch 1, square input and kernel, equal padding on all sides).
+/// One named convolution layer (square input and kernel, equal padding on all sides; batch 1
+/// in the catalogue, more with `run --batch`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Layer {
     /// Stable name used in filters, results files and reports.
@@ -26,16 +27,35 @@ pub struct Layer {
     pub pad: usize,
     /// Groups.
     pub groups: usize,
+    /// Images per run (1 in the catalogue and in older files).
+    #[serde(default = "one")]
+    pub batch: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Layer {
+    /// This layer at batch `n`: the same layer at 1, else named `<name>_b<n>`.
+    pub fn with_batch(&self, n: usize) -> Layer {
+        let mut l = self.clone();
+        if n != self.batch {
+            l.name = format!("{}_b{n}", self.name);
+            l.batch = n;
+        }
+        l
+    }
+
     /// The validated shape.
     pub fn shape(&self) -> Result<ConvShape, ConvError> {
-        ConvShape::builder(1, self.hw, self.hw, self.c, self.k, self.rs, self.rs)
-            .stride(self.stride)
-            .pad(self.pad)
-            .groups(self.groups)
-            .build()
+        ConvShape::builder(
+            self.batch, self.hw, self.hw, self.c, self.k, self.rs, self.rs,
+        )
+        .stride(self.stride)
+        .pad(self.pad)
+        .groups(self.groups)
+        .build()
     }
 
     fn key(&self) -> (usize, usize, usize, usize, usize, usize, usize) {
@@ -110,6 +130,7 @@ fn from_rows(rows: &[Row]) -> Vec<Layer> {
             stride,
             pad,
             groups,
+            batch: 1,
         })
         .collect()
 }
@@ -153,6 +174,7 @@ impl Collector {
             stride,
             pad,
             groups,
+            batch: 1,
         };
         if let Some(e) = self.layers.iter_mut().find(|e| e.key() == l.key()) {
             if !e.networks.iter().any(|n| n == net) {

@@ -513,7 +513,7 @@ pub fn problems(res: &Results, which: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for r in &res.results {
-        let key = format!("{}/{}", r.layer, r.variant);
+        let key = r.key();
         if !seen.insert(key.clone()) {
             out.push(format!("{which}: {key} appears more than once"));
         }
@@ -546,17 +546,20 @@ pub fn gate(base: &Results, cand: &Results, max_regression: f64, allow: Allow) -
         return Gate::Invalid { problems: bad };
     }
     let frac = |r: &Record, m: &Results| -> Option<Interval> {
-        Some(r.gflops.scaled(m.machine.peak(&r.isa)?))
+        Some(
+            r.gflops
+                .scaled(m.machine.at_threads(r.threads).peak(&r.isa)?),
+        )
     };
     let mut rows = Vec::new();
     let mut missing = Vec::new();
     let mut compared = 0;
     for b in &base.results {
-        let key = format!("{}/{}", b.layer, b.variant);
+        let key = b.key();
         let Some(c) = cand
             .results
             .iter()
-            .find(|c| c.layer == b.layer && c.variant == b.variant)
+            .find(|c| c.layer == b.layer && c.variant == b.variant && c.threads == b.threads)
         else {
             missing.push(key);
             continue;

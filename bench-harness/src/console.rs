@@ -149,11 +149,16 @@ pub fn duration(d: Duration) -> String {
 /// the multiple of the ISA's measured peak, and a loud mark when the error is over tolerance.
 pub fn result_text(rec: &Record, m: &MachineProfile) -> String {
     let g = rec.gflops;
+    let variant = if rec.threads > 1 {
+        format!("{} x{}t", rec.variant, rec.threads)
+    } else {
+        rec.variant.clone()
+    };
     let mut s = format!(
         "{:<24} {:<26} {:>7.1} GFLOP/s [{:.1}, {:.1}]",
-        rec.layer, rec.variant, g.point, g.lower, g.upper
+        rec.layer, variant, g.point, g.lower, g.upper
     );
-    if let Some(p) = m.peak(&rec.isa) {
+    if let Some(p) = m.at_threads(rec.threads).peak(&rec.isa) {
         let _ = write!(s, "  {:.2}x {} peak", g.point / p, rec.isa);
     }
     if !rec.within_tolerance() {

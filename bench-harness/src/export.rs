@@ -16,7 +16,7 @@ pub fn write(res: &Results, dir: &Path) -> Result<PathBuf, FileError> {
 }
 
 /// The header row.
-pub const COLUMNS: [&str; 33] = [
+pub const COLUMNS: [&str; 34] = [
     "layer",
     "variant",
     "algorithm",
@@ -50,6 +50,7 @@ pub const COLUMNS: [&str; 33] = [
     "within_tolerance",
     "scratch_bytes",
     "verdict",
+    "threads",
 ];
 
 fn field(s: &str) -> String {
@@ -69,6 +70,15 @@ fn opt(v: Option<f64>) -> String {
 pub fn csv(res: &Results) -> String {
     let mut out = COLUMNS.join(",");
     out.push('\n');
+    for threads in res.thread_counts() {
+        let view = res.at_threads(threads);
+        rows(&view, threads, &mut out);
+    }
+    out
+}
+
+/// The rows of one thread count's view; `verdict` compares records of that count only.
+fn rows(res: &Results, threads: usize, out: &mut String) {
     for layer in layer_order(res) {
         let recs: Vec<_> = res.layer_records(layer).collect();
         let v = verdict(&recs);
@@ -115,9 +125,9 @@ pub fn csv(res: &Results) -> String {
                 rec.within_tolerance().to_string(),
                 rec.scratch_bytes.to_string(),
                 tag.to_string(),
+                threads.to_string(),
             ];
             let _ = writeln!(out, "{}", cells.join(","));
         }
     }
-    out
 }

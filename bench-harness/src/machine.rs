@@ -1,7 +1,8 @@
 //! The machine profile: a CPU fingerprint (vendor, model, ISA flags, cores, caches, OS, rustc,
 //! git revision) and measured ceilings, Empirical-Roofline-Toolkit style, on one core: peak f32
 //! FMA GFLOP/s per available ISA and sustained read bandwidth for working sets sized from the
-//! detected caches.
+//! detected caches; then the same with 2..N threads at once, since shared levels (L3, DRAM) do
+//! not scale like private ones and an N-thread roofline needs N-thread roofs.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -30,6 +31,18 @@ pub struct Bandwidth {
     pub bytes: u64,
     /// Best sustained read bandwidth, GB/s (1e9 bytes per second).
     pub gbs: f64,
+}
+
+/// Ceilings measured with several threads at once (aggregate over the threads).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadCeilings {
+    /// Threads running the probe together.
+    pub threads: usize,
+    /// Aggregate peak f32 GFLOP/s per ISA.
+    pub peak_gflops: BTreeMap<String, f64>,
+    /// Aggregate read bandwidth per memory level: private levels with a working set per thread,
+    /// shared ones (L3, DRAM) with the one-thread set divided among the threads.
+    pub bandwidth: Vec<Bandwidth>,
 }
 
 /// What the machine is and what it can do.
@@ -64,6 +77,9 @@ pub struct MachineProfile {
     pub peak_gflops: BTreeMap<String, f64>,
     /// Read bandwidth per memory level, one core.
     pub bandwidth: Vec<Bandwidth>,
+    /// The ceilings with 2..N threads (absent in older files and for one-thread runs).
+    #[serde(default)]
+    pub threads: Vec<ThreadCeilings>,
 }
 
 impl MachineProfile {
@@ -156,6 +172,17 @@ impl MachineProfile {
                 .collect(),
             bandwidth,
         }
+    }
+
+    /// This profile with the ceilings for `threads` threads in place of the one-thread ones,
+    /// where they were measured (unchanged otherwise).
+    pub fn at_threads(&self, threads: usize) -> MachineProfile {
+        let mut m = self.clone();
+        if let Some(t) = self.threads.iter().find(|t| t.threads == threads) {
+            m.peak_gflops = t.peak_gflops.clone();
+            m.bandwidth = t.bandwidth.clone();
+        }
+        m
     }
 
     /// Size of a cache level (data or unified), bytes.
@@ -282,6 +309,7 @@ pub fn fingerprint_only() -> MachineProfile {
         build_target_features,
         peak_gflops: BTreeMap::new(),
         bandwidth: Vec::new(),
+        threads: Vec::new(),
     }
 }
 
@@ -342,15 +370,65 @@ fn best_rate(min_s: f64, tries: usize, mut work: impl FnMut(usize) -> f64) -> f6
     best
 }
 
-/// Fills `peak_gflops` and `bandwidth`.
-pub fn measure_ceilings(m: &mut MachineProfile) {
+/// `best_rate` with `threads` threads running `work` together: `n` is calibrated on one thread,
+/// then each try starts every thread at a barrier, and the rate is all their units over the time
+/// from the first start to the last finish.
+fn best_rate_threads(
+    threads: usize,
+    min_s: f64,
+    tries: usize,
+    work: impl Fn(usize, usize) -> f64 + Sync,
+) -> f64 {
+    if threads <= 1 {
+        return best_rate(min_s, tries, |n| work(0, n));
+    }
+    let mut n = 1usize;
+    loop {
+        let t = Instant::now();
+        work(0, n);
+        if t.elapsed().as_secs_f64() >= min_s || n >= 1 << 40 {
+            break;
+        }
+        n *= 2;
+    }
+    let barrier = std::sync::Barrier::new(threads);
+    let mut best = 0.0f64;
+    for _ in 0..tries {
+        let spans: Vec<(Instant, Instant, f64)> = std::thread::scope(|sc| {
+            let handles: Vec<_> = (0..threads)
+                .map(|i| {
+                    let (barrier, work) = (&barrier, &work);
+                    sc.spawn(move || {
+                        barrier.wait();
+                        let t0 = Instant::now();
+                        let units = work(i, n);
+                        (t0, Instant::now(), units)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("probe thread"))
+                .collect()
+        });
+        let start = spans.iter().map(|s| s.0).min().expect("threads");
+        let end = spans.iter().map(|s| s.1).max().expect("threads");
+        let units: f64 = spans.iter().map(|s| s.2).sum();
+        best = best.max(units / (end - start).as_secs_f64());
+    }
+    best
+}
+
+/// Peak GFLOP/s per available ISA and read bandwidth per level, with `threads` threads at once.
+fn ceilings(m: &MachineProfile, threads: usize) -> (BTreeMap<String, f64>, Vec<Bandwidth>) {
+    let mut peaks = BTreeMap::new();
     for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
-        let gflops = best_rate(0.03, 5, |n| {
+        let gflops = best_rate_threads(threads, 0.03, 5, |_, n| {
             let iters = n * 1000;
             std::hint::black_box(probe::fma_loop(isa, iters));
             probe::fma_loop_flops(isa, iters) as f64 / 1e9
         });
-        m.peak_gflops.insert(isa.name().to_string(), gflops);
+        peaks.insert(isa.name().to_string(), gflops);
     }
     // Bandwidth with the widest vector ISA, for working sets of half of L1 and L2, a few MB of
     // the shared L3, and a DRAM set four times the last level.
@@ -362,26 +440,60 @@ pub fn measure_ceilings(m: &mut MachineProfile) {
     let l1 = m.cache_size(1).unwrap_or(32 << 10);
     let l2 = m.cache_size(2).unwrap_or(1 << 20);
     let l3 = m.cache_size(3);
-    let mut sets = vec![("L1", l1 / 2), ("L2", l2 / 2)];
+    let mut sets = vec![("L1", l1 / 2, false), ("L2", l2 / 2, false)];
     if let Some(l3) = l3 {
-        sets.push(("L3", (l3 / 4).clamp(l2 * 3, 16 << 20)));
+        sets.push(("L3", (l3 / 4).clamp(l2 * 3, 16 << 20), true));
     }
     let last = l3.unwrap_or(l2);
-    sets.push(("DRAM", (last * 4).clamp(64 << 20, 512 << 20)));
-    for (level, bytes) in sets {
-        let floats = (bytes / 4) as usize;
-        let buf = AlignedBuf::from_slice(&vec![1.0f32; floats]);
-        std::hint::black_box(probe::read_loop(isa, &buf, 1));
-        let gbs = best_rate(0.03, 5, |reps| {
-            std::hint::black_box(probe::read_loop(isa, &buf, reps));
+    sets.push(("DRAM", (last * 4).clamp(64 << 20, 512 << 20), true));
+    let mut bandwidth = Vec::new();
+    for (level, bytes, shared) in sets {
+        // A private level gets its set per thread; a shared one is divided among the threads.
+        let per = if shared {
+            bytes / threads as u64
+        } else {
+            bytes
+        };
+        let floats = (per / 4) as usize;
+        let bufs: Vec<AlignedBuf> = (0..threads)
+            .map(|_| AlignedBuf::from_slice(&vec![1.0f32; floats]))
+            .collect();
+        for b in &bufs {
+            std::hint::black_box(probe::read_loop(isa, b, 1));
+        }
+        let gbs = best_rate_threads(threads, 0.03, 5, |i, reps| {
+            std::hint::black_box(probe::read_loop(isa, &bufs[i], reps));
             (floats * 4 * reps) as f64 / 1e9
         });
-        m.bandwidth.push(Bandwidth {
+        bandwidth.push(Bandwidth {
             level: level.to_string(),
             bytes,
             gbs,
         });
     }
+    (peaks, bandwidth)
+}
+
+/// Fills `peak_gflops` and `bandwidth` (one thread).
+pub fn measure_ceilings(m: &mut MachineProfile) {
+    let (peaks, bandwidth) = ceilings(m, 1);
+    m.peak_gflops = peaks;
+    m.bandwidth = bandwidth;
+}
+
+/// Adds the ceilings for each thread count in `counts` above 1 that is not measured yet.
+pub fn measure_thread_ceilings(m: &mut MachineProfile, counts: &[usize]) {
+    for &t in counts {
+        if t > 1 && !m.threads.iter().any(|c| c.threads == t) {
+            let (peak_gflops, bandwidth) = ceilings(m, t);
+            m.threads.push(ThreadCeilings {
+                threads: t,
+                peak_gflops,
+                bandwidth,
+            });
+        }
+    }
+    m.threads.sort_by_key(|c| c.threads);
 }
 
 impl std::fmt::Display for MachineProfile {
@@ -425,6 +537,16 @@ impl std::fmt::Display for MachineProfile {
                 b.level,
                 b.gbs,
                 b.bytes / 1024
+            )?;
+        }
+        for t in &self.threads {
+            let m = self.at_threads(t.threads);
+            writeln!(
+                f,
+                "{} threads:  peak {}; read {}",
+                t.threads,
+                m.peaks_text(1),
+                m.bandwidth_text(1)
             )?;
         }
         Ok(())

@@ -57,6 +57,14 @@ enum Cmd {
         /// OUT/tuning.json if present; without one, the cost model).
         #[arg(long)]
         tuning: Option<PathBuf>,
+        /// Comma-separated thread counts each variant is measured with, e.g. 1,2 (1 is the
+        /// single-threaded run; more runs the parallel drivers on a pool of that size).
+        #[arg(long, value_delimiter = ',', value_parser = parse_count, default_value = "1")]
+        threads: Vec<usize>,
+        /// Comma-separated batch sizes each layer is measured at, e.g. 1,4,16 (layers at
+        /// batch n > 1 are named <layer>_b<n>).
+        #[arg(long, value_delimiter = ',', value_parser = parse_count, default_value = "1")]
+        batch: Vec<usize>,
     },
     /// Compare results files (several CPUs), or gate a candidate against a baseline.
     Compare {
@@ -163,6 +171,14 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         _ => Err(format!(
             "\"{s}\": expected a positive duration such as 10m or 90s"
         )),
+    }
+}
+
+/// A thread count or batch size: a whole number from 1 to 1024.
+fn parse_count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err(format!("\"{s}\": expected a whole number from 1 to 1024")),
     }
 }
 
@@ -273,10 +289,17 @@ fn compare_cmd(
             }
         });
     }
+    // The side-by-side page compares one-thread runs (each file at its lowest thread count).
     let inputs: Vec<Input> = files
         .iter()
         .enumerate()
-        .map(|(i, p)| load(i, p))
+        .map(|(i, p)| {
+            load(i, p).map(|mut input| {
+                let t = input.results.thread_counts().first().copied().unwrap_or(1);
+                input.results = input.results.at_threads(t);
+                input
+            })
+        })
         .collect::<Result<_, _>>()?;
     out!("{}", compare::summary(&inputs).trim_end());
     let dir = out.unwrap_or_else(|| PathBuf::from("reports").join("compare"));
@@ -299,9 +322,17 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             append,
             verbose,
             tuning,
+            mut threads,
+            mut batch,
         } => {
             let out = out.unwrap_or_else(default_out);
             let mut opts = RunOptions::for_suite(suite, out);
+            threads.sort_unstable();
+            threads.dedup();
+            batch.sort_unstable();
+            batch.dedup();
+            opts.threads = threads;
+            opts.batch = batch;
             opts.filter = filter;
             opts.isas = isa;
             opts.verbose = verbose;
@@ -464,13 +495,20 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
         Some(p) => run::merge(p, res),
         None => res,
     };
-    let map = autopick::find_map(opts.tuning.as_deref(), out, &res)?;
-    res.auto = autopick::picks(&res, map);
+    // Auto's regrets and the winner table are one-thread answers (the report's scaling section
+    // has the rest).
+    let one = res.at_threads(res.thread_counts().first().copied().unwrap_or(1));
+    let map = autopick::find_map(opts.tuning.as_deref(), out, &one)?;
+    res.auto = autopick::picks(&one, map);
     res.write(&json)?;
     let html = report::write(&res, out)?;
     let csv = export::write(&res, out)?;
     out!("\nwinner per layer (ties: intervals overlap):");
-    out!("{}", console::winner_table(&res).trim_end());
+    out!("{}", console::winner_table(&one).trim_end());
+    for &t in res.thread_counts().iter().skip(1) {
+        out!("\nwinner per layer on {t} threads:");
+        out!("{}", console::winner_table(&res.at_threads(t)).trim_end());
+    }
     out!("{}", autopick::console_line(&res.auto));
     out!(
         "\nwrote {}, {} and {}",

@@ -110,10 +110,12 @@ pub struct LayerData {
 }
 
 impl LayerData {
-    /// Seeded data for `shape`.
+    /// Seeded data for `shape`; every image of a batch holds the same values (so one image's
+    /// reference checks them all; the addresses, which are what caches see, differ).
     pub fn new(shape: ConvShape) -> LayerData {
+        let image = seeded(shape.input_len() / shape.n().max(1), 1);
         LayerData {
-            input: AlignedBuf::from_slice(&seeded(shape.input_len(), 1)),
+            input: AlignedBuf::from_slice(&image.repeat(shape.n())),
             weights: seeded(shape.weights_len(), 2),
             bias: seeded(shape.k(), 3),
             output: AlignedBuf::zeroed(shape.output_len()),
@@ -126,12 +128,30 @@ impl LayerData {
         v.plan(&self.shape, &self.weights, Some(&self.bias), ACTIVATION)
     }
 
-    /// Registers `plan` in `group` under its variant's name, timing `plan.run` alone.
-    pub fn bench(&mut self, group: &mut Group<'_>, plan: &mut ConvPlan) {
+    /// Registers `plan` in `group` as `id`, timing `plan.run` alone, or `plan.run_parallel` on
+    /// `pool`.
+    pub fn bench(
+        &mut self,
+        group: &mut Group<'_>,
+        plan: &mut ConvPlan,
+        id: &str,
+        pool: Option<&simdconv::rayon::ThreadPool>,
+    ) {
         let (input, output) = (&self.input, &mut self.output);
-        group.bench_function(plan.variant_name(), |b| {
-            b.iter(|| plan.run(black_box(input), black_box(&mut *output)))
+        group.bench_function(id, |b| match pool {
+            None => b.iter(|| plan.run(black_box(input), black_box(&mut *output))),
+            Some(p) => b.iter(|| plan.run_parallel(black_box(input), black_box(&mut *output), p)),
         });
+    }
+}
+
+/// criterion's id of a variant measured on `threads` threads: its name on one thread,
+/// `<name>-t<threads>` on more.
+pub fn bench_id(variant: &str, threads: usize) -> String {
+    if threads > 1 {
+        format!("{variant}-t{threads}")
+    } else {
+        variant.to_string()
     }
 }
 

@@ -1,4 +1,5 @@
-//! `results.json`: the versioned schema (`simdconv-results/1`, documented in reports/README.md),
+//! `results.json`: the versioned schema (`simdconv-results/2`, documented in reports/README.md;
+//! version 1 files, which predate thread counts, are still read),
 //! every record in it (layers, blocks, steps), every number derived from those records (GFLOP/s
 //! from times, fractions of the peak and of the attainable roof), atomic writing and checked
 //! reading. Names stored as strings (ISA, algorithm) are read back into the kernel crate's enums
@@ -13,7 +14,15 @@ use crate::catalogue::Layer;
 use crate::machine::MachineProfile;
 
 /// The schema identifier this build writes and reads.
-pub const SCHEMA: &str = "simdconv-results/1";
+pub const SCHEMA: &str = "simdconv-results/2";
+
+/// The earlier schema this build still reads: the same records without `threads` (all ran on one
+/// thread) and without per-thread ceilings.
+pub const SCHEMA_V1: &str = "simdconv-results/1";
+
+fn one() -> usize {
+    1
+}
 
 /// A value with criterion's confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -175,6 +184,10 @@ pub struct Record {
     pub max_rel_error: f64,
     /// The documented tolerance for this variant on this layer.
     pub tolerance: f64,
+    /// Threads it ran on: 1 is `ConvPlan::run`, more is `run_parallel` on a pool of that size
+    /// (1 in version 1 files).
+    #[serde(default = "one")]
+    pub threads: usize,
 }
 
 impl Record {
@@ -185,6 +198,18 @@ impl Record {
     /// The algorithm, read back from its name.
     pub fn algorithm(&self) -> Option<Algorithm> {
         Algorithm::from_name(&self.algorithm)
+    }
+    /// The row's identity in a results file: `layer/variant`, with ` x<N>t` on N > 1 threads.
+    pub fn key(&self) -> String {
+        if self.threads > 1 {
+            format!("{}/{} x{}t", self.layer, self.variant, self.threads)
+        } else {
+            format!("{}/{}", self.layer, self.variant)
+        }
+    }
+    /// Images per run (the shape's batch).
+    pub fn batch(&self) -> usize {
+        self.shape.n
     }
     /// Whether the error is finite and within the documented tolerance.
     pub fn within_tolerance(&self) -> bool {
@@ -439,6 +464,12 @@ impl Results {
             .map_err(|e| FileError::Corrupt(name.clone(), e.to_string()))?;
         match value.get("schema").and_then(|s| s.as_str()) {
             Some(SCHEMA) => {}
+            Some(SCHEMA_V1) => {
+                let mut r: Results = serde_json::from_value(value)
+                    .map_err(|e| FileError::Corrupt(name, e.to_string()))?;
+                r.schema = SCHEMA.into();
+                return Ok(r);
+            }
             Some(other) => return Err(FileError::Schema(name, other.to_string())),
             None => return Err(FileError::Corrupt(name, "no \"schema\" field".into())),
         }
@@ -452,6 +483,30 @@ impl Results {
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| FileError::Corrupt(name.clone(), e.to_string()))?;
         write_atomic(path, text.as_bytes())
+    }
+
+    /// The thread counts measured, ascending.
+    pub fn thread_counts(&self) -> Vec<usize> {
+        let mut t: Vec<usize> = self.results.iter().map(|r| r.threads).collect();
+        t.sort_unstable();
+        t.dedup();
+        t
+    }
+
+    /// The run as if only `threads` had been measured: its records, and the machine's ceilings
+    /// for that many threads where they were measured (so roofs and fractions of the peak are
+    /// the N-thread ones). Blocks and auto's picks belong to the one-thread view.
+    pub fn at_threads(&self, threads: usize) -> Results {
+        let mut r = self.clone();
+        r.results.retain(|x| x.threads == threads);
+        r.machine = self.machine.at_threads(threads);
+        if threads != 1 {
+            r.blocks.clear();
+            r.auto.clear();
+        }
+        r.layers
+            .retain(|l| r.results.iter().any(|x| x.layer == l.name) || r.results.is_empty());
+        r
     }
 
     /// The records of one layer.

@@ -38,6 +38,12 @@ pub struct RunOptions {
     pub verbose: bool,
     /// The tuning map auto reads (else `SIMDCONV_TUNING`, else `out/tuning.json`).
     pub tuning: Option<PathBuf>,
+    /// Thread counts every variant is measured with (1 = `ConvPlan::run`; more =
+    /// `run_parallel` on a pool of that many threads).
+    pub threads: Vec<usize>,
+    /// Batch sizes every layer is measured at (1 keeps the catalogue's name; n > 1 adds
+    /// `<layer>_b<n>`).
+    pub batch: Vec<usize>,
 }
 
 impl RunOptions {
@@ -52,6 +58,8 @@ impl RunOptions {
             sample_size: 10,
             verbose: false,
             tuning: None,
+            threads: vec![1],
+            batch: vec![1],
         }
     }
 
@@ -69,7 +77,12 @@ pub type Selection = (Vec<Layer>, Vec<(Layer, &'static Variant)>);
 /// The (layer, variant) pairs a run would measure; an empty selection is an error (except for
 /// the blocks suite, which has no single layers).
 pub fn select(opts: &RunOptions) -> Result<Selection, String> {
-    let layers = opts.suite.layers();
+    let layers: Vec<Layer> = opts
+        .suite
+        .layers()
+        .iter()
+        .flat_map(|l| opts.batch.iter().map(|&n| l.with_batch(n)))
+        .collect();
     let filter = opts.filter()?;
     let mut pairs = Vec::new();
     for l in &layers {
@@ -109,7 +122,7 @@ pub fn run(
 ) -> Result<Results, String> {
     let (layers, pairs) = selection;
     let started = crate::now_unix();
-    let mut con = Console::new(pairs.len(), opts.verbose);
+    let mut con = Console::new(pairs.len() * opts.threads.len(), opts.verbose);
     let machine = match machine {
         Some(m) => m,
         None => {
@@ -119,6 +132,30 @@ pub fn run(
             m
         }
     };
+    let mut machine = machine;
+    if opts.threads.iter().any(|&t| t > 1) {
+        con.line("measuring the ceilings with several threads ...");
+        machine::measure_thread_ceilings(&mut machine, &opts.threads);
+        for t in &machine.threads {
+            con.line(&format!(
+                "{} threads: peak {}; read {}",
+                t.threads,
+                machine.at_threads(t.threads).peaks_text(1),
+                machine.at_threads(t.threads).bandwidth_text(1)
+            ));
+        }
+    }
+    let pools = opts
+        .threads
+        .iter()
+        .map(|&t| {
+            simdconv::rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .map(|p| (t, p))
+                .map_err(|e| format!("--threads {t}: {e}"))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let crit_dir = opts.out.join("criterion");
     let mut crit = measure::criterion(&crit_dir, opts.timing, opts.sample_size);
     let mut records = Vec::new();
@@ -128,7 +165,9 @@ pub fn run(
             .filter(|(l, _)| l.name == layer.name)
             .map(|(_, v)| *v)
             .collect();
-        let recs = run_layer(&mut crit, &crit_dir, layer, &variants, &machine, &mut con)?;
+        let recs = run_layer(
+            &mut crit, &crit_dir, layer, &variants, &pools, &machine, &mut con,
+        )?;
         records.extend(recs);
     }
     let blocks = if opts.suite.has_blocks() {
@@ -159,12 +198,15 @@ pub fn run(
     })
 }
 
-/// Measures `variants` on one layer: the error against the reference once, then criterion.
+/// Measures `variants` on one layer: the error against the reference once, then criterion on
+/// each pool (a pool of one thread times `ConvPlan::run`, larger ones `run_parallel`, whose
+/// output is first checked to be bit-identical to `run`'s).
 fn run_layer(
     crit: &mut Bench,
     crit_dir: &Path,
     layer: &Layer,
     variants: &[&'static Variant],
+    pools: &[(usize, simdconv::rayon::ThreadPool)],
     machine: &machine::MachineProfile,
     con: &mut Console,
 ) -> Result<Vec<Record>, String> {
@@ -176,15 +218,23 @@ fn run_layer(
         shape.flops() as f64 / 1e6
     ));
     let mut data = LayerData::new(shape);
-    // The oracle, once per layer.
+    // The oracle, once per layer, on one image: every image of a batch holds the same data
+    // (`LayerData`), so every image is checked against it.
+    let one = Layer {
+        batch: 1,
+        ..layer.clone()
+    }
+    .shape()
+    .map_err(|e| e.to_string())?;
     let (want, mag) = reference::conv_with_magnitude(
-        &shape,
-        &data.input,
+        &one,
+        &data.input[..one.input_len()],
         &data.weights,
         Some(&data.bias),
         measure::ACTIVATION,
     )
     .map_err(|e| format!("{}: {e}", layer.name))?;
+    let (want, mag) = (want.repeat(shape.n()), mag.repeat(shape.n()));
     let mut group = measure::layer_group(crit, &layer.name, &shape);
     let mut records = Vec::new();
     for &v in variants {
@@ -195,28 +245,46 @@ fn run_layer(
         plan.run(&data.input, &mut data.output)
             .map_err(|e| e.to_string())?;
         let err = reference::max_relative_error(&data.output, &want, &mag);
-        con.quiet(|| data.bench(&mut group, &mut plan));
-        let t = measure::median(crit_dir, &layer.name, v.name())?;
-        let mut rec = Record {
-            layer: layer.name.clone(),
-            variant: v.name().into(),
-            algorithm: v.algorithm().name().into(),
-            isa: v.isa().name().into(),
-            tile: v.tile().to_string(),
-            shape: ShapeRecord::of(&shape),
-            flops: shape.flops(),
-            bytes: shape.compulsory_bytes(),
-            intensity: shape.arithmetic_intensity(),
-            time_ns: t,
-            gflops: gflops(shape.flops(), t),
-            fraction_of_peak: None,
-            scratch_bytes: plan.scratch_bytes() as u64,
-            max_rel_error: err,
-            tolerance: reference::tolerance(&shape, v.algorithm()),
-        };
-        rec.set_time(t, machine);
-        con.finished(&console::result_text(&rec, machine));
-        records.push(rec);
+        let serial = data.output.to_vec();
+        for (threads, pool) in pools {
+            let (threads, pool) = (*threads, (*threads > 1).then_some(pool));
+            if let Some(pool) = pool {
+                plan.run_parallel(&data.input, &mut data.output, pool)
+                    .map_err(|e| e.to_string())?;
+                if let Some(i) = (0..serial.len()).find(|&i| data.output[i] != serial[i]) {
+                    return Err(format!(
+                        "{}/{} on {threads} threads: output {i} differs from the one-thread run",
+                        layer.name,
+                        v.name()
+                    ));
+                }
+            }
+            let id = measure::bench_id(v.name(), threads);
+            con.quiet(|| data.bench(&mut group, &mut plan, &id, pool));
+            let t = measure::median(crit_dir, &layer.name, &id)?;
+            let mut rec = Record {
+                layer: layer.name.clone(),
+                variant: v.name().into(),
+                algorithm: v.algorithm().name().into(),
+                isa: v.isa().name().into(),
+                tile: v.tile().to_string(),
+                shape: ShapeRecord::of(&shape),
+                flops: shape.flops(),
+                bytes: shape.compulsory_bytes(),
+                intensity: shape.arithmetic_intensity(),
+                time_ns: t,
+                gflops: gflops(shape.flops(), t),
+                fraction_of_peak: None,
+                scratch_bytes: (plan.scratch_bytes() + (threads - 1) * plan.worker_scratch_bytes())
+                    as u64,
+                max_rel_error: err,
+                tolerance: reference::tolerance(&shape, v.algorithm()),
+                threads,
+            };
+            rec.set_time(t, &machine.at_threads(threads));
+            con.finished(&console::result_text(&rec, machine));
+            records.push(rec);
+        }
     }
     con.quiet(|| group.finish());
     Ok(records)
@@ -356,21 +424,26 @@ pub fn merge(mut old: Results, mut new: Results) -> Results {
         if let Some(o) = old
             .results
             .iter()
-            .find(|o| o.layer == n.layer && o.variant == n.variant)
+            .find(|o| o.layer == n.layer && o.variant == n.variant && o.threads == n.threads)
         {
             let t = Interval {
                 point: o.time_ns.point.min(n.time_ns.point),
                 lower: o.time_ns.lower.min(n.time_ns.lower),
                 upper: o.time_ns.upper.max(n.time_ns.upper),
             };
-            n.set_time(t, &old.machine);
+            n.set_time(t, &old.machine.at_threads(n.threads));
         }
     }
     old.results.retain(|o| {
         !new.results
             .iter()
-            .any(|n| n.layer == o.layer && n.variant == o.variant)
+            .any(|n| n.layer == o.layer && n.variant == o.variant && n.threads == o.threads)
     });
+    for t in new.machine.threads {
+        if !old.machine.threads.iter().any(|o| o.threads == t.threads) {
+            old.machine.threads.push(t);
+        }
+    }
     old.results.extend(new.results);
     for l in new.layers {
         if !old.layers.iter().any(|o| o.name == l.name) {

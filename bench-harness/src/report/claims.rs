@@ -188,6 +188,7 @@ fn step_record(rec: &BlockRecord, s: &StepRecord) -> Record {
         scratch_bytes: 0,
         max_rel_error: 0.0,
         tolerance: 0.0,
+        threads: 1,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod charts;
 pub mod claims;
 pub mod page;
 pub mod roofline;
+pub mod scaling;
 pub mod tuning;
 
 use std::path::Path;
@@ -25,8 +26,12 @@ use page::{l, r, Page, RowClass, Table};
 
 type Rendered = Result<(), Box<dyn std::error::Error>>;
 
-/// Renders the page.
-pub fn render(res: &Results) -> Result<String, Box<dyn std::error::Error>> {
+/// Renders the page. Every section but the scaling one reads the run at its lowest thread count
+/// (one thread, unless only parallel runs were measured).
+pub fn render(full: &Results) -> Result<String, Box<dyn std::error::Error>> {
+    let threads = full.thread_counts();
+    let one = full.at_threads(threads.first().copied().unwrap_or(1));
+    let res = &one;
     let m = &res.machine;
     let mut page = Page::new(
         &format!("simdconv report: {}", m.model),
@@ -34,8 +39,17 @@ pub fn render(res: &Results) -> Result<String, Box<dyn std::error::Error>> {
     );
     page.note(&provenance(res));
     page.note(&format!(
-        "{} results; criterion median with its confidence interval, warm-up {} s, measurement {} s, {} samples; single core, batch 1, f32, NHWC, bias + ReLU fused. GFLOP/s counts direct-equivalent FLOPs for every algorithm, so Winograd figures are <em>effective</em> GFLOP/s, set against an effective roof (the ISA peak times its multiply reduction). Hover a point or a bar for its numbers.",
+        "{} results{}; criterion median with its confidence interval, warm-up {} s, measurement {} s, {} samples; f32, NHWC, bias + ReLU fused; layers named <code>_bN</code> run N images per call. GFLOP/s counts direct-equivalent FLOPs for every algorithm, so Winograd figures are <em>effective</em> GFLOP/s, set against an effective roof (the ISA peak times its multiply reduction). Hover a point or a bar for its numbers.",
         res.results.len(),
+        match threads.as_slice() {
+            [] | [1] => " on one thread".to_string(),
+            [t] => format!(" on {t} threads"),
+            [t, ..] => format!(
+                " on {t} thread{} in the sections before <em>Scaling</em>, which has the runs on {}",
+                if *t == 1 { "" } else { "s" },
+                threads[1..].iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        },
         res.settings.warm_up_s,
         res.settings.measurement_s,
         res.settings.sample_size
@@ -62,6 +76,7 @@ pub fn render(res: &Results) -> Result<String, Box<dyn std::error::Error>> {
     } else {
         claims::section(&mut page, res)?;
     }
+    scaling::section(&mut page, full)?;
     if !view.all.is_empty() {
         every_result(&mut page, &view);
     }

@@ -60,6 +60,7 @@ pub fn grid() -> Vec<Layer> {
             stride,
             pad: rs / 2,
             groups: if dw { c } else { 1 },
+            batch: 1,
         };
         if l.shape().is_ok_and(|s| s.flops() <= GRID_MAX_FLOPS) {
             out.push(l);

@@ -45,6 +45,7 @@ pub fn machine() -> MachineProfile {
                 gbs: 10.0,
             },
         ],
+        threads: vec![],
     }
 }
 
@@ -94,6 +95,7 @@ pub fn record(
         scratch_bytes: 4096,
         max_rel_error: err,
         tolerance: 1e-4,
+        threads: 1,
     }
 }
 
@@ -122,6 +124,7 @@ pub fn results() -> Results {
             stride: 1,
             pad: 1,
             groups: 1,
+            batch: 1,
         }],
         blocks: vec![],
         auto: vec![],
