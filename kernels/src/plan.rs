@@ -102,7 +102,9 @@ impl ConvPlan {
     /// shared read-only; depthwise: output rows), spread by rayon's work stealing, each unit
     /// writing its own part of `output`. A layer of fewer than two grains of FLOPs runs on the
     /// caller's thread. The first call with a larger pool allocates one scratch per extra
-    /// thread; later calls do not allocate scratch.
+    /// thread; later calls do not allocate scratch. Called from one of the pool's own threads
+    /// (inside `pool.install`, as an inference loop would run), the caller takes its share at
+    /// once; from outside, it hands the work over and sleeps until the pool wakes it.
     ///
     /// ```
     /// use simdconv::{Activation, Algorithm, ConvPlan, ConvShape, Isa};

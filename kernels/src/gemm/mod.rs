@@ -229,19 +229,24 @@ pub(crate) fn packed_scratch_len(uk: &Ukernels, k: usize) -> usize {
     b.mc * b.kc
 }
 
-/// Output-channel groups for a GEMM of `row_blocks` row blocks and `panels` NR panels: one when
-/// the work stays on one thread; otherwise enough that there are about four units per thread
-/// (layers with few output rows, such as 7x7 maps, split over channels instead).
-fn column_groups(ex: &Exec, row_blocks: usize, panels: usize, flops: f64) -> usize {
-    if ex.splits(flops) {
-        (4 * ex.threads()).div_ceil(row_blocks).clamp(1, panels)
-    } else {
-        1
+/// How a GEMM of `m` rows and `panels` NR panels is cut into units: rows per unit (whole MR
+/// tiles, at most the cache `block`) and output-channel groups. On one thread, one unit per
+/// cache block. Split, about four units per thread, from row blocks first and channel groups where
+/// the rows run out (7x7 maps), so work stealing can even out what the threads get. A unit's
+/// tiles compute exactly what they would in any other cut (the k blocking is the plan's), so
+/// the cut changes no result.
+fn units(ex: &Exec, m: usize, block: usize, mr: usize, panels: usize, flops: f64) -> (usize, usize) {
+    if !ex.splits(flops) {
+        return (block, 1);
     }
+    let target = 4 * ex.threads();
+    let rows = (m.div_ceil(target).div_ceil(mr) * mr).clamp(mr, block.max(mr));
+    let groups = target.div_ceil(m.div_ceil(rows)).clamp(1, panels);
+    (rows, groups)
 }
 
-/// C = A * B with A packed block by block by `a` into each worker's scratch. A unit is an mc row
-/// block x a group of NR panels, run BLIS-style inside: kc blocks, then NR panels, then MR
+/// C = A * B with A packed block by block by `a` into each worker's scratch. A unit is a block of
+/// at most mc rows x a group of NR panels ([`units`]), run BLIS-style inside: kc blocks, then NR panels, then MR
 /// panels; the row block's C stays in cache across its kc blocks.
 pub(crate) fn packed_gemm(
     uk: &Ukernels,
@@ -255,18 +260,19 @@ pub(crate) fn packed_gemm(
     out.check(m, n);
     let blk = Blocking::new(uk, k);
     let flops = 2.0 * m as f64 * n as f64 * k as f64;
-    let row_blocks = m.div_ceil(blk.mc);
-    let groups = column_groups(ex, row_blocks, b.panels(), flops);
-    ex.for_each(row_blocks * groups, flops, |u, w| {
-        let m0 = u / groups * blk.mc;
-        let rows = blk.mc.min(m - m0);
+    let (unit_rows, groups) = units(ex, m, blk.mc, uk.mr, b.panels(), flops);
+    let row_units = m.div_ceil(unit_rows);
+    // Column-major, so that any contiguous run of units (what a thread takes) spans rows.
+    ex.for_each(row_units * groups, flops, |u, w| {
+        let (g, m0) = (u / row_units, u % row_units * unit_rows);
+        let rows = unit_rows.min(m - m0);
         let panels_m = rows.div_ceil(uk.mr);
         assert!(w.floats.len() >= blk.mc * blk.kc, "GEMM scratch too short");
         for k0 in (0..k).step_by(blk.kc) {
             let kc = blk.kc.min(k - k0);
             let apack = &mut w.floats[..panels_m * uk.mr * kc];
             a.pack(m0, rows, k0, kc, uk.mr, apack);
-            for jp in part(b.panels(), groups, u % groups) {
+            for jp in part(b.panels(), groups, g) {
                 let bp = b.panel(jp, k0);
                 let col = jp * uk.nr;
                 let nr = uk.nr.min(n - col);
@@ -326,19 +332,18 @@ pub(crate) struct IndirectBlocking {
     /// fill half of L2, so they stay there while every B panel passes over them.
     block_tiles: usize,
     max_taps: usize,
-    /// The reduction per tap the plan expects, and its k block ([`Blocking`]).
-    kc: usize,
+    /// The k block ([`Blocking`]) of the longest reduction per tap the plan has, used for every
+    /// tile.
     kcb: usize,
 }
 
 impl IndirectBlocking {
-    /// For row pointers with at most `max_taps` taps of `kc` floats each.
+    /// For row pointers with at most `max_taps` taps of at most `kc` floats each.
     pub(crate) fn new(uk: &Ukernels, max_taps: usize, footprint: usize, kc: usize) -> Self {
         let (_, l2) = cache_sizes();
         IndirectBlocking {
             block_tiles: (l2 / 2 / (footprint.max(1) * 4 * uk.mr)).clamp(1, MAX_BLOCK_TILES),
             max_taps,
-            kc,
             kcb: Blocking::new(uk, kc).kc,
         }
     }
@@ -346,15 +351,6 @@ impl IndirectBlocking {
     /// Pointer-table entries `indirect_gemm` needs.
     pub(crate) fn table_len(&self, uk: &Ukernels) -> usize {
         self.block_tiles * self.max_taps * uk.mr
-    }
-
-    /// The k block for a block of tiles whose longest tap is `kc` floats.
-    fn kcb(&self, uk: &Ukernels, kc: usize) -> usize {
-        if kc == self.kc {
-            self.kcb
-        } else {
-            Blocking::new(uk, kc).kc
-        }
     }
 }
 
@@ -372,21 +368,14 @@ pub(crate) fn indirect_gemm(
     out.check(m, b.n());
     let block_rows = blocking.block_tiles * uk.mr;
     let flops = 2.0 * m as f64 * b.n() as f64 * b.k() as f64;
-    let row_blocks = m.div_ceil(block_rows);
-    let groups = column_groups(ex, row_blocks, b.panels(), flops);
-    ex.for_each(row_blocks * groups, flops, |u, w| {
-        let panels = part(b.panels(), groups, u % groups);
-        indirect_block(
-            uk,
-            m,
-            u / groups * block_rows,
-            rows,
-            blocking,
-            b,
-            out,
-            panels,
-            &mut w.ptrs,
-        );
+    let (unit_rows, groups) = units(ex, m, block_rows, uk.mr, b.panels(), flops);
+    let row_units = m.div_ceil(unit_rows);
+    // Column-major, as in `packed_gemm`.
+    ex.for_each(row_units * groups, flops, |u, w| {
+        let (g, m0) = (u / row_units, u % row_units * unit_rows);
+        let panels = part(b.panels(), groups, g);
+        let n_rows = unit_rows.min(m - m0);
+        indirect_block(uk, m, m0, n_rows, rows, blocking, b, out, panels, &mut w.ptrs);
     });
 }
 
@@ -403,11 +392,13 @@ pub(crate) fn indirect_gemm_serial(
     out.check(m, b.n());
     let block_rows = blocking.block_tiles * uk.mr;
     for m0 in (0..m).step_by(block_rows) {
-        indirect_block(uk, m, m0, rows, blocking, b, out, 0..b.panels(), table);
+        let n_rows = block_rows.min(m - m0);
+        indirect_block(uk, m, m0, n_rows, rows, blocking, b, out, 0..b.panels(), table);
     }
 }
 
-/// One unit of the indirect GEMM: the block of MR-tiles from row `m0` against NR panels `panels`.
+/// One unit of the indirect GEMM: rows `m0 .. m0 + n_rows` (whole MR-tiles, at most a cache
+/// block) against NR panels `panels`.
 /// Loop order: k blocks, then panels, then the block's tiles, so the block's A rows stay in L2
 /// while each B panel streams through.
 #[allow(clippy::too_many_arguments)]
@@ -415,6 +406,7 @@ fn indirect_block(
     uk: &Ukernels,
     m: usize,
     m0: usize,
+    n_rows: usize,
     rows: &dyn RowPointers,
     blocking: &IndirectBlocking,
     b: &PackedB,
@@ -434,8 +426,8 @@ fn indirect_block(
     // A B bigger than L2 comes from L3 each time a block starts on it, faster than the hardware
     // prefetchers fetch it when few tiles share each panel (3x3 layers with 512 channels).
     let prefetch_b = b.k() * b.panels() * uk.nr * 4 > cache_sizes().1;
-    let block_rows = block_tiles * uk.mr;
-    let tiles = (m - m0).min(block_rows).div_ceil(uk.mr);
+    assert!(m0 + n_rows <= m && n_rows <= block_tiles * uk.mr);
+    let tiles = n_rows.div_ceil(uk.mr);
     for (t, tp) in taps.iter_mut().enumerate().take(tiles) {
         let row = m0 + t * uk.mr;
         *tp = rows.fill(
@@ -448,9 +440,10 @@ fn indirect_block(
         assert!((tp.taps - 1) * tp.b_tap_rows + tp.kc <= b.k());
     }
     // Split each tile's per-tap reduction into blocks whose B slices (taps x kcb x NR) are
-    // shared by the block's tiles from L1; the tile accumulates in C between blocks.
+    // shared by the block's tiles from L1; the tile accumulates in C between blocks. kcb is the
+    // plan's, not this block's: a tile's sums then do not depend on which tiles share its block.
     let max_kc = taps.iter().take(tiles).map(|t| t.kc).max().unwrap_or(1);
-    let kcb = blocking.kcb(uk, max_kc);
+    let kcb = blocking.kcb;
     for c0 in (0..max_kc).step_by(kcb) {
         for jp in panels.clone() {
             let bp = b.panel(jp, 0);

@@ -585,7 +585,7 @@ impl Kernel for Winograd {
         // Enough blocks for every thread (two each) when the work splits: smaller blocks stream
         // U more often, but idle threads cost more.
         let block = if ex.splits(flops) {
-            let per = total.div_ceil(2 * ex.threads()).div_ceil(self.uk.mr) * self.uk.mr;
+            let per = total.div_ceil(ex.threads()).div_ceil(self.uk.mr) * self.uk.mr;
             self.block.min(per.max(self.uk.mr))
         } else {
             self.block
