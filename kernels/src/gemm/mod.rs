@@ -235,7 +235,14 @@ pub(crate) fn packed_scratch_len(uk: &Ukernels, k: usize) -> usize {
 /// the rows run out (7x7 maps), so work stealing can even out what the threads get. A unit's
 /// tiles compute exactly what they would in any other cut (the k blocking is the plan's), so
 /// the cut changes no result.
-fn units(ex: &Exec, m: usize, block: usize, mr: usize, panels: usize, flops: f64) -> (usize, usize) {
+fn units(
+    ex: &Exec,
+    m: usize,
+    block: usize,
+    mr: usize,
+    panels: usize,
+    flops: f64,
+) -> (usize, usize) {
     if !ex.splits(flops) {
         return (block, 1);
     }
@@ -375,7 +382,18 @@ pub(crate) fn indirect_gemm(
         let (g, m0) = (u / row_units, u % row_units * unit_rows);
         let panels = part(b.panels(), groups, g);
         let n_rows = unit_rows.min(m - m0);
-        indirect_block(uk, m, m0, n_rows, rows, blocking, b, out, panels, &mut w.ptrs);
+        indirect_block(
+            uk,
+            m,
+            m0,
+            n_rows,
+            rows,
+            blocking,
+            b,
+            out,
+            panels,
+            &mut w.ptrs,
+        );
     });
 }
 
@@ -393,7 +411,18 @@ pub(crate) fn indirect_gemm_serial(
     let block_rows = blocking.block_tiles * uk.mr;
     for m0 in (0..m).step_by(block_rows) {
         let n_rows = block_rows.min(m - m0);
-        indirect_block(uk, m, m0, n_rows, rows, blocking, b, out, 0..b.panels(), table);
+        indirect_block(
+            uk,
+            m,
+            m0,
+            n_rows,
+            rows,
+            blocking,
+            b,
+            out,
+            0..b.panels(),
+            table,
+        );
     }
 }
 
