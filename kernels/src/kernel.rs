@@ -6,10 +6,13 @@ use crate::par::Exec;
 use crate::Tile;
 
 /// How much scratch a kernel needs: `shared` floats written before the parallel part and read by
-/// every task (direct's padded input copy), and per worker thread `floats` and `ptrs`.
+/// every task (direct's padded input copy), `shared_parallel` of them when it runs on several
+/// threads (Winograd's V and M shared by the phases of one block), and per worker thread
+/// `floats` and `ptrs`.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ScratchSpec {
     pub shared: usize,
+    pub shared_parallel: usize,
     pub floats: usize,
     pub ptrs: usize,
 }
@@ -17,7 +20,8 @@ pub(crate) struct ScratchSpec {
 /// A planned convolution: packed weights and everything precomputed for one shape.
 pub(crate) trait Kernel: Send + Sync {
     /// Computes `output` from `input` (lengths already checked against the shape), with `shared`
-    /// scratch of `scratch().shared` floats, running its units on `ex`.
+    /// scratch of at least `scratch().shared` floats (and `shared_parallel` when `ex` is
+    /// parallel), running its units on `ex`.
     fn run(&self, input: &[f32], output: &mut [f32], shared: &mut [f32], ex: &Exec);
     fn scratch(&self) -> ScratchSpec;
     /// The register tile its microkernel computes (the registry row must say the same).

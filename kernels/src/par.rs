@@ -178,6 +178,16 @@ impl<'a> SharedOut<'a> {
         self.ptr.wrapping_add(offset)
     }
 
+    /// The part `offset .. offset + n` as a view of its own (bounds-checked), under the same
+    /// rule: tasks that write through it write disjoint parts.
+    pub(crate) fn sub(&self, offset: usize, n: usize) -> SharedOut<'_> {
+        SharedOut {
+            ptr: self.ptr_at(offset, n),
+            len: n,
+            _borrow: PhantomData,
+        }
+    }
+
     /// `n` floats from `offset`, bounds-checked.
     ///
     /// # Safety

@@ -102,7 +102,7 @@ impl ConvPlan {
     /// shared read-only; depthwise: output rows), spread by rayon's work stealing, each unit
     /// writing its own part of `output`. A layer of fewer than two grains of FLOPs runs on the
     /// caller's thread. The first call with a larger pool allocates one scratch per extra
-    /// thread; later calls do not allocate scratch. Called from one of the pool's own threads
+    /// thread (and Winograd's shared V and M); later calls do not allocate scratch. Called from one of the pool's own threads
     /// (inside `pool.install`, as an inference loop would run), the caller takes its share at
     /// once; from outside, it hands the work over and sleeps until the pool wakes it.
     ///
@@ -142,6 +142,9 @@ impl ConvPlan {
     ) -> Result<(), ConvError> {
         self.check(input, output)?;
         let threads = pool.current_num_threads().max(1);
+        if self.shared.len() < self.spec.shared_parallel {
+            self.shared = crate::AlignedBuf::zeroed(self.spec.shared_parallel);
+        }
         while self.workers.len() < threads {
             self.workers
                 .push(Mutex::new(Worker::new(self.spec.floats, self.spec.ptrs)));

@@ -669,6 +669,7 @@ impl Kernel for Depthwise {
     }
     fn scratch(&self) -> ScratchSpec {
         ScratchSpec {
+            shared_parallel: 0,
             shared: 0,
             floats: 0,
             ptrs: self.shape.r() * (1 + self.shape.s()) + 1,

@@ -211,6 +211,7 @@ impl Kernel for Direct {
             0
         };
         ScratchSpec {
+            shared_parallel: 0,
             shared,
             floats: 0,
             ptrs: self.blocking.table_len(&self.conv.uk),

@@ -397,7 +397,9 @@ pub(crate) fn indirect_gemm(
     });
 }
 
-/// [`indirect_gemm`] on the caller's thread, every unit in order (inside another driver's task).
+/// [`indirect_gemm`] restricted to NR panels `panels`, on the caller's thread, every row block in
+/// order (inside another driver's task).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn indirect_gemm_serial(
     uk: &Ukernels,
     m: usize,
@@ -405,24 +407,16 @@ pub(crate) fn indirect_gemm_serial(
     blocking: &IndirectBlocking,
     b: &PackedB,
     out: &Output,
+    panels: std::ops::Range<usize>,
     table: &mut [*const f32],
 ) {
     out.check(m, b.n());
+    assert!(panels.end <= b.panels());
     let block_rows = blocking.block_tiles * uk.mr;
     for m0 in (0..m).step_by(block_rows) {
         let n_rows = block_rows.min(m - m0);
-        indirect_block(
-            uk,
-            m,
-            m0,
-            n_rows,
-            rows,
-            blocking,
-            b,
-            out,
-            0..b.panels(),
-            table,
-        );
+        let p = panels.clone();
+        indirect_block(uk, m, m0, n_rows, rows, blocking, b, out, p, table);
     }
 }
 

@@ -92,6 +92,7 @@ impl Kernel for Im2col {
     }
     fn scratch(&self) -> ScratchSpec {
         ScratchSpec {
+            shared_parallel: 0,
             shared: 0,
             floats: gemm::packed_scratch_len(&self.0.uk, self.0.shape.reduction_len()),
             ptrs: 0,

@@ -48,6 +48,7 @@ impl Kernel for Pointwise {
     }
     fn scratch(&self) -> ScratchSpec {
         ScratchSpec {
+            shared_parallel: 0,
             shared: 0,
             floats: 0,
             ptrs: self.blocking.table_len(&self.conv.uk),

@@ -9,13 +9,17 @@
 //! 2. alpha² GEMMs `M_xi = V_xi U_xi` with the ISA's indirect GEMM tile (A read in place);
 //! 3. output transform `Y = A^T M A`, fused with bias and activation, clipped at the image edge.
 //!
-//! Blocks are the units of parallel work, each with its worker's V and M; U is shared read-only.
+//! In parallel, U is shared read-only and blocks are the units of work, each with its worker's V
+//! and M; with fewer blocks than threads x 2 (small maps, where one block streams U once), each
+//! block runs instead as three parallel phases over a shared V and M: the input transform by
+//! tile ranges, the alpha² GEMMs by (xi, output-channel group), the output transform by tile
+//! ranges.
 //! The transforms are vectorised over channels (contiguous in NHWC). Rounding error grows with m;
 //! see `reference::tolerance` for the measured bound.
 
 use crate::gemm::{self, IndirectBlocking, MatrixRows, Output, PackedB, Ukernels};
 use crate::kernel::{Kernel, ScratchSpec};
-use crate::par::{Exec, SharedOut, Worker};
+use crate::par::{part, Exec, SharedOut, Worker};
 use crate::simd::{Act, Simd, WithSimd};
 use crate::{ConvShape, Tile, WinogradTile};
 
@@ -120,6 +124,10 @@ pub(crate) struct TileBlock<'a> {
     /// First tile index (over n x tiles_y x tiles_x) and tile count of the block.
     pub t0: usize,
     pub count: usize,
+    /// Rows of each of the alpha² V and M matrices, and the row of this block's first tile:
+    /// `count` and 0, or a share of a block transformed by several tasks.
+    pub stride: usize,
+    pub row0: usize,
     pub tiles_y: usize,
     pub tiles_x: usize,
 }
@@ -137,14 +145,14 @@ impl TileBlock<'_> {
 pub(crate) struct InputArgs<'a> {
     pub blk: &'a TileBlock<'a>,
     pub input: &'a [f32],
-    /// `[alpha²][count][c]`.
-    pub v: &'a mut [f32],
+    /// `[alpha²][stride][c]`; this block writes rows `row0 .. row0 + count` of each.
+    pub v: &'a SharedOut<'a>,
 }
 
 /// Output transform arguments.
 pub(crate) struct OutputArgs<'a> {
     pub blk: &'a TileBlock<'a>,
-    /// `[alpha²][count][k]`.
+    /// `[alpha²][stride][k]`; this block reads rows `row0 .. row0 + count` of each.
     pub mm: &'a [f32],
     /// The whole NHWC output; this block writes only its tiles' pixels.
     pub output: &'a SharedOut<'a>,
@@ -196,7 +204,8 @@ impl WithSimd for OutputBody<'_, '_> {
 }
 
 /// # Safety
-/// `S::ISA` is available on this CPU.
+/// `S::ISA` is available on this CPU, and no other task touches rows `row0 .. row0 + count` of
+/// `a.v`'s matrices while this runs.
 unsafe fn input_entry<S: Simd>(a: &mut InputArgs) {
     S::assume().vectorize(InputBody(a))
 }
@@ -211,7 +220,7 @@ unsafe fn output_entry<S: Simd>(a: &mut OutputArgs) {
 /// The generic input transform.
 ///
 /// # Safety
-/// None beyond the ISA being present: interior tiles read and write unchecked after asserting
+/// As [`input_entry`], less the ISA: interior tiles read and write unchecked after asserting
 /// the lengths they rely on; the rest goes through checked slices.
 #[inline(always)]
 unsafe fn input_transform<S: Simd>(s: S, a: &mut InputArgs) {
@@ -224,7 +233,7 @@ unsafe fn input_transform<S: Simd>(s: S, a: &mut InputArgs) {
 /// The generic output transform.
 ///
 /// # Safety
-/// As [`output_entry`], less the ISA.
+/// As [`output_entry`], less the ISA; reads and writes as [`input_transform`] does.
 #[inline(always)]
 unsafe fn output_transform<S: Simd>(s: S, a: &mut OutputArgs) {
     match a.blk.m {
@@ -266,11 +275,11 @@ fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs) {
     let (h, w, c) = (sh.h() as isize, sh.w() as isize, sh.c());
     let (top, left) = (sh.padding().top as isize, sh.padding().left as isize);
     let lanes = S::LANES;
-    let count = a.blk.count;
+    let (count, stride, row0) = (a.blk.count, a.blk.stride, a.blk.row0);
     let full = c / lanes * lanes;
     // What the unchecked interior path below relies on.
     assert!(a.input.len() >= sh.n() * sh.h() * sh.w() * c);
-    assert!(a.v.len() >= AL * AL * count * c);
+    assert!(row0 + count <= stride);
     assert!(a.blk.t0 + count <= sh.n() * a.blk.tiles_y * a.blk.tiles_x);
     // Tile arrays live across the loops: every element is written before it is read, and
     // zero-filling them per channel vector would be a memset call in the hot loop.
@@ -287,13 +296,14 @@ fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs) {
             // SAFETY: b < n (t0 + count tiles exist, asserted) and the tile's AL x AL pixels
             // lie inside the image (`inside`), so every load reads within the input, whose
             // length was asserted above; c0 + LANES <= full <= c. Stores go to
-            // ((i * AL + j) * count + t) * c + c0 + LANES <= AL * AL * count * c <= v.len().
+            // (i * AL + j) * stride * c + c0 + LANES floats past `dst`, within the range `ptr_at`
+            // checked, in this block's rows (the caller's contract).
+            let dst = a.v.ptr_at((row0 + t) * c, (AL * AL - 1) * stride * c + c);
             unsafe {
                 let src = a
                     .input
                     .as_ptr()
                     .add(((b * sh.h() + iy0 as usize) * sh.w() + ix0 as usize) * c);
-                let dst = a.v.as_mut_ptr().add(t * c);
                 for c0 in (0..full).step_by(lanes) {
                     for j in 0..AL {
                         for i in 0..AL {
@@ -307,7 +317,7 @@ fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs) {
                         }
                         let out = bt(s, row);
                         for j in 0..AL {
-                            s.store(dst.add((i * AL + j) * count * c + c0), out[j]);
+                            s.store(dst.add((i * AL + j) * stride * c + c0), out[j]);
                         }
                     }
                 }
@@ -336,8 +346,9 @@ fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs) {
                 }
                 let out = bt(s, row);
                 for j in 0..AL {
-                    let at = ((i * AL + j) * count + t) * c + c0;
-                    st(s, &mut a.v[at..at + n], out[j]);
+                    let at = ((i * AL + j) * stride + row0 + t) * c + c0;
+                    // SAFETY: a row of this block (the caller's contract).
+                    st(s, unsafe { a.v.slice_mut(at, n) }, out[j]);
                 }
             }
         }
@@ -350,11 +361,12 @@ fn output_tiles<S: Simd, const AL: usize, const M: usize>(s: S, a: &mut OutputAr
     let sh = a.blk.shape;
     let (p, q, k) = (sh.p(), sh.q(), sh.k());
     let lanes = S::LANES;
-    let count = a.blk.count;
+    let (count, stride, row0) = (a.blk.count, a.blk.stride, a.blk.row0);
     let full = k / lanes * lanes;
     // What the unchecked interior path below relies on.
     assert!(a.output.len() >= sh.n() * p * q * k);
-    assert!(a.mm.len() >= AL * AL * count * k && a.bias.len() >= k);
+    assert!(row0 + count <= stride);
+    assert!(a.mm.len() >= AL * AL * stride * k && a.bias.len() >= k);
     assert!(a.blk.t0 + count <= sh.n() * a.blk.tiles_y * a.blk.tiles_x);
     // As in the input transform: arrays reused, never zero-filled in the loop.
     let mut cols = [[s.zero(); M]; AL];
@@ -368,16 +380,16 @@ fn output_tiles<S: Simd, const AL: usize, const M: usize>(s: S, a: &mut OutputAr
             let dst = a
                 .output
                 .ptr_at(((b * p + oy) * q + ox) * k, ((M - 1) * q + M) * k);
-            // SAFETY: reads ((i * AL + j) * count + t) * k + k0 + LANES <= mm.len() and
+            // SAFETY: reads ((i * AL + j) * stride + row0 + t) * k + k0 + LANES <= mm.len() and
             // bias[k0 .. k0 + LANES] with k0 + LANES <= full <= k; writes the M x M pixels of a
             // tile inside image b < n, within the range `ptr_at` checked; no other task writes
             // this block's tiles (the caller's contract).
             unsafe {
-                let src = a.mm.as_ptr().add(t * k);
+                let src = a.mm.as_ptr().add((row0 + t) * k);
                 for k0 in (0..full).step_by(lanes) {
                     for j in 0..AL {
                         for i in 0..AL {
-                            col[i] = s.load(src.add((i * AL + j) * count * k + k0));
+                            col[i] = s.load(src.add((i * AL + j) * stride * k + k0));
                         }
                         cols[j] = at::<S, AL, M>(s, col);
                     }
@@ -401,7 +413,7 @@ fn output_tiles<S: Simd, const AL: usize, const M: usize>(s: S, a: &mut OutputAr
             // Columns: A^T m (M x AL).
             for j in 0..AL {
                 for i in 0..AL {
-                    let at = ((i * AL + j) * count + t) * k + k0;
+                    let at = ((i * AL + j) * stride + row0 + t) * k + k0;
                     col[i] = ld(s, &a.mm[at..at + n]);
                 }
                 cols[j] = at::<S, AL, M>(s, col);
@@ -514,84 +526,159 @@ pub(crate) fn build(
 }
 
 impl Winograd {
-    /// One block of `count` tiles from tile `t0`: input transform, alpha² GEMMs, output
-    /// transform, in the worker's V and M.
-    fn block(&self, input: &[f32], out: &SharedOut, t0: usize, count: usize, w: &mut Worker) {
-        let s = &self.shape;
-        let (c, k) = (s.c(), s.k());
-        let a2 = self.alpha2();
+    /// Tiles `t0 .. t0 + count`, which are rows `row0 ..` of V and M matrices of `stride` rows.
+    fn tile_block(&self, t0: usize, count: usize, stride: usize, row0: usize) -> TileBlock<'_> {
         let (ty, tx) = self.tiles();
-        let Worker { floats, ptrs } = w;
-        let (v, rest) = floats.split_at_mut(a2 * count * c);
-        let mm = &mut rest[..a2 * count * k];
-        let blk = TileBlock {
-            shape: s,
+        TileBlock {
+            shape: &self.shape,
             m: self.m,
             t0,
             count,
             tiles_y: ty,
             tiles_x: tx,
-        };
-        let mut ia = InputArgs {
-            blk: &blk,
-            input,
-            v,
-        };
-        // SAFETY: the transforms assert the slice lengths their unchecked paths rely on and
-        // check everything else; the ISA was checked at plan time.
-        unsafe { (self.tr.input)(&mut ia) };
-        for xi in 0..a2 {
-            let a = MatrixRows {
-                a: &v[xi * count * c..][..count * c],
-                lda: c,
-                k: c,
-                zero: &self.zero,
-            };
-            let out = Output {
-                c: SharedOut::new(&mut mm[xi * count * k..][..count * k]),
-                ldc: k,
-                bias: None,
-                act: Act::None,
-            };
-            gemm::indirect_gemm_serial(
-                &self.uk,
-                count,
-                &a,
-                &self.blocking,
-                &self.u[xi],
-                &out,
-                ptrs,
-            );
+            stride,
+            row0,
         }
+    }
+
+    fn input(&self, blk: &TileBlock, input: &[f32], v: &SharedOut) {
+        let mut ia = InputArgs { blk, input, v };
+        // SAFETY: the transforms assert the slice lengths their unchecked paths rely on and
+        // check everything else; the ISA was checked at plan time; the caller gives each task
+        // its own rows of V.
+        unsafe { (self.tr.input)(&mut ia) };
+    }
+
+    fn output(&self, blk: &TileBlock, mm: &[f32], out: &SharedOut) {
         let mut oa = OutputArgs {
-            blk: &blk,
+            blk,
             mm,
             output: out,
             bias: &self.bias,
             act: self.act,
         };
-        // SAFETY: as for the input transform; blocks cover disjoint tiles, so no other task
-        // writes this block's output pixels.
+        // SAFETY: as for the input transform; blocks and tile ranges are disjoint, so no other
+        // task writes these tiles' output pixels.
         unsafe { (self.tr.output)(&mut oa) };
+    }
+
+    /// GEMM `xi` of a block of `count` tiles (V_xi x U_xi = M_xi) over NR panels `panels`.
+    #[allow(clippy::too_many_arguments)]
+    fn gemm(
+        &self,
+        xi: usize,
+        count: usize,
+        v: &[f32],
+        mm: &SharedOut,
+        panels: std::ops::Range<usize>,
+        table: &mut [*const f32],
+    ) {
+        let (c, k) = (self.shape.c(), self.shape.k());
+        let a = MatrixRows {
+            a: &v[xi * count * c..][..count * c],
+            lda: c,
+            k: c,
+            zero: &self.zero,
+        };
+        let out = Output {
+            c: mm.sub(xi * count * k, count * k),
+            ldc: k,
+            bias: None,
+            act: Act::None,
+        };
+        gemm::indirect_gemm_serial(
+            &self.uk,
+            count,
+            &a,
+            &self.blocking,
+            &self.u[xi],
+            &out,
+            panels,
+            table,
+        );
+    }
+
+    /// One block of `count` tiles from tile `t0`, whole, in the worker's V and M.
+    fn block(&self, input: &[f32], out: &SharedOut, t0: usize, count: usize, w: &mut Worker) {
+        let (c, k) = (self.shape.c(), self.shape.k());
+        let a2 = self.alpha2();
+        let blk = self.tile_block(t0, count, count, 0);
+        let Worker { floats, ptrs } = w;
+        let (v, rest) = floats.split_at_mut(a2 * count * c);
+        let mm = &mut rest[..a2 * count * k];
+        self.input(&blk, input, &SharedOut::new(v));
+        let ms = SharedOut::new(mm);
+        for xi in 0..a2 {
+            self.gemm(xi, count, v, &ms, 0..self.u[xi].panels(), ptrs);
+        }
+        self.output(&blk, mm, out);
+    }
+
+    /// One block of `count` tiles from tile `t0` as three parallel phases over `shared`'s V and M.
+    fn phased(
+        &self,
+        input: &[f32],
+        out: &SharedOut,
+        shared: &mut [f32],
+        t0: usize,
+        count: usize,
+        ex: &Exec,
+    ) {
+        let (c, k) = (self.shape.c(), self.shape.k());
+        let a2 = self.alpha2();
+        let flops = 2.0 * (a2 * count * c * k) as f64;
+        let (v, rest) = shared.split_at_mut(a2 * count * c);
+        let mm = &mut rest[..a2 * count * k];
+        // Transforms: about four tile ranges per thread.
+        let chunk = count.div_ceil(4 * ex.threads()).max(1);
+        let ranges = count.div_ceil(chunk);
+        let vs = SharedOut::new(v);
+        ex.for_each(ranges, flops, |u, _| {
+            let r0 = u * chunk;
+            let blk = self.tile_block(t0 + r0, chunk.min(count - r0), count, r0);
+            self.input(&blk, input, &vs);
+        });
+        let v: &[f32] = v;
+        let panels = self.u[0].panels();
+        let groups = (4 * ex.threads()).div_ceil(a2).clamp(1, panels);
+        let ms = SharedOut::new(mm);
+        ex.for_each(a2 * groups, flops, |u, w| {
+            let (xi, g) = (u / groups, u % groups);
+            self.gemm(xi, count, v, &ms, part(panels, groups, g), &mut w.ptrs);
+        });
+        let mm: &[f32] = mm;
+        ex.for_each(ranges, flops, |u, _| {
+            let r0 = u * chunk;
+            let blk = self.tile_block(t0 + r0, chunk.min(count - r0), count, r0);
+            self.output(&blk, mm, out);
+        });
     }
 }
 
 impl Kernel for Winograd {
-    fn run(&self, input: &[f32], output: &mut [f32], _shared: &mut [f32], ex: &Exec) {
+    fn run(&self, input: &[f32], output: &mut [f32], shared: &mut [f32], ex: &Exec) {
         let s = &self.shape;
         let (ty, tx) = self.tiles();
         let total = s.n() * ty * tx;
         let flops = s.flops() as f64;
-        // At least a block per thread when the work splits, and no more than needed: every block
-        // streams all of U, and L3, which U comes from once it outgrows L2, is shared (two
-        // blocks per thread measured 1.1-1.3x on 2 threads for resnet_3x3_28, one 1.4-1.5x).
+        let out = SharedOut::new(output);
+        let threads = ex.threads();
+        let blocks = total.div_ceil(self.block);
+        let phased_len = self.scratch().shared_parallel;
+        if ex.splits(flops) && blocks < 2 * threads && shared.len() >= phased_len {
+            for t0 in (0..total).step_by(self.block) {
+                self.phased(input, &out, shared, t0, self.block.min(total - t0), ex);
+            }
+            return;
+        }
+        // Whole blocks per task: at least a block per thread when the work splits, and no more
+        // than needed, since every block streams all of U.
         let block = if ex.splits(flops) {
-            let per = total.div_ceil(ex.threads()).div_ceil(self.uk.mr) * self.uk.mr;
+            let per = total.div_ceil(threads).div_ceil(self.uk.mr) * self.uk.mr;
             self.block.min(per.max(self.uk.mr))
         } else {
             self.block
         };
-        let out = SharedOut::new(output);
         ex.for_each(total.div_ceil(block), flops, |u, w| {
             let t0 = u * block;
             self.block(input, &out, t0, block.min(total - t0), w);
@@ -605,6 +692,7 @@ impl Kernel for Winograd {
         let (c, k) = (self.shape.c(), self.shape.k());
         ScratchSpec {
             shared: 0,
+            shared_parallel: self.alpha2() * self.block * (c + k),
             floats: self.alpha2() * self.block * (c + k),
             ptrs: self.blocking.table_len(&self.uk),
         }
