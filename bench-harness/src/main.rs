@@ -124,6 +124,9 @@ enum Cmd {
         /// As JSON.
         #[arg(long)]
         json: bool,
+        /// Also measure the ceilings with 2, 3, ... up to this many threads at once.
+        #[arg(long, value_parser = parse_count, default_value = "1")]
+        threads: usize,
     },
     /// List the layer catalogue.
     Shapes {
@@ -409,8 +412,9 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             let csv = export::write(&res, &dir)?;
             out!("wrote {} and {}", html.display(), csv.display());
         }
-        Cmd::Machine { json } => {
-            let m = machine::profile();
+        Cmd::Machine { json, threads } => {
+            let mut m = machine::profile();
+            machine::measure_thread_ceilings(&mut m, &(2..=threads).collect::<Vec<_>>());
             if json {
                 out!("{}", serde_json::to_string_pretty(&m)?);
             } else {

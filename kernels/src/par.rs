@@ -34,9 +34,11 @@ impl Worker {
 }
 
 /// The default grain: a task does at least this many FLOPs, and work below two grains stays on
-/// one thread. Measured on a 2-core AMD EPYC (see the `run_parallel` docs): handing a job to a
-/// warm rayon pool and joining it costs 5-15 us, and 2 MFLOP is 20-40 us of one core's work, so
-/// a split that pays nothing loses at most a third, and one that pays wins.
+/// one thread. Chosen from measurements on a 2-core KVM guest (AMD EPYC, AVX-512): a layer of
+/// 2 MFLOP (mbv2_dw_14, 13-19 us) gained nothing from a second thread at any grain, because
+/// waking a sleeping rayon worker there takes tens of microseconds, while layers from 5 MFLOP
+/// up (mbv2_dw_112_s2, mbv2_dw_112) gained 1.4-1.9x. A task of 2 MFLOP is 10-40 us of one
+/// core's work, so the per-task cost (a closure call and an uncontended lock) stays in the noise.
 pub const DEFAULT_GRAIN_FLOPS: f64 = 2.0e6;
 
 /// A run's executor: where units go and which scratch each task gets.
