@@ -6,7 +6,8 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Command;
+
+use common::bench;
 
 use simdconv_bench::compare::{gate, problems, Allow, Gate};
 use simdconv_bench::machine::{Bandwidth, ThreadCeilings};
@@ -143,13 +144,6 @@ fn the_gate_keys_rows_by_thread_count() {
     let again = dup.results.last().unwrap().clone();
     dup.results.push(again);
     assert_eq!(problems(&dup, "c").len(), 1);
-}
-
-fn bench(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_simdconv-bench"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
 }
 
 #[test]

@@ -255,7 +255,7 @@ fn base_name(name: &str, batch: usize) -> &str {
 
 fn batches(page: &mut Page, res: &Results, threads: &[usize]) {
     page.subheading("Time per image against batch");
-    page.note("Per layer and batch size, the fastest variant's time divided by the batch (criterion medians with intervals), and that against batch 1's time per image: below 1.00 a batch amortises what one image pays alone (packing, weights streamed from memory, thread start-up).");
+    page.note("Per layer and batch size, the fastest variant's time divided by the batch (criterion medians with intervals), and that against batch 1's time per image: below 1.00 a batch amortises what one image pays alone (weights streamed from memory, per-call set-up, thread hand-off); above 1.00 the batch's activations outgrow a cache that one image's fit in (criterion re-runs a layer on the same buffers, so a batch-1 run reads a warm cache).");
     let mut groups: BTreeMap<(usize, String), Vec<(usize, String)>> = BTreeMap::new();
     for (i, layer) in res.layers.iter().enumerate() {
         let base = base_name(&layer.name, layer.batch).to_string();

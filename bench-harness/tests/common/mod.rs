@@ -1,7 +1,8 @@
-//! Small fixed results for the harness tests.
+//! Small fixed results for the harness tests, and the binary run with arguments.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::process::{Command, Output};
 
 use simdconv_bench::catalogue::Layer;
 use simdconv_bench::machine::{Bandwidth, Cache, MachineProfile};
@@ -206,4 +207,12 @@ pub fn results_with_tie() -> Results {
     );
     r.results.extend([a, b, c]);
     r
+}
+
+/// Runs the `simdconv-bench` binary with `args`.
+pub fn bench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_simdconv-bench"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
