@@ -298,8 +298,7 @@ fn compare_cmd(
         .enumerate()
         .map(|(i, p)| {
             load(i, p).map(|mut input| {
-                let t = input.results.thread_counts().first().copied().unwrap_or(1);
-                input.results = input.results.at_threads(t);
+                input.results = input.results.at_fewest_threads();
                 input
             })
         })
@@ -501,7 +500,7 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
     };
     // Auto's regrets and the winner table are one-thread answers (the report's scaling section
     // has the rest).
-    let one = res.at_threads(res.thread_counts().first().copied().unwrap_or(1));
+    let one = res.at_fewest_threads();
     let map = autopick::find_map(opts.tuning.as_deref(), out, &one)?;
     res.auto = autopick::picks(&one, map);
     res.write(&json)?;

@@ -509,6 +509,12 @@ impl Results {
         r
     }
 
+    /// The run at its lowest thread count (one thread unless only parallel runs were measured):
+    /// what every one-thread answer reads.
+    pub fn at_fewest_threads(&self) -> Results {
+        self.at_threads(self.thread_counts().first().copied().unwrap_or(1))
+    }
+
     /// The records of one layer.
     pub fn layer_records<'a>(&'a self, layer: &'a str) -> impl Iterator<Item = &'a Record> + 'a {
         self.results.iter().filter(move |r| r.layer == layer)

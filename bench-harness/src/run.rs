@@ -251,7 +251,9 @@ fn run_layer(
             if let Some(pool) = pool {
                 plan.run_parallel(&data.input, &mut data.output, pool)
                     .map_err(|e| e.to_string())?;
-                if let Some(i) = (0..serial.len()).find(|&i| data.output[i] != serial[i]) {
+                if let Some(i) =
+                    (0..serial.len()).find(|&i| data.output[i].to_bits() != serial[i].to_bits())
+                {
                     return Err(format!(
                         "{}/{} on {threads} threads: output {i} differs from the one-thread run",
                         layer.name,

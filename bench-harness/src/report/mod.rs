@@ -30,7 +30,7 @@ type Rendered = Result<(), Box<dyn std::error::Error>>;
 /// (one thread, unless only parallel runs were measured).
 pub fn render(full: &Results) -> Result<String, Box<dyn std::error::Error>> {
     let threads = full.thread_counts();
-    let one = full.at_threads(threads.first().copied().unwrap_or(1));
+    let one = full.at_fewest_threads();
     let res = &one;
     let m = &res.machine;
     let mut page = Page::new(

@@ -36,17 +36,17 @@ pub fn section(page: &mut Page, res: &Results) -> Rendered {
     Ok(())
 }
 
-/// The fastest record of `algorithm` on `layer` at `threads`, by median.
+/// The fastest record on `layer` at `threads` (of `algorithm`, when given), by median.
 fn fastest<'a>(
     res: &'a Results,
     layer: &str,
-    algorithm: &str,
+    algorithm: Option<&str>,
     threads: usize,
 ) -> Option<&'a Record> {
-    res.results
-        .iter()
-        .filter(|x| x.layer == layer && x.algorithm == algorithm && x.threads == threads)
-        .min_by(|a, b| a.time_ns.point.total_cmp(&b.time_ns.point))
+    let records: Vec<&Record> = res.results.iter().filter(|x| x.layer == layer).collect();
+    answer::best(&records, |x| {
+        x.threads == threads && algorithm.is_none_or(|a| x.algorithm == a)
+    })
 }
 
 /// The algorithms measured on `layer`, in the order they first appear.
@@ -137,14 +137,9 @@ fn speedups(page: &mut Page, res: &Results, threads: &[usize]) -> Rendered {
     for layer in &res.layers {
         let name = layer.name.as_str();
         let top = *threads.last().expect("two thread counts");
-        let best_alg = res
-            .results
-            .iter()
-            .filter(|x| x.layer == name && x.threads == top)
-            .min_by(|a, b| a.time_ns.point.total_cmp(&b.time_ns.point))
-            .map(|x| x.algorithm.clone());
+        let best_alg = fastest(res, name, None, top).map(|x| x.algorithm.clone());
         for alg in algorithms(res, name) {
-            let Some(b) = fastest(res, name, alg, base) else {
+            let Some(b) = fastest(res, name, Some(alg), base) else {
                 continue;
             };
             let mut cells = vec![l(name), l(alg), r(format!("{:.1}", b.gflops.point))];
@@ -152,7 +147,7 @@ fn speedups(page: &mut Page, res: &Results, threads: &[usize]) -> Rendered {
             let mut slower = false;
             for (i, &n) in more.iter().enumerate() {
                 let m = res.machine.at_threads(n);
-                match fastest(res, name, alg, n) {
+                match fastest(res, name, Some(alg), n) {
                     Some(x) => {
                         let s = b.time_ns.ratio(&x.time_ns);
                         let eff = s.point / (n as f64 / base as f64);
@@ -284,10 +279,7 @@ fn batches(page: &mut Page, res: &Results, threads: &[usize]) {
         members.sort();
         for &n in threads {
             let per_image = |name: &str, batch: usize| -> Option<(Interval, String)> {
-                res.results
-                    .iter()
-                    .filter(|x| x.layer == name && x.threads == n)
-                    .min_by(|a, b| a.time_ns.point.total_cmp(&b.time_ns.point))
+                fastest(res, name, None, n)
                     .map(|x| (x.time_ns.scaled(batch as f64), x.variant.clone()))
             };
             let one = members

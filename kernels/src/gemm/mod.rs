@@ -271,9 +271,7 @@ pub(crate) fn packed_gemm(
     out.check(m, n);
     let blk = Blocking::new(uk, k);
     let flops = 2.0 * m as f64 * n as f64 * k as f64;
-    let (unit_rows, groups) = units(ex, m, blk.mc, uk.mr, b.panels(), flops);
-    let row_units = m.div_ceil(unit_rows);
-    if row_units * groups == 1 || !ex.splits(flops) {
+    if !ex.splits(flops) {
         ex.for_each(1, flops, |_, w| {
             for k0 in (0..k).step_by(blk.kc) {
                 for m0 in (0..m).step_by(blk.mc) {
@@ -294,6 +292,8 @@ pub(crate) fn packed_gemm(
         });
         return;
     }
+    let (unit_rows, groups) = units(ex, m, blk.mc, uk.mr, b.panels(), flops);
+    let row_units = m.div_ceil(unit_rows);
     // Column-major, so that any contiguous run of units (what a thread takes) spans rows.
     ex.for_each(row_units * groups, flops, |u, w| {
         let (g, m0) = (u / row_units, u % row_units * unit_rows);
