@@ -419,8 +419,8 @@ impl Prepared {
                 })
                 .collect();
             let mut best: Option<(f64, ConvPlan)> = None;
-            let input = AlignedBuf::zeroed(shape.input_len());
-            let mut out = AlignedBuf::zeroed(shape.output_len());
+            let input = AlignedBuf::zeroed(shape.input_len()).map_err(|e| e.to_string())?;
+            let mut out = AlignedBuf::zeroed(shape.output_len()).map_err(|e| e.to_string())?;
             for v in candidates {
                 let mut plan = v
                     .plan(shape, &w, Some(&b), *act)
@@ -445,7 +445,8 @@ impl Prepared {
             .buffers
             .iter()
             .map(|&n| AlignedBuf::zeroed(n))
-            .collect();
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
         Ok(Prepared {
             block: block.clone(),
             plans,

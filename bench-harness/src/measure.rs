@@ -118,7 +118,7 @@ impl LayerData {
             input: AlignedBuf::from_slice(&image.repeat(shape.n())),
             weights: seeded(shape.weights_len(), 2),
             bias: seeded(shape.k(), 3),
-            output: AlignedBuf::zeroed(shape.output_len()),
+            output: AlignedBuf::zeroed(shape.output_len()).expect("catalogue layers fit in memory"),
             shape,
         }
     }

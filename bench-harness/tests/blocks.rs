@@ -111,7 +111,7 @@ fn small_ops_match_simple_references() {
         stride: 1,
         pad: 1,
     };
-    let x = seeded(pool.input_len(), 4);
+    let x = seeded(pool.input_len().unwrap(), 4);
     let mut want = vec![f32::NEG_INFINITY; pool.output_len().unwrap()];
     for y in 0..5usize {
         for xx in 0..6usize {

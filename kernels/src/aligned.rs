@@ -4,6 +4,8 @@
 
 use std::ops::{Deref, DerefMut};
 
+use crate::ConvError;
+
 const ALIGN_FLOATS: usize = 16;
 
 /// A zero-initialised, 64-byte-aligned, fixed-length f32 buffer (safe code: an over-allocated
@@ -16,18 +18,37 @@ pub struct AlignedBuf {
 }
 
 impl AlignedBuf {
-    /// `len` zeros, the first one 64-byte aligned.
-    pub fn zeroed(len: usize) -> AlignedBuf {
-        let buf = vec![0.0f32; len + ALIGN_FLOATS];
-        let off = buf.as_ptr().align_offset(64).min(ALIGN_FLOATS);
-        AlignedBuf { buf, off, len }
+    /// `len` zeros, the first one 64-byte aligned; a length whose bytes overflow, or an
+    /// allocation the system refuses, is a [`ConvError::OutOfMemory`] (never an abort).
+    pub fn zeroed(len: usize) -> Result<AlignedBuf, ConvError> {
+        AlignedBuf::zeroed_for(len, "aligned buffer")
     }
 
-    /// A copy of `values`, 64-byte aligned.
+    /// [`AlignedBuf::zeroed`], its error naming `what` the buffer is for.
+    pub(crate) fn zeroed_for(len: usize, what: &'static str) -> Result<AlignedBuf, ConvError> {
+        let oom = || ConvError::OutOfMemory {
+            what,
+            bytes: len.saturating_mul(4),
+        };
+        let cap = len.checked_add(ALIGN_FLOATS).ok_or_else(oom)?;
+        let mut buf: Vec<f32> = Vec::new();
+        buf.try_reserve_exact(cap).map_err(|_| oom())?;
+        buf.resize(cap, 0.0);
+        let off = buf.as_ptr().align_offset(64).min(ALIGN_FLOATS);
+        Ok(AlignedBuf { buf, off, len })
+    }
+
+    /// A copy of `values`, 64-byte aligned (a slice that exists fits in memory, so only the
+    /// allocation of the copy can fail, and it aborts like `Vec`'s).
     pub fn from_slice(values: &[f32]) -> AlignedBuf {
-        let mut b = AlignedBuf::zeroed(values.len());
-        b.copy_from_slice(values);
-        b
+        let mut buf = vec![0.0f32; values.len() + ALIGN_FLOATS];
+        let off = buf.as_ptr().align_offset(64).min(ALIGN_FLOATS);
+        buf[off..off + values.len()].copy_from_slice(values);
+        AlignedBuf {
+            buf,
+            off,
+            len: values.len(),
+        }
     }
 }
 
@@ -52,6 +73,19 @@ impl DerefMut for AlignedBuf {
     }
 }
 
+/// `len` zeros in a plain `Vec`, allocated fallibly: a refusal is a [`ConvError::OutOfMemory`]
+/// naming `what`.
+pub(crate) fn zeros(len: usize, what: &'static str) -> Result<Vec<f32>, ConvError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len)
+        .map_err(|_| ConvError::OutOfMemory {
+            what,
+            bytes: len.saturating_mul(4),
+        })?;
+    v.resize(len, 0.0);
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::AlignedBuf;
@@ -64,5 +98,14 @@ mod tests {
             assert_eq!(b.as_ptr() as usize % 64, 0);
             assert_eq!(&*b, &*a);
         }
+    }
+
+    #[test]
+    fn impossible_lengths_are_errors() {
+        for len in [usize::MAX, usize::MAX - 4, usize::MAX / 4, 1 << 60] {
+            let e = AlignedBuf::zeroed(len).unwrap_err();
+            assert!(e.to_string().contains("aligned buffer"), "{e}");
+        }
+        assert_eq!(AlignedBuf::zeroed(5).unwrap().len(), 5);
     }
 }

@@ -21,6 +21,13 @@ pub enum ConvError {
         /// What was being computed, e.g. `"input length N*H*W*C"`.
         what: &'static str,
     },
+    /// An allocation the shape needs was refused by the system (or its size overflows).
+    OutOfMemory {
+        /// What was being allocated, e.g. `"direct padded input copy"`.
+        what: &'static str,
+        /// Its size in bytes (saturated at `usize::MAX`).
+        bytes: usize,
+    },
     /// The algorithm cannot compute this shape.
     Unsupported {
         /// The algorithm asked for.
@@ -79,6 +86,10 @@ impl fmt::Display for ConvError {
             ConvError::Overflow { what } => {
                 write!(f, "shape too large: {what} overflows usize")
             }
+            ConvError::OutOfMemory { what, bytes } => write!(
+                f,
+                "out of memory: {what} needs {bytes} bytes, and the allocation was refused"
+            ),
             ConvError::Unsupported { algorithm, reason } => write!(f, "{algorithm} {reason}"),
             ConvError::IsaUnavailable { isa } => write!(
                 f,

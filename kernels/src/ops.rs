@@ -6,6 +6,12 @@
 use crate::simd::{Simd, WithSimd};
 use crate::{ConvError, Isa};
 
+fn product(xs: &[usize], what: &'static str) -> Result<usize, ConvError> {
+    xs.iter()
+        .try_fold(1usize, |acc, &x| acc.checked_mul(x))
+        .ok_or(ConvError::Overflow { what })
+}
+
 fn check(buffer: &'static str, expected: usize, got: usize) -> Result<(), ConvError> {
     if expected == got {
         Ok(())
@@ -60,7 +66,16 @@ impl Pool {
                 "padding must be smaller than the window",
             ));
         }
-        let (ph, pw) = (self.h + 2 * self.pad, self.w + 2 * self.pad);
+        let padded = |x: usize, field| {
+            self.pad
+                .checked_mul(2)
+                .and_then(|p| p.checked_add(x))
+                .ok_or(ConvError::Overflow { what: field })
+        };
+        let (ph, pw) = (
+            padded(self.h, "pool padded height H + 2*pad")?,
+            padded(self.w, "pool padded width W + 2*pad")?,
+        );
         if ph < self.window || pw < self.window {
             return Err(bad(
                 "window",
@@ -73,20 +88,23 @@ impl Pool {
             (pw - self.window) / self.stride + 1,
         ))
     }
-    /// Input floats.
-    pub fn input_len(&self) -> usize {
-        self.n * self.h * self.w * self.c
+    /// Input floats (an error if N*H*W*C overflows).
+    pub fn input_len(&self) -> Result<usize, ConvError> {
+        product(
+            &[self.n, self.h, self.w, self.c],
+            "pool input length N*H*W*C",
+        )
     }
     /// Output floats.
     pub fn output_len(&self) -> Result<usize, ConvError> {
         let (p, q) = self.out_hw()?;
-        Ok(self.n * p * q * self.c)
+        product(&[self.n, p, q, self.c], "pool output length N*P*Q*C")
     }
 }
 
 /// Max-pooling with `isa`'s vectors.
 pub fn max_pool(isa: Isa, pool: &Pool, input: &[f32], output: &mut [f32]) -> Result<(), ConvError> {
-    check("input", pool.input_len(), input.len())?;
+    check("input", pool.input_len()?, input.len())?;
     check("output", pool.output_len()?, output.len())?;
     isa.dispatch(PoolBody {
         pool,
@@ -119,11 +137,24 @@ pub fn concat_channels(
             got: channels.len(),
         });
     }
-    let total: usize = channels.iter().sum();
+    let total = channels
+        .iter()
+        .try_fold(0usize, |acc, &c| acc.checked_add(c))
+        .ok_or(ConvError::Overflow {
+            what: "concatenated channels",
+        })?;
     for (p, &c) in parts.iter().zip(channels) {
-        check("part", pixels * c, p.len())?;
+        check(
+            "part",
+            product(&[pixels, c], "part length pixels*channels")?,
+            p.len(),
+        )?;
     }
-    check("output", pixels * total, out.len())?;
+    check(
+        "output",
+        product(&[pixels, total], "output length pixels*channels")?,
+        out.len(),
+    )?;
     for (px, dst) in out.chunks_exact_mut(total.max(1)).enumerate().take(pixels) {
         let mut at = 0;
         for (p, &c) in parts.iter().zip(channels) {

@@ -12,7 +12,7 @@ use std::sync::{Mutex, PoisonError};
 
 use rayon::prelude::*;
 
-use crate::AlignedBuf;
+use crate::{AlignedBuf, ConvError};
 
 /// Scratch one worker thread uses inside a task: floats and a row-pointer table.
 pub(crate) struct Worker {
@@ -25,11 +25,20 @@ pub(crate) struct Worker {
 unsafe impl Send for Worker {}
 
 impl Worker {
-    pub(crate) fn new(floats: usize, ptrs: usize) -> Worker {
-        Worker {
-            floats: AlignedBuf::zeroed(floats),
-            ptrs: vec![std::ptr::null(); ptrs],
-        }
+    /// A worker's scratch; a refused allocation is an error, never an abort.
+    pub(crate) fn new(floats: usize, ptrs: usize) -> Result<Worker, ConvError> {
+        let mut table = Vec::new();
+        table
+            .try_reserve_exact(ptrs)
+            .map_err(|_| ConvError::OutOfMemory {
+                what: "row-pointer table",
+                bytes: ptrs.saturating_mul(std::mem::size_of::<*const f32>()),
+            })?;
+        table.resize(ptrs, std::ptr::null());
+        Ok(Worker {
+            floats: AlignedBuf::zeroed_for(floats, "per-thread scratch")?,
+            ptrs: table,
+        })
     }
 }
 

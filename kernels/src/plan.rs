@@ -143,11 +143,12 @@ impl ConvPlan {
         self.check(input, output)?;
         let threads = pool.current_num_threads().max(1);
         if self.shared.len() < self.spec.shared_parallel {
-            self.shared = crate::AlignedBuf::zeroed(self.spec.shared_parallel);
+            self.shared =
+                crate::AlignedBuf::zeroed_for(self.spec.shared_parallel, "shared scratch")?;
         }
         while self.workers.len() < threads {
             self.workers
-                .push(Mutex::new(Worker::new(self.spec.floats, self.spec.ptrs)));
+                .push(Mutex::new(Worker::new(self.spec.floats, self.spec.ptrs)?));
         }
         let ex = Exec::parallel(pool, &self.workers, grain_flops);
         self.kernel.run(input, output, &mut self.shared, &ex);
@@ -251,15 +252,15 @@ impl Variant {
                 });
             }
         }
-        let kernel = self.build(shape, weights, bias, Act::from_activation(activation));
+        let kernel = self.build(shape, weights, bias, Act::from_activation(activation))?;
         let spec = kernel.scratch();
         Ok(ConvPlan {
             shape: *shape,
             variant: self,
             kernel,
             spec,
-            shared: crate::AlignedBuf::zeroed(spec.shared),
-            workers: vec![Mutex::new(Worker::new(spec.floats, spec.ptrs))],
+            shared: crate::AlignedBuf::zeroed_for(spec.shared, "shared scratch")?,
+            workers: vec![Mutex::new(Worker::new(spec.floats, spec.ptrs)?)],
         })
     }
 }

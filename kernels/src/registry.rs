@@ -122,7 +122,7 @@ impl Variant {
         weights: &[f32],
         bias: Option<&[f32]>,
         act: Act,
-    ) -> Box<dyn Kernel> {
+    ) -> Result<Box<dyn Kernel>, ConvError> {
         let (s, w, b, a) = (shape, weights, bias, act);
         let gemm = || match self.micro {
             Micro::Gemm(uk, tr) => (uk, tr),

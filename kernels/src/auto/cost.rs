@@ -102,7 +102,7 @@ fn probe_now() -> Ceilings {
         (u64::MAX, 64 << 20),
     ] {
         let floats = (set / 4) as usize;
-        let buf = AlignedBuf::zeroed(floats);
+        let buf = AlignedBuf::zeroed(floats).expect("a probe buffer of at most 64 MiB");
         let reps = ((8 << 20) / set.max(1)).max(1) as usize;
         let gbs = widest.map_or(10.0, |isa| {
             best_rate(|| {

@@ -15,7 +15,7 @@
 use crate::kernel::{Kernel, ScratchSpec};
 use crate::par::{Exec, SharedOut};
 use crate::simd::{Act, Simd, WithSimd};
-use crate::{AlignedBuf, ConvShape, Tile};
+use crate::{AlignedBuf, ConvError, ConvShape, Tile};
 
 /// One output row of one image, all channels (two rows when `pair`).
 #[derive(Clone, Copy)]
@@ -560,11 +560,11 @@ pub(crate) fn build(
     bias: Option<&[f32]>,
     act: Act,
     uk: DwUkernel,
-) -> Box<dyn Kernel> {
+) -> Result<Box<dyn Kernel>, ConvError> {
     let (c, r, s, l) = (shape.c(), shape.r(), shape.s(), uk.lanes);
     let blocks = c.div_ceil(l);
     // OHWI with one input channel per group: weight (ch, ky, kx) is at (ch * r + ky) * s + kx.
-    let mut w = AlignedBuf::zeroed(blocks * r * s * l);
+    let mut w = AlignedBuf::zeroed_for(blocks * r * s * l, "packed weights")?;
     for ch in 0..c {
         for ky in 0..r {
             for kx in 0..s {
@@ -572,7 +572,7 @@ pub(crate) fn build(
             }
         }
     }
-    let mut b = AlignedBuf::zeroed(blocks * l);
+    let mut b = AlignedBuf::zeroed_for(blocks * l, "packed bias")?;
     if let Some(bias) = bias {
         b[..c].copy_from_slice(bias);
     }
@@ -585,16 +585,21 @@ pub(crate) fn build(
         0
     };
     let x_lo = left.div_ceil(sw).min(x_hi);
-    Box::new(Depthwise {
+    Ok(Box::new(Depthwise {
         shape: *shape,
         uk,
         w,
         bias: b,
         act,
-        zero: vec![0.0; shape.w() * c],
+        zero: crate::aligned::zeros(
+            shape.w().checked_mul(c).ok_or(ConvError::Overflow {
+                what: "depthwise zero row W*C",
+            })?,
+            "depthwise zero row",
+        )?,
         x_lo,
         x_hi,
-    })
+    }))
 }
 
 impl Kernel for Depthwise {

@@ -23,7 +23,7 @@ use crate::gemm::{self, IndirectBlocking, PackedConv, RowPointers, Taps, Ukernel
 use crate::kernel::{Kernel, ScratchSpec};
 use crate::par::Exec;
 use crate::simd::Act;
-use crate::{ConvShape, Tile};
+use crate::{ConvError, ConvShape, Tile};
 
 struct Direct {
     conv: PackedConv,
@@ -42,7 +42,7 @@ pub(crate) fn build(
     bias: Option<&[f32]>,
     act: Act,
     uk: Ukernels,
-) -> Box<dyn Kernel> {
+) -> Result<Box<dyn Kernel>, ConvError> {
     let pad = shape.padding();
     // Only padding narrower than the kernel: wider padding is rare, its columns are mostly never
     // read, and a copy that materialised it could be far larger than the input.
@@ -57,12 +57,12 @@ pub(crate) fn build(
     } else {
         shape.c()
     };
-    Box::new(Direct {
-        conv: PackedConv::new(shape, weights, bias, act, uk),
+    Ok(Box::new(Direct {
+        conv: PackedConv::new(shape, weights, bias, act, uk)?,
         blocking: IndirectBlocking::new(&uk, shape.r() * shape.s(), footprint(shape), row_kc),
-        zero: vec![0.0; shape.s() * shape.c()],
+        zero: crate::aligned::zeros(shape.s() * shape.c(), "direct zero row")?,
         pad_copy,
-    })
+    }))
 }
 
 /// Row pointers of a direct convolution over one NHWC input whose rows are `w` pixels wide and
@@ -205,8 +205,12 @@ impl Kernel for Direct {
     fn scratch(&self) -> ScratchSpec {
         let s = &self.conv.shape;
         let shared = if self.pad_copy {
+            // Saturating: a copy too large to count is too large to allocate, and the plan's
+            // fallible allocation turns it into an error.
             let wp = s.padding().left + s.w() + s.padding().right;
-            s.n() * s.h() * wp * s.c()
+            [s.n(), s.h(), wp, s.c()]
+                .iter()
+                .fold(1usize, |acc, &x| acc.saturating_mul(x))
         } else {
             0
         };

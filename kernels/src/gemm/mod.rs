@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use crate::par::{part, Exec, SharedOut};
 use crate::simd::{Act, Simd};
-use crate::{AlignedBuf, Isa, Tile};
+use crate::{AlignedBuf, ConvError, Isa, Tile};
 
 /// Where and how one microkernel call stores its tile.
 #[derive(Clone, Copy)]
@@ -143,9 +143,14 @@ pub(crate) struct PackedB {
 
 impl PackedB {
     /// Packs `b(kk, j)` for `kk < k`, `j < n`.
-    pub(crate) fn new(k: usize, n: usize, nr: usize, b: impl Fn(usize, usize) -> f32) -> PackedB {
+    pub(crate) fn new(
+        k: usize,
+        n: usize,
+        nr: usize,
+        b: impl Fn(usize, usize) -> f32,
+    ) -> Result<PackedB, ConvError> {
         let panels = n.div_ceil(nr);
-        let mut data = AlignedBuf::zeroed(panels * k * nr);
+        let mut data = AlignedBuf::zeroed_for(panels * k * nr, "packed weights")?;
         for p in 0..panels {
             for kk in 0..k {
                 let row = &mut data[(p * k + kk) * nr..][..nr];
@@ -157,7 +162,7 @@ impl PackedB {
                 }
             }
         }
-        PackedB { data, k, n, nr }
+        Ok(PackedB { data, k, n, nr })
     }
     pub(crate) fn k(&self) -> usize {
         self.k
@@ -613,15 +618,15 @@ impl PackedConv {
         bias: Option<&[f32]>,
         act: Act,
         uk: Ukernels,
-    ) -> PackedConv {
+    ) -> Result<PackedConv, ConvError> {
         let l = shape.reduction_len();
-        PackedConv {
+        Ok(PackedConv {
             shape: *shape,
             uk,
-            b: PackedB::new(l, shape.k(), uk.nr, |kk, ko| weights[ko * l + kk]),
+            b: PackedB::new(l, shape.k(), uk.nr, |kk, ko| weights[ko * l + kk])?,
             bias: bias.map(<[f32]>::to_vec),
             act,
-        }
+        })
     }
 
     /// The NHWC output as C, with this plan's epilogue.

@@ -7,7 +7,7 @@ use crate::gemm::{self, PackA, PackedConv, Ukernels};
 use crate::kernel::{Kernel, ScratchSpec};
 use crate::par::Exec;
 use crate::simd::Act;
-use crate::{ConvShape, Tile};
+use crate::{ConvError, ConvShape, Tile};
 
 struct Im2col(PackedConv);
 
@@ -17,8 +17,10 @@ pub(crate) fn build(
     bias: Option<&[f32]>,
     act: Act,
     uk: Ukernels,
-) -> Box<dyn Kernel> {
-    Box::new(Im2col(PackedConv::new(shape, weights, bias, act, uk)))
+) -> Result<Box<dyn Kernel>, ConvError> {
+    Ok(Box::new(Im2col(PackedConv::new(
+        shape, weights, bias, act, uk,
+    )?)))
 }
 
 /// Gathers patch rows of one NHWC input.

@@ -7,7 +7,7 @@ use crate::gemm::{self, IndirectBlocking, MatrixRows, PackedConv, Ukernels};
 use crate::kernel::{Kernel, ScratchSpec};
 use crate::par::Exec;
 use crate::simd::Act;
-use crate::{ConvShape, Tile};
+use crate::{ConvError, ConvShape, Tile};
 
 struct Pointwise {
     conv: PackedConv,
@@ -21,12 +21,12 @@ pub(crate) fn build(
     bias: Option<&[f32]>,
     act: Act,
     uk: Ukernels,
-) -> Box<dyn Kernel> {
-    Box::new(Pointwise {
-        conv: PackedConv::new(shape, weights, bias, act, uk),
+) -> Result<Box<dyn Kernel>, ConvError> {
+    Ok(Box::new(Pointwise {
+        conv: PackedConv::new(shape, weights, bias, act, uk)?,
         blocking: IndirectBlocking::new(&uk, 1, shape.c(), shape.c()),
-        zero: vec![0.0; shape.c()],
-    })
+        zero: crate::aligned::zeros(shape.c(), "pointwise zero row")?,
+    }))
 }
 
 impl Kernel for Pointwise {

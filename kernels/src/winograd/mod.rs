@@ -21,7 +21,7 @@ use crate::gemm::{self, IndirectBlocking, MatrixRows, Output, PackedB, Ukernels}
 use crate::kernel::{Kernel, ScratchSpec};
 use crate::par::{part, Exec, SharedOut, Worker};
 use crate::simd::{Act, Simd, WithSimd};
-use crate::{ConvShape, Tile, WinogradTile};
+use crate::{ConvError, ConvShape, Tile, WinogradTile};
 
 /// G of F(2x2,3x3) (4 x 3).
 const G2: [[f64; 3]; 4] = [
@@ -469,14 +469,14 @@ pub(crate) fn build(
     act: Act,
     uk: Ukernels,
     tr: Transforms,
-) -> Box<dyn Kernel> {
+) -> Result<Box<dyn Kernel>, ConvError> {
     debug_assert_eq!(uk.isa, tr.isa, "GEMM and transforms of one ISA");
     let m = tile.m();
     let al = m + 2;
     let g: &[[f64; 3]] = if m == 2 { &G2 } else { &G4 };
     let (c, k) = (shape.c(), shape.k());
     // U[xi][c][k] = (G g G^T)[xi] for filter (k, c).
-    let mut u = vec![0.0f32; al * al * c * k];
+    let mut u = crate::aligned::zeros(al * al * c * k, "winograd transformed weights")?;
     for ko in 0..k {
         for ci in 0..c {
             let f = |ky: usize, kx: usize| f64::from(weights[((ko * 3 + ky) * 3 + kx) * c + ci]);
@@ -495,7 +495,7 @@ pub(crate) fn build(
     }
     let u = (0..al * al)
         .map(|xi| PackedB::new(c, k, uk.nr, |ci, ko| u[(xi * c + ci) * k + ko]))
-        .collect();
+        .collect::<Result<_, _>>()?;
     let mut b = vec![0.0f32; k];
     if let Some(bias) = bias {
         b.copy_from_slice(bias);
@@ -511,7 +511,7 @@ pub(crate) fn build(
     let amortize = (c * k / (c + k)).div_ceil(uk.mr) * uk.mr;
     let tiles = shape.n() * shape.p().div_ceil(m) * shape.q().div_ceil(m);
     let block = fit.max(amortize).min(tiles);
-    Box::new(Winograd {
+    Ok(Box::new(Winograd {
         shape: *shape,
         m,
         uk,
@@ -519,10 +519,10 @@ pub(crate) fn build(
         u,
         bias: b,
         act,
-        zero: vec![0.0; c],
+        zero: crate::aligned::zeros(c, "winograd zero row")?,
         block,
         blocking: IndirectBlocking::new(&uk, 1, c, c),
-    })
+    }))
 }
 
 impl Winograd {
