@@ -18,6 +18,16 @@
 //! (`K x R x S x C/groups`, so depthwise weights are `C x R x S`); bias has `K` entries.
 //! Slices carry no alignment promise. `ConvPlan::run` is single-threaded;
 //! `ConvPlan::run_parallel` spreads the same work over a rayon pool, bit-identical.
+//!
+//! Non-finite values follow the reference's rule in every algorithm but Winograd: an output is
+//! the activation of its bias plus its real taps (padding taps are skipped, not multiplied by
+//! zero), so a NaN or infinity in the input, the weights or the bias reaches exactly the outputs
+//! that use it. Winograd's transforms mix whole input tiles: a non-finite input reaches every
+//! output of the tiles that read it, a non-finite weight every output of its channel, and large
+//! finite values overflow its intermediates sooner: with C input channels, every intermediate
+//! stays finite while `C * max|x| * max|w|` is below `f32::MAX / 81` for F(2x2,3x3) and
+//! `f32::MAX / 36100` for F(4x4,3x3), and the input transform alone overflows for inputs above
+//! `f32::MAX / 4` and `f32::MAX / 100` (the reference: `f32::MAX / (R*S)`).
 #![warn(missing_docs)]
 
 // Layers, bottom to top (no module imports one above it; CI checks there is no import circle):
@@ -27,7 +37,8 @@
 // - vectors: `simd` (the `Simd` trait, one module and one entry point per ISA, detection and
 //   dispatch);
 // - microkernels and drivers: `gemm`, `direct`, `im2col`, `pointwise`, `winograd`, `depthwise`,
-//   each a driver plus a generic body; `ops`, `probe`, `reference`;
+//   each a driver plus a generic body; `ops`, `probe`, `reference`, `nonfinite` (the border
+//   fix-up that makes non-finite weights follow the reference's rule);
 // - `registry` (the rows), `auto` (which row for a shape: tuning map or cost model), then
 //   `plan` (`ConvPlan`: choose, validate, build).
 mod aligned;
@@ -41,6 +52,7 @@ mod gemm;
 mod im2col;
 mod isa;
 mod kernel;
+mod nonfinite;
 pub mod ops;
 mod par;
 mod plan;

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use crate::auto::{self, AutoOptions};
 use crate::kernel::{Kernel, ScratchSpec};
+use crate::nonfinite::BorderFix;
 use crate::par::{Exec, Worker, DEFAULT_GRAIN_FLOPS};
 use crate::registry::Variant;
 use crate::simd::Act;
@@ -37,6 +38,9 @@ pub struct ConvPlan {
     /// One scratch per worker thread: one for `run`, as many as the largest pool `run_parallel`
     /// has seen.
     workers: Vec<Mutex<Worker>>,
+    /// Set when a weight is non-finite: recomputes its channel's border outputs so padding taps
+    /// are skipped, as the reference does (see `nonfinite`).
+    border_fix: Option<BorderFix>,
 }
 
 impl ConvPlan {
@@ -91,6 +95,9 @@ impl ConvPlan {
         self.check(input, output)?;
         let ex = Exec::serial(&self.workers[..1]);
         self.kernel.run(input, output, &mut self.shared, &ex);
+        if let Some(fix) = &self.border_fix {
+            fix.apply(input, output);
+        }
         Ok(())
     }
 
@@ -152,6 +159,9 @@ impl ConvPlan {
         }
         let ex = Exec::parallel(pool, &self.workers, grain_flops);
         self.kernel.run(input, output, &mut self.shared, &ex);
+        if let Some(fix) = &self.border_fix {
+            fix.apply(input, output);
+        }
         Ok(())
     }
 
@@ -252,7 +262,13 @@ impl Variant {
                 });
             }
         }
-        let kernel = self.build(shape, weights, bias, Act::from_activation(activation))?;
+        let act = Act::from_activation(activation);
+        let kernel = self.build(shape, weights, bias, act)?;
+        // Winograd's spread is wider by construction and documented; the rest follow the rule.
+        let border_fix = match self.algorithm() {
+            Algorithm::Winograd(_) => None,
+            _ => BorderFix::new(shape, weights, bias, act)?,
+        };
         let spec = kernel.scratch();
         Ok(ConvPlan {
             shape: *shape,
@@ -261,6 +277,7 @@ impl Variant {
             spec,
             shared: crate::AlignedBuf::zeroed_for(spec.shared, "shared scratch")?,
             workers: vec![Mutex::new(Worker::new(spec.floats, spec.ptrs)?)],
+            border_fix,
         })
     }
 }

@@ -5,33 +5,26 @@
 
 use simdconv::{variants, Activation, ConvError, ConvShape};
 
-/// (n, h, w, c, k, r, s, pad, groups): each with a small weight tensor and a huge batch or map.
-const HUGE: &[(
-    usize,
-    usize,
-    usize,
-    usize,
-    usize,
-    usize,
-    usize,
-    usize,
-    usize,
-)] = &[
-    (1 << 52, 8, 8, 1, 1, 1, 1, 0, 1),
-    (1 << 34, 8, 8, 16, 16, 3, 3, 1, 1),
-    (1 << 40, 8, 8, 16, 16, 3, 3, 1, 1),
-    (1 << 44, 8, 8, 4, 4, 3, 3, 1, 4),
-    (1 << 30, 64, 64, 8, 8, 3, 3, 1, 1),
-    (1, 1 << 28, 1 << 28, 8, 8, 3, 3, 1, 1),
-    (1, 1 << 28, 1 << 28, 8, 8, 1, 1, 0, 1),
-    (1 << 44, 8, 8, 8, 8, 5, 5, 2, 8),
-    (1 << 36, 16, 16, 16, 16, 3, 3, 1, 1),
+/// One huge case: (n, h, w, c, k, r, s, pad, groups).
+type Case = [usize; 9];
+
+/// Each with a small weight tensor and a huge batch or map.
+const HUGE: &[Case] = &[
+    [1 << 52, 8, 8, 1, 1, 1, 1, 0, 1],
+    [1 << 34, 8, 8, 16, 16, 3, 3, 1, 1],
+    [1 << 40, 8, 8, 16, 16, 3, 3, 1, 1],
+    [1 << 44, 8, 8, 4, 4, 3, 3, 1, 4],
+    [1 << 30, 64, 64, 8, 8, 3, 3, 1, 1],
+    [1, 1 << 28, 1 << 28, 8, 8, 3, 3, 1, 1],
+    [1, 1 << 28, 1 << 28, 8, 8, 1, 1, 0, 1],
+    [1 << 44, 8, 8, 8, 8, 5, 5, 2, 8],
+    [1 << 36, 16, 16, 16, 16, 3, 3, 1, 1],
 ];
 
 #[test]
 fn huge_shapes_plan_or_refuse_without_panicking() {
     let mut refused = 0;
-    for &(n, h, w, c, k, r, s, pad, g) in HUGE {
+    for &[n, h, w, c, k, r, s, pad, g] in HUGE {
         let Ok(shape) = ConvShape::builder(n, h, w, c, k, r, s)
             .pad(pad)
             .groups(g)

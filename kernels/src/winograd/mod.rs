@@ -14,6 +14,9 @@
 //! block runs instead as three parallel phases over a shared V and M: the input transform by
 //! tile ranges, the alpha² GEMMs by (xi, output-channel group), the output transform by tile
 //! ranges.
+//! Overflow: the intermediates grow by the row sums of B^T, G and A^T. With the standard points,
+//! |V| <= 4 max|x| (F2) or 100 max|x| (F4), and |Y| before the bias <= 81 or 36100 times
+//! `C * max|x| * max|w|`; the crate docs state what that means for non-finite results.
 //! The transforms are vectorised over channels (contiguous in NHWC). Rounding error grows with m;
 //! see `reference::tolerance` for the measured bound.
 
