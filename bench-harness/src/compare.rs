@@ -11,6 +11,20 @@ use crate::report::charts;
 use crate::report::page::{esc, l, r, Page, RowClass, Table};
 use crate::results::{Interval, Record, Results};
 
+/// The label of the `i`-th file: A .. Z, then AA, AB, .. (spreadsheet columns), unique for any
+/// number of files.
+pub fn label(i: usize) -> String {
+    let mut n = i + 1;
+    let mut s = Vec::new();
+    while n > 0 {
+        n -= 1;
+        s.push(b'A' + (n % 26) as u8);
+        n /= 26;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
 /// One input file, labelled for tables and legends.
 pub struct Input {
     /// Short label: `A`, `B`, ...

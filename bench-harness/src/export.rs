@@ -3,17 +3,9 @@
 //! empty, text fields quoted where they hold a comma, a quote or a line break (RFC 4180).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
 use crate::answer::{layer_order, verdict, Standing};
-use crate::results::{attainable, write_atomic, FileError, Results};
-
-/// Writes `dir/results.csv` atomically.
-pub fn write(res: &Results, dir: &Path) -> Result<PathBuf, FileError> {
-    let path = dir.join("results.csv");
-    write_atomic(&path, csv(res).as_bytes())?;
-    Ok(path)
-}
+use crate::results::{attainable, Results};
 
 /// The header row.
 pub const COLUMNS: [&str; 34] = [

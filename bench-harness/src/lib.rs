@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod compare;
 pub mod console;
 pub mod export;
+pub mod files;
 pub mod machine;
 pub mod measure;
 pub mod report;

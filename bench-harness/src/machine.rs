@@ -89,7 +89,10 @@ impl MachineProfile {
         let caches: Vec<String> = self
             .caches
             .iter()
-            .map(|c| format!("L{}{}:{}", c.level, &c.kind[..1], c.size))
+            .map(|c| {
+                let kind = c.kind.chars().next().unwrap_or('?');
+                format!("L{}{kind}:{}", c.level, c.size)
+            })
             .collect();
         format!(
             "{}|{}|{}|{}|{}",

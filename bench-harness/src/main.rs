@@ -9,7 +9,7 @@ use simdconv_bench::compare::{self, Gate, Input};
 use simdconv_bench::results::{write_atomic, Results};
 use simdconv_bench::run::{self, RunOptions};
 use simdconv_bench::suite::Suite;
-use simdconv_bench::{autopick, console, export, machine, report, tune};
+use simdconv_bench::{autopick, console, files, machine, report, tune};
 
 #[derive(Parser)]
 #[command(
@@ -39,11 +39,11 @@ enum Cmd {
         /// Output directory (default reports/<cpu-slug>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// criterion measurement time per benchmark, seconds.
-        #[arg(long)]
+        /// criterion measurement time per benchmark, seconds (0.001 to 3600).
+        #[arg(long, value_parser = parse_seconds)]
         measurement_time: Option<f64>,
-        /// criterion warm-up time per benchmark, seconds.
-        #[arg(long)]
+        /// criterion warm-up time per benchmark, seconds (0.001 to 3600).
+        #[arg(long, value_parser = parse_seconds)]
         warm_up_time: Option<f64>,
         /// Merge into DIR/results.json if it exists, keeping its machine profile; a row measured
         /// again is combined as a repeated round (lower median, union of the intervals): for
@@ -177,6 +177,15 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     }
 }
 
+/// A per-benchmark time in seconds: finite, from 1 ms to an hour (criterion panics on zero,
+/// negative, NaN and durations it cannot represent).
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.001..=3600.0).contains(&v) => Ok(v),
+        _ => Err(format!("\"{s}\": expected seconds from 0.001 to 3600")),
+    }
+}
+
 /// A thread count or batch size: a whole number from 1 to 1024.
 fn parse_count(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
@@ -232,7 +241,7 @@ fn compare_cmd(
     }
     let load = |tag: usize, p: &PathBuf| -> Result<Input, Box<dyn std::error::Error>> {
         Ok(Input {
-            tag: ((b'A' + tag as u8) as char).to_string(),
+            tag: compare::label(tag),
             path: p.display().to_string(),
             results: Results::read(p)?,
         })
@@ -401,15 +410,23 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             let mut res = Results::read(&results)?;
             let dir =
                 out.unwrap_or_else(|| results.parent().map(PathBuf::from).unwrap_or_default());
+            let mut changed = false;
             if res.auto.is_empty() || tuning.is_some() {
                 let here = results.parent().map(PathBuf::from).unwrap_or_default();
                 let map = autopick::find_map(tuning.as_deref(), &here, &res)?;
                 res.auto = autopick::picks(&res, map);
+                changed = true;
+            }
+            files::ensure_writable(&dir)?;
+            // The results file is rewritten (with auto's picks) only where the page goes beside it.
+            let beside = dir.join("results.json") == results
+                || std::fs::canonicalize(dir.join("results.json")).ok()
+                    == std::fs::canonicalize(&results).ok();
+            if changed && !beside {
                 res.write(&results)?;
             }
-            let html = report::write(&res, &dir)?;
-            let csv = export::write(&res, &dir)?;
-            out!("wrote {} and {}", html.display(), csv.display());
+            let p = report::publish(&res, &dir, changed && beside)?;
+            out!("wrote {} and {}", p.html.display(), p.csv.display());
         }
         Cmd::Machine { json, threads } => {
             let mut m = machine::profile();
@@ -469,7 +486,7 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
     let out = &opts.out;
     // Fail fast on an empty selection or an unwritable directory, before measuring.
     let selection = run::select(opts)?;
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    files::ensure_writable(out)?;
     let json = out.join("results.json");
     let previous = if append && json.exists() {
         let p = Results::read(&json)?;
@@ -503,9 +520,8 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
     let one = res.at_fewest_threads();
     let map = autopick::find_map(opts.tuning.as_deref(), out, &one)?;
     res.auto = autopick::picks(&one, map);
-    res.write(&json)?;
-    let html = report::write(&res, out)?;
-    let csv = export::write(&res, out)?;
+    let published = report::publish(&res, out, true)?;
+    let (csv, html) = (&published.csv, &published.html);
     out!("\nwinner per layer (ties: intervals overlap):");
     out!("{}", console::winner_table(&one).trim_end());
     for &t in res.thread_counts().iter().skip(1) {
@@ -519,5 +535,17 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
         csv.display(),
         html.display()
     );
+    // Published either way (red rows on the page), then the run fails.
+    let failures = run::tolerance_failures(&res);
+    if !failures.is_empty() {
+        eprintln!(
+            "\nFAILED: {} result(s) over their tolerance or not finite:",
+            failures.len()
+        );
+        for f in &failures {
+            eprintln!("  {f}");
+        }
+        return Err(format!("{} result(s) failed the accuracy check", failures.len()).into());
+    }
     Ok(())
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use simdconv::{Algorithm, Isa};
 
 use crate::catalogue::Layer;
+pub use crate::files::{write_atomic, FileError};
 use crate::machine::MachineProfile;
 
 /// The schema identifier this build writes and reads.
@@ -20,6 +21,10 @@ pub const SCHEMA: &str = "simdconv-results/2";
 /// thread) and without per-thread ceilings.
 pub const SCHEMA_V1: &str = "simdconv-results/1";
 
+/// The largest results file read: a full suite on every ISA and two thread counts is a few MB,
+/// and reading takes about ten times the file's size in memory.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
 fn one() -> usize {
     1
 }
@@ -28,11 +33,58 @@ fn one() -> usize {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     /// Point estimate.
+    #[serde(with = "float")]
     pub point: f64,
     /// Lower bound of the confidence interval.
+    #[serde(with = "float")]
     pub lower: f64,
     /// Upper bound of the confidence interval.
+    #[serde(with = "float")]
     pub upper: f64,
+}
+
+/// f64 fields that may be non-finite: JSON has no NaN or infinity (serde_json writes them as
+/// `null`, which then fails to read back), so they are stored as the strings `"nan"`, `"inf"`
+/// and `"-inf"`; numbers stay numbers, and `null` (files written before) reads as NaN.
+pub mod float {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes a number, or a string for NaN and the infinities.
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else if v.is_nan() {
+            s.serialize_str("nan")
+        } else if *v > 0.0 {
+            s.serialize_str("inf")
+        } else {
+            s.serialize_str("-inf")
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Num(f64),
+        Text(String),
+        Null(()),
+    }
+
+    /// Reads a number, `"nan"`, `"inf"`, `"-inf"` or `null` (NaN).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        match Repr::deserialize(d)? {
+            Repr::Num(v) => Ok(v),
+            Repr::Null(()) => Ok(f64::NAN),
+            Repr::Text(t) => match t.as_str() {
+                "nan" | "NaN" => Ok(f64::NAN),
+                "inf" | "+inf" | "Infinity" => Ok(f64::INFINITY),
+                "-inf" | "-Infinity" => Ok(f64::NEG_INFINITY),
+                other => Err(serde::de::Error::custom(format!(
+                    "expected a number, \"nan\", \"inf\" or \"-inf\", found \"{other}\""
+                ))),
+            },
+        }
+    }
 }
 
 impl Interval {
@@ -169,6 +221,7 @@ pub struct Record {
     /// Compulsory bytes (input + weights + bias + output).
     pub bytes: u64,
     /// flops / bytes.
+    #[serde(with = "float")]
     pub intensity: f64,
     /// Time per run in ns: criterion's median with its confidence interval.
     pub time_ns: Interval,
@@ -180,9 +233,12 @@ pub struct Record {
     /// Scratch memory the plan uses during a run, bytes.
     pub scratch_bytes: u64,
     /// Max error against the f64 reference relative to the term magnitude (see
-    /// `simdconv::reference`), measured once outside the timed part.
+    /// `simdconv::reference`), measured once outside the timed part; non-finite when an output
+    /// is NaN or infinite where the reference's is not (stored as a string, see [`float`]).
+    #[serde(with = "float")]
     pub max_rel_error: f64,
     /// The documented tolerance for this variant on this layer.
+    #[serde(with = "float")]
     pub tolerance: f64,
     /// Threads it ran on: 1 is `ConvPlan::run`, more is `run_parallel` on a pool of that size
     /// (1 in version 1 files).
@@ -430,36 +486,11 @@ pub struct Results {
     pub auto: Vec<AutoPick>,
 }
 
-/// Errors reading or writing results files; each names the file.
-#[derive(Debug)]
-pub enum FileError {
-    /// The file could not be read or written.
-    Io(String, std::io::Error),
-    /// Not valid JSON, or not this schema's shape.
-    Corrupt(String, String),
-    /// A results file of another schema version.
-    Schema(String, String),
-}
-
-impl std::fmt::Display for FileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FileError::Io(p, e) => write!(f, "{p}: {e}"),
-            FileError::Corrupt(p, e) => write!(f, "{p}: not a valid {SCHEMA} file: {e}"),
-            FileError::Schema(p, s) => {
-                write!(f, "{p}: schema is \"{s}\", this build reads \"{SCHEMA}\"")
-            }
-        }
-    }
-}
-
-impl std::error::Error for FileError {}
-
 impl Results {
     /// Reads and checks a results file.
     pub fn read(path: &Path) -> Result<Results, FileError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| FileError::Io(name.clone(), e))?;
+        let text = crate::files::read_capped(path, MAX_FILE_BYTES)?;
         let value: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| FileError::Corrupt(name.clone(), e.to_string()))?;
         match value.get("schema").and_then(|s| s.as_str()) {
@@ -470,7 +501,7 @@ impl Results {
                 r.schema = SCHEMA.into();
                 return Ok(r);
             }
-            Some(other) => return Err(FileError::Schema(name, other.to_string())),
+            Some(other) => return Err(FileError::Schema(name, other.to_string(), SCHEMA)),
             None => return Err(FileError::Corrupt(name, "no \"schema\" field".into())),
         }
         serde_json::from_value(value).map_err(|e| FileError::Corrupt(name, e.to_string()))
@@ -479,10 +510,13 @@ impl Results {
     /// Writes atomically: a temporary file in the same directory, then a rename, so an
     /// interrupted run never leaves half a file.
     pub fn write(&self, path: &Path) -> Result<(), FileError> {
-        let name = path.display().to_string();
-        let text = serde_json::to_string_pretty(self)
-            .map_err(|e| FileError::Corrupt(name.clone(), e.to_string()))?;
-        write_atomic(path, text.as_bytes())
+        write_atomic(path, self.to_json(path)?.as_bytes())
+    }
+
+    /// The file's text (`path` names it in an error).
+    pub fn to_json(&self, path: &Path) -> Result<String, FileError> {
+        serde_json::to_string_pretty(self)
+            .map_err(|e| FileError::Corrupt(path.display().to_string(), e.to_string()))
     }
 
     /// The thread counts measured, ascending.
@@ -519,23 +553,4 @@ impl Results {
     pub fn layer_records<'a>(&'a self, layer: &'a str) -> impl Iterator<Item = &'a Record> + 'a {
         self.results.iter().filter(move |r| r.layer == layer)
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
-    let name = path.display().to_string();
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes).map_err(|e| FileError::Io(name.clone(), e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        FileError::Io(name, e)
-    })
 }

@@ -97,9 +97,15 @@ pub fn select(opts: &RunOptions) -> Result<Selection, String> {
             }
         }
     }
-    if pairs.is_empty() && opts.suite != Suite::Blocks {
+    let claims = if opts.suite.has_blocks() {
+        selected_claims(opts)?.len()
+    } else {
+        0
+    };
+    if pairs.is_empty() && claims == 0 {
         return Err(format!(
-            "nothing to run: no (layer, variant) of suite \"{}\" matches filter {:?} and isa list {:?} on this CPU",
+            "nothing to run: no (layer, variant){} of suite \"{}\" matches filter {:?} and isa list {:?} on this CPU",
+            if opts.suite.has_blocks() { " or building-block claim (blocks/<claim>)" } else { "" },
             opts.suite,
             opts.filter.as_deref().unwrap_or(""),
             opts.isas
@@ -110,6 +116,34 @@ pub fn select(opts: &RunOptions) -> Result<Selection, String> {
         .filter(|l| pairs.iter().any(|(pl, _)| pl.name == l.name))
         .collect();
     Ok((used, pairs))
+}
+
+/// The building-block claims whose `blocks/<id>` matches the filter.
+fn selected_claims(opts: &RunOptions) -> Result<Vec<blocks::Claim>, String> {
+    let filter = opts.filter()?;
+    Ok(blocks::claims()
+        .into_iter()
+        .filter(|c| {
+            filter
+                .as_ref()
+                .is_none_or(|f| f.is_match(&format!("blocks/{}", c.id)))
+        })
+        .collect())
+}
+
+/// Every record whose error is over its tolerance or not finite, one line each: the run
+/// publishes them (a red row on the page) and then fails.
+pub fn tolerance_failures(res: &Results) -> Vec<String> {
+    res.results
+        .iter()
+        .filter(|r| !r.within_tolerance())
+        .map(|r| {
+            format!(
+                "{}/{} ({} thread(s)): max relative error {:e} over its tolerance {:e}",
+                r.layer, r.variant, r.threads, r.max_rel_error, r.tolerance
+            )
+        })
+        .collect()
 }
 
 /// Runs a selection (from [`select`]) and returns the results (the caller writes them into
@@ -311,18 +345,7 @@ fn run_blocks(
         .filter(|i| i.is_available() && opts.isas.as_ref().is_none_or(|l| l.contains(i)))
         .collect();
     let wide = widest(&isas).ok_or("no ISA selected")?;
-    let filter = match &opts.filter {
-        Some(f) => Some(Regex::new(f).map_err(|e| format!("--filter \"{f}\": {e}"))?),
-        None => None,
-    };
-    let claims: Vec<_> = blocks::claims()
-        .into_iter()
-        .filter(|c| {
-            filter
-                .as_ref()
-                .is_none_or(|f| f.is_match(&format!("blocks/{}", c.id)))
-        })
-        .collect();
+    let claims = selected_claims(opts)?;
     let mut modes: Vec<blocks::Mode> = isas.iter().map(|&i| blocks::Mode::Best(i)).collect();
     modes.push(blocks::Mode::Fixed(wide, simdconv::Algorithm::Direct));
     let total = claims.iter().map(|c| c.sides.len()).sum::<usize>() * modes.len();

@@ -20,7 +20,8 @@ use simdconv::{Algorithm, Isa};
 pub use page::{esc, STYLE};
 
 use crate::answer::{self, Standing, Verdict};
-use crate::results::{attainable, utc, write_atomic, FileError, Interval, Record, Results};
+use crate::files::write_pair;
+use crate::results::{attainable, utc, FileError, Interval, Record, Results};
 use bars::Scale;
 use page::{l, r, Page, RowClass, Table};
 
@@ -526,11 +527,45 @@ fn every_result(page: &mut Page, v: &View) {
     page.raw(&t.finish());
 }
 
-/// Renders and writes `dir/index.html` atomically.
-pub fn write(res: &Results, dir: &Path) -> Result<std::path::PathBuf, Box<dyn std::error::Error>> {
+/// The files one run publishes, as written.
+pub struct Published {
+    /// `results.json` (when it was written).
+    pub json: Option<std::path::PathBuf>,
+    /// `index.html`.
+    pub html: std::path::PathBuf,
+    /// `results.csv`.
+    pub csv: std::path::PathBuf,
+}
+
+/// Renders the page and the CSV and replaces them in `dir` together with `results.json` (when
+/// `with_json`), as one journalled set: a killed writer never leaves a page that disagrees with
+/// the results beside it.
+pub fn publish(
+    res: &Results,
+    dir: &Path,
+    with_json: bool,
+) -> Result<Published, Box<dyn std::error::Error>> {
     std::fs::create_dir_all(dir).map_err(|e| FileError::Io(dir.display().to_string(), e))?;
     let html = render(res)?;
-    let path = dir.join("index.html");
-    write_atomic(&path, html.as_bytes())?;
-    Ok(path)
+    let csv = crate::export::csv(res);
+    let (jp, hp, cp) = (
+        dir.join("results.json"),
+        dir.join("index.html"),
+        dir.join("results.csv"),
+    );
+    let json = if with_json {
+        Some(res.to_json(&jp)?)
+    } else {
+        None
+    };
+    let mut files: Vec<(&Path, &[u8])> = vec![(&hp, html.as_bytes()), (&cp, csv.as_bytes())];
+    if let Some(j) = &json {
+        files.insert(0, (&jp, j.as_bytes()));
+    }
+    write_pair(&files)?;
+    Ok(Published {
+        json: with_json.then_some(jp),
+        html: hp,
+        csv: cp,
+    })
 }

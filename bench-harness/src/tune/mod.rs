@@ -131,7 +131,7 @@ impl TuningFile {
     /// Reads and checks a tuning file.
     pub fn read(path: &Path) -> Result<TuningFile, FileError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| FileError::Io(name.clone(), e))?;
+        let text = crate::files::read_capped(path, crate::results::MAX_FILE_BYTES)?;
         TuningMap::from_json(&text).map_err(|e| FileError::Corrupt(name.clone(), e.to_string()))?;
         serde_json::from_str(&text).map_err(|e| FileError::Corrupt(name, e.to_string()))
     }

@@ -1,0 +1,299 @@
+//! Numbers and files a user can trust: every input that used to hang, inject markup, panic or
+//! mislead has a test here (each failed before its fix).
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Output;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{bench, results};
+use simdconv_bench::results::{BlockRecord, Interval, Results, StepRecord};
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh directory under the system's temp dir.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("simdconv-trust-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs `f` on another thread; a hang past `secs` fails the test.
+fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(secs))
+        .unwrap_or_else(|_| panic!("{what}: no answer within {secs} s (a hang)"))
+}
+
+#[test]
+fn timing_options_that_criterion_cannot_take_are_refused() {
+    for (flag, v) in [
+        ("--measurement-time", "0"),
+        ("--measurement-time", "-1"),
+        ("--measurement-time", "nan"),
+        ("--measurement-time", "inf"),
+        ("--warm-up-time", "1e300"),
+    ] {
+        let o = bench(&["run", "--suite", "smoke", flag, v, "--out", "/nonexistent"]);
+        assert_eq!(o.status.code(), Some(2), "{flag} {v}: {}", stderr(&o));
+        assert!(stderr(&o).contains(v), "{flag} {v}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_cache_kind_of_any_text_fingerprints() {
+    let mut m = common::machine();
+    m.caches[0].kind = String::new();
+    m.caches[1].kind = "éé".into();
+    let f = m.fingerprint();
+    assert!(f.contains("L1?") && f.contains("L2é"), "{f}");
+}
+
+#[test]
+fn compare_labels_stay_unique_for_any_number_of_files() {
+    use simdconv_bench::compare::label;
+    let labels: Vec<String> = (0..800).map(label).collect();
+    assert_eq!(&labels[..3], ["A", "B", "C"]);
+    assert_eq!(labels[25], "Z");
+    assert_eq!(labels[26], "AA");
+    assert_eq!(labels[27], "AB");
+    let mut sorted = labels.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), labels.len());
+    assert!(labels
+        .iter()
+        .all(|l| l.chars().all(|c| c.is_ascii_uppercase())));
+}
+
+#[test]
+fn the_blocks_suite_refuses_an_empty_selection() {
+    let o = bench(&[
+        "run",
+        "--suite",
+        "blocks",
+        "--filter",
+        "zzz",
+        "--out",
+        "/nonexistent-never-created",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing to run"), "{}", stderr(&o));
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn an_existing_unwritable_output_directory_is_refused_before_measuring() {
+    // /proc/self exists and is a directory no one may create files in, root included.
+    let start = std::time::Instant::now();
+    let o = bench(&[
+        "run",
+        "--suite",
+        "smoke",
+        "--filter",
+        "smoke_1x1_14/pointwise-scalar",
+        "--out",
+        "/proc/self",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("/proc/self") && e.contains("not writable"),
+        "{e}"
+    );
+    // Before measuring the ceilings (which take seconds).
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn oversized_results_files_are_refused_with_a_clear_error() {
+    let d = scratch("size");
+    let p = d.join("results.json");
+    let f = std::fs::File::create(&p).unwrap();
+    // Sparse: no disk used, but larger than the cap.
+    f.set_len(simdconv_bench::results::MAX_FILE_BYTES + 1)
+        .unwrap();
+    let e = Results::read(&p).unwrap_err().to_string();
+    assert!(e.contains("results.json") && e.contains("cap"), "{e}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn non_finite_numbers_survive_a_write_and_a_read() {
+    let d = scratch("nonfinite");
+    let p = d.join("results.json");
+    let mut r = results();
+    r.results[0].max_rel_error = f64::INFINITY;
+    r.results[1].max_rel_error = f64::NAN;
+    r.results[2].gflops = Interval {
+        point: f64::INFINITY,
+        lower: f64::NEG_INFINITY,
+        upper: f64::NAN,
+    };
+    r.write(&p).unwrap();
+    let back = Results::read(&p).unwrap();
+    assert_eq!(back.results[0].max_rel_error, f64::INFINITY);
+    assert!(back.results[1].max_rel_error.is_nan());
+    assert_eq!(back.results[2].gflops.point, f64::INFINITY);
+    assert_eq!(back.results[2].gflops.lower, f64::NEG_INFINITY);
+    assert!(back.results[2].gflops.upper.is_nan());
+    // Files written before (non-finite as null) are read too: null is NaN.
+    let text = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("\"inf\"", "null");
+    std::fs::write(&p, text).unwrap();
+    let back = Results::read(&p).unwrap();
+    assert!(back.results[0].max_rel_error.is_nan());
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn results_over_tolerance_or_non_finite_fail_the_run() {
+    let mut r = results();
+    assert!(simdconv_bench::run::tolerance_failures(&r).is_empty());
+    r.results[0].max_rel_error = f64::NAN;
+    r.results[1].max_rel_error = 1.0;
+    r.results[2].max_rel_error = f64::INFINITY;
+    let f = simdconv_bench::run::tolerance_failures(&r);
+    assert_eq!(f.len(), 3, "{f:?}");
+    assert!(
+        f[0].contains(&r.results[0].variant) && f[0].contains("NaN"),
+        "{f:?}"
+    );
+    // And the page marks each as a failed row.
+    let html = simdconv_bench::report::render(&r).unwrap();
+    assert!(html.matches("<tr class=\"fail\">").count() >= 3);
+}
+
+/// Extreme but finite values, and denormals, reach the axes: every page still renders.
+#[test]
+fn extreme_values_never_hang_the_report_or_the_comparison() {
+    let mut r = results();
+    r.results[0].intensity = 1e308;
+    r.results[1].max_rel_error = 1e308;
+    r.results[2].gflops = Interval {
+        point: 1e-308,
+        lower: 1e-308,
+        upper: 1e-308,
+    };
+    r.results[3].gflops = Interval {
+        point: 1e308,
+        lower: 1e308,
+        upper: 1e308,
+    };
+    r.results[3].time_ns = Interval {
+        point: 1e-300,
+        lower: 1e-300,
+        upper: 1e-300,
+    };
+    let r2 = r.clone();
+    let html = within(60, "report", move || {
+        simdconv_bench::report::render(&r2).map_err(|e| e.to_string())
+    })
+    .unwrap();
+    assert!(html.contains("<svg"));
+    let inputs = vec![
+        simdconv_bench::compare::Input {
+            tag: "A".into(),
+            path: "a.json".into(),
+            results: r.clone(),
+        },
+        simdconv_bench::compare::Input {
+            tag: "B".into(),
+            path: "b.json".into(),
+            results: results(),
+        },
+    ];
+    let page = within(60, "compare", move || {
+        simdconv_bench::compare::render(&inputs, None).map_err(|e| e.to_string())
+    })
+    .unwrap();
+    assert!(page.contains("<svg"));
+}
+
+fn block(claim: &str, isa: &str) -> BlockRecord {
+    BlockRecord {
+        claim: claim.into(),
+        title: format!("{claim} title"),
+        side: 0,
+        name: "side <b>0</b>".into(),
+        isa: isa.into(),
+        mode: "best".into(),
+        flops: 1_000_000,
+        time_ns: Interval::exact(1e6),
+        steps: vec![StepRecord {
+            name: "conv <i>1</i>".into(),
+            variant: "direct-avx2-6x16".into(),
+            flops: 1_000_000,
+            bytes: 1000,
+            time_ns: Interval::exact(5e5),
+        }],
+        scaling: false,
+    }
+}
+
+#[test]
+fn nothing_from_a_results_file_reaches_the_page_unescaped() {
+    let mut r = results();
+    let evil_isa = "<script>alert(1)</script>";
+    let evil_claim = "nin\"><img src=x onerror=alert(2)>";
+    r.blocks = vec![block(evil_claim, evil_isa), block("nin", "avx2")];
+    r.results[0].layer = "<svg onload=alert(3)>".into();
+    r.results[1].variant = "direct-avx2-6x16<script>".into();
+    r.settings.filter = Some("</title><script>".into());
+    r.machine.model = "CPU <iframe>".into();
+    let html = simdconv_bench::report::render(&r).unwrap();
+    for bad in [
+        "<script>",
+        "<img src=x",
+        "<svg onload",
+        "<iframe>",
+        "</title><script>",
+    ] {
+        assert!(!html.contains(bad), "{bad} reached the page");
+    }
+}
+
+/// Stale temporary files from a killed writer are removed, and an interrupted pair replace is
+/// completed by the next writer.
+#[test]
+fn interrupted_writes_leave_no_debris() {
+    use simdconv_bench::files::{recover_dir, write_pair};
+    let d = scratch("pair");
+    let (a, b) = (d.join("results.json"), d.join("index.html"));
+    write_pair(&[(&a, b"old json"), (&b, b"old html")]).unwrap();
+    // A writer killed after its temporaries (a dead PID's names) and the journal were written.
+    std::fs::write(d.join(".results.json.tmp-999999999"), b"new json").unwrap();
+    std::fs::write(d.join(".index.html.tmp-999999999"), b"new html").unwrap();
+    std::fs::write(
+        d.join(".replace-pending"),
+        ".results.json.tmp-999999999\tresults.json\n.index.html.tmp-999999999\tindex.html\n",
+    )
+    .unwrap();
+    recover_dir(&d).unwrap();
+    assert_eq!(std::fs::read(&a).unwrap(), b"new json");
+    assert_eq!(std::fs::read(&b).unwrap(), b"new html");
+    // Killed before the journal: its temporaries are debris, deleted.
+    std::fs::write(d.join(".results.json.tmp-999999998"), b"partial").unwrap();
+    recover_dir(&d).unwrap();
+    assert_eq!(std::fs::read(&a).unwrap(), b"new json");
+    let left: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let _ = std::fs::remove_dir_all(&d);
+}
