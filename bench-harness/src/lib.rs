@@ -18,6 +18,7 @@ pub mod measure;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod stability;
 pub mod suite;
 pub mod tune;
 

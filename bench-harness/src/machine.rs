@@ -11,6 +11,8 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use simdconv::{probe, AlignedBuf, Isa};
 
+use crate::stability::{CeilingCheck, LoadMonitor};
+
 /// One cache level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cache {
@@ -80,6 +82,10 @@ pub struct MachineProfile {
     /// The ceilings with 2..N threads (absent in older files and for one-thread runs).
     #[serde(default)]
     pub threads: Vec<ThreadCeilings>,
+    /// How stable the one-thread ceilings were: spread over interleaved rounds, drift to the
+    /// end of the run, load (absent in older files).
+    #[serde(default)]
+    pub check: Option<CeilingCheck>,
 }
 
 impl MachineProfile {
@@ -184,6 +190,11 @@ impl MachineProfile {
         if let Some(t) = self.threads.iter().find(|t| t.threads == threads) {
             m.peak_gflops = t.peak_gflops.clone();
             m.bandwidth = t.bandwidth.clone();
+            // The spread and the end-of-run values are one-thread figures; the load stays.
+            if let Some(c) = &mut m.check {
+                c.spread.clear();
+                c.end.clear();
+            }
         }
         m
     }
@@ -313,6 +324,7 @@ pub fn fingerprint_only() -> MachineProfile {
         peak_gflops: BTreeMap::new(),
         bandwidth: Vec::new(),
         threads: Vec::new(),
+        check: None,
     }
 }
 
@@ -422,22 +434,21 @@ fn best_rate_threads(
     best
 }
 
-/// Peak GFLOP/s per available ISA and read bandwidth per level, with `threads` threads at once.
-fn ceilings(m: &MachineProfile, threads: usize) -> (BTreeMap<String, f64>, Vec<Bandwidth>) {
-    let mut peaks = BTreeMap::new();
-    for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
-        let gflops = best_rate_threads(threads, 0.03, 5, |_, n| {
-            let iters = n * 1000;
-            std::hint::black_box(probe::fma_loop(isa, iters));
-            probe::fma_loop_flops(isa, iters) as f64 / 1e9
-        });
-        peaks.insert(isa.name().to_string(), gflops);
-    }
+/// The ceilings of one measurement: peak GFLOP/s per ISA, read bandwidth per level, and the
+/// spread of each over the rounds.
+type Measured = (BTreeMap<String, f64>, Vec<Bandwidth>, BTreeMap<String, f64>);
+
+/// Peak GFLOP/s per available ISA and read bandwidth per level, with `threads` threads at once,
+/// in `rounds` interleaved rounds (every ceiling once per round, so a burst of load hits one
+/// round of each rather than every try of one); the best of all rounds is kept, with the spread
+/// (best - worst) / best.
+fn ceilings(m: &MachineProfile, threads: usize, rounds: usize) -> Measured {
+    let isas: Vec<Isa> = Isa::ALL.into_iter().filter(|i| i.is_available()).collect();
     // Bandwidth with the widest vector ISA, for working sets of half of L1 and L2, a few MB of
     // the shared L3, and a DRAM set four times the last level.
-    let isa = Isa::ALL
-        .into_iter()
-        .filter(|i| i.is_available())
+    let isa = isas
+        .iter()
+        .copied()
         .max_by_key(|i| i.rank())
         .unwrap_or(Isa::Portable);
     let l1 = m.cache_size(1).unwrap_or(32 << 10);
@@ -449,46 +460,114 @@ fn ceilings(m: &MachineProfile, threads: usize) -> (BTreeMap<String, f64>, Vec<B
     }
     let last = l3.unwrap_or(l2);
     sets.push(("DRAM", (last * 4).clamp(64 << 20, 512 << 20), true));
-    let mut bandwidth = Vec::new();
-    for (level, bytes, shared) in sets {
-        // A private level gets its set per thread; a shared one is divided among the threads.
-        let per = if shared {
-            bytes / threads as u64
-        } else {
-            bytes
-        };
-        let floats = (per / 4) as usize;
-        let bufs: Vec<AlignedBuf> = (0..threads)
-            .map(|_| AlignedBuf::from_slice(&vec![1.0f32; floats]))
-            .collect();
-        for b in &bufs {
-            std::hint::black_box(probe::read_loop(isa, b, 1));
+    // A private level gets its set per thread; a shared one is divided among the threads.
+    let bufs: Vec<(usize, Vec<AlignedBuf>)> = sets
+        .iter()
+        .map(|&(_, bytes, shared)| {
+            let per = if shared {
+                bytes / threads as u64
+            } else {
+                bytes
+            };
+            let floats = (per / 4) as usize;
+            let b: Vec<AlignedBuf> = (0..threads)
+                .map(|_| AlignedBuf::from_slice(&vec![1.0f32; floats]))
+                .collect();
+            for x in &b {
+                std::hint::black_box(probe::read_loop(isa, x, 1));
+            }
+            (floats, b)
+        })
+        .collect();
+    let mut seen: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for _ in 0..rounds.max(1) {
+        for &i in &isas {
+            let g = best_rate_threads(threads, 0.03, 2, |_, n| {
+                let iters = n * 1000;
+                std::hint::black_box(probe::fma_loop(i, iters));
+                probe::fma_loop_flops(i, iters) as f64 / 1e9
+            });
+            seen.entry(i.name().to_string()).or_default().push(g);
         }
-        let gbs = best_rate_threads(threads, 0.03, 5, |i, reps| {
-            std::hint::black_box(probe::read_loop(isa, &bufs[i], reps));
-            (floats * 4 * reps) as f64 / 1e9
-        });
-        bandwidth.push(Bandwidth {
+        for ((level, _, _), (floats, b)) in sets.iter().zip(&bufs) {
+            // Bandwidth varies more than compute on a shared host (other tenants' traffic): a
+            // longer window and more tries per round.
+            let gbs = best_rate_threads(threads, 0.05, 3, |t, reps| {
+                std::hint::black_box(probe::read_loop(isa, &b[t], reps));
+                (floats * 4 * reps) as f64 / 1e9
+            });
+            seen.entry(level.to_string()).or_default().push(gbs);
+        }
+    }
+    let best = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+    let spread = seen
+        .iter()
+        .map(|(n, v)| {
+            let (b, w) = (best(v), v.iter().copied().fold(f64::INFINITY, f64::min));
+            (n.clone(), if b > 0.0 { (b - w) / b } else { 0.0 })
+        })
+        .collect();
+    let peaks = isas
+        .iter()
+        .map(|i| (i.name().to_string(), best(&seen[i.name()])))
+        .collect();
+    let bandwidth = sets
+        .iter()
+        .map(|&(level, bytes, _)| Bandwidth {
             level: level.to_string(),
             bytes,
-            gbs,
-        });
-    }
-    (peaks, bandwidth)
+            gbs: best(&seen[level]),
+        })
+        .collect();
+    (peaks, bandwidth, spread)
 }
 
-/// Fills `peak_gflops` and `bandwidth` (one thread).
+/// Interleaved rounds of the one-thread ceilings.
+pub const CEILING_ROUNDS: usize = 3;
+
+/// Fills `peak_gflops` and `bandwidth` (one thread, [`CEILING_ROUNDS`] interleaved rounds) and
+/// their check: the spread and the load while measuring.
 pub fn measure_ceilings(m: &mut MachineProfile) {
-    let (peaks, bandwidth) = ceilings(m, 1);
+    let monitor = LoadMonitor::start();
+    let (peaks, bandwidth, spread) = ceilings(m, 1, CEILING_ROUNDS);
     m.peak_gflops = peaks;
     m.bandwidth = bandwidth;
+    m.check = Some(CeilingCheck {
+        rounds: CEILING_ROUNDS,
+        spread,
+        end: BTreeMap::new(),
+        load_ceilings: monitor.finish(),
+        load_run: None,
+    });
+}
+
+/// The one-thread ceilings by name (ISA, memory level), as [`CeilingCheck`] names them.
+pub fn ceiling_values(m: &MachineProfile) -> BTreeMap<String, f64> {
+    let mut v = m.peak_gflops.clone();
+    v.extend(m.bandwidth.iter().map(|b| (b.level.clone(), b.gbs)));
+    v
+}
+
+/// Measures the one-thread ceilings once more (end of a run) into the check's `end`.
+pub fn recheck_ceilings(m: &mut MachineProfile) {
+    let (peaks, bandwidth, _) = ceilings(m, 1, 1);
+    let mut end = peaks;
+    end.extend(bandwidth.into_iter().map(|b| (b.level, b.gbs)));
+    m.check.get_or_insert_with(CeilingCheck::default).end = end;
+}
+
+/// Every reason to doubt this profile's ceilings (see [`CeilingCheck::warnings`]).
+pub fn warnings(m: &MachineProfile) -> Vec<String> {
+    m.check
+        .as_ref()
+        .map_or_else(Vec::new, |c| c.warnings(&ceiling_values(m)))
 }
 
 /// Adds the ceilings for each thread count in `counts` above 1 that is not measured yet.
 pub fn measure_thread_ceilings(m: &mut MachineProfile, counts: &[usize]) {
     for &t in counts {
         if t > 1 && !m.threads.iter().any(|c| c.threads == t) {
-            let (peak_gflops, bandwidth) = ceilings(m, t);
+            let (peak_gflops, bandwidth, _) = ceilings(m, t, 2);
             m.threads.push(ThreadCeilings {
                 threads: t,
                 peak_gflops,
@@ -541,6 +620,23 @@ impl std::fmt::Display for MachineProfile {
                 b.gbs,
                 b.bytes / 1024
             )?;
+        }
+        if let Some(c) = &self.check {
+            writeln!(f, "spread:     {}", c.spread_text())?;
+            let drift = c.drift_text(&ceiling_values(self));
+            if !drift.is_empty() {
+                writeln!(f, "at the end: {drift}")?;
+            }
+            if let Some(l) = &c.load_ceilings {
+                writeln!(
+                    f,
+                    "load:       {:.1} other runnable tasks, {:.1}% steal, load average {:.2}",
+                    l.others_running, l.steal_pct, l.load1
+                )?;
+            }
+            for w in warnings(self) {
+                writeln!(f, "WARNING:    {w}")?;
+            }
         }
         for t in &self.threads {
             let m = self.at_threads(t.threads);

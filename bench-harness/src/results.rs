@@ -306,6 +306,24 @@ pub fn attainable(m: &MachineProfile, r: &Record) -> Option<(f64, String)> {
     })
 }
 
+/// Whether `r` sits above its own roof by more than that roof's measured spread (even at the
+/// lower end of its interval): a ceiling measured too low, or a FLOP count that overstates the
+/// work. Such a result is flagged on the page, never hidden. Returns the fraction of the roof.
+pub fn above_roof(m: &MachineProfile, r: &Record) -> Option<f64> {
+    let (roof, why) = attainable(m, r)?;
+    let limit = if why.ends_with("bandwidth") {
+        why.split_whitespace().next().unwrap_or("")
+    } else {
+        r.isa.as_str()
+    };
+    let spread = m
+        .check
+        .as_ref()
+        .and_then(|c| c.spread.get(limit).copied())
+        .unwrap_or(0.0);
+    (r.gflops.lower > roof * (1.0 + spread)).then_some(r.gflops.point / roof)
+}
+
 /// What auto picked on one layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AutoPick {

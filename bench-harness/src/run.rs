@@ -157,12 +157,16 @@ pub fn run(
     let (layers, pairs) = selection;
     let started = crate::now_unix();
     let mut con = Console::new(pairs.len() * opts.threads.len(), opts.verbose);
+    let monitor = crate::stability::LoadMonitor::start();
     let machine = match machine {
         Some(m) => m,
         None => {
             con.line("measuring the machine's ceilings ...");
             let m = machine::profile();
             con.line(&console::ceilings(&m));
+            for w in machine::warnings(&m) {
+                con.line(&format!("WARNING: {w}"));
+            }
             m
         }
     };
@@ -209,6 +213,15 @@ pub fn run(
     } else {
         Vec::new()
     };
+    // The ceilings again, and the load over the run: the page says if either moved.
+    con.line("measuring the ceilings again (end of run) ...");
+    machine::recheck_ceilings(&mut machine);
+    if let Some(c) = &mut machine.check {
+        c.load_run = monitor.finish();
+    }
+    for w in machine::warnings(&machine) {
+        con.line(&format!("WARNING: {w}"));
+    }
     let mut settings = Settings {
         suite: opts.suite.name().into(),
         filter: opts.filter.clone(),

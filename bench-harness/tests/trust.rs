@@ -297,3 +297,94 @@ fn interrupted_writes_leave_no_debris() {
     assert!(left.is_empty(), "{left:?}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn proc_lines_parse() {
+    use simdconv_bench::stability::{parse_cpu_line, thread_state};
+    assert_eq!(
+        parse_cpu_line("cpu  100 5 50 800 10 1 2 30 7 0"),
+        Some((998, 30))
+    );
+    assert_eq!(parse_cpu_line("cpu0 1 2 3"), None);
+    assert_eq!(thread_state("1234 (my (odd) name) R 1 2 3"), Some('R'));
+    assert_eq!(thread_state("1234 (x) S 1"), Some('S'));
+}
+
+fn checked(spread: f64, end_factor: f64, others: f64, steal: f64) -> Results {
+    use simdconv_bench::stability::{CeilingCheck, Load};
+    let mut r = results();
+    let load = Load {
+        load1: 1.0,
+        others_running: others,
+        steal_pct: steal,
+        samples: 8,
+    };
+    let start = simdconv_bench::machine::ceiling_values(&r.machine);
+    r.machine.check = Some(CeilingCheck {
+        rounds: 3,
+        spread: start.keys().map(|k| (k.clone(), spread)).collect(),
+        end: start
+            .iter()
+            .map(|(k, v)| (k.clone(), v * end_factor))
+            .collect(),
+        load_ceilings: Some(load),
+        load_run: Some(load),
+    });
+    r
+}
+
+#[test]
+fn ceilings_that_moved_or_a_busy_machine_are_warned_about() {
+    use simdconv_bench::machine::warnings;
+    let calm = checked(0.02, 0.97, 0.1, 0.2);
+    assert!(
+        warnings(&calm.machine).is_empty(),
+        "{:?}",
+        warnings(&calm.machine)
+    );
+    let html = simdconv_bench::report::render(&calm).unwrap();
+    assert!(!html.contains("Ceilings may not hold"));
+    assert!(
+        html.contains("ceiling spread") && html.contains("avx2 2%"),
+        "spread shown"
+    );
+    assert!(html.contains("re-measured at the end of the run") && html.contains("avx2 -3%"));
+    // Drift past 10% between start and end (the 85.5 -> 52.7 case).
+    let drift = checked(0.02, 0.62, 0.1, 0.2);
+    let w = warnings(&drift.machine);
+    assert!(
+        w.iter().any(|w| w.contains("avx2") && w.contains("-38%")),
+        "{w:?}"
+    );
+    // Spread across rounds, other runnable tasks, steal.
+    let w = warnings(&checked(0.25, 1.0, 0.1, 0.2).machine);
+    assert!(w.iter().any(|w| w.contains("varied 25%")), "{w:?}");
+    let w = warnings(&checked(0.02, 1.0, 1.5, 0.2).machine);
+    assert!(w.iter().any(|w| w.contains("other runnable")), "{w:?}");
+    let w = warnings(&checked(0.02, 1.0, 0.1, 9.0).machine);
+    assert!(w.iter().any(|w| w.contains("stole 9.0%")), "{w:?}");
+    let html = simdconv_bench::report::render(&drift).unwrap();
+    assert!(html.contains("class=\"warn\"") && html.contains("Ceilings may not hold"));
+}
+
+#[test]
+fn results_above_their_roof_are_flagged_not_hidden() {
+    use simdconv_bench::results::above_roof;
+    let mut r = checked(0.05, 1.0, 0.0, 0.0);
+    // Scalar peak 10 GFLOP/s: 10.3 is inside the 5% spread, 14 is above it.
+    r.results[0].gflops = Interval {
+        point: 10.3,
+        lower: 10.2,
+        upper: 10.4,
+    };
+    assert!(above_roof(&r.machine, &r.results[0]).is_none());
+    r.results[0].gflops = Interval {
+        point: 14.0,
+        lower: 13.0,
+        upper: 15.0,
+    };
+    let f = above_roof(&r.machine, &r.results[0]).unwrap();
+    assert!((f - 1.4).abs() < 1e-9, "{f}");
+    let html = simdconv_bench::report::render(&r).unwrap();
+    assert!(html.contains("ABOVE ROOF") && html.contains("above their own roof"));
+}

@@ -10,29 +10,33 @@ use crate::Isa;
 /// current x86 and Arm cores), few enough to stay in 16 registers with the two constants.
 pub const FMA_CHAINS: usize = 12;
 
-/// Chains of the Scalar probe. Plain Rust scalar code is not one lane at a time in practice:
-/// LLVM packs independent scalar chains into SSE2 / NEON registers (it does so in the scalar
-/// kernels too), so the Scalar roof is measured on 16 chains it can pack, 4 at a time.
-pub const SCALAR_CHAINS: usize = 16;
+/// Lanes of the Scalar roof. Scalar kernels are not one lane at a time in practice: LLVM packs
+/// their independent chains (the register tile's columns) into the build's baseline vectors:
+/// SSE2 on x86-64, NEON on aarch64, 128 bits. A one-lane probe would put them at 150-170% of
+/// their "peak", so the Scalar roof is that of the code they compile to: separate `mul` and
+/// `add` (Rust never fuses them) on baseline vectors, the portable layer's `f32x8` (two 128-bit
+/// registers per op) in a baseline build.
+pub const SCALAR_ROOF_LANES: usize = 8;
 
-fn chains(isa: Isa) -> usize {
-    if isa == Isa::Scalar {
-        SCALAR_CHAINS
-    } else {
-        FMA_CHAINS
-    }
-}
-
-/// FLOPs one call of [`fma_loop`] performs: `iters * chains * lanes * 2`.
+/// FLOPs one call of [`fma_loop`] performs: `iters * FMA_CHAINS * lanes * 2` (for
+/// [`Isa::Scalar`], lanes of the vectors scalar code compiles to: [`SCALAR_ROOF_LANES`]).
 pub fn fma_loop_flops(isa: Isa, iters: usize) -> u64 {
-    (iters * chains(isa) * isa.lanes() * 2) as u64
+    let lanes = if isa == Isa::Scalar {
+        SCALAR_ROOF_LANES
+    } else {
+        isa.lanes()
+    };
+    (iters * FMA_CHAINS * lanes * 2) as u64
 }
 
-/// Runs `iters` rounds of `FMA_CHAINS` independent `a * b + c` on full vectors of `isa`
-/// (`mul` + `add` for [`Isa::Scalar`], which is what scalar kernels compile to in a baseline
-/// build). Returns a value derived from every chain so nothing is optimised away, or `None` when
-/// this CPU lacks the ISA.
+/// Runs `iters` rounds of `FMA_CHAINS` independent `a * b + c` on full vectors of `isa`; for
+/// [`Isa::Scalar`], an unfused `mul` then `add` on the baseline vectors scalar kernels compile
+/// to (see [`SCALAR_ROOF_LANES`]). Returns a value derived from every chain so nothing is
+/// optimised away, or `None` when this CPU lacks the ISA.
 pub fn fma_loop(isa: Isa, iters: usize) -> Option<f32> {
+    if isa == Isa::Scalar {
+        return Some(mul_add_body(crate::simd::portable::Portable, iters));
+    }
     isa.dispatch(FmaBody { iters })
 }
 
@@ -50,11 +54,7 @@ impl WithSimd for FmaBody {
     type Output = f32;
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) -> f32 {
-        if S::ISA == Isa::Scalar {
-            fma_body::<S, SCALAR_CHAINS>(s, self.iters)
-        } else {
-            fma_body::<S, FMA_CHAINS>(s, self.iters)
-        }
+        fma_body::<S, FMA_CHAINS>(s, self.iters)
     }
 }
 
@@ -81,6 +81,29 @@ fn fma_body<S: Simd, const CHAINS: usize>(s: S, iters: usize) -> f32 {
     for _ in 0..iters {
         for x in acc.iter_mut() {
             *x = s.fma(*x, a, b);
+        }
+    }
+    let mut sum = s.zero();
+    for x in acc {
+        sum = s.add(sum, x);
+    }
+    let mut out = [0.0f32; 16];
+    // SAFETY: `out` holds 16 >= LANES floats.
+    unsafe { s.store(out.as_mut_ptr(), sum) };
+    out[..S::LANES].iter().sum()
+}
+
+/// [`fma_body`] with the multiply and the add as two instructions, on `S` as the build's
+/// baseline target compiles it.
+fn mul_add_body<S: Simd>(s: S, iters: usize) -> f32 {
+    let mut acc = [s.zero(); FMA_CHAINS];
+    for (i, a) in acc.iter_mut().enumerate() {
+        *a = s.splat(i as f32 * 1e-3);
+    }
+    let (a, b) = (s.splat(0.999_999), s.splat(1e-7));
+    for _ in 0..iters {
+        for x in acc.iter_mut() {
+            *x = s.add(s.mul(*x, a), b);
         }
     }
     let mut sum = s.zero();

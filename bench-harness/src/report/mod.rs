@@ -21,7 +21,7 @@ pub use page::{esc, STYLE};
 
 use crate::answer::{self, Standing, Verdict};
 use crate::files::write_pair;
-use crate::results::{attainable, utc, FileError, Interval, Record, Results};
+use crate::results::{above_roof, attainable, utc, FileError, Interval, Record, Results};
 use bars::Scale;
 use page::{l, r, Page, RowClass, Table};
 
@@ -39,6 +39,10 @@ pub fn render(full: &Results) -> Result<String, Box<dyn std::error::Error>> {
         &format!("simdconv: {} suite on {}", res.settings.suite, m.model),
     );
     page.note(&provenance(res));
+    // Every reason to doubt the ceilings (and with them every "% of peak"), first.
+    for w in crate::machine::warnings(&full.machine) {
+        page.warning(&format!("Ceilings may not hold: {w}."));
+    }
     page.note(&format!(
         "{} results{}; criterion median with its confidence interval, warm-up {} s, measurement {} s, {} samples; f32, NHWC, bias + ReLU fused; layers named <code>_bN</code> run N images per call. GFLOP/s counts direct-equivalent FLOPs for every algorithm, so Winograd figures are <em>effective</em> GFLOP/s, set against an effective roof (the ISA peak times its multiply reduction). Hover a point or a bar for its numbers.",
         res.results.len(),
@@ -470,6 +474,19 @@ fn accuracy(page: &mut Page, v: &View) -> Rendered {
 
 fn every_result(page: &mut Page, v: &View) {
     page.heading("Every result");
+    let above: Vec<String> = v
+        .all
+        .iter()
+        .filter(|r| above_roof(&v.res.machine, r).is_some())
+        .map(|r| r.key())
+        .collect();
+    if !above.is_empty() {
+        page.warning(&format!(
+            "{} result(s) sit above their own roof by more than the roof's measured spread, even at the low end of their interval (marked ABOVE ROOF): the roof was measured low (a busy machine) or the code runs wider than its ISA's name says. {}",
+            above.len(),
+            above.join(", ")
+        ));
+    }
     let mut t = Table::new(
         "",
         &[
@@ -501,7 +518,12 @@ fn every_result(page: &mut Page, v: &View) {
                     .fraction_of_peak
                     .map_or("–".into(), |f| format!("{:.0}%", f * 100.0))),
                 r(att.map_or("–".into(), |(a, why)| {
-                    format!("{:.0}% ({why})", rec.gflops.point / a * 100.0)
+                    let flag = if above_roof(&v.res.machine, rec).is_some() {
+                        " ABOVE ROOF"
+                    } else {
+                        ""
+                    };
+                    format!("{:.0}% ({why}){flag}", rec.gflops.point / a * 100.0)
                 })),
                 r(format!("{:.1}", rec.intensity)),
                 r(format!("{:.1e}", rec.max_rel_error)),

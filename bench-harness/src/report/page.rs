@@ -21,7 +21,7 @@ pub const STYLE: &str = "body{font-family:sans-serif;margin:24px;max-width:1400p
 h1{font-size:26px}h2{font-size:21px;margin-top:36px;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th{background:#f0f0f0}td.l{text-align:left}tr.win td{background:#e6f4e6;font-weight:bold}
-tr.tie td{background:#fff3cf}tr.fail td{background:#fbe0e0;color:#900}td.c{text-align:center}
+tr.tie td{background:#fff3cf}.warn{background:#fff3cf;border-left:4px solid #c80;padding:6px 10px;max-width:1000px}tr.fail td{background:#fbe0e0;color:#900}td.c{text-align:center}
 .card td{text-align:left}.chart{margin:12px 0}.note{color:#555;font-size:14px;max-width:1000px}";
 
 /// A page being composed: sections append to it, [`Page::finish`] closes it.
@@ -52,6 +52,10 @@ impl Page {
     /// A paragraph of explanatory text; `html` is trusted markup (escape any data in it).
     pub fn note(&mut self, html: &str) {
         let _ = writeln!(self.html, "<p class=\"note\">{html}</p>");
+    }
+    /// A warning box (plain text, escaped here).
+    pub fn warning(&mut self, text: &str) {
+        let _ = writeln!(self.html, "<p class=\"warn\">{}</p>", esc(text));
     }
     /// A chart frame around an SVG drawn by `charts`.
     pub fn chart(&mut self, svg: &str) {
@@ -198,5 +202,30 @@ pub fn machine_card(m: &MachineProfile) -> String {
     t.pair("build target features", &m.build_target_features.join(" "));
     t.pair("measured FMA peak, GFLOP/s (1 core)", &m.peaks_text(1));
     t.pair("measured read bandwidth (1 core)", &bws.join(", "));
+    t.pair(
+        "roof of the scalar variants",
+        "LLVM auto-vectorises the scalar kernels to the build's baseline vectors (see build target features: sse2 on x86-64, NEON on aarch64) with separate multiply and add, so the scalar peak is measured on that code, not one lane at a time",
+    );
+    if let Some(c) = &m.check {
+        t.pair("ceiling spread", &c.spread_text());
+        let drift = c.drift_text(&crate::machine::ceiling_values(m));
+        if !drift.is_empty() {
+            t.pair("re-measured at the end of the run", &drift);
+        }
+        for (when, l) in [
+            ("load while measuring ceilings", &c.load_ceilings),
+            ("load during the run", &c.load_run),
+        ] {
+            if let Some(l) = l {
+                t.pair(
+                    when,
+                    &format!(
+                        "{:.1} other runnable tasks on average, {:.1}% hypervisor steal, load average {:.2} ({} samples)",
+                        l.others_running, l.steal_pct, l.load1, l.samples
+                    ),
+                );
+            }
+        }
+    }
     t.finish()
 }

@@ -47,6 +47,7 @@ pub fn machine() -> MachineProfile {
             },
         ],
         threads: vec![],
+        check: None,
     }
 }
 

@@ -1,0 +1,227 @@
+//! Whether the ceilings held: their spread over interleaved rounds, their drift between the start
+//! and the end of a run, and how busy the machine was (other runnable tasks and hypervisor
+//! steal from /proc on Linux). Every "% of peak" divides by a ceiling, so a page whose ceilings
+//! moved, or whose machine was busy, says so.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A ceiling that moves more than this (spread over rounds, or start against end) is reported.
+pub const DRIFT_WARN: f64 = 0.10;
+/// Other runnable tasks on average above this, or steal above [`STEAL_WARN_PCT`], is a busy
+/// machine.
+pub const OTHERS_WARN: f64 = 0.5;
+/// Hypervisor steal, percent of CPU time, above which the machine counts as busy.
+pub const STEAL_WARN_PCT: f64 = 2.0;
+
+/// How busy the machine was over a period.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Load {
+    /// 1-minute load average at the end of the period.
+    pub load1: f64,
+    /// Runnable tasks not of this process, averaged over samples (4 a second).
+    pub others_running: f64,
+    /// CPU time stolen by the hypervisor, percent of all CPU time.
+    pub steal_pct: f64,
+    /// Samples taken.
+    pub samples: usize,
+}
+
+/// The ceilings' stability, stored in the machine profile.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CeilingCheck {
+    /// Interleaved rounds each one-thread ceiling was measured in (the best is kept).
+    pub rounds: usize,
+    /// (best - worst) / best over the rounds, per ceiling (ISA name, or memory level).
+    pub spread: BTreeMap<String, f64>,
+    /// Each ceiling measured again at the end of the run (empty when not re-measured).
+    #[serde(default)]
+    pub end: BTreeMap<String, f64>,
+    /// Load while the ceilings were measured.
+    pub load_ceilings: Option<Load>,
+    /// Load over the whole run.
+    #[serde(default)]
+    pub load_run: Option<Load>,
+}
+
+impl CeilingCheck {
+    /// Every reason to doubt the ceilings, one sentence each; `start` holds the ceilings used
+    /// (same names as `spread` and `end`).
+    pub fn warnings(&self, start: &BTreeMap<String, f64>) -> Vec<String> {
+        let mut w = Vec::new();
+        for (name, &s) in &self.spread {
+            if s > DRIFT_WARN {
+                w.push(format!(
+                    "{name}: varied {:.0}% across {} interleaved rounds (the best is used)",
+                    s * 100.0,
+                    self.rounds
+                ));
+            }
+        }
+        for (name, &end) in &self.end {
+            if let Some(&s) = start.get(name) {
+                let d = end / s - 1.0;
+                if s > 0.0 && d.abs() > DRIFT_WARN {
+                    w.push(format!(
+                        "{name}: {s:.1} at the start of the run, {end:.1} at the end ({:+.0}%): the machine's speed changed while measuring",
+                        d * 100.0
+                    ));
+                }
+            }
+        }
+        for (when, load) in [
+            ("while measuring the ceilings", &self.load_ceilings),
+            ("during the run", &self.load_run),
+        ] {
+            if let Some(l) = load {
+                if l.others_running > OTHERS_WARN {
+                    w.push(format!(
+                        "busy {when}: {:.1} other runnable tasks on average (load average {:.2})",
+                        l.others_running, l.load1
+                    ));
+                }
+                if l.steal_pct > STEAL_WARN_PCT {
+                    w.push(format!(
+                        "busy {when}: the hypervisor stole {:.1}% of CPU time",
+                        l.steal_pct
+                    ));
+                }
+            }
+        }
+        w
+    }
+
+    /// The spread as text: `avx2 3%, L1 1%, ...`.
+    pub fn spread_text(&self) -> String {
+        let v: Vec<String> = self
+            .spread
+            .iter()
+            .map(|(n, s)| format!("{n} {:.0}%", s * 100.0))
+            .collect();
+        format!("{} (over {} interleaved rounds)", v.join(", "), self.rounds)
+    }
+
+    /// The end-of-run drift as text: `avx2 -2%, L1 +1%, ...`, empty if not re-measured.
+    pub fn drift_text(&self, start: &BTreeMap<String, f64>) -> String {
+        self.end
+            .iter()
+            .filter_map(|(n, &e)| {
+                let s = *start.get(n)?;
+                Some(format!("{n} {:+.0}%", (e / s - 1.0) * 100.0))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// (total, steal) jiffies of all CPUs, from the first line of /proc/stat.
+fn cpu_jiffies() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    parse_cpu_line(stat.lines().next()?)
+}
+
+/// `cpu  user nice system idle iowait irq softirq steal ...` -> (sum of all, steal).
+pub fn parse_cpu_line(line: &str) -> Option<(u64, u64)> {
+    let mut f = line.split_whitespace();
+    if f.next()? != "cpu" {
+        return None;
+    }
+    let v: Vec<u64> = f.filter_map(|x| x.parse().ok()).collect();
+    // guest and guest_nice (9th and 10th) are already counted in user and nice.
+    let total = v.iter().take(8).sum();
+    Some((total, *v.get(7).unwrap_or(&0)))
+}
+
+/// Runnable tasks on the machine (`procs_running` of /proc/stat) minus this process's own
+/// running threads.
+fn others_running() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let running: f64 = stat
+        .lines()
+        .find_map(|l| l.strip_prefix("procs_running "))?
+        .trim()
+        .parse()
+        .ok()?;
+    let mine = std::fs::read_dir("/proc/self/task")
+        .ok()?
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("stat"))
+                .ok()
+                .and_then(|s| thread_state(&s))
+                == Some('R')
+        })
+        .count() as f64;
+    Some((running - mine).max(0.0))
+}
+
+/// The state letter of a /proc task stat line (the field after the parenthesised name).
+pub fn thread_state(stat: &str) -> Option<char> {
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+fn load1() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Samples the load in the background from `start` until `finish` (nothing where /proc is
+/// absent: `finish` gives `None`).
+pub struct LoadMonitor {
+    stop: Arc<AtomicBool>,
+    samples: Arc<Mutex<Vec<f64>>>,
+    jiffies: Option<(u64, u64)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LoadMonitor {
+    /// Starts sampling.
+    pub fn start() -> LoadMonitor {
+        let stop = Arc::new(AtomicBool::new(false));
+        let samples = Arc::new(Mutex::new(Vec::new()));
+        let jiffies = cpu_jiffies();
+        let thread = jiffies.is_some().then(|| {
+            let (stop, samples) = (stop.clone(), samples.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if let (Some(o), Ok(mut s)) = (others_running(), samples.lock()) {
+                        s.push(o);
+                    }
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+            })
+        });
+        LoadMonitor {
+            stop,
+            samples,
+            jiffies,
+            thread,
+        }
+    }
+
+    /// Stops sampling and summarises.
+    pub fn finish(mut self) -> Option<Load> {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let (t0, s0) = self.jiffies?;
+        let (t1, s1) = cpu_jiffies()?;
+        let samples = self.samples.lock().map(|s| s.clone()).unwrap_or_default();
+        let dt = t1.saturating_sub(t0).max(1) as f64;
+        Some(Load {
+            load1: load1().unwrap_or(0.0),
+            others_running: samples.iter().sum::<f64>() / samples.len().max(1) as f64,
+            steal_pct: s1.saturating_sub(s0) as f64 / dt * 100.0,
+            samples: samples.len(),
+        })
+    }
+}
