@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 
 use crate::report::bars::{self, Scale};
 use crate::report::charts;
-use crate::report::page::{esc, l, r, Page, RowClass, Table};
+use maud::html;
+
+use crate::report::page::{l, r, Page, RowClass, Table};
 use crate::results::{Interval, Record, Results};
 
 /// The label of the `i`-th file: A .. Z, then AA, AB, .. (spreadsheet columns), unique for any
@@ -192,15 +194,19 @@ pub fn render(inputs: &[Input], note: Option<&str>) -> Result<String, Box<dyn st
         &format!("simdconv: {} result files compared", inputs.len()),
     );
     if let Some(n) = note {
-        page.note(&format!("<strong>{}</strong>", esc(n)));
+        page.note(html! { strong { (n) } });
     }
-    page.note("Raw GFLOP/s depend on the machine; the fair cross-CPU number is the fraction of <em>each machine's own</em> measured peak for the ISA. Intervals are criterion's. FLOP/cycle uses each machine's nominal clock where known.");
+    page.note(html! {
+        "Raw GFLOP/s depend on the machine; the fair cross-CPU number is the fraction of "
+        em { "each machine's own" }
+        " measured peak for the ISA. Intervals are criterion's. FLOP/cycle uses each machine's nominal clock where known."
+    });
     machines(&mut page, inputs);
     best_per_layer(&mut page, inputs)?;
     every_variant(&mut page, inputs)?;
     fractions(&mut page, inputs)?;
     page.heading("Every row");
-    page.raw(&format!("<pre>{}</pre>\n", esc(&summary(inputs))));
+    page.add(html! { pre { (summary(inputs)) } });
     Ok(page.finish())
 }
 
@@ -241,12 +247,12 @@ fn machines(page: &mut Page, inputs: &[Input]) {
             false,
         );
     }
-    page.raw(&t.finish());
+    page.add(t.finish());
 }
 
 fn best_per_layer(page: &mut Page, inputs: &[Input]) -> Rendered {
     page.heading("Best variant per layer");
-    page.note("Per file: the fastest variant, its GFLOP/s, its fraction of that machine's own peak for the ISA, and FLOP per cycle at the nominal clock. Amber rows: the CPUs' fastest algorithms differ.");
+    page.text("Per file: the fastest variant, its GFLOP/s, its fraction of that machine's own peak for the ISA, and FLOP per cycle at the nominal clock. Amber rows: the CPUs' fastest algorithms differ.");
     let mut headers = vec!["layer".to_string()];
     headers.extend(inputs.iter().map(|i| format!("{}: best variant", i.tag)));
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
@@ -274,7 +280,7 @@ fn best_per_layer(page: &mut Page, inputs: &[Input]) -> Rendered {
         algorithms.dedup();
         t.row_class(&cells, (algorithms.len() > 1).then_some(RowClass::Tie));
     }
-    page.raw(&t.finish());
+    page.add(t.finish());
     let series: Vec<bars::Series> = inputs
         .iter()
         .enumerate()
@@ -426,20 +432,16 @@ pub fn gate_table(rows: &[GateRow]) -> String {
 /// The gate's verdict as a page: the decision, then the regressed rows with units.
 pub fn gate_page(base: &Input, cand: &Input, gate: &Gate, threshold: &str) -> String {
     let mut page = Page::new("simdconv regression gate", "simdconv: regression gate");
-    page.note(&format!(
-        "Baseline {}, candidate {}; a row regresses when it is slower by more than {} <em>and</em> the two intervals do not overlap.",
-        esc(&base.label()),
-        esc(&cand.label()),
-        esc(threshold)
-    ));
+    page.note(html! {
+        "Baseline " (base.label()) ", candidate " (cand.label())
+        "; a row regresses when it is slower by more than " (threshold) " " em { "and" }
+        " the two intervals do not overlap."
+    });
     match gate {
         Gate::Pass { compared, missing } => {
             page.heading(&format!("Pass: {compared} rows compared, none regressed"));
             if !missing.is_empty() {
-                page.note(&format!(
-                    "Not in the candidate: {}",
-                    esc(&missing.join(", "))
-                ));
+                page.text(&format!("Not in the candidate: {}", missing.join(", ")));
             }
         }
         Gate::Regressed { rows, compared } => {
@@ -449,26 +451,22 @@ pub fn gate_page(base: &Input, cand: &Input, gate: &Gate, threshold: &str) -> St
                 let [k, b, c, d] = row.cells();
                 t.row(&[l(k), r(b), r(c), r(d)], false);
             }
-            page.raw(&t.finish());
+            page.add(t.finish());
         }
         Gate::Missing { missing, compared } => {
             page.heading(&format!(
                 "Fail: {} baseline rows missing from the candidate ({compared} compared)",
                 missing.len()
             ));
-            page.note(&esc(&missing.join(", ")));
+            page.text(&missing.join(", "));
         }
         Gate::Invalid { problems } => {
             page.heading("Refused: the files cannot be gated");
-            page.note(&esc(&problems.join("; ")));
+            page.text(&problems.join("; "));
         }
         Gate::DifferentMachines { base, cand } => {
             page.heading("Refused: different machines");
-            page.note(&format!(
-                "baseline {}<br>candidate {}",
-                esc(base),
-                esc(cand)
-            ));
+            page.note(html! { "baseline " (base) br; "candidate " (cand) });
         }
     }
     page.finish()

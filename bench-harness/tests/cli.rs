@@ -148,6 +148,14 @@ fn a_run_into_a_log_prints_one_line_per_benchmark() {
         assert!(!all.contains(chatter), "criterion chatter: {chatter}");
     }
     assert!(dir.join("results.csv").exists());
+    // One estimator: the console's GFLOP/s and interval are the results file's (the median).
+    let res = simdconv_bench::results::Results::read(&dir.join("results.json")).unwrap();
+    for l in &bench_lines {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        let rec = res.results.iter().find(|r| r.variant == w[2]).unwrap();
+        assert_eq!(w[3], format!("{:.1}", rec.gflops.point), "{l}");
+        assert_eq!(w[5], format!("[{:.1},", rec.gflops.lower), "{l}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

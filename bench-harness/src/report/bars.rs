@@ -8,6 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::charts::{decade_label, lg, svg_with_tips, unit_steps, DrawResult, Tip};
+use super::page::Svg;
 use crate::results::Interval;
 
 /// A named series of optional intervals, one per category.
@@ -79,7 +80,7 @@ pub fn hbars(
     categories: &[String],
     series: &[Series],
     scale: Scale,
-) -> DrawResult<String> {
+) -> DrawResult<Svg> {
     let n = categories.len().max(1);
     let k = series.len().max(1);
     let (x0, x1) = x_range(series, scale);

@@ -6,6 +6,7 @@ use plotters::prelude::*;
 
 use simdconv::{Algorithm, Isa};
 
+use super::page::Svg;
 use crate::results::Record;
 
 /// A chart or an error from plotters.
@@ -121,7 +122,7 @@ pub fn svg(
     w: u32,
     h: u32,
     draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> DrawResult<()>,
-) -> DrawResult<String> {
+) -> DrawResult<Svg> {
     svg_with_tips(w, h, |root| draw(root).map(|()| Vec::new()))
 }
 
@@ -134,7 +135,7 @@ pub fn svg_with_tips(
     w: u32,
     h: u32,
     draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> DrawResult<Vec<Tip>>,
-) -> DrawResult<String> {
+) -> DrawResult<Svg> {
     let mut out = String::new();
     let tips;
     {
@@ -144,23 +145,23 @@ pub fn svg_with_tips(
         root.present()?;
     }
     if tips.is_empty() {
-        return Ok(out);
+        return Ok(Svg::rendered(out));
     }
-    let mut overlay = String::from("<g class=\"tips\">");
-    for (x, y, text) in tips {
-        overlay.push_str(&format!(
-            "<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"#000\" fill-opacity=\"0\"><title>{}</title></rect>",
-            x - 6,
-            y - 6,
-            super::esc(&text)
-        ));
+    let overlay = maud::html! {
+        g.tips {
+            @for (x, y, text) in &tips {
+                rect x=(x - 6) y=(y - 6) width="12" height="12" fill="#000" fill-opacity="0" {
+                    title { (text) }
+                }
+            }
+        }
     }
-    overlay.push_str("</g>");
+    .into_string();
     match out.rfind("</svg>") {
         Some(i) => out.insert_str(i, &overlay),
         None => out.push_str(&overlay),
     }
-    Ok(out)
+    Ok(Svg::rendered(out))
 }
 
 /// `log10` of a value clamped into [1e-12, 1e12], so an axis bound is always finite.
@@ -220,7 +221,7 @@ where
 /// Accuracy against speed: error as a fraction of its tolerance (log) against GFLOP/s, one
 /// point per (variant, layer), the tolerance as a red line at 1; points over it get a red ring;
 /// each algorithm's legend entry counts its passes.
-pub fn accuracy(records: &[&Record]) -> DrawResult<String> {
+pub fn accuracy(records: &[&Record]) -> DrawResult<Svg> {
     let ratio = |r: &Record| {
         if r.max_rel_error.is_finite() {
             r.max_rel_error / r.tolerance
@@ -336,7 +337,7 @@ fn accuracy_points(
 
 /// Fraction of each machine's own peak, file A (x) against file B (y), one point per shared
 /// (layer, variant), coloured by algorithm; the diagonal marks equal efficiency.
-pub fn fraction_scatter(a: &str, b: &str, pts: &[(String, f64, f64)]) -> DrawResult<String> {
+pub fn fraction_scatter(a: &str, b: &str, pts: &[(String, f64, f64)]) -> DrawResult<Svg> {
     let top = pts.iter().map(|p| p.1.max(p.2)).fold(0.1, f64::max) * 1.1;
     svg(820, 760, |root| {
         let mut chart = ChartBuilder::on(root)
@@ -396,7 +397,7 @@ pub fn loglog_lines(
     x_desc: &str,
     y_desc: &str,
     series: &[XySeries],
-) -> DrawResult<String> {
+) -> DrawResult<Svg> {
     let pts: Vec<(f64, f64)> = series.iter().flat_map(|s| s.2.iter().cloned()).collect();
     let fx = |f: fn(f64, f64) -> f64, init: f64| pts.iter().map(|p| p.0).fold(init, f);
     let fy = |f: fn(f64, f64) -> f64, init: f64| pts.iter().map(|p| p.1).fold(init, f);

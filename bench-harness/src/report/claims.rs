@@ -8,7 +8,9 @@ use simdconv::Isa;
 
 use super::bars::{self, Scale};
 use super::charts;
-use super::page::{esc, l, r, Page, Table};
+use maud::{html, Markup};
+
+use super::page::{l, r, Page, Table};
 use crate::results::{attainable, BlockRecord, Interval, Record, Results, ShapeRecord, StepRecord};
 
 /// Position of an ISA in `Isa::ALL` (unknown names last).
@@ -200,17 +202,14 @@ pub fn section(page: &mut Page, res: &Results) -> Rendered {
         return Ok(());
     }
     page.heading("Claims, measured");
-    page.note("Each block is built from the registered kernels plus max-pool, concatenation and residual add (batch 1). \"best\" picks, per layer and ISA, the fastest variant of that ISA (a short timing pass at plan time); \"fixed-direct\" uses the direct algorithm for every layer it supports. FLOPs count convolutions only. Times are criterion medians.");
+    page.text("Each block is built from the registered kernels plus max-pool, concatenation and residual add (batch 1). \"best\" picks, per layer and ISA, the fastest variant of that ISA (a short timing pass at plan time); \"fixed-direct\" uses the direct algorithm for every layer it supports. FLOPs count convolutions only. Times are criterion medians.");
     let mut ids: Vec<&str> = res.blocks.iter().map(|b| b.claim.as_str()).collect();
     ids.dedup();
     for id in ids {
         let recs: Vec<&BlockRecord> = res.blocks.iter().filter(|b| b.claim == id).collect();
         page.subheading(&recs[0].title);
-        page.raw(&format!(
-            "<p><strong>Verdict:</strong> {}</p>\n",
-            esc(&verdict(res, &recs))
-        ));
-        page.raw(&times_table(&recs));
+        page.add(html! { p { strong { "Verdict:" } " " (verdict(res, &recs)) } });
+        page.add(times_table(&recs));
         step_shares(page, res, id, &recs)?;
         if recs[0].scaling {
             scaling_chart(page, &recs)?;
@@ -226,7 +225,7 @@ fn sides(recs: &[&BlockRecord]) -> usize {
 }
 
 /// FLOPs, FLOP ratio, and per ISA the time and time ratio of every side; fixed-mode times.
-fn times_table(recs: &[&BlockRecord]) -> String {
+fn times_table(recs: &[&BlockRecord]) -> Markup {
     let isas = isas(recs);
     let fixed: Vec<&&BlockRecord> = recs
         .iter()
@@ -279,9 +278,9 @@ fn step_shares(page: &mut Page, res: &Results, id: &str, recs: &[&BlockRecord]) 
     let Some(first) = stepped.first() else {
         return Ok(());
     };
-    page.note(&format!(
+    page.text(&format!(
         "Share of each block's time per step ({}, best variants; per-step criterion medians):",
-        esc(&first.isa)
+        first.isa
     ));
     let mut t = Table::new(
         "",
@@ -326,7 +325,7 @@ fn step_shares(page: &mut Page, res: &Results, id: &str, recs: &[&BlockRecord]) 
             }
         }
     }
-    page.raw(&t.finish());
+    page.add(t.finish());
     if let Some(isa) = Isa::from_name(&first.isa) {
         let refs: Vec<&Record> = points.iter().collect();
         let title =

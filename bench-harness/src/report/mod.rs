@@ -17,7 +17,9 @@ use std::path::Path;
 
 use simdconv::{Algorithm, Isa};
 
-pub use page::{esc, STYLE};
+pub use page::{Svg, STYLE};
+
+use maud::{html, Markup};
 
 use crate::answer::{self, Standing, Verdict};
 use crate::files::write_pair;
@@ -38,27 +40,30 @@ pub fn render(full: &Results) -> Result<String, Box<dyn std::error::Error>> {
         &format!("simdconv report: {}", m.model),
         &format!("simdconv: {} suite on {}", res.settings.suite, m.model),
     );
-    page.note(&provenance(res));
+    page.note(provenance(res));
     // Every reason to doubt the ceilings (and with them every "% of peak"), first.
     for w in crate::machine::warnings(&full.machine) {
         page.warning(&format!("Ceilings may not hold: {w}."));
     }
-    page.note(&format!(
-        "{} results{}; criterion median with its confidence interval, warm-up {} s, measurement {} s, {} samples; f32, NHWC, bias + ReLU fused; layers named <code>_bN</code> run N images per call. GFLOP/s counts direct-equivalent FLOPs for every algorithm, so Winograd figures are <em>effective</em> GFLOP/s, set against an effective roof (the ISA peak times its multiply reduction). Hover a point or a bar for its numbers.",
-        res.results.len(),
-        match threads.as_slice() {
-            [] | [1] => " on one thread".to_string(),
-            [t] => format!(" on {t} threads"),
-            [t, ..] => format!(
-                " on {t} thread{} in the sections before <em>Scaling</em>, which has the runs on {}",
-                if *t == 1 { "" } else { "s" },
-                threads[1..].iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
-            ),
-        },
-        res.settings.warm_up_s,
-        res.settings.measurement_s,
-        res.settings.sample_size
-    ));
+    let st = &res.settings;
+    page.note(html! {
+        (res.results.len()) " results"
+        @match threads.as_slice() {
+            [] | [1] => { " on one thread" }
+            [t] => { " on " (t) " threads" }
+            [t, ..] => {
+                " on " (t) " thread" (if *t == 1 { "" } else { "s" })
+                " in the sections before " em { "Scaling" } ", which has the runs on "
+                (threads[1..].iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "))
+            }
+        }
+        "; criterion median with its confidence interval, warm-up " (st.warm_up_s)
+        " s, measurement " (st.measurement_s) " s, " (st.sample_size)
+        " samples; f32, NHWC, bias + ReLU fused; layers named " code { "_bN" }
+        " run N images per call. GFLOP/s counts direct-equivalent FLOPs for every algorithm, so Winograd figures are "
+        em { "effective" }
+        " GFLOP/s, set against an effective roof (the ISA peak times its multiply reduction). Hover a point or a bar for its numbers."
+    });
     let view = View::new(res);
     if !view.all.is_empty() {
         winners(&mut page, &view);
@@ -68,7 +73,7 @@ pub fn render(full: &Results) -> Result<String, Box<dyn std::error::Error>> {
         auto_picks(&mut page, res);
     }
     page.heading("Machine");
-    page.raw(&page::machine_card(m));
+    page.add(page::machine_card(m));
     if !view.all.is_empty() {
         rooflines(&mut page, &view)?;
         simd_speedups(&mut page, &view)?;
@@ -77,7 +82,12 @@ pub fn render(full: &Results) -> Result<String, Box<dyn std::error::Error>> {
     }
     if res.blocks.is_empty() {
         page.heading("Claims, measured");
-        page.note("This run did not measure the building-block claims (1x1 bottlenecks, Inception, depthwise separable, inverted residuals, EfficientNet scaling). <code>simdconv-bench run --suite blocks</code> measures them alone (about 10 minutes on 2 cores), <code>--suite full</code> with every layer; <code>--append</code> merges them into this results file.");
+        page.note(html! {
+            "This run did not measure the building-block claims (1x1 bottlenecks, Inception, depthwise separable, inverted residuals, EfficientNet scaling). "
+            code { "simdconv-bench run --suite blocks" }
+            " measures them alone (about 10 minutes on 2 cores), " code { "--suite full" }
+            " with every layer; " code { "--append" } " merges them into this results file."
+        });
     } else {
         claims::section(&mut page, res)?;
     }
@@ -93,14 +103,22 @@ pub fn render(full: &Results) -> Result<String, Box<dyn std::error::Error>> {
 fn auto_picks(page: &mut Page, res: &Results) {
     page.heading("What auto picked");
     if res.auto.is_empty() {
-        page.note("This results file holds no picks of <code>ConvPlan::auto</code> (written before auto existed).");
+        page.note(html! {
+            "This results file holds no picks of " code { "ConvPlan::auto" }
+            " (written before auto existed)."
+        });
         return;
     }
     let summary = crate::autopick::console_line(&res.auto);
-    page.note(&format!(
-        "{}. Regret = time of auto's pick / time of the fastest variant, both measured in this run (criterion's medians; <em>tied</em>: their intervals overlap). With a tuning map of this machine (<code>simdconv-bench tune</code>; <code>run --tuning FILE</code>, <code>SIMDCONV_TUNING</code> or <code>tuning.json</code> beside <code>results.json</code>) auto follows the nearest measured layers; without one, the cost model.",
-        esc(&summary)
-    ));
+    page.note(html! {
+        (summary)
+        ". Regret = time of auto's pick / time of the fastest variant, both measured in this run (criterion's medians; "
+        em { "tied" } ": their intervals overlap). With a tuning map of this machine ("
+        code { "simdconv-bench tune" } "; " code { "run --tuning FILE" } ", "
+        code { "SIMDCONV_TUNING" } " or " code { "tuning.json" } " beside "
+        code { "results.json" }
+        ") auto follows the nearest measured layers; without one, the cost model."
+    });
     let mut t = Table::new(
         "",
         &["layer", "auto picked", "from", "fastest measured", "regret"],
@@ -133,11 +151,11 @@ fn auto_picks(page: &mut Page, res: &Results) {
             class,
         );
     }
-    page.raw(&t.finish());
+    page.add(t.finish());
 }
 
 /// When, with what and from which code: run date, duration, command, revision, pinning.
-fn provenance(res: &Results) -> String {
+fn provenance(res: &Results) -> Markup {
     let s = &res.settings;
     let when = match s.started_unix {
         Some(t0) if t0 <= res.created_unix => format!(
@@ -148,28 +166,22 @@ fn provenance(res: &Results) -> String {
         ),
         _ => format!("Measured until {}", utc(res.created_unix)),
     };
-    let cmd = s
-        .command
-        .as_deref()
-        .map_or(String::new(), |c| format!(" with <code>{}</code>", esc(c)));
     let pin = match (
         s.pinned(res.machine.logical_cores),
         s.cpus_allowed.as_deref(),
     ) {
-        (Some(true), Some(l)) => format!("pinned to CPU {}", esc(l)),
-        (Some(false), Some(l)) => format!("not pinned (CPUs {})", esc(l)),
+        (Some(true), Some(l)) => format!("pinned to CPU {l}"),
+        (Some(false), Some(l)) => format!("not pinned (CPUs {l})"),
         _ => "pinning unknown".into(),
     };
     let rev = &res.machine.git_revision;
-    let dirty = if rev.ends_with("-dirty") {
-        " (<strong>built from uncommitted changes</strong>)"
-    } else {
-        ""
-    };
-    format!(
-        "{when}{cmd}; binary built from revision <code>{}</code>{dirty}; {pin}.",
-        esc(rev)
-    )
+    html! {
+        (when)
+        @if let Some(c) = &s.command { " with " code { (c) } }
+        "; binary built from revision " code { (rev) }
+        @if rev.ends_with("-dirty") { " (" strong { "built from uncommitted changes" } ")" }
+        "; " (pin) "."
+    }
 }
 
 /// The records of a results file, with the layers, ISAs and algorithms they contain, ordered by
@@ -225,7 +237,7 @@ impl<'a> View<'a> {
         base: impl Fn(&str) -> Option<&'a Record>,
         keys: &[(String, plotters::style::RGBColor, K)],
         value: impl Fn(&str, K) -> Option<&'a Record>,
-    ) -> Result<Option<String>, Box<dyn std::error::Error>> {
+    ) -> Result<Option<Svg>, Box<dyn std::error::Error>> {
         let ls: Vec<String> = self
             .layers
             .iter()
@@ -262,7 +274,11 @@ fn iv(i: &Interval) -> String {
 
 fn winners(page: &mut Page, v: &View) {
     page.heading("Winner per layer");
-    page.note("The fastest variant per layer by criterion's median. Where another variant's interval overlaps the winner's, the measurement cannot separate them: the row says <em>tie</em> and names every tied variant. The runner-up is the fastest variant clearly slower than the winner; the margin is winner / runner-up.");
+    page.note(html! {
+        "The fastest variant per layer by criterion's median. Where another variant's interval overlaps the winner's, the measurement cannot separate them: the row says "
+        em { "tie" }
+        " and names every tied variant. The runner-up is the fastest variant clearly slower than the winner; the margin is winner / runner-up."
+    });
     let mut t = Table::new(
         "",
         &[
@@ -302,7 +318,7 @@ fn winners(page: &mut Page, v: &View) {
         };
         t.row_class(&cells, Some(class));
     }
-    page.raw(&t.finish());
+    page.add(t.finish());
 }
 
 fn best_per_isa(page: &mut Page, v: &View) {
@@ -329,7 +345,7 @@ fn best_per_algorithm(page: &mut Page, v: &View) {
         |r, a| r.algorithm() == Some(a),
         Algorithm::Direct,
     );
-    page.note("Depthwise layers (groups = channels) run only the depthwise algorithm here: direct and im2col refuse groups &gt; 1.");
+    page.text("Depthwise layers (groups = channels) run only the depthwise algorithm here: direct and im2col refuse groups > 1.");
 }
 
 /// Per layer, the best record of each key (an ISA or an algorithm), with its speed over the
@@ -362,7 +378,7 @@ fn best_table<K: Copy>(
         }));
         t.row(&cells, false);
     }
-    page.raw(&t.finish());
+    page.add(t.finish());
 }
 
 /// Per (kernel, stride) group of layers: the winning algorithm at each (input size, channels).
@@ -372,7 +388,11 @@ fn crossovers(page: &mut Page, res: &Results) {
         return;
     }
     page.heading("Crossovers: where the winning algorithm changes");
-    page.note("For layers that share a kernel size and stride: the winning algorithm (its best variant on any ISA) at each input size (columns) and input channel count (rows), with its margin over the next algorithm; <em>tie</em> where their intervals overlap. Cells are coloured by the winner.");
+    page.note(html! {
+        "For layers that share a kernel size and stride: the winning algorithm (its best variant on any ISA) at each input size (columns) and input channel count (rows), with its margin over the next algorithm; "
+        em { "tie" }
+        " where their intervals overlap. Cells are coloured by the winner."
+    });
     for g in groups {
         page.subheading(&format!("{0}x{0}, stride {1}", g.kernel, g.stride));
         let mut headers = vec!["channels \\ input size".to_string()];
@@ -400,7 +420,7 @@ fn crossovers(page: &mut Page, res: &Results) {
                 .collect();
             t.swatch_row(&c.to_string(), &cells);
         }
-        page.raw(&t.finish());
+        page.add(t.finish());
     }
 }
 
@@ -412,7 +432,7 @@ fn light(c: plotters::style::RGBColor) -> plotters::style::RGBColor {
 
 fn rooflines(page: &mut Page, v: &View) -> Rendered {
     page.heading("Roofline");
-    page.note("Markers: scalar = circle, portable = triangle, avx2 = cross, avx512 = square, neon = ring; colour = algorithm. Each layer's best point on the ISA is labelled where the label hides no point; hover any point for layer, variant and GFLOP/s.");
+    page.text("Markers: scalar = circle, portable = triangle, avx2 = cross, avx512 = square, neon = ring; colour = algorithm. Each layer's best point on the ISA is labelled where the label hides no point; hover any point for layer, variant and GFLOP/s.");
     for &isa in &v.isas {
         let title = format!("Roofline, {isa} variants (Winograd: effective GFLOP/s)");
         page.chart(&roofline::roofline(&v.res.machine, &v.all, isa, &title)?);
@@ -440,7 +460,7 @@ fn simd_speedups(page: &mut Page, v: &View) -> Rendered {
 
 fn algorithm_speedups(page: &mut Page, v: &View) -> Rendered {
     page.heading("Which algorithm wins: each algorithm over direct, per ISA");
-    page.note("Depthwise layers have no direct variant to compare with; their winners are in the table at the top.");
+    page.text("Depthwise layers have no direct variant to compare with; their winners are in the table at the top.");
     let keys: Vec<_> = v
         .algorithms
         .iter()
@@ -460,14 +480,14 @@ fn algorithm_speedups(page: &mut Page, v: &View) -> Rendered {
 fn accuracy(page: &mut Page, v: &View) -> Rendered {
     page.heading("Accuracy against speed");
     let fails = v.all.iter().filter(|r| !r.within_tolerance()).count();
-    page.note(&format!(
-        "Error is the largest |y - y_ref| over the layer, relative to max(sum |x w| + |b|, its layer mean), against an f64 reference, drawn as a fraction of the variant's documented tolerance (Winograd's is larger: it trades accuracy for speed, more with the larger tile). {}",
-        if fails == 0 {
-            format!("All {} results are within tolerance.", v.all.len())
-        } else {
-            format!("<strong>{fails} of {} results are over tolerance</strong> (red rows below).", v.all.len())
+    page.note(html! {
+        "Error is the largest |y - y_ref| over the layer, relative to max(sum |x w| + |b|, its layer mean), against an f64 reference, drawn as a fraction of the variant's documented tolerance (Winograd's is larger: it trades accuracy for speed, more with the larger tile). "
+        @if fails == 0 {
+            "All " (v.all.len()) " results are within tolerance."
+        } @else {
+            strong { (fails) " of " (v.all.len()) " results are over tolerance" } " (red rows below)."
         }
-    ));
+    });
     page.chart(&charts::accuracy(&v.all)?);
     Ok(())
 }
@@ -546,7 +566,7 @@ fn every_result(page: &mut Page, v: &View) {
             t.row_class(&cells, class);
         }
     }
-    page.raw(&t.finish());
+    page.add(t.finish());
 }
 
 /// The files one run publishes, as written.

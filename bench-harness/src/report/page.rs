@@ -1,19 +1,43 @@
 //! The page kit shared by the report and the comparison page: the page shell (head, style,
-//! title), headings, notes, chart frames, tables, the machine card, and HTML escaping. Sections
-//! compose pages from these; nothing else writes a page's frame.
+//! title), headings, notes, chart frames, tables, the machine card. Sections compose pages from
+//! these; nothing else writes a page's frame.
+//!
+//! Everything is built with maud's `html!`, which escapes every value it interpolates, so text
+//! from a results file (layer, variant, claim, ISA, machine names) cannot become markup. The one
+//! piece of markup not built here is a chart's SVG, which plotters writes (escaping its text)
+//! and [`Svg`] carries to the page.
 
-use std::fmt::Write as _;
-
+use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 use plotters::style::RGBColor;
 
 use crate::machine::MachineProfile;
 
-/// Escapes text for HTML.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// A chart drawn by plotters (its text escaped by plotters' SVG backend, its tooltips built with
+/// maud in `charts`): the only pre-rendered markup a page accepts.
+pub struct Svg(String);
+
+impl Svg {
+    /// Wraps SVG that `charts` rendered.
+    pub(crate) fn rendered(svg: String) -> Svg {
+        Svg(svg)
+    }
+    /// The SVG text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Svg {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Render for Svg {
+    fn render(&self) -> Markup {
+        PreEscaped(self.0.clone())
+    }
 }
 
 /// Shared page style.
@@ -22,79 +46,89 @@ h1{font-size:26px}h2{font-size:21px;margin-top:36px;border-bottom:1px solid #ccc
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th{background:#f0f0f0}td.l{text-align:left}tr.win td{background:#e6f4e6;font-weight:bold}
 tr.tie td{background:#fff3cf}.warn{background:#fff3cf;border-left:4px solid #c80;padding:6px 10px;max-width:1000px}tr.fail td{background:#fbe0e0;color:#900}td.c{text-align:center}
-.card td{text-align:left}.chart{margin:12px 0}.note{color:#555;font-size:14px;max-width:1000px}";
+.card td{text-align:left}.chart{margin:12px 0}.note{color:#555;font-size:14px;max-width:1000px}
+.row{display:flex;flex-wrap:wrap;gap:8px}";
 
-/// A page being composed: sections append to it, [`Page::finish`] closes it.
+/// A page being composed: sections append to it, [`Page::finish`] renders it.
 pub struct Page {
-    html: String,
+    title: String,
+    heading: String,
+    body: Vec<Markup>,
 }
 
 impl Page {
-    /// The shell: doctype, `<title>` and style, then `heading` as the page's `<h1>` (both plain
-    /// text, escaped here).
+    /// A page titled `title`, with `heading` as its `<h1>`.
     pub fn new(title: &str, heading: &str) -> Page {
         Page {
-            html: format!(
-                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
-                esc(title),
-                esc(heading)
-            ),
+            title: title.into(),
+            heading: heading.into(),
+            body: Vec::new(),
         }
     }
-    /// A section heading (plain text).
+    /// A section heading.
     pub fn heading(&mut self, text: &str) {
-        let _ = writeln!(self.html, "<h2>{}</h2>", esc(text));
+        self.body.push(html! { h2 { (text) } });
     }
-    /// A sub-heading (plain text).
+    /// A sub-heading.
     pub fn subheading(&mut self, text: &str) {
-        let _ = writeln!(self.html, "<h3>{}</h3>", esc(text));
+        self.body.push(html! { h3 { (text) } });
     }
-    /// A paragraph of explanatory text; `html` is trusted markup (escape any data in it).
-    pub fn note(&mut self, html: &str) {
-        let _ = writeln!(self.html, "<p class=\"note\">{html}</p>");
+    /// A paragraph of explanatory text with markup (built with `html!`).
+    pub fn note(&mut self, content: Markup) {
+        self.body.push(html! { p.note { (content) } });
     }
-    /// A warning box (plain text, escaped here).
+    /// A paragraph of plain text.
+    pub fn text(&mut self, text: &str) {
+        self.note(html! { (text) });
+    }
+    /// A warning box (plain text).
     pub fn warning(&mut self, text: &str) {
-        let _ = writeln!(self.html, "<p class=\"warn\">{}</p>", esc(text));
+        self.body.push(html! { p.warn { (text) } });
     }
     /// A chart frame around an SVG drawn by `charts`.
-    pub fn chart(&mut self, svg: &str) {
-        let _ = writeln!(self.html, "<div class=\"chart\">{svg}</div>");
+    pub fn chart(&mut self, svg: &Svg) {
+        self.body.push(html! { div.chart { (svg) } });
     }
-    /// Appends trusted markup (a table built with [`Table`]).
-    pub fn raw(&mut self, html: &str) {
-        self.html.push_str(html);
+    /// Appends a block built with `html!` (a table, a row of charts).
+    pub fn add(&mut self, block: Markup) {
+        self.body.push(block);
     }
-    /// Closes the page.
-    pub fn finish(mut self) -> String {
-        self.html.push_str("</body></html>\n");
-        self.html
+    /// Renders the page.
+    pub fn finish(self) -> String {
+        html! {
+            (DOCTYPE)
+            html {
+                head {
+                    meta charset="utf-8";
+                    title { (self.title) }
+                    style { (PreEscaped(STYLE)) }
+                }
+                body {
+                    h1 { (self.heading) }
+                    @for b in &self.body { (b) "\n" }
+                }
+            }
+        }
+        .into_string()
     }
 }
 
-/// A table built row by row; cells are plain text (escaped here), numbers right-aligned,
-/// cells marked `l` left-aligned.
+/// A table built row by row; cells are plain text, numbers right-aligned, cells marked `l`
+/// left-aligned.
 pub struct Table {
-    html: String,
+    class: Option<String>,
+    headers: Vec<String>,
+    rows: Vec<Markup>,
 }
 
 impl Table {
     /// A table with these column headers; `class` is the table's CSS class ("" for none).
     pub fn new(class: &str, headers: &[&str]) -> Table {
-        let mut html = if class.is_empty() {
-            "<table><tr>".to_string()
-        } else {
-            format!("<table class=\"{class}\"><tr>")
-        };
-        for h in headers {
-            let _ = write!(html, "<th>{}</th>", esc(h));
+        Table {
+            class: (!class.is_empty()).then(|| class.to_string()),
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
         }
-        if headers.is_empty() {
-            html.truncate(html.len() - "<tr>".len());
-        } else {
-            html.push_str("</tr>\n");
-        }
-        Table { html }
     }
     /// A row: `(text, left-aligned)` per cell; `highlight` marks it as a winner.
     pub fn row(&mut self, cells: &[(String, bool)], highlight: bool) {
@@ -102,49 +136,48 @@ impl Table {
     }
     /// A row with an optional class (winner, tie, failure).
     pub fn row_class(&mut self, cells: &[(String, bool)], class: Option<RowClass>) {
-        self.html.push_str(match class {
-            Some(RowClass::Win) => "<tr class=\"win\">",
-            Some(RowClass::Tie) => "<tr class=\"tie\">",
-            Some(RowClass::Fail) => "<tr class=\"fail\">",
-            None => "<tr>",
+        let class = class.map(|c| match c {
+            RowClass::Win => "win",
+            RowClass::Tie => "tie",
+            RowClass::Fail => "fail",
         });
-        for (text, left) in cells {
-            let class = if *left { " class=\"l\"" } else { "" };
-            let _ = write!(self.html, "<td{class}>{}</td>", esc(text));
-        }
-        self.html.push_str("</tr>\n");
+        self.rows.push(html! {
+            tr class=[class] {
+                @for (text, left) in cells { td class=[left.then_some("l")] { (text) } }
+            }
+        });
     }
     /// A row of a header cell, then centred cells each on its own background colour (a heat
     /// map); `None` leaves a cell blank.
     pub fn swatch_row(&mut self, head: &str, cells: &[Option<(String, RGBColor)>]) {
-        let _ = write!(self.html, "<tr><th>{}</th>", esc(head));
-        for c in cells {
-            match c {
-                Some((text, RGBColor(r, g, b))) => {
-                    let _ = write!(
-                        self.html,
-                        "<td class=\"c\" style=\"background:rgb({r},{g},{b})\">{}</td>",
-                        esc(text)
-                    );
+        self.rows.push(html! {
+            tr {
+                th { (head) }
+                @for c in cells {
+                    @match c {
+                        Some((text, RGBColor(r, g, b))) => {
+                            td.c style=(format!("background:rgb({r},{g},{b})")) { (text) }
+                        }
+                        None => { td {} }
+                    }
                 }
-                None => self.html.push_str("<td></td>"),
             }
-        }
-        self.html.push_str("</tr>\n");
+        });
     }
     /// A row of a header cell and a value cell (the machine card's layout).
     pub fn pair(&mut self, key: &str, value: &str) {
-        let _ = writeln!(
-            self.html,
-            "<tr><th>{}</th><td>{}</td></tr>",
-            esc(key),
-            esc(value)
-        );
+        self.rows.push(html! { tr { th { (key) } td { (value) } } });
     }
     /// The finished table.
-    pub fn finish(mut self) -> String {
-        self.html.push_str("</table>\n");
-        self.html
+    pub fn finish(self) -> Markup {
+        html! {
+            table class=[self.class] {
+                @if !self.headers.is_empty() {
+                    tr { @for h in &self.headers { th { (h) } } }
+                }
+                @for r in &self.rows { (r) "\n" }
+            }
+        }
     }
 }
 
@@ -170,7 +203,7 @@ pub fn r(s: impl Into<String>) -> (String, bool) {
 }
 
 /// The machine card: model, flags, cores, caches, clock, build and the measured ceilings.
-pub fn machine_card(m: &MachineProfile) -> String {
+pub fn machine_card(m: &MachineProfile) -> Markup {
     let caches: Vec<String> = m
         .caches
         .iter()

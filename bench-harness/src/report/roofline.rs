@@ -11,6 +11,7 @@ use super::charts::{
     algorithm_color, algorithm_color_of, decade_grid, decade_label, lg, marked, svg_with_tips,
     unit_steps, DrawResult, Tip,
 };
+use super::page::Svg;
 use crate::machine::MachineProfile;
 use crate::results::Record;
 
@@ -46,12 +47,7 @@ impl Taken {
 }
 
 /// Draws the roofline of `isa` over the records of that ISA.
-pub fn roofline(
-    m: &MachineProfile,
-    records: &[&Record],
-    isa: Isa,
-    title: &str,
-) -> DrawResult<String> {
+pub fn roofline(m: &MachineProfile, records: &[&Record], isa: Isa, title: &str) -> DrawResult<Svg> {
     let pts: Vec<&Record> = records
         .iter()
         .copied()

@@ -94,15 +94,15 @@ fn ceilings(page: &mut Page, res: &Results, threads: &[usize]) {
         }
         t.row(&cells, false);
     }
-    page.note("GFLOP/s and GB/s with every thread running the probe at once (its ratio to one thread in brackets); private levels (L1, L2) with a working set per thread, shared ones (L3, DRAM) with the one-thread set divided among them. A level that gains less than the thread count is where a bandwidth-bound kernel stops scaling.");
-    page.raw(&t.finish());
+    page.text("GFLOP/s and GB/s with every thread running the probe at once (its ratio to one thread in brackets); private levels (L1, L2) with a working set per thread, shared ones (L3, DRAM) with the one-thread set divided among them. A level that gains less than the thread count is where a bandwidth-bound kernel stops scaling.");
+    page.add(t.finish());
 }
 
 fn speedups(page: &mut Page, res: &Results, threads: &[usize]) -> Rendered {
     let base = threads[0];
     let more: Vec<usize> = threads[1..].to_vec();
     page.subheading("Speedup and parallel efficiency per layer and algorithm");
-    page.note(&format!(
+    page.text(&format!(
         "Per layer and algorithm, its fastest variant at each thread count (criterion medians). Speedup = time on {base} thread{} / time on N threads, its interval from the intervals' far ends; efficiency = speedup / (N / {base}). The roof is the attainable one with N-thread ceilings. Green: efficiency at least {:.0}%; red: below {:.0}%, or slower than on {base}.",
         if base == 1 { "" } else { "s" },
         GOOD * 100.0,
@@ -195,13 +195,13 @@ fn speedups(page: &mut Page, res: &Results, threads: &[usize]) -> Rendered {
             Scale::Ratio,
         )?);
     }
-    page.raw(&t.finish());
+    page.add(t.finish());
     Ok(())
 }
 
 fn winners(page: &mut Page, res: &Results, threads: &[usize]) {
     page.subheading("Winner per thread count");
-    page.note("The winner can change with threads: a bandwidth-bound Winograd transform or depthwise kernel scales worse than a compute-bound direct kernel. Amber: the winning algorithm differs between thread counts.");
+    page.text("The winner can change with threads: a bandwidth-bound Winograd transform or depthwise kernel scales worse than a compute-bound direct kernel. Amber: the winning algorithm differs between thread counts.");
     let views: Vec<Results> = threads.iter().map(|&n| res.at_threads(n)).collect();
     let verdicts: Vec<Vec<answer::Verdict>> = views.iter().map(answer::verdicts).collect();
     let mut head = vec!["layer".to_string()];
@@ -236,7 +236,7 @@ fn winners(page: &mut Page, res: &Results, threads: &[usize]) {
         let class = (algs.len() > 1).then_some(RowClass::Tie);
         t.row_class(&cells, class);
     }
-    page.raw(&t.finish());
+    page.add(t.finish());
 }
 
 /// The layer a batched layer was made from (`resnet_3x3_7_b4` -> `resnet_3x3_7`).
@@ -250,7 +250,7 @@ fn base_name(name: &str, batch: usize) -> &str {
 
 fn batches(page: &mut Page, res: &Results, threads: &[usize]) {
     page.subheading("Time per image against batch");
-    page.note("Per layer and batch size, the fastest variant's time divided by the batch (criterion medians with intervals), and that against batch 1's time per image: below 1.00 a batch amortises what one image pays alone (weights streamed from memory, per-call set-up, thread hand-off); above 1.00 the batch's activations outgrow a cache that one image's fit in (criterion re-runs a layer on the same buffers, so a batch-1 run reads a warm cache).");
+    page.text("Per layer and batch size, the fastest variant's time divided by the batch (criterion medians with intervals), and that against batch 1's time per image: below 1.00 a batch amortises what one image pays alone (weights streamed from memory, per-call set-up, thread hand-off); above 1.00 the batch's activations outgrow a cache that one image's fit in (criterion re-runs a layer on the same buffers, so a batch-1 run reads a warm cache).");
     let mut groups: BTreeMap<(usize, String), Vec<(usize, String)>> = BTreeMap::new();
     for (i, layer) in res.layers.iter().enumerate() {
         let base = base_name(&layer.name, layer.batch).to_string();
@@ -321,5 +321,5 @@ fn batches(page: &mut Page, res: &Results, threads: &[usize]) {
             }
         }
     }
-    page.raw(&t.finish());
+    page.add(t.finish());
 }

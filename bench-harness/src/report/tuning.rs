@@ -7,12 +7,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use maud::{html, Markup};
 use plotters::prelude::*;
 use simdconv::auto::{TunedLayer, TuningMap};
 use simdconv::{variants, Algorithm, Variant};
 
 use super::charts::{self, algorithm_color_of, DrawResult, Tip};
-use super::page::{esc, l, machine_card, r, Page, RowClass, Table};
+use super::page::{l, machine_card, r, Page, RowClass, Svg, Table};
 use crate::results::{utc, write_atomic, FileError};
 use crate::tune::{rules, TuningFile};
 
@@ -129,7 +130,7 @@ pub fn heatmap(
     kind: Kind,
     loo: &BTreeMap<String, String>,
     outline: &[String],
-) -> DrawResult<Option<String>> {
+) -> DrawResult<Option<Svg>> {
     let any = SPATIAL.iter().any(|&hw| {
         CHANNELS
             .iter()
@@ -255,30 +256,29 @@ where
 }
 
 /// The legend under the heatmaps; `boundary`: the page draws auto's leave-one-out boundary.
-pub fn legend(boundary: bool) -> String {
-    let mut s = String::from("<p class=\"note\">");
-    for a in Algorithm::ALL {
-        let RGBColor(r, g, b) = pale(charts::algorithm_color(a), 0.8);
-        s.push_str(&format!(
-            "<span style=\"background:rgb({r},{g},{b});padding:1px 6px;margin-right:6px\">{} {}</span>",
-            short(Some(a)),
-            esc(a.name())
-        ));
+pub fn legend(boundary: bool) -> Markup {
+    html! {
+        p.note {
+            @for a in Algorithm::ALL {
+                @let RGBColor(r, g, b) = pale(charts::algorithm_color(a), 0.8);
+                span style=(format!("background:rgb({r},{g},{b});padding:1px 6px;margin-right:6px")) {
+                    (short(Some(a))) " " (a.name())
+                }
+            }
+            " Cell text: winning algorithm and ISA; " b { "~" }
+            " and a paler shade: another algorithm's best is within the winner's interval (a tie)."
+            @if boundary {
+                " Thick black lines: where auto's leave-one-out pick (the map without that layer) changes algorithm: the learned boundary."
+            } @else {
+                " Magenta frames: the winning algorithm differs from the first map's at that layer."
+            }
+            " Grey: not measured (over the grid's FLOP cap, or the budget ran out). Hover a cell for the variants."
+        }
     }
-    s.push_str(" Cell text: winning algorithm and ISA; <b>~</b> and a paler shade: another algorithm's best is within the winner's interval (a tie).");
-    if boundary {
-        s.push_str(" Thick black lines: where auto's leave-one-out pick (the map without that layer) changes algorithm: the learned boundary.");
-    } else {
-        s.push_str(
-            " Magenta frames: the winning algorithm differs from the first map's at that layer.",
-        );
-    }
-    s.push_str(" Grey: not measured (over the grid's FLOP cap, or the budget ran out). Hover a cell for the variants.</p>");
-    s
 }
 
 /// The regret table: every rule, auto first.
-pub fn regret_table(ev: &rules::Evaluation) -> String {
+pub fn regret_table(ev: &rules::Evaluation) -> Markup {
     let mut t = Table::new(
         "",
         &[
@@ -308,7 +308,7 @@ pub fn regret_table(ev: &rules::Evaluation) -> String {
     t.finish()
 }
 
-fn misses(file: &TuningFile, ev: &rules::Evaluation) -> String {
+fn misses(file: &TuningFile, ev: &rules::Evaluation) -> Markup {
     let mut t = Table::new(
         "",
         &[
@@ -370,7 +370,7 @@ pub fn render(file: &TuningFile) -> Result<String, Box<dyn std::error::Error>> {
     );
     let st = &file.settings;
     let started = st.provenance.started_unix.map_or("?".into(), utc);
-    page.note(&esc(&format!(
+    page.text(&format!(
         "{} of {} layers measured (budget {:.0} s; started {started}, written {}); ISAs: {}; command: {}; CPUs allowed: {}.",
         file.map.layers.len(),
         st.layers_planned,
@@ -379,34 +379,34 @@ pub fn render(file: &TuningFile) -> Result<String, Box<dyn std::error::Error>> {
         st.isas.as_ref().map_or("all this CPU runs".into(), |l| l.join(", ")),
         st.provenance.command.as_deref().unwrap_or("?"),
         st.provenance.cpus_allowed.as_deref().unwrap_or("?"),
-    )));
+    ));
     if let Some(ev) = &file.evaluation {
         page.heading("Regret on held-out layers");
-        page.note(&esc(&format!(
+        page.text(&format!(
             "Regret = time of the picked variant / time of the fastest measured variant, on {} held-out layers (a fixed quarter of the map, by a hash of the name); auto learned from the other {}. The baselines are other libraries' published rules re-implemented over this suite's variants at the widest ISA (reports/README.md says how each was mapped).",
             ev.held_out, ev.learned_from
-        )));
-        page.raw(&regret_table(ev));
+        ));
+        page.add(regret_table(ev));
         page.heading("Crossover maps");
-        page.raw(&legend(true));
+        page.add(legend(true));
         let loo = loo_picks(file);
-        let mut row = String::from("<div style=\"display:flex;flex-wrap:wrap;gap:8px\">");
+        let mut maps = Vec::new();
         for kind in KINDS {
-            if let Some(svg) = heatmap(&file.map, kind, &loo, &[])? {
-                row.push_str(&format!("<div>{svg}</div>"));
-            }
+            maps.extend(heatmap(&file.map, kind, &loo, &[])?);
         }
-        row.push_str("</div>");
-        page.raw(&row);
+        page.add(html! { div.row { @for svg in &maps { div { (svg) } } } });
         page.heading("Where auto missed (held-out layers, regret > 1)");
-        page.raw(&misses(file, ev));
+        page.add(misses(file, ev));
     }
     if file.evaluation.is_none() {
         page.heading("Regret on held-out layers");
-        page.note("Not yet: the map needs at least one measured held-out layer and one layer to learn from. Run <code>tune</code> again with the same <code>--out</code> to continue.");
+        page.note(html! {
+            "Not yet: the map needs at least one measured held-out layer and one layer to learn from. Run "
+            code { "tune" } " again with the same " code { "--out" } " to continue."
+        });
     }
     page.heading("Machine");
-    page.raw(&machine_card(m));
+    page.add(machine_card(m));
     Ok(page.finish())
 }
 
@@ -431,7 +431,7 @@ pub fn compare_page(
         &format!("{} tuning maps compared", files.len()),
     );
     if let Some(n) = note {
-        page.note(&format!("<strong>{}</strong>", esc(n)));
+        page.note(html! { strong { (n) } });
     }
     let mut t = Table::new(
         "",
@@ -464,7 +464,7 @@ pub fn compare_page(
             false,
         );
     }
-    page.raw(&t.finish());
+    page.add(t.finish());
     let first = &files[0].1;
     let winner = |f: &TuningFile, name: &str| {
         f.map
@@ -485,23 +485,19 @@ pub fn compare_page(
         }
     }
     page.heading("Crossover maps side by side");
-    page.raw(&legend(false));
+    page.add(legend(false));
     for kind in KINDS {
-        let mut row = String::from("<div style=\"display:flex;flex-wrap:wrap;gap:8px\">");
-        let mut any = false;
+        let mut maps = Vec::new();
         for (i, (path, f)) in files.iter().enumerate() {
             let outline: &[String] = if i == 0 { &[] } else { &differ };
             if let Some(svg) = heatmap(&f.map, kind, &BTreeMap::new(), outline)? {
-                row.push_str(&format!(
-                    "<div><div class=\"note\">{}</div>{svg}</div>",
-                    esc(path)
-                ));
-                any = true;
+                maps.push((path, svg));
             }
         }
-        row.push_str("</div>");
-        if any {
-            page.raw(&row);
+        if !maps.is_empty() {
+            page.add(html! {
+                div.row { @for (path, svg) in &maps { div { div.note { (path) } (svg) } } }
+            });
         }
     }
     page.heading("Every layer whose winning algorithm differs");
@@ -526,11 +522,11 @@ pub fn compare_page(
         );
         t.row_class(&cells, Some(RowClass::Tie));
     }
-    page.note(&format!(
+    page.text(&format!(
         "{} of {} layers of the first map.",
         differ.len(),
         first.map.layers.len()
     ));
-    page.raw(&t.finish());
+    page.add(t.finish());
     Ok(page.finish())
 }
