@@ -1,6 +1,10 @@
 //! A time-bounded fuzzer for the public API: arbitrary (often absurd) shape fields, wrong buffer
-//! lengths, every variant. Every call must return `Ok` or a `ConvError` with a message; a panic
-//! is a failure (exit 1). Results of successful runs are checked against the reference.
+//! lengths, huge shapes planned with weights of the right length, NaN and infinity in inputs,
+//! weights and bias, every variant through `Variant::plan` and `ConvPlan::new`, and `ops` and
+//! `AlignedBuf` with arbitrary sizes. Every call must return `Ok` or a `ConvError` with a
+//! message; a panic, an abort or a case slower than 5 s is a failure (exit 1). Results of
+//! successful runs are checked against the reference: values within tolerance, and (all but
+//! Winograd, whose wider spread is documented) exactly the reference's non-finite outputs.
 //!
 //!     cargo run --release -p simdconv --example fuzz_api -- SECONDS [SEED]
 
@@ -9,7 +13,10 @@ use std::time::{Duration, Instant};
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use simdconv::{reference, variants, Activation, ConvShape, Padding};
+use simdconv::ops::{self, Pool};
+use simdconv::{
+    reference, variants, Activation, Algorithm, AlignedBuf, ConvPlan, ConvShape, Isa, Padding,
+};
 
 /// A dimension: mostly small, sometimes zero, sometimes huge.
 fn dim(rng: &mut ChaCha8Rng, small: usize) -> usize {
@@ -40,6 +47,60 @@ fn activation(rng: &mut ChaCha8Rng) -> Activation {
             max: 1.0,
         },
     }
+}
+
+/// Values with a sprinkle of NaN and infinities (when `poison`).
+fn values(rng: &mut ChaCha8Rng, len: usize, poison: bool) -> Vec<f32> {
+    let mut v: Vec<f32> = (0..len).map(|i| (i % 7) as f32 * 0.25 - 0.75).collect();
+    if poison && len > 0 {
+        for _ in 0..rng.random_range(1..4) {
+            let i = rng.random_range(0..len);
+            v[i] = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY][rng.random_range(0..3)];
+        }
+    }
+    v
+}
+
+/// `ops` and `AlignedBuf` with arbitrary sizes: an error or a result, never a panic.
+fn fuzz_ops(rng: &mut ChaCha8Rng) -> u64 {
+    let mut errors = 0;
+    let pool = Pool {
+        n: dim(rng, 2),
+        h: dim(rng, 9),
+        w: dim(rng, 9),
+        c: dim(rng, 20),
+        window: dim(rng, 4),
+        stride: dim(rng, 3),
+        pad: dim(rng, 2),
+    };
+    let isa = Isa::ALL[rng.random_range(0..Isa::ALL.len())];
+    let small = |r: Result<usize, _>| r.ok().filter(|&n| n < 1 << 16);
+    match (small(pool.input_len()), small(pool.output_len())) {
+        (Some(i), Some(o)) => {
+            let skew = rng.random_range(0..3) == 0;
+            let input = vec![1.0f32; i + usize::from(skew)];
+            let mut out = vec![0.0f32; o];
+            errors += u64::from(ops::max_pool(isa, &pool, &input, &mut out).is_err());
+        }
+        _ => errors += u64::from(ops::max_pool(isa, &pool, &[], &mut []).is_err()),
+    }
+    let (a, b) = (rng.random_range(0..64), rng.random_range(0..64));
+    let mut out = vec![0.0f32; a];
+    errors += u64::from(ops::add(isa, &vec![1.0; a], &vec![2.0; b], &mut out).is_err());
+    let channels = [dim(rng, 8), dim(rng, 8)];
+    let pixels = dim(rng, 16);
+    let parts: Vec<Vec<f32>> = channels
+        .iter()
+        .map(|&c| vec![0.5; c.saturating_mul(pixels).min(1 << 12)])
+        .collect();
+    let refs: Vec<&[f32]> = parts.iter().map(Vec::as_slice).collect();
+    let total = channels[0].saturating_add(channels[1]);
+    let mut cat = vec![0.0f32; total.saturating_mul(pixels).min(1 << 13)];
+    errors += u64::from(ops::concat_channels(&refs, &channels, pixels, &mut cat).is_err());
+    // Huge lengths must be refused or lazily zeroed, never abort.
+    let len = dim(rng, 1 << 12);
+    errors += u64::from(AlignedBuf::zeroed(len).is_err());
+    errors
 }
 
 /// The most one case may take (every variant planned and run, each run checked).
@@ -90,9 +151,15 @@ fn main() {
         };
         let depthwise = rng.random_range(0..4) == 0;
         let act = activation(&mut rng);
+        let poison = rng.random_range(0..4) == 0;
+        let with_bias = rng.random_bool(0.5);
+        let via_new = rng.random_bool(0.3);
+        let rng_bit = rng.random_bool(0.5);
+        *watch.lock().unwrap() = (Instant::now(), format!("ops of case {cases}"));
+        let ops_errors = fuzz_ops(&mut rng);
         let len_skew =
             rng.random_range(-2i64..=2) as isize * (rng.random_range(0..4) == 0) as isize;
-        let case = format!("fields {fields:?} stride {st} dilation {dl} groups {gr} {pad:?} depthwise {depthwise} {act:?} skew {len_skew}");
+        let case = format!("fields {fields:?} stride {st} dilation {dl} groups {gr} {pad:?} depthwise {depthwise} {act:?} skew {len_skew} poison {poison} bias {with_bias} new {via_new}");
         *watch.lock().unwrap() = (Instant::now(), case.clone());
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let [n, h, w, c, k, r, s] = fields;
@@ -107,7 +174,7 @@ fn main() {
                 Ok(s) => s,
                 Err(e) => {
                     assert!(!e.to_string().is_empty());
-                    return (false, 0, 0, 1);
+                    return (false, 0, 0, 1 + ops_errors);
                 }
             };
             // Run (and check against the naive reference) only what takes well under a second.
@@ -117,17 +184,32 @@ fn main() {
                 && shape.output_len() < 1 << 16
                 && work < 1 << 22;
             let (mut plans, mut runs, mut errs) = (0, 0, 0);
+            // A huge shape with a small weight tensor is planned with the right length: the plan
+            // must allocate fallibly (an error, or untouched zero pages) and never run.
+            let huge_plan = !small && shape.weights_len() < 1 << 16 && rng_bit;
             for v in variants() {
-                let wlen = if small {
-                    shape.weights_len().saturating_add_signed(len_skew)
+                let wlen = if small || huge_plan {
+                    shape
+                        .weights_len()
+                        .saturating_add_signed(if small { len_skew } else { 0 })
                 } else {
                     // Always the wrong length for a shape too big to run: planning must refuse it.
                     (shape.weights_len() % 7)
                         + 1
                         + usize::from(shape.weights_len() % 7 + 1 == shape.weights_len())
                 };
-                let weights = vec![0.25f32; wlen];
-                let mut plan = match v.plan(&shape, &weights, None, act) {
+                let mut prng = ChaCha8Rng::seed_from_u64(wlen as u64);
+                let weights = values(&mut prng, wlen, poison);
+                // A bias too long to allocate is given short: planning must refuse it.
+                let blen = if shape.k() < 1 << 16 { shape.k() } else { 1 };
+                let bias_v = values(&mut prng, blen, poison);
+                let bias = with_bias.then_some(bias_v.as_slice());
+                let planned = if via_new {
+                    ConvPlan::new(&shape, v.algorithm(), v.isa(), &weights, bias, act)
+                } else {
+                    v.plan(&shape, &weights, bias, act)
+                };
+                let mut plan = match planned {
                     Ok(p) => p,
                     Err(e) => {
                         assert!(!e.to_string().is_empty());
@@ -136,22 +218,36 @@ fn main() {
                     }
                 };
                 plans += 1;
-                let input: Vec<f32> = (0..shape.input_len().saturating_add_signed(len_skew))
-                    .map(|i| (i % 7) as f32 - 3.0)
-                    .collect();
+                if !small {
+                    continue;
+                }
+                let input: Vec<f32> = {
+                    let mut x: Vec<f32> = (0..shape.input_len().saturating_add_signed(len_skew))
+                        .map(|i| (i % 7) as f32 - 3.0)
+                        .collect();
+                    if poison && !x.is_empty() {
+                        let n = x.len();
+                        x[n / 2] = f32::NAN;
+                        x[n / 3] = f32::INFINITY;
+                    }
+                    x
+                };
                 let mut out = vec![0.0f32; shape.output_len()];
                 match plan.run(&input, &mut out) {
                     Ok(()) => {
                         runs += 1;
                         let (want, mag) =
-                            reference::conv_with_magnitude(&shape, &input, &weights, None, act)
+                            reference::conv_with_magnitude(&shape, &input, &weights, bias, act)
                                 .unwrap();
-                        let err = reference::max_relative_error(&out, &want, &mag);
-                        assert!(
-                            err <= reference::tolerance(&shape, v.algorithm()),
-                            "{}: error {err:e} on {shape}",
-                            v.name()
-                        );
+                        let winograd = matches!(plan.algorithm(), Algorithm::Winograd(_));
+                        if !(poison && winograd) {
+                            let err = reference::max_relative_error(&out, &want, &mag);
+                            assert!(
+                                err <= reference::tolerance(&shape, plan.algorithm()),
+                                "{}: error {err:e} on {shape}",
+                                plan.variant_name()
+                            );
+                        }
                     }
                     Err(e) => {
                         assert!(!e.to_string().is_empty());
@@ -159,7 +255,7 @@ fn main() {
                     }
                 }
             }
-            (true, plans, runs, errs)
+            (true, plans, runs, errs + ops_errors)
         }));
         match outcome {
             Ok((shape_ok, p, r, e)) => {

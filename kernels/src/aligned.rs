@@ -31,9 +31,7 @@ impl AlignedBuf {
             bytes: len.saturating_mul(4),
         };
         let cap = len.checked_add(ALIGN_FLOATS).ok_or_else(oom)?;
-        let mut buf: Vec<f32> = Vec::new();
-        buf.try_reserve_exact(cap).map_err(|_| oom())?;
-        buf.resize(cap, 0.0);
+        let buf = zeroed_vec(cap).ok_or_else(oom)?;
         let off = buf.as_ptr().align_offset(64).min(ALIGN_FLOATS);
         Ok(AlignedBuf { buf, off, len })
     }
@@ -76,14 +74,28 @@ impl DerefMut for AlignedBuf {
 /// `len` zeros in a plain `Vec`, allocated fallibly: a refusal is a [`ConvError::OutOfMemory`]
 /// naming `what`.
 pub(crate) fn zeros(len: usize, what: &'static str) -> Result<Vec<f32>, ConvError> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(len)
-        .map_err(|_| ConvError::OutOfMemory {
-            what,
-            bytes: len.saturating_mul(4),
-        })?;
-    v.resize(len, 0.0);
-    Ok(v)
+    zeroed_vec(len).ok_or(ConvError::OutOfMemory {
+        what,
+        bytes: len.saturating_mul(4),
+    })
+}
+
+/// `len` zeros from the allocator's zeroed path (`calloc`: large blocks come as untouched zero
+/// pages, as `vec![0.0; len]` gets them), or `None` where the allocation is refused or its size
+/// overflows: the fallible form of `vec![0.0f32; len]`.
+fn zeroed_vec(len: usize) -> Option<Vec<f32>> {
+    if len == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<f32>(len).ok()?;
+    // SAFETY: `layout` has a non-zero size (len > 0); `alloc_zeroed` returns null or a block of
+    // exactly that layout, all bytes zero, and all-zero bytes are the f32 0.0. `from_raw_parts`
+    // takes the block with the allocator it came from (the global one), its layout (capacity
+    // `len` f32s, f32 alignment) and `len` initialised elements.
+    unsafe {
+        let p = std::alloc::alloc_zeroed(layout).cast::<f32>();
+        (!p.is_null()).then(|| Vec::from_raw_parts(p, len, len))
+    }
 }
 
 #[cfg(test)]

@@ -198,6 +198,20 @@ fn pool_body<S: Simd>(s: S, pool: &Pool, input: &[f32], output: &mut [f32]) {
     let (p, q) = pool.out_hw().expect("checked by the caller");
     let c = pool.c;
     let lanes = S::LANES;
+    // The input rows (columns) under output row `o`'s window, in input coordinates: the window
+    // clipped to the image, so the cost follows the taps that exist, never the window's size.
+    let taps = |o: usize, len: usize| {
+        let start = o * pool.stride;
+        let lo = start.max(pool.pad);
+        let hi = start
+            .saturating_add(pool.window)
+            .min(pool.pad.saturating_add(len));
+        if hi > lo {
+            (lo - pool.pad)..(hi - pool.pad)
+        } else {
+            0..0
+        }
+    };
     for b in 0..pool.n {
         for oy in 0..p {
             for ox in 0..q {
@@ -205,18 +219,9 @@ fn pool_body<S: Simd>(s: S, pool: &Pool, input: &[f32], output: &mut [f32]) {
                 for c0 in (0..c).step_by(lanes) {
                     let n = lanes.min(c - c0);
                     let mut m = s.splat(f32::NEG_INFINITY);
-                    for ky in 0..pool.window {
-                        let y = (oy * pool.stride + ky) as isize - pool.pad as isize;
-                        if y < 0 || y >= pool.h as isize {
-                            continue;
-                        }
-                        for kx in 0..pool.window {
-                            let x = (ox * pool.stride + kx) as isize - pool.pad as isize;
-                            if x < 0 || x >= pool.w as isize {
-                                continue;
-                            }
-                            let src = &input
-                                [((b * pool.h + y as usize) * pool.w + x as usize) * c + c0..][..n];
+                    for y in taps(oy, pool.h) {
+                        for x in taps(ox, pool.w) {
+                            let src = &input[((b * pool.h + y) * pool.w + x) * c + c0..][..n];
                             // SAFETY: `src` is a checked slice of n <= LANES floats.
                             let v = unsafe {
                                 if n == lanes {

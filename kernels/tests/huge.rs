@@ -106,3 +106,32 @@ fn comparing_unequal_lengths_is_an_infinite_error() {
     assert_eq!(max_relative_error(&[1.0], &[1.0], &[]), f64::INFINITY);
     assert_eq!(max_relative_error(&[1.0], &[1.0], &[1.0]), 0.0);
 }
+
+#[test]
+fn a_pool_window_far_larger_than_the_image_costs_only_its_taps() {
+    use simdconv::ops::{max_pool, Pool};
+    use simdconv::Isa;
+    // One output whose window (2^40 on a side, almost all padding) ends on the image's first
+    // row and column: the loop must visit that one pixel, not 2^80 window positions.
+    let pool = Pool {
+        n: 1,
+        h: 2,
+        w: 2,
+        c: 3,
+        window: 1 << 40,
+        stride: 1 << 41,
+        pad: (1 << 40) - 1,
+    };
+    assert_eq!(pool.out_hw().unwrap(), (1, 1));
+    let input: Vec<f32> = (0..12).map(|i| i as f32).collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = vec![0.0f32; 3];
+        max_pool(Isa::Scalar, &pool, &input, &mut out).unwrap();
+        let _ = tx.send(out);
+    });
+    let out = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("max_pool hung on a huge window");
+    assert_eq!(out, [0.0, 1.0, 2.0]);
+}
