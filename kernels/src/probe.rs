@@ -35,7 +35,10 @@ pub fn fma_loop_flops(isa: Isa, iters: usize) -> u64 {
 /// optimised away, or `None` when this CPU lacks the ISA.
 pub fn fma_loop(isa: Isa, iters: usize) -> Option<f32> {
     if isa == Isa::Scalar {
-        return Some(mul_add_body(crate::simd::portable::Portable, iters));
+        return Some(chains_body::<_, FMA_CHAINS, false>(
+            crate::simd::portable::Portable,
+            iters,
+        ));
     }
     isa.dispatch(FmaBody { iters })
 }
@@ -54,7 +57,7 @@ impl WithSimd for FmaBody {
     type Output = f32;
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) -> f32 {
-        fma_body::<S, FMA_CHAINS>(s, self.iters)
+        chains_body::<S, FMA_CHAINS, true>(s, self.iters)
     }
 }
 
@@ -71,8 +74,10 @@ impl WithSimd for ReadBody<'_> {
     }
 }
 
+/// `CHAINS` independent chains of `x = x * a + b`: one fused instruction per step when `FUSED`,
+/// else a multiply then an add (what scalar code compiles to).
 #[inline(always)]
-fn fma_body<S: Simd, const CHAINS: usize>(s: S, iters: usize) -> f32 {
+fn chains_body<S: Simd, const CHAINS: usize, const FUSED: bool>(s: S, iters: usize) -> f32 {
     let mut acc = [s.zero(); CHAINS];
     for (i, a) in acc.iter_mut().enumerate() {
         *a = s.splat(i as f32 * 1e-3);
@@ -80,30 +85,11 @@ fn fma_body<S: Simd, const CHAINS: usize>(s: S, iters: usize) -> f32 {
     let (a, b) = (s.splat(0.999_999), s.splat(1e-7));
     for _ in 0..iters {
         for x in acc.iter_mut() {
-            *x = s.fma(*x, a, b);
-        }
-    }
-    let mut sum = s.zero();
-    for x in acc {
-        sum = s.add(sum, x);
-    }
-    let mut out = [0.0f32; 16];
-    // SAFETY: `out` holds 16 >= LANES floats.
-    unsafe { s.store(out.as_mut_ptr(), sum) };
-    out[..S::LANES].iter().sum()
-}
-
-/// [`fma_body`] with the multiply and the add as two instructions, on `S` as the build's
-/// baseline target compiles it.
-fn mul_add_body<S: Simd>(s: S, iters: usize) -> f32 {
-    let mut acc = [s.zero(); FMA_CHAINS];
-    for (i, a) in acc.iter_mut().enumerate() {
-        *a = s.splat(i as f32 * 1e-3);
-    }
-    let (a, b) = (s.splat(0.999_999), s.splat(1e-7));
-    for _ in 0..iters {
-        for x in acc.iter_mut() {
-            *x = s.add(s.mul(*x, a), b);
+            *x = if FUSED {
+                s.fma(*x, a, b)
+            } else {
+                s.add(s.mul(*x, a), b)
+            };
         }
     }
     let mut sum = s.zero();
