@@ -18,6 +18,7 @@
 //! every output of its channel, and transform intermediates overflow long before the reference
 //! does (see `winograd`'s module docs for the threshold).
 
+use crate::reference;
 use crate::simd::Act;
 use crate::{ConvError, ConvShape};
 
@@ -25,7 +26,7 @@ use crate::{ConvError, ConvShape};
 pub(crate) struct BorderFix {
     shape: ConvShape,
     /// Output channels to recompute, each with its `R*S*C/groups` weights (OHWI) and bias.
-    channels: Vec<(usize, Vec<f32>, f32)>,
+    channels: Vec<(usize, Vec<f32>, Option<f32>)>,
     act: Act,
 }
 
@@ -54,7 +55,7 @@ impl BorderFix {
                     bytes: w.len().saturating_mul(4),
                 })?;
             copy.extend_from_slice(w);
-            channels.push((k, copy, bias.map_or(0.0, |b| b[k])));
+            channels.push((k, copy, bias.map(|b| b[k])));
         }
         Ok((!channels.is_empty()).then_some(BorderFix {
             shape: *shape,
@@ -66,43 +67,21 @@ impl BorderFix {
     /// Recomputes the marked channels at every output pixel with a padding tap.
     pub(crate) fn apply(&self, input: &[f32], output: &mut [f32]) {
         let s = &self.shape;
-        let (h, w, c, k) = (s.h(), s.w(), s.c(), s.k());
-        let (r, sk, p, q) = (s.r(), s.s(), s.p(), s.q());
+        let (p, q, k) = (s.p(), s.q(), s.k());
+        let pad = s.padding();
+        // Whether some tap of output row (column) `o` falls in the padding.
+        let border = |o: usize, taps: usize, stride: usize, dil: usize, lead: usize, len: usize| {
+            o * stride < lead || o * stride + (taps - 1) * dil >= lead + len
+        };
         let (sh, sw) = s.stride();
         let (dh, dw) = s.dilation();
-        let pad = s.padding();
-        let (cg, kg) = (s.c_per_group(), s.k_per_group());
-        // Input coordinate of tap `t` for output `o`, or None in the padding.
-        let at = |o: usize, t: usize, stride: usize, dil: usize, lead: usize, len: usize| {
-            (o * stride + t * dil)
-                .checked_sub(lead)
-                .filter(|&i| i < len)
-        };
-        let border_y = |oy: usize| (0..r).any(|ky| at(oy, ky, sh, dh, pad.top, h).is_none());
-        let border_x = |ox: usize| (0..sk).any(|kx| at(ox, kx, sw, dw, pad.left, w).is_none());
         for b in 0..s.n() {
             for oy in 0..p {
-                let by = border_y(oy);
-                for ox in (0..q).filter(|&ox| by || border_x(ox)) {
-                    for (ko, wts, bias) in &self.channels {
-                        let g = ko / kg;
-                        let mut acc = 0.0f64;
-                        for ky in 0..r {
-                            let Some(iy) = at(oy, ky, sh, dh, pad.top, h) else {
-                                continue;
-                            };
-                            for kx in 0..sk {
-                                let Some(ix) = at(ox, kx, sw, dw, pad.left, w) else {
-                                    continue;
-                                };
-                                let x = &input[((b * h + iy) * w + ix) * c + g * cg..][..cg];
-                                let wt = &wts[(ky * sk + kx) * cg..][..cg];
-                                for (&xv, &wv) in x.iter().zip(wt) {
-                                    acc += f64::from(xv) * f64::from(wv);
-                                }
-                            }
-                        }
-                        acc += f64::from(*bias);
+                let by = border(oy, s.r(), sh, dh, pad.top, s.h());
+                for ox in (0..q).filter(|&ox| by || border(ox, s.s(), sw, dw, pad.left, s.w())) {
+                    for (ko, wk, bias) in &self.channels {
+                        let g = ko / s.k_per_group();
+                        let (acc, _) = reference::output_sum(s, input, wk, g, *bias, (b, oy, ox));
                         output[((b * p + oy) * q + ox) * k + ko] = self.act.apply_f32(acc as f32);
                     }
                 }

@@ -77,46 +77,23 @@ pub fn conv_with_magnitude(
         check("bias", shape.k(), b.len())?;
     }
     let act = Act::from_activation(activation);
-    let (n, h, w, c, k) = (shape.n(), shape.h(), shape.w(), shape.c(), shape.k());
-    let (r, s, p, q) = (shape.r(), shape.s(), shape.p(), shape.q());
-    let (sh, sw) = shape.stride();
-    let (dh, dw) = shape.dilation();
-    let pad = shape.padding();
-    let (cg, kg) = (shape.c_per_group(), shape.k_per_group());
+    let (p, q, k) = (shape.p(), shape.q(), shape.k());
+    let per_k = shape.weights_len() / k.max(1);
     let mut out = vec![0.0f32; shape.output_len()];
     let mut mag = vec![0.0f64; shape.output_len()];
-    for b in 0..n {
+    for b in 0..shape.n() {
         for oy in 0..p {
             for ox in 0..q {
                 for ko in 0..k {
-                    let g = ko / kg;
-                    let mut acc = 0.0f64;
-                    let mut m = 0.0f64;
-                    for ky in 0..r {
-                        // Input row = oy*sh + ky*dh - top; outside [0, h) is padding (zero).
-                        let iy = (oy * sh + ky * dh) as isize - pad.top as isize;
-                        if iy < 0 || iy >= h as isize {
-                            continue;
-                        }
-                        for kx in 0..s {
-                            let ix = (ox * sw + kx * dw) as isize - pad.left as isize;
-                            if ix < 0 || ix >= w as isize {
-                                continue;
-                            }
-                            for ci in 0..cg {
-                                let x = input
-                                    [((b * h + iy as usize) * w + ix as usize) * c + g * cg + ci];
-                                let wt = weights[((ko * r + ky) * s + kx) * cg + ci];
-                                let t = f64::from(x) * f64::from(wt);
-                                acc += t;
-                                m += t.abs();
-                            }
-                        }
-                    }
-                    if let Some(bias) = bias {
-                        acc += f64::from(bias[ko]);
-                        m += f64::from(bias[ko]).abs();
-                    }
+                    let wk = &weights[ko * per_k..][..per_k];
+                    let (acc, m) = output_sum(
+                        shape,
+                        input,
+                        wk,
+                        ko / shape.k_per_group(),
+                        bias.map(|b| b[ko]),
+                        (b, oy, ox),
+                    );
                     let idx = ((b * p + oy) * q + ox) * k + ko;
                     out[idx] = act.apply_f32(acc as f32);
                     mag[idx] = m;
@@ -125,6 +102,47 @@ pub fn conv_with_magnitude(
         }
     }
     Ok((out, mag))
+}
+
+/// One output before its activation, by the reference's rule, in f64: the real taps of pixel
+/// `(b, oy, ox)` (padding taps skipped, not multiplied by zero) with `wk`, one output channel's
+/// `R*S*C/groups` weights in group `g`, then `bias`; and the term magnitude `sum |x w| + |bias|`.
+pub(crate) fn output_sum(
+    shape: &ConvShape,
+    input: &[f32],
+    wk: &[f32],
+    g: usize,
+    bias: Option<f32>,
+    (b, oy, ox): (usize, usize, usize),
+) -> (f64, f64) {
+    let (h, w, c) = (shape.h(), shape.w(), shape.c());
+    let (r, s, cg) = (shape.r(), shape.s(), shape.c_per_group());
+    let (sh, sw) = shape.stride();
+    let (dh, dw) = shape.dilation();
+    let pad = shape.padding();
+    let (mut acc, mut m) = (0.0f64, 0.0f64);
+    for ky in 0..r {
+        // Input row = oy*sh + ky*dh - top; outside [0, h) is padding.
+        let Some(iy) = (oy * sh + ky * dh).checked_sub(pad.top).filter(|&y| y < h) else {
+            continue;
+        };
+        for kx in 0..s {
+            let Some(ix) = (ox * sw + kx * dw).checked_sub(pad.left).filter(|&x| x < w) else {
+                continue;
+            };
+            let x = &input[((b * h + iy) * w + ix) * c + g * cg..][..cg];
+            for (&xv, &wv) in x.iter().zip(&wk[(ky * s + kx) * cg..][..cg]) {
+                let t = f64::from(xv) * f64::from(wv);
+                acc += t;
+                m += t.abs();
+            }
+        }
+    }
+    if let Some(bv) = bias {
+        acc += f64::from(bv);
+        m += f64::from(bv).abs();
+    }
+    (acc, m)
 }
 
 /// The largest error of `got` against `want`, each relative to `max(mag_i, mean(mag))`
