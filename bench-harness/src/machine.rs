@@ -543,17 +543,20 @@ pub fn measure_ceilings(m: &mut MachineProfile) {
 
 /// The one-thread ceilings by name (ISA, memory level), as [`CeilingCheck`] names them.
 pub fn ceiling_values(m: &MachineProfile) -> BTreeMap<String, f64> {
-    let mut v = m.peak_gflops.clone();
-    v.extend(m.bandwidth.iter().map(|b| (b.level.clone(), b.gbs)));
+    named(&m.peak_gflops, &m.bandwidth)
+}
+
+/// Peaks and bandwidths in one map by ceiling name.
+fn named(peaks: &BTreeMap<String, f64>, bandwidth: &[Bandwidth]) -> BTreeMap<String, f64> {
+    let mut v = peaks.clone();
+    v.extend(bandwidth.iter().map(|b| (b.level.clone(), b.gbs)));
     v
 }
 
 /// Measures the one-thread ceilings once more (end of a run) into the check's `end`.
 pub fn recheck_ceilings(m: &mut MachineProfile) {
     let (peaks, bandwidth, _) = ceilings(m, 1, 1);
-    let mut end = peaks;
-    end.extend(bandwidth.into_iter().map(|b| (b.level, b.gbs)));
-    m.check.get_or_insert_with(CeilingCheck::default).end = end;
+    m.check.get_or_insert_with(CeilingCheck::default).end = named(&peaks, &bandwidth);
 }
 
 /// Every reason to doubt this profile's ceilings (see [`CeilingCheck::warnings`]).

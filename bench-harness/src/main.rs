@@ -419,9 +419,8 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             files::ensure_writable(&dir)?;
             // The results file is rewritten (with auto's picks) only where the page goes beside it.
-            let beside = dir.join("results.json") == results
-                || std::fs::canonicalize(dir.join("results.json")).ok()
-                    == std::fs::canonicalize(&results).ok();
+            let beside = std::fs::canonicalize(dir.join("results.json")).ok()
+                == std::fs::canonicalize(&results).ok();
             if changed && !beside {
                 res.write(&results)?;
             }

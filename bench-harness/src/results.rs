@@ -283,6 +283,12 @@ impl Record {
 /// Winograd, whose GFLOP/s are effective: its *effective roof*), or bandwidth x intensity of the
 /// smallest memory level its compulsory bytes fit in, whichever is lower; with what limits it.
 pub fn attainable(m: &MachineProfile, r: &Record) -> Option<(f64, String)> {
+    roof(m, r).map(|(v, why, _)| (v, why))
+}
+
+/// [`attainable`], with the name of the limiting ceiling (the ISA, or the memory level) as
+/// [`crate::stability::CeilingCheck`] names it.
+fn roof<'a>(m: &'a MachineProfile, r: &'a Record) -> Option<(f64, String, &'a str)> {
     let reduction = r.algorithm().map_or(1.0, Algorithm::multiply_reduction);
     let peak = m.peak(&r.isa)? * reduction;
     let level = |name: &str| m.bandwidth.iter().find(|b| b.level == name);
@@ -298,11 +304,15 @@ pub fn attainable(m: &MachineProfile, r: &Record) -> Option<(f64, String)> {
         .or_else(|| level("DRAM"))?;
     let mem = r.intensity * bw.gbs;
     Some(if mem < peak {
-        (mem, format!("{} bandwidth", bw.level))
+        (mem, format!("{} bandwidth", bw.level), bw.level.as_str())
     } else if reduction > 1.0 {
-        (peak, format!("{} FMA x{reduction:.2} effective", r.isa))
+        (
+            peak,
+            format!("{} FMA x{reduction:.2} effective", r.isa),
+            r.isa.as_str(),
+        )
     } else {
-        (peak, format!("{} FMA", r.isa))
+        (peak, format!("{} FMA", r.isa), r.isa.as_str())
     })
 }
 
@@ -310,12 +320,7 @@ pub fn attainable(m: &MachineProfile, r: &Record) -> Option<(f64, String)> {
 /// lower end of its interval): a ceiling measured too low, or a FLOP count that overstates the
 /// work. Such a result is flagged on the page, never hidden. Returns the fraction of the roof.
 pub fn above_roof(m: &MachineProfile, r: &Record) -> Option<f64> {
-    let (roof, why) = attainable(m, r)?;
-    let limit = if why.ends_with("bandwidth") {
-        why.split_whitespace().next().unwrap_or("")
-    } else {
-        r.isa.as_str()
-    };
+    let (roof, _, limit) = roof(m, r)?;
     let spread = m
         .check
         .as_ref()

@@ -10,19 +10,16 @@ use crate::Isa;
 /// current x86 and Arm cores), few enough to stay in 16 registers with the two constants.
 pub const FMA_CHAINS: usize = 12;
 
-/// Lanes of the Scalar roof. Scalar kernels are not one lane at a time in practice: LLVM packs
-/// their independent chains (the register tile's columns) into the build's baseline vectors:
-/// SSE2 on x86-64, NEON on aarch64, 128 bits. A one-lane probe would put them at 150-170% of
-/// their "peak", so the Scalar roof is that of the code they compile to: separate `mul` and
-/// `add` (Rust never fuses them) on baseline vectors, the portable layer's `f32x8` (two 128-bit
-/// registers per op) in a baseline build.
-pub const SCALAR_ROOF_LANES: usize = 8;
-
-/// FLOPs one call of [`fma_loop`] performs: `iters * FMA_CHAINS * lanes * 2` (for
-/// [`Isa::Scalar`], lanes of the vectors scalar code compiles to: [`SCALAR_ROOF_LANES`]).
+/// FLOPs one call of [`fma_loop`] performs: `iters * FMA_CHAINS * lanes * 2`. For
+/// [`Isa::Scalar`] the lanes are those of the vectors scalar code compiles to: scalar kernels are
+/// not one lane at a time in practice, since LLVM packs their independent chains (the register
+/// tile's columns) into the build's baseline vectors (SSE2 on x86-64, NEON on aarch64), and a
+/// one-lane probe put them at 150-170% of their "peak". So the Scalar roof is that of the code
+/// they compile to: separate `mul` and `add` (Rust never fuses them) on the portable layer's
+/// vectors in a baseline build.
 pub fn fma_loop_flops(isa: Isa, iters: usize) -> u64 {
     let lanes = if isa == Isa::Scalar {
-        SCALAR_ROOF_LANES
+        Isa::Portable.lanes()
     } else {
         isa.lanes()
     };
@@ -31,7 +28,7 @@ pub fn fma_loop_flops(isa: Isa, iters: usize) -> u64 {
 
 /// Runs `iters` rounds of `FMA_CHAINS` independent `a * b + c` on full vectors of `isa`; for
 /// [`Isa::Scalar`], an unfused `mul` then `add` on the baseline vectors scalar kernels compile
-/// to (see [`SCALAR_ROOF_LANES`]). Returns a value derived from every chain so nothing is
+/// to (see [`fma_loop_flops`]). Returns a value derived from every chain so nothing is
 /// optimised away, or `None` when this CPU lacks the ISA.
 pub fn fma_loop(isa: Isa, iters: usize) -> Option<f32> {
     if isa == Isa::Scalar {

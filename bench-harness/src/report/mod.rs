@@ -569,10 +569,8 @@ fn every_result(page: &mut Page, v: &View) {
     page.add(t.finish());
 }
 
-/// The files one run publishes, as written.
+/// The page and the CSV one run publishes (beside `results.json`), as written.
 pub struct Published {
-    /// `results.json` (when it was written).
-    pub json: Option<std::path::PathBuf>,
     /// `index.html`.
     pub html: std::path::PathBuf,
     /// `results.csv`.
@@ -595,19 +593,11 @@ pub fn publish(
         dir.join("index.html"),
         dir.join("results.csv"),
     );
-    let json = if with_json {
-        Some(res.to_json(&jp)?)
-    } else {
-        None
-    };
+    let json = with_json.then(|| res.to_json(&jp)).transpose()?;
     let mut files: Vec<(&Path, &[u8])> = vec![(&hp, html.as_bytes()), (&cp, csv.as_bytes())];
     if let Some(j) = &json {
         files.insert(0, (&jp, j.as_bytes()));
     }
     write_pair(&files)?;
-    Ok(Published {
-        json: with_json.then_some(jp),
-        html: hp,
-        csv: cp,
-    })
+    Ok(Published { html: hp, csv: cp })
 }

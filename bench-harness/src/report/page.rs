@@ -21,10 +21,6 @@ impl Svg {
     pub(crate) fn rendered(svg: String) -> Svg {
         Svg(svg)
     }
-    /// The SVG text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 impl std::ops::Deref for Svg {
