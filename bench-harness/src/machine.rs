@@ -528,7 +528,7 @@ pub const CEILING_ROUNDS: usize = 3;
 /// Fills `peak_gflops` and `bandwidth` (one thread, [`CEILING_ROUNDS`] interleaved rounds) and
 /// their check: the spread and the load while measuring.
 pub fn measure_ceilings(m: &mut MachineProfile) {
-    let monitor = LoadMonitor::start();
+    let monitor = LoadMonitor::start(std::time::Duration::from_millis(250));
     let (peaks, bandwidth, spread) = ceilings(m, 1, CEILING_ROUNDS);
     m.peak_gflops = peaks;
     m.bandwidth = bandwidth;

@@ -157,7 +157,8 @@ pub fn run(
     let (layers, pairs) = selection;
     let started = crate::now_unix();
     let mut con = Console::new(pairs.len() * opts.threads.len(), opts.verbose);
-    let monitor = crate::stability::LoadMonitor::start();
+    // One sample a second over the run: the sampler shares the pinned core with the kernels.
+    let monitor = crate::stability::LoadMonitor::start(std::time::Duration::from_secs(1));
     let machine = match machine {
         Some(m) => m,
         None => {

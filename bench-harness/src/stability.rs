@@ -23,7 +23,7 @@ pub const STEAL_WARN_PCT: f64 = 2.0;
 pub struct Load {
     /// 1-minute load average at the end of the period.
     pub load1: f64,
-    /// Runnable tasks not of this process, averaged over samples (4 a second).
+    /// Runnable tasks not of this process, averaged over the samples.
     pub others_running: f64,
     /// CPU time stolen by the hypervisor, percent of all CPU time.
     pub steal_pct: f64,
@@ -183,8 +183,10 @@ pub struct LoadMonitor {
 }
 
 impl LoadMonitor {
-    /// Starts sampling.
-    pub fn start() -> LoadMonitor {
+    /// Starts sampling every `period`. The sampler shares the pinned core with what is being
+    /// measured, so a long run samples sparsely (each sample reads a few /proc files, some
+    /// tens of microseconds).
+    pub fn start(period: Duration) -> LoadMonitor {
         let stop = Arc::new(AtomicBool::new(false));
         let samples = Arc::new(Mutex::new(Vec::new()));
         let jiffies = cpu_jiffies();
@@ -195,7 +197,8 @@ impl LoadMonitor {
                     if let (Some(o), Ok(mut s)) = (others_running(), samples.lock()) {
                         s.push(o);
                     }
-                    std::thread::sleep(Duration::from_millis(250));
+                    // Parked, so `finish` wakes it at once instead of waiting out the period.
+                    std::thread::park_timeout(period);
                 }
             })
         });
@@ -211,6 +214,7 @@ impl LoadMonitor {
     pub fn finish(mut self) -> Option<Load> {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
+            t.thread().unpark();
             let _ = t.join();
         }
         let (t0, s0) = self.jiffies?;
