@@ -2,13 +2,7 @@
 
 mod common;
 
-use std::process::Output;
-
-use common::bench;
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{bench, stderr};
 
 #[test]
 fn bad_arguments_get_usage_and_exit_2() {

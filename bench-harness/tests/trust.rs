@@ -4,16 +4,11 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Output;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{bench, results};
+use common::{bench, results, stderr};
 use simdconv_bench::results::{BlockRecord, Interval, Results, StepRecord};
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// A fresh directory under the system's temp dir.
 fn scratch(name: &str) -> PathBuf {

@@ -8,6 +8,11 @@ use simdconv_bench::catalogue::Layer;
 use simdconv_bench::machine::{Bandwidth, Cache, MachineProfile};
 use simdconv_bench::results::{Interval, Record, Results, Settings, ShapeRecord, SCHEMA};
 
+/// The binary's stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
 pub fn machine() -> MachineProfile {
     MachineProfile {
         vendor: "TestVendor".into(),
