@@ -1,6 +1,6 @@
 //! Named real layer shapes and the suites built from them: every conv layer of ResNet-50,
-//! MobileNetV2, GoogLeNet (Inception v1) and EfficientNet-B0 at 224x224 (de-duplicated, each
-//! tagged with the networks it appears in), plus the 14 layers of the first catalogue.
+//! ResNeXt-50 (32x4d), MobileNetV2, GoogLeNet (Inception v1) and EfficientNet-B0 at 224x224 (de-duplicated, each
+//! tagged with the networks it appears in), plus the 15 layers of the first catalogue.
 
 use serde::{Deserialize, Serialize};
 use simdconv::{ConvError, ConvShape};
@@ -109,6 +109,7 @@ const QUICK_ROWS: &[Row] = &[
         240,
     ),
     ("inception_5x5_28", "googlenet", 28, 32, 96, 5, 1, 2, 1),
+    ("resnext_3x3_g32_28", "resnext50", 28, 256, 256, 3, 1, 1, 32),
 ];
 
 const SMOKE_ROWS: &[Row] = &[
@@ -135,7 +136,7 @@ fn from_rows(rows: &[Row]) -> Vec<Layer> {
         .collect()
 }
 
-/// The first catalogue: 14 layers covering every algorithm's sweet spot and trouble spot.
+/// The first catalogue: 15 layers covering every algorithm's sweet spot and trouble spot.
 pub fn quick() -> Vec<Layer> {
     from_rows(QUICK_ROWS)
 }
@@ -163,9 +164,15 @@ impl Collector {
         groups: usize,
     ) {
         let pad = (rs - 1) / 2;
-        let dw = if groups > 1 { "_dw" } else { "" };
+        let tag = if groups == c && groups == k && groups > 1 {
+            "_dw".to_string()
+        } else if groups > 1 {
+            format!("_g{groups}")
+        } else {
+            String::new()
+        };
         let l = Layer {
-            name: format!("{net}_{rs}x{rs}{dw}_s{stride}_{hw}_{c}_{k}"),
+            name: format!("{net}_{rs}x{rs}{tag}_s{stride}_{hw}_{c}_{k}"),
             networks: vec![net.into()],
             hw,
             c,
@@ -186,7 +193,7 @@ impl Collector {
     }
 }
 
-/// Every conv layer of the four networks at 224x224, de-duplicated.
+/// Every conv layer of the five networks at 224x224, de-duplicated.
 pub fn networks() -> Vec<Layer> {
     let mut col = Collector { layers: Vec::new() };
     // ResNet-50 (torchvision v1.5: the stride sits on the 3x3 of each stage's first block).
@@ -207,6 +214,26 @@ pub fn networks() -> Vec<Layer> {
                 col.add("resnet50", hw, cin, width * 4, 1, stride, 1);
             }
             cin = width * 4;
+            hw = out_hw;
+        }
+    }
+    // ResNeXt-50 (32x4d): ResNet-50's bottlenecks with a 3x3 of 32 groups, twice as wide.
+    col.add("resnext50", 224, 3, 64, 7, 2, 1);
+    let (mut cin, mut hw) = (64, 56);
+    for (stage, (width, blocks)) in [(128, 3), (256, 4), (512, 6), (1024, 3)]
+        .into_iter()
+        .enumerate()
+    {
+        for b in 0..blocks {
+            let stride = if b == 0 && stage > 0 { 2 } else { 1 };
+            col.add("resnext50", hw, cin, width, 1, 1, 1);
+            col.add("resnext50", hw, width, width, 3, stride, 32);
+            let out_hw = hw / stride;
+            col.add("resnext50", out_hw, width, width * 2, 1, 1, 1);
+            if b == 0 {
+                col.add("resnext50", hw, cin, width * 2, 1, stride, 1);
+            }
+            cin = width * 2;
             hw = out_hw;
         }
     }
@@ -321,8 +348,14 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), all.len());
-        assert_eq!(quick().len(), 14);
-        for net in ["resnet50", "mobilenetv2", "googlenet", "efficientnet-b0"] {
+        assert_eq!(quick().len(), 15);
+        for net in [
+            "resnet50",
+            "resnext50",
+            "mobilenetv2",
+            "googlenet",
+            "efficientnet-b0",
+        ] {
             assert!(
                 all.iter()
                     .filter(|l| l.networks.iter().any(|n| n == net))

@@ -26,7 +26,7 @@ struct Cli {
 enum Cmd {
     /// Measure every variant on every layer of a suite; write results.json and index.html.
     Run {
-        /// smoke (< 1 min), quick (the 14 layers of the first catalogue), full (every layer and
+        /// smoke (< 1 min), quick (the 15 layers of the first catalogue), full (every layer and
         /// the building-block claims) or blocks (the claims only).
         #[arg(long, value_enum, default_value_t = Suite::Quick)]
         suite: Suite,

@@ -10,7 +10,7 @@ use crate::catalogue::{self, Layer};
 pub enum Suite {
     /// Three tiny layers, short criterion timing (< 1 min): CI's end-to-end check.
     Smoke,
-    /// The 14 layers of the quick catalogue.
+    /// The 15 layers of the quick catalogue.
     Quick,
     /// Every layer of the catalogue's networks, and the building-block claims.
     Full,

@@ -13,11 +13,8 @@ impl Algorithm {
             })
         };
         match self {
-            Algorithm::Direct | Algorithm::Im2col => {
-                if shape.groups() != 1 {
-                    return fail(format!("needs groups = 1; got groups = {}", shape.groups()));
-                }
-            }
+            // Any groups: a grouped shape runs group by group.
+            Algorithm::Direct | Algorithm::Im2col => {}
             Algorithm::Winograd(_) => {
                 let (r, s) = (shape.r(), shape.s());
                 let (sh, sw) = shape.stride();

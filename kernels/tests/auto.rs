@@ -90,14 +90,41 @@ fn never_an_unsupported_pick() {
 
 #[test]
 fn a_shape_no_variant_computes_is_an_error_not_a_panic() {
-    // Grouped (1 < groups < C): no algorithm computes it.
+    // An error budget below every algorithm's bound leaves no candidate.
     let s = shape(8, 16, 16, 3, 1, 4);
-    match auto::choose(&s, &AutoOptions::default()) {
-        Err(ConvError::NoCandidate { reason }) => assert!(reason.contains("groups"), "{reason}"),
+    let opts = AutoOptions {
+        max_relative_error: Some(1e-12),
+        ..AutoOptions::default()
+    };
+    match auto::choose(&s, &opts) {
+        Err(ConvError::NoCandidate { reason }) => {
+            assert!(reason.contains("max_relative_error"), "{reason}")
+        }
         other => panic!("expected NoCandidate, got {other:?}"),
     }
     let w = vec![0.0; s.weights_len()];
-    assert!(ConvPlan::auto(&s, &w, None, Activation::None, &AutoOptions::default()).is_err());
+    assert!(ConvPlan::auto(&s, &w, None, Activation::None, &opts).is_err());
+}
+
+#[test]
+fn grouped_shapes_plan_with_a_gemm_class_algorithm() {
+    // ResNeXt-like (1 < groups < C): direct or im2col, group by group.
+    let s = shape(8, 16, 16, 3, 1, 4);
+    let c = auto::choose(&s, &AutoOptions::default()).unwrap();
+    assert!(
+        matches!(c.variant.algorithm(), Algorithm::Direct | Algorithm::Im2col),
+        "{}",
+        c.variant.name()
+    );
+    // Depthwise shapes still go to the depthwise kernels, not to 1-column GEMMs.
+    let dw = shape(16, 32, 32, 3, 1, 32);
+    assert_eq!(
+        auto::choose(&dw, &AutoOptions::default())
+            .unwrap()
+            .variant
+            .algorithm(),
+        Algorithm::Depthwise
+    );
 }
 
 #[test]

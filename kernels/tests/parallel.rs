@@ -17,7 +17,7 @@ fn pools(threads: &[usize]) -> Vec<ThreadPool> {
 }
 
 /// Shapes with several GEMM row blocks, Winograd tile blocks and depthwise row pairs, a batch,
-/// and output channels off the register tile.
+/// output channels off the register tile, and groups.
 fn larger() -> Vec<ConvShape> {
     [
         shape(1, 30, 28, 16, 40, 3, 3).pad(1),
@@ -27,6 +27,8 @@ fn larger() -> Vec<ConvShape> {
         shape(2, 26, 30, 48, 48, 3, 3).pad(1).groups(48),
         shape(1, 31, 29, 40, 40, 3, 3).stride(2).pad(1).groups(40),
         shape(1, 9, 9, 256, 160, 3, 3).pad(1),
+        // Grouped: each group's GEMM is split on its own.
+        shape(1, 15, 14, 64, 96, 3, 3).pad(1).groups(4),
     ]
     .into_iter()
     .map(|b| b.build().unwrap())

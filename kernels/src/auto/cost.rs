@@ -135,8 +135,9 @@ pub fn predict_ns(shape: &ConvShape, v: &Variant, c: &Ceilings) -> f64 {
     let lanes = v.isa().lanes() as f64;
     let compute = match v.algorithm() {
         Algorithm::Direct => {
-            // Its reduction per row pointer: a kernel row's S x C contiguous floats (dilation 1).
-            let red = if shape.dilation().1 == 1 {
+            // Its reduction per row pointer: a kernel row's S x C contiguous floats (dilation 1,
+            // one group), else one tap's C/groups.
+            let red = if shape.dilation().1 == 1 && shape.groups() == 1 {
                 shape.s() as f64 * cg
             } else {
                 cg

@@ -110,7 +110,7 @@ impl fmt::Display for Choice {
 }
 
 /// Executed / useful multiply-adds of `v`'s GEMM on `shape`: rows (output pixels, or Winograd
-/// tiles) up to a multiple of MR, output channels up to a multiple of NR; `None` for tiles
+/// tiles) up to a multiple of MR, output channels (per group) up to a multiple of NR; `None` for tiles
 /// that are not MRxNR.
 pub fn gemm_padding(shape: &ConvShape, v: &Variant) -> Option<f64> {
     // In f64: a shape's pixel count times its batch need not fit in usize.
@@ -125,7 +125,8 @@ pub fn gemm_padding(shape: &ConvShape, v: &Variant) -> Option<f64> {
             n * p * q
         }
     };
-    let k = shape.k() as f64;
+    // A grouped GEMM pads each group's K/groups columns to NR.
+    let k = shape.k_per_group() as f64;
     Some(((rows / mr).ceil() * mr * (k / nr).ceil() * nr) / (rows * k))
 }
 

@@ -12,6 +12,11 @@
 //!   7 taps of 21 floats instead of 49 taps of 3);
 //! - otherwise one tap per (r, s), `C` floats each.
 //!
+//! A grouped convolution runs group by group with the same microkernel: group g's taps are its
+//! `C/groups` channels of each (r, s) pixel, read in place at channel offset `g * C/groups`, and
+//! its GEMM writes output columns `g * K/groups ..` (row taps need whole pixels, so groups > 1
+//! always takes one tap per (r, s)).
+//!
 //! With few channels (C < [`PAD_COPY_MAX_C`]) and horizontal padding narrower than the kernel,
 //! one tap per (r, s) would be a reduction of only C floats per row pointer, and every tile
 //! touching a left or right border would pay it (a quarter of the stem's tiles, all of a 28-wide
@@ -47,15 +52,16 @@ pub(crate) fn build(
     // Only padding narrower than the kernel: wider padding is rare, its columns are mostly never
     // read, and a copy that materialised it could be far larger than the input.
     let pad_copy = shape.dilation().1 == 1
+        && shape.groups() == 1
         && shape.c() < PAD_COPY_MAX_C
         && pad.left + pad.right > 0
         && pad.left < shape.s()
         && pad.right < shape.s();
     // Interior tiles with dilation 1 read each kernel row as one tap of S * C contiguous floats.
-    let row_kc = if shape.dilation().1 == 1 {
+    let row_kc = if shape.dilation().1 == 1 && shape.groups() == 1 {
         shape.s() * shape.c()
     } else {
-        shape.c()
+        shape.c_per_group()
     };
     Ok(Box::new(Direct {
         conv: PackedConv::new(shape, weights, bias, act, uk)?,
@@ -67,12 +73,14 @@ pub(crate) fn build(
 
 /// Row pointers of a direct convolution over one NHWC input whose rows are `w` pixels wide and
 /// start `left` columns left of the convolution's column 0 (the input itself: `w = W`, `left =
-/// padding.left`; a padded copy: `w = left + W + right`, `left = 0`).
+/// padding.left`; a padded copy: `w = left + W + right`, `left = 0`), for the group whose
+/// channels start at `c0`.
 struct PixelRows<'a> {
     shape: &'a ConvShape,
     input: &'a [f32],
     w: usize,
     left: usize,
+    c0: usize,
     zero: &'a [f32],
 }
 
@@ -95,7 +103,7 @@ impl PixelRows<'_> {
 }
 
 // SAFETY: every pointer is taken from a bounds-checked slice (`input[start..][..kc]` or
-// `zero[..kc]`) of at least the returned `kc` floats.
+// `zero[..kc]`) of at least the returned `kc` floats (the zero row has S*C >= C/groups).
 unsafe impl RowPointers for PixelRows<'_> {
     fn max_taps(&self) -> usize {
         self.shape.r() * self.shape.s()
@@ -103,7 +111,7 @@ unsafe impl RowPointers for PixelRows<'_> {
 
     fn fill(&self, m0: usize, rows: usize, mr: usize, table: &mut [*const f32]) -> Taps {
         let s = self.shape;
-        let (h, w, c) = (s.h() as isize, self.w as isize, s.c());
+        let (h, w, c, cg) = (s.h() as isize, self.w as isize, s.c(), s.c_per_group());
         let (dh, dw) = (s.dilation().0 as isize, s.dilation().1 as isize);
         let (r, sk) = (s.r(), s.s());
         let px =
@@ -111,6 +119,7 @@ unsafe impl RowPointers for PixelRows<'_> {
         assert!(mr <= MAX_MR && rows <= mr);
         let origin = self.origins(m0, rows);
         let row_taps = dw == 1
+            && cg == c
             && origin[..rows]
                 .iter()
                 .all(|&(_, _, ix)| ix >= 0 && ix + sk as isize <= w);
@@ -145,20 +154,20 @@ unsafe impl RowPointers for PixelRows<'_> {
                             let (b, iy, ix) = origin[i];
                             let (y, x) = (iy + ky as isize * dh, ix + kx as isize * dw);
                             if (0..h).contains(&y) && (0..w).contains(&x) {
-                                self.input[px(b, y, x)..][..c].as_ptr()
+                                self.input[px(b, y, x) + self.c0..][..cg].as_ptr()
                             } else {
-                                self.zero[..c].as_ptr()
+                                self.zero[..cg].as_ptr()
                             }
                         } else {
-                            self.zero[..c].as_ptr()
+                            self.zero[..cg].as_ptr()
                         };
                     }
                 }
             }
             Taps {
                 taps: r * sk,
-                kc: c,
-                b_tap_rows: c,
+                kc: cg,
+                b_tap_rows: cg,
             }
         }
     }
@@ -168,7 +177,7 @@ impl Kernel for Direct {
     fn run(&self, input: &[f32], output: &mut [f32], shared: &mut [f32], ex: &Exec) {
         let c = &self.conv;
         let s = &c.shape;
-        let rows = if self.pad_copy {
+        let (input, w, left) = if self.pad_copy {
             let (left, right) = (s.padding().left, s.padding().right);
             let wp = left + s.w() + right;
             let ch = s.c();
@@ -179,24 +188,23 @@ impl Kernel for Direct {
                 dst[left * ch..][..s.w() * ch].copy_from_slice(src);
                 dst[(left + s.w()) * ch..].fill(0.0);
             });
-            PixelRows {
-                shape: s,
-                input: padded,
-                w: wp,
-                left: 0,
-                zero: &self.zero,
-            }
+            (&*padded, wp, 0)
         } else {
-            PixelRows {
-                shape: s,
-                input,
-                w: s.w(),
-                left: s.padding().left,
-                zero: &self.zero,
-            }
+            (input, s.w(), s.padding().left)
         };
         let m = s.n() * s.p() * s.q();
-        gemm::indirect_gemm(&c.uk, m, &rows, &self.blocking, &c.b, &c.output(output), ex);
+        for (g, b) in c.b.iter().enumerate() {
+            let rows = PixelRows {
+                shape: s,
+                input,
+                w,
+                left,
+                c0: g * s.c_per_group(),
+                zero: &self.zero,
+            };
+            let out = c.output(output, g);
+            gemm::indirect_gemm(&c.uk, m, &rows, &self.blocking, b, &out, ex);
+        }
     }
 
     fn tile(&self) -> Tile {

@@ -601,12 +601,14 @@ unsafe impl RowPointers for MatrixRows<'_> {
 }
 
 /// What every GEMM-shaped convolution (direct, im2col, pointwise) keeps after planning: the
-/// weights packed as a (R*S*C) x K B matrix (row `(r*S + s)*C + c`, column `k`, from OHWI),
-/// the bias and the activation.
+/// weights packed per group as an (R*S*C/groups) x (K/groups) B matrix (row `(r*S + s)*C/groups
+/// + c`, column `k` within the group, from OHWI), the bias and the activation. A grouped
+/// convolution is `groups` independent GEMMs, each writing its own K/groups output columns.
 pub(crate) struct PackedConv {
     pub shape: crate::ConvShape,
     pub uk: Ukernels,
-    pub b: PackedB,
+    /// One packed B per group.
+    pub b: Vec<PackedB>,
     pub bias: Option<Vec<f32>>,
     pub act: Act,
 }
@@ -619,22 +621,27 @@ impl PackedConv {
         act: Act,
         uk: Ukernels,
     ) -> Result<PackedConv, ConvError> {
-        let l = shape.reduction_len();
+        let (l, kg) = (shape.reduction_len(), shape.k_per_group());
+        let b = (0..shape.groups())
+            .map(|g| PackedB::new(l, kg, uk.nr, |kk, j| weights[(g * kg + j) * l + kk]))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(PackedConv {
             shape: *shape,
             uk,
-            b: PackedB::new(l, shape.k(), uk.nr, |kk, ko| weights[ko * l + kk])?,
+            b,
             bias: bias.map(<[f32]>::to_vec),
             act,
         })
     }
 
-    /// The NHWC output as C, with this plan's epilogue.
-    pub(crate) fn output<'a>(&'a self, output: &'a mut [f32]) -> Output<'a> {
+    /// Group `g`'s part of the NHWC output as C (its K/groups columns, row stride K), with
+    /// this plan's epilogue.
+    pub(crate) fn output<'a>(&'a self, output: &'a mut [f32], g: usize) -> Output<'a> {
+        let kg = self.shape.k_per_group();
         Output {
-            c: SharedOut::new(output),
+            c: SharedOut::new(&mut output[g * kg..]),
             ldc: self.shape.k(),
-            bias: self.bias.as_deref(),
+            bias: self.bias.as_deref().map(|b| &b[g * kg..][..kg]),
             act: self.act,
         }
     }

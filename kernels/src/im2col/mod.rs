@@ -2,6 +2,9 @@
 //! built whole. The GEMM driver asks for one mc x kc block at a time and this module gathers
 //! exactly that block straight into the packed-A panel layout (tract's "lazy im2col"), so the
 //! scratch is one A block, bounded by the L2 size, whatever the image size.
+//!
+//! A grouped convolution is one such GEMM per group: group g's patch columns are its
+//! `C/groups` channels of each (r, s) tap, and its GEMM writes output columns `g * K/groups ..`.
 
 use crate::gemm::{self, PackA, PackedConv, Ukernels};
 use crate::kernel::{Kernel, ScratchSpec};
@@ -23,20 +26,21 @@ pub(crate) fn build(
     )?)))
 }
 
-/// Gathers patch rows of one NHWC input.
+/// Gathers patch rows of one NHWC input for the group whose channels start at `c0`.
 struct Patches<'a> {
     shape: &'a ConvShape,
     input: &'a [f32],
+    c0: usize,
 }
 
 impl PackA for Patches<'_> {
     fn pack(&self, m0: usize, rows: usize, k0: usize, kc: usize, mr: usize, dst: &mut [f32]) {
         let s = self.shape;
-        let (h, w, c) = (s.h() as isize, s.w() as isize, s.c());
+        let (h, w, c, cg) = (s.h() as isize, s.w() as isize, s.c(), s.c_per_group());
         let (sh, sw) = s.stride();
         let (dh, dw) = s.dilation();
         let (r, sk) = (s.r(), s.s());
-        let row_len = sk * c;
+        let row_len = sk * cg;
         let panels = rows.div_ceil(mr);
         dst[..panels * mr * kc].fill(0.0);
         for (i, (b, oy, ox)) in s.output_pixels(m0).take(rows).enumerate() {
@@ -57,21 +61,22 @@ impl PackA for Patches<'_> {
                     }
                 }
             };
-            let pixel = |y: isize, x: isize| ((b * s.h() + y as usize) * s.w() + x as usize) * c;
+            let pixel =
+                |y: isize, x: isize| ((b * s.h() + y as usize) * s.w() + x as usize) * c + self.c0;
             for ky in 0..r {
                 let kbase = ky * row_len;
                 let y = iy0 + (ky * dh) as isize;
                 if kbase >= k0 + kc || kbase + row_len <= k0 || !(0..h).contains(&y) {
                     continue;
                 }
-                if dw == 1 && ix0 >= 0 && ix0 + sk as isize <= w {
+                if dw == 1 && cg == c && ix0 >= 0 && ix0 + sk as isize <= w {
                     // The kernel row's S taps are S * C contiguous input floats.
                     put(kbase, row_len, pixel(y, ix0));
                 } else {
                     for kx in 0..sk {
                         let x = ix0 + (kx * dw) as isize;
                         if (0..w).contains(&x) {
-                            put(kbase + kx * c, c, pixel(y, x));
+                            put(kbase + kx * cg, cg, pixel(y, x));
                         }
                     }
                 }
@@ -84,9 +89,15 @@ impl Kernel for Im2col {
     fn run(&self, input: &[f32], output: &mut [f32], _shared: &mut [f32], ex: &Exec) {
         let c = &self.0;
         let s = &c.shape;
-        let patches = Patches { shape: s, input };
         let m = s.n() * s.p() * s.q();
-        gemm::packed_gemm(&c.uk, m, &patches, &c.b, &c.output(output), ex);
+        for (g, b) in c.b.iter().enumerate() {
+            let patches = Patches {
+                shape: s,
+                input,
+                c0: g * s.c_per_group(),
+            };
+            gemm::packed_gemm(&c.uk, m, &patches, b, &c.output(output, g), ex);
+        }
     }
 
     fn tile(&self) -> Tile {

@@ -40,7 +40,15 @@ impl Kernel for Pointwise {
             zero: &self.zero,
         };
         let m = s.n() * s.h() * s.w();
-        gemm::indirect_gemm(&c.uk, m, &a, &self.blocking, &c.b, &c.output(output), ex);
+        gemm::indirect_gemm(
+            &c.uk,
+            m,
+            &a,
+            &self.blocking,
+            &c.b[0],
+            &c.output(output, 0),
+            ex,
+        );
     }
 
     fn tile(&self) -> Tile {

@@ -236,8 +236,15 @@ pub fn sweep() -> Vec<ConvShape> {
                 right: 1,
             })
             .groups(72),
-        // Grouped (not depthwise): only the reference and algorithms that take groups.
+        // Grouped (not depthwise): direct and im2col, group by group. ResNeXt's 32 groups of 4,
+        // a stride-2 one, groups wider than a register tile (K/groups = 20, 40), a grouped 1x1,
+        // and padding wider than the kernel's half.
         shape(1, 6, 6, 8, 12, 3, 3).pad(1).groups(4),
+        shape(1, 7, 7, 128, 128, 3, 3).pad(1).groups(32),
+        shape(2, 9, 8, 64, 64, 3, 3).stride(2).pad(1).groups(32),
+        shape(1, 5, 6, 24, 40, 3, 3).pad(1).groups(2),
+        shape(1, 4, 5, 18, 120, 5, 5).pad(3).groups(3),
+        shape(1, 6, 5, 16, 32, 1, 1).groups(8),
     ]);
     v.into_iter()
         .map(|b| b.build().expect("sweep shapes are valid"))
