@@ -5,21 +5,27 @@
 # merged by `run --append` (lower median, union of intervals): criterion's interval only sees
 # the noise within one burst of samples, the rounds add the drift between bursts.
 #
-#   scripts/ab.sh BASE_REV CANDIDATE_REV [--max-regression 5%] [--suite quick] [--rounds 3] [--out DIR]
+#   scripts/ab.sh BASE_REV CANDIDATE_REV [--max-regression 5%] [--suite quick] [--rounds 3]
+#                 [--layers REGEX] [--variants REGEX] [--out DIR]
+#
+# --layers and --variants narrow the run to the layers and variants (names, regex) a change
+# touches, e.g. --layers 'dw_112_s2' --variants 'depthwise-avx2'.
 #
 # AB_CACHE=DIR keeps the worktrees and target dirs between invocations (incremental builds).
 #
 # Exit status: the gate's (0 pass, 1 regression, 2 refused), or 3 for a usage/build error.
 set -euo pipefail
-usage() { echo "usage: $0 BASE_REV CANDIDATE_REV [--max-regression 5%] [--suite quick] [--out DIR]" >&2; exit 3; }
+usage() { echo "usage: $0 BASE_REV CANDIDATE_REV [--max-regression 5%] [--suite quick] [--rounds N] [--layers REGEX] [--variants REGEX] [--out DIR]" >&2; exit 3; }
 [ $# -ge 2 ] || usage
 base_rev=$1; cand_rev=$2; shift 2
-max=5%; suite=quick; out=reports/ab; rounds=3
+max=5%; suite=quick; out=reports/ab; rounds=3; layer_re=.; variant_re=.
 while [ $# -gt 0 ]; do
   case "$1" in
     --max-regression) max=$2; shift 2 ;;
     --suite) suite=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
+    --layers) layer_re=$2; shift 2 ;;
+    --variants) variant_re=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     *) usage ;;
   esac
@@ -46,7 +52,7 @@ done
 bin_base="$work/target-base/release/simdconv-bench"
 bin_cand="$work/target-cand/release/simdconv-bench"
 # The candidate's catalogue decides the layers; both binaries accept the same names.
-layers=$("$bin_cand" shapes --suite "$suite" | awk 'NR > 1 && NF > 8 { print $1 }')
+layers=$("$bin_cand" shapes --suite "$suite" | awk 'NR > 1 && NF > 8 { print $1 }' | grep -E -- "$layer_re")
 pin=""; command -v taskset >/dev/null 2>&1 && pin="taskset -c $(( $(nproc) - 1 ))"
 turn=0
 for r in $(seq 1 "$rounds"); do
@@ -58,7 +64,7 @@ for r in $(seq 1 "$rounds"); do
     for side in $order; do
       bin=$bin_base; [ $side = cand ] && bin=$bin_cand
       echo "== round $r, $layer: $side"
-      $pin "$bin" run --suite "$suite" --filter "^${layer}/" --append --out "$out/$side" >/dev/null 2>&1 || {
+      $pin "$bin" run --suite "$suite" --filter "^${layer}/.*(${variant_re})" --append --out "$out/$side" >/dev/null 2>&1 || {
         echo "   ($side has nothing to run for $layer)"; }
     done
   done
