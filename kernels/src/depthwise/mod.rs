@@ -21,11 +21,14 @@ use crate::{AlignedBuf, ConvError, ConvShape, Tile};
 #[derive(Clone, Copy)]
 pub(crate) struct DwRow {
     /// `[r]` pointers to the start (x = 0, c = 0) of the input row each kernel row reads; each has
-    /// `w * c` readable floats (a zero row in the vertical padding). With `pair`, `r + 1`
-    /// pointers: the second output row reads `rows[1 ..= r]` (vertical stride and dilation 1).
+    /// `w * c` readable floats (a zero row in the vertical padding). With `pair`, `r +
+    /// pair_step` pointers: the second output row reads `rows[pair_step .. pair_step + r]`
+    /// (vertical dilation 1).
     pub rows: *const *const f32,
     /// Compute this output row and the next one, into `out` and `out2`.
     pub pair: bool,
+    /// With `pair`: input rows between the two output rows (the vertical stride, 1 or 2).
+    pub pair_step: usize,
     /// The second output row when `pair` (`q * c` writable floats), else unused.
     pub out2: *mut f32,
     /// At least `c` zeros: the input of a tap outside the image.
@@ -104,17 +107,19 @@ unsafe fn row_entry<S: Simd>(a: &DwRow) {
 unsafe fn row<S: Simd>(s: S, a: &DwRow) {
     let unit = a.dil == 1;
     if a.pair {
-        match (a.r, a.s, a.stride) {
-            (3, 3, 1) => return row_window::<S, 9, 3, 1, 2>(s, a),
-            (3, 3, 2) => return row_window::<S, 9, 3, 2, 2>(s, a),
+        match (a.r, a.s, a.stride, a.pair_step) {
+            (3, 3, 1, 1) => return row_window::<S, 9, 3, 1, 2, 1>(s, a),
+            (3, 3, 2, 1) => return row_window::<S, 9, 3, 2, 2, 1>(s, a),
+            (3, 3, 1, 2) => return row_window::<S, 9, 3, 1, 2, 2>(s, a),
+            (3, 3, 2, 2) => return row_window::<S, 9, 3, 2, 2, 2>(s, a),
             _ => unreachable!("the driver pairs rows only for 3x3 windows"),
         }
     }
     match (a.r, a.s, a.stride) {
-        (3, 3, 1) if unit => row_window::<S, 9, 3, 1, 1>(s, a),
-        (3, 3, 2) if unit => row_window::<S, 9, 3, 2, 1>(s, a),
-        (5, 5, 1) if unit => row_window::<S, 25, 5, 1, 1>(s, a),
-        (5, 5, 2) if unit => row_window::<S, 25, 5, 2, 1>(s, a),
+        (3, 3, 1) if unit => row_window::<S, 9, 3, 1, 1, 1>(s, a),
+        (3, 3, 2) if unit => row_window::<S, 9, 3, 2, 1, 1>(s, a),
+        (5, 5, 1) if unit => row_window::<S, 25, 5, 1, 1, 1>(s, a),
+        (5, 5, 2) if unit => row_window::<S, 25, 5, 2, 1, 1>(s, a),
         (3, 3, _) => row_fixed::<S, 9, 3>(s, a),
         (5, 5, _) => row_fixed::<S, 25, 5>(s, a),
         _ => {
@@ -173,14 +178,15 @@ const WINDOW: usize = 4;
 
 /// Whether the driver hands this shape to the window path two output rows at a time: then each
 /// input vector loaded feeds both rows' accumulators (3x3: 4 input rows for 2 output rows instead
-/// of 3 for 1), which matters once the layer is served from L2 rather than L1. 3x3 only: a 5x5
+/// of 3 for 1 at vertical stride 1; 5 instead of 3 at stride 2, the shared middle row loaded
+/// once), which matters once the layer is served from L2 rather than L1. 3x3 only: a 5x5
 /// pair needs 6 row pointers and 7 column offsets, more general registers than x86-64 has, and
 /// measured no faster on AVX-512 and 30% slower on AVX2.
 pub(crate) fn pairs_rows(shape: &ConvShape) -> bool {
     shape.r() == 3
         && shape.s() == 3
         && shape.dilation() == (1, 1)
-        && shape.stride().0 == 1
+        && shape.stride().0 <= 2
         && shape.stride().1 <= 2
 }
 
@@ -192,13 +198,20 @@ pub(crate) fn pairs_rows(shape: &ConvShape) -> bool {
 /// are used whole); within a block each input vector is loaded once and reused by every tap (of
 /// either output row) that reads it (3x3 stride 1, one row: 12 input + 6 weight loads per 24 FMAs
 /// per kernel row, instead of 2 loads per FMA). The block is small on purpose: its `WINDOW * ST +
-/// SK - ST` column offsets and `R + Y - 1` row pointers must stay in general registers, or the
+/// SK - ST` column offsets and `R + (Y - 1) * YS` row pointers must stay in general registers, or the
 /// address arithmetic outgrows the FMAs. A last partial block is shifted left to end at `x_hi` and
 /// recomputes a few pixels rather than running short, latency-bound blocks. With "same" padding at
 /// stride 1 the border columns are window blocks too (see [`blocks`]); otherwise border columns,
 /// rows narrower than a block and the channel tail take the per-pixel path.
 #[inline(always)]
-unsafe fn row_window<S: Simd, const T: usize, const SK: usize, const ST: usize, const Y: usize>(
+unsafe fn row_window<
+    S: Simd,
+    const T: usize,
+    const SK: usize,
+    const ST: usize,
+    const Y: usize,
+    const YS: usize,
+>(
     s: S,
     a: &DwRow,
 ) {
@@ -227,11 +240,11 @@ unsafe fn row_window<S: Simd, const T: usize, const SK: usize, const ST: usize, 
         // at one output row has the registers for two but measured faster grouped.
         let mut cb = 0;
         while cb + 2 <= full {
-            blocks::<S, 2, Y, T, SK, ST>(s, a, edges, x_lo, x_hi, cb, cb + 2);
+            blocks::<S, 2, Y, YS, T, SK, ST>(s, a, edges, x_lo, x_hi, cb, cb + 2);
             cb += 2;
         }
         if cb < full {
-            blocks::<S, 1, Y, T, SK, ST>(s, a, edges, x_lo, x_hi, cb, cb + 1);
+            blocks::<S, 1, Y, YS, T, SK, ST>(s, a, edges, x_lo, x_hi, cb, cb + 1);
         }
     } else {
         // One vector per block: a group of vectors walks the row, all of them at each block
@@ -239,12 +252,12 @@ unsafe fn row_window<S: Simd, const T: usize, const SK: usize, const ST: usize, 
         // a line with AVX2), and the group's rows stay in L1 for the next position.
         let group = (GROUP_BYTES / 4 / lanes).max(1);
         for cb0 in (0..full).step_by(group) {
-            blocks::<S, 1, Y, T, SK, ST>(s, a, edges, x_lo, x_hi, cb0, full.min(cb0 + group));
+            blocks::<S, 1, Y, YS, T, SK, ST>(s, a, edges, x_lo, x_hi, cb0, full.min(cb0 + group));
         }
     }
     let second = DwRow {
-        // SAFETY (of the add): with `pair` the table has r + 1 entries.
-        rows: a.rows.add(Y - 1),
+        // SAFETY (of the add): with `pair` the table has r + pair_step entries.
+        rows: a.rows.add((Y - 1) * YS),
         out: a.out2,
         ..*a
     };
@@ -274,6 +287,7 @@ unsafe fn blocks<
     S: Simd,
     const V: usize,
     const Y: usize,
+    const YS: usize,
     const T: usize,
     const SK: usize,
     const ST: usize,
@@ -288,17 +302,17 @@ unsafe fn blocks<
 ) {
     if edges {
         let inner_hi = a.x_hi;
-        group::<S, V, Y, T, SK, ST, EDGE_LEFT>(s, a, 0, cb0, cb1);
+        group::<S, V, Y, YS, T, SK, ST, EDGE_LEFT>(s, a, 0, cb0, cb1);
         let mut ox = WINDOW;
         while ox < a.q - WINDOW {
-            group::<S, V, Y, T, SK, ST, EDGE_NONE>(s, a, ox.min(inner_hi - WINDOW), cb0, cb1);
+            group::<S, V, Y, YS, T, SK, ST, EDGE_NONE>(s, a, ox.min(inner_hi - WINDOW), cb0, cb1);
             ox += WINDOW;
         }
-        group::<S, V, Y, T, SK, ST, EDGE_RIGHT>(s, a, a.q - WINDOW, cb0, cb1);
+        group::<S, V, Y, YS, T, SK, ST, EDGE_RIGHT>(s, a, a.q - WINDOW, cb0, cb1);
     } else {
         let mut ox = x_lo;
         while ox < x_hi {
-            group::<S, V, Y, T, SK, ST, EDGE_NONE>(s, a, ox.min(x_hi - WINDOW), cb0, cb1);
+            group::<S, V, Y, YS, T, SK, ST, EDGE_NONE>(s, a, ox.min(x_hi - WINDOW), cb0, cb1);
             ox += WINDOW;
         }
     }
@@ -317,6 +331,7 @@ unsafe fn group<
     S: Simd,
     const V: usize,
     const Y: usize,
+    const YS: usize,
     const T: usize,
     const SK: usize,
     const ST: usize,
@@ -330,7 +345,7 @@ unsafe fn group<
 ) {
     let mut cb = cb0;
     while cb + V <= cb1 {
-        window::<S, WINDOW, V, Y, T, SK, ST, EDGE>(s, a, ox, cb * S::LANES);
+        window::<S, WINDOW, V, Y, YS, T, SK, ST, EDGE>(s, a, ox, cb * S::LANES);
         cb += V;
     }
 }
@@ -354,6 +369,7 @@ unsafe fn window<
     const X: usize,
     const V: usize,
     const Y: usize,
+    const YS: usize,
     const T: usize,
     const SK: usize,
     const ST: usize,
@@ -379,11 +395,11 @@ unsafe fn window<
     let first = (ox * ST) as isize - a.left as isize;
     // Unrolled by hand: left to itself, LLVM keeps these loops rolled once the block is this
     // big, and the rolled body recomputes tap indices and branches on them between FMAs.
-    const { assert!(T / SK + Y - 1 <= 5 && (X - 1) * ST + SK <= 12) };
+    const { assert!(T / SK + (Y - 1) * YS <= 5 && (X - 1) * ST + SK <= 12) };
     macro_rules! input_rows {
         ($($ir:literal)*) => {$(
-            if $ir < r + Y - 1 {
-                window_row::<S, X, V, Y, T, SK, ST, EDGE>(s, a, &mut acc, $ir, first, c0);
+            if $ir < r + (Y - 1) * YS {
+                window_row::<S, X, V, Y, YS, T, SK, ST, EDGE>(s, a, &mut acc, $ir, first, c0);
             }
         )*};
     }
@@ -403,7 +419,7 @@ unsafe fn window<
 /// feeds every accumulator whose tap reads it.
 ///
 /// # Safety
-/// As [`window`], for `ir < R + Y - 1`.
+/// As [`window`], for `ir < R + (Y - 1) * YS`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn window_row<
@@ -411,6 +427,7 @@ unsafe fn window_row<
     const X: usize,
     const V: usize,
     const Y: usize,
+    const YS: usize,
     const T: usize,
     const SK: usize,
     const ST: usize,
@@ -429,21 +446,21 @@ unsafe fn window_row<
     let wp = a.w.add(c0 * T);
     let mut w = [[[s.zero(); SK]; V]; Y];
     for (y, w) in w.iter_mut().enumerate() {
-        if ir >= y && ir - y < r {
+        if ir >= y * YS && ir - y * YS < r {
             for (v, w) in w.iter_mut().enumerate() {
                 for (kx, w) in w.iter_mut().enumerate() {
-                    *w = s.load(wp.add((v * T + (ir - y) * SK + kx) * lanes));
+                    *w = s.load(wp.add((v * T + (ir - y * YS) * SK + kx) * lanes));
                 }
             }
         }
     }
-    // Input row `ir` is kernel row `ir - y` of output row `y`; before the row start for
+    // Input row `ir` is kernel row `ir - y * YS` of output row `y`; before the row start for
     // EDGE_LEFT, where only columns inside the row are read.
     let base = (*a.rows.add(ir)).wrapping_offset(first * a.c as isize + c0 as isize);
     macro_rules! columns {
         ($($i:literal)*) => {$(
             if $i < (X - 1) * ST + SK {
-                window_column::<S, X, V, Y, T, SK, ST, EDGE>(s, a, acc, &w, ir, $i, base);
+                window_column::<S, X, V, Y, YS, T, SK, ST, EDGE>(s, a, acc, &w, ir, $i, base);
             }
         )*};
     }
@@ -461,6 +478,7 @@ unsafe fn window_column<
     const X: usize,
     const V: usize,
     const Y: usize,
+    const YS: usize,
     const T: usize,
     const SK: usize,
     const ST: usize,
@@ -481,7 +499,7 @@ unsafe fn window_column<
     for v in 0..V {
         let x = s.load(base.wrapping_add(i * a.c + v * S::LANES));
         for y in 0..Y {
-            if ir >= y && ir - y < r {
+            if ir >= y * YS && ir - y * YS < r {
                 for j in 0..X {
                     if i >= j * ST && i - j * ST < SK {
                         acc[y][j][v] = s.fma(x, w[y][v][i - j * ST], acc[y][j][v]);
@@ -616,11 +634,11 @@ impl Kernel for Depthwise {
         ex.for_each(s.n() * per_image, s.flops() as f64, |u, wk| {
             let (b, oy) = (u / per_image, u % per_image * step);
             let img = &input[b * h * row_len..][..h * row_len];
-            let (rows, taps) = wk.ptrs.split_at_mut(r + 1);
+            let (rows, taps) = wk.ptrs.split_at_mut(r + 2);
             let taps = &mut taps[..r * s.s()];
             let pair = pairs && oy + 1 < s.p();
-            // Kernel row ky of output row oy (and, paired, ky - 1 of row oy + 1).
-            for (ky, p) in rows.iter_mut().enumerate().take(r + pair as usize) {
+            // Kernel row ky of output row oy (and, paired, ky - sh of row oy + 1).
+            for (ky, p) in rows.iter_mut().enumerate().take(r + pair as usize * sh) {
                 let y = (oy * sh + ky * dh) as isize - top as isize;
                 *p = if (0..h as isize).contains(&y) {
                     img[y as usize * row_len..][..row_len].as_ptr()
@@ -641,6 +659,7 @@ impl Kernel for Depthwise {
             let args = DwRow {
                 rows: rows.as_ptr(),
                 pair,
+                pair_step: sh,
                 out2,
                 zero: self.zero[..c].as_ptr(),
                 taps: taps.as_mut_ptr(),
@@ -659,9 +678,9 @@ impl Kernel for Depthwise {
                 x_hi: self.x_hi,
                 act: self.act,
             };
-            // SAFETY: each row pointer comes from a slice of w*c floats (r + 1 of them when
-            // `pair`, which `pairs_rows` allows only for vertical stride and dilation 1, so the
-            // second output row's kernel rows are rows[1..=r]); `zero` has c floats and `taps`
+            // SAFETY: each row pointer comes from a slice of w*c floats (r + sh of them when
+            // `pair`, which `pairs_rows` allows only for vertical dilation 1 and sh <= 2, so the
+            // second output row's kernel rows are rows[sh..sh + r]); `zero` has c floats and `taps`
             // r*s slots; `out_row` and, paired, `out2` have q*c each; weights and bias were
             // packed for ceil(c/L) blocks of this ISA's L; x_lo/x_hi were derived in `build` so
             // interior taps stay inside the row; the ISA was checked at plan time.
@@ -677,7 +696,7 @@ impl Kernel for Depthwise {
             shared_parallel: 0,
             shared: 0,
             floats: 0,
-            ptrs: self.shape.r() * (1 + self.shape.s()) + 1,
+            ptrs: self.shape.r() * (1 + self.shape.s()) + 2,
         }
     }
 }

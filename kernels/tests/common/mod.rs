@@ -196,6 +196,12 @@ pub fn sweep() -> Vec<ConvShape> {
         }),
         // Depthwise: 3x3, 5x5, stride 2, dilation, odd channel counts, border-only images.
         shape(1, 9, 11, 17, 17, 3, 3).pad(1).groups(17),
+        // Stride 2 (and 2x1) wide enough for the window path, rows paired, an odd last row.
+        shape(1, 13, 22, 24, 24, 3, 3).stride(2).pad(1).groups(24),
+        shape(2, 11, 12, 20, 20, 3, 3)
+            .stride_hw(2, 1)
+            .pad(1)
+            .groups(20),
         shape(1, 8, 8, 32, 32, 3, 3).stride(2).pad(1).groups(32),
         shape(2, 7, 7, 9, 9, 5, 5).pad(2).groups(9),
         shape(1, 6, 10, 1, 1, 3, 3).dilation(2).pad(2).groups(1),
