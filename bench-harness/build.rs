@@ -29,9 +29,25 @@ fn main() {
     ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
-    if let Some(gitdir) = git(root, &["rev-parse", "--absolute-git-dir"]) {
-        for f in ["HEAD", "index", "packed-refs", "refs/heads"] {
-            println!("cargo:rerun-if-changed={gitdir}/{f}");
+    // HEAD and index live in the checkout's git dir, refs in the common one (they differ in a
+    // worktree). Only existing paths: cargo reruns the script on every build for a missing one.
+    let gitdir = git(root, &["rev-parse", "--absolute-git-dir"]);
+    let common = git(
+        root,
+        &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+    );
+    let watched = [
+        (&gitdir, "HEAD"),
+        (&gitdir, "index"),
+        (&common, "packed-refs"),
+        (&common, "refs/heads"),
+    ];
+    for (dir, f) in watched {
+        if let Some(dir) = dir {
+            let path = Path::new(dir).join(f);
+            if path.exists() {
+                println!("cargo:rerun-if-changed={}", path.display());
+            }
         }
     }
     let rev = match git(root, &["rev-parse", "--short=12", "HEAD"]) {
