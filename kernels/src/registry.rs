@@ -187,6 +187,9 @@ pub fn variants() -> &'static [Variant] {
                 row(Winograd(F2), gemm::<Avx2, 6, 2>()),
                 row(Winograd(F4), gemm::<Avx2, 6, 2>()),
                 row(Pointwise, gemm::<Avx2, 6, 2>()),
+                // 12x8: 12 accumulators + 1 B + 1 broadcast, for GEMMs 8 columns wide that 16
+                // would pad by half (ResNeXt's groups of 8 output channels).
+                row(Direct, gemm::<Avx2, 12, 1>()),
                 row(Depthwise, dw::<Avx2>()),
                 // AVX-512 14x32: 28 accumulators + 2 B + 1 broadcast = 31 of 32 zmm.
                 row(Direct, gemm::<Avx512, 14, 2>()),
