@@ -13,8 +13,16 @@ impl Algorithm {
             })
         };
         match self {
-            // Any groups: a grouped shape runs group by group.
-            Algorithm::Direct | Algorithm::Im2col => {}
+            // A grouped shape runs group by group; a depthwise one would be a GEMM of one column
+            // per channel, hundreds of times slower than the depthwise kernels.
+            Algorithm::Direct | Algorithm::Im2col => {
+                if shape.is_depthwise() && shape.groups() > 1 {
+                    return fail(format!(
+                        "needs groups < c or k != c (groups = c = k = {} is depthwise: use the depthwise algorithm)",
+                        shape.groups()
+                    ));
+                }
+            }
             Algorithm::Winograd(_) => {
                 let (r, s) = (shape.r(), shape.s());
                 let (sh, sw) = shape.stride();

@@ -33,11 +33,11 @@ impl WinogradTile {
 /// The convolution algorithm of a variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Algorithm {
-    /// Direct convolution (as an indirect GEMM over the input in place); any shape, a grouped
-    /// one group by group.
+    /// Direct convolution (as an indirect GEMM over the input in place); any shape but a
+    /// depthwise one, a grouped one group by group.
     Direct,
     /// Tiled im2col (the gather is the GEMM's A packing, scratch bounded) + packed GEMM; any
-    /// shape, a grouped one group by group.
+    /// shape but a depthwise one, a grouped one group by group.
     Im2col,
     /// Winograd minimal filtering; 3x3, stride 1, dilation 1, groups 1.
     Winograd(WinogradTile),

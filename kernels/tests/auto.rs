@@ -116,7 +116,7 @@ fn grouped_shapes_plan_with_a_gemm_class_algorithm() {
         "{}",
         c.variant.name()
     );
-    // Depthwise shapes still go to the depthwise kernels, not to 1-column GEMMs.
+    // Depthwise shapes are the depthwise kernels', not 1-column GEMMs per channel.
     let dw = shape(16, 32, 32, 3, 1, 32);
     assert_eq!(
         auto::choose(&dw, &AutoOptions::default())
@@ -125,6 +125,10 @@ fn grouped_shapes_plan_with_a_gemm_class_algorithm() {
             .algorithm(),
         Algorithm::Depthwise
     );
+    for alg in [Algorithm::Direct, Algorithm::Im2col] {
+        let e = alg.supports(&dw).unwrap_err().to_string();
+        assert!(e.contains("groups = c = k = 32"), "{e}");
+    }
 }
 
 #[test]

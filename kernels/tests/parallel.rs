@@ -7,7 +7,7 @@ mod common;
 
 use common::{data, selected, shape, sweep};
 use simdconv::rayon::{ThreadPool, ThreadPoolBuilder};
-use simdconv::{Activation, Algorithm, ConvShape, Variant};
+use simdconv::{Activation, ConvShape, Variant};
 
 fn pools(threads: &[usize]) -> Vec<ThreadPool> {
     threads
@@ -139,10 +139,7 @@ fn tiny_parallel_runs() {
         });
     }
     for v in chosen {
-        // Depthwise shapes through the GEMM algorithms: the grouped shape's paths, per channel.
-        for s in shapes.iter().filter(|s| {
-            v.supports(s).is_ok() && (!s.is_depthwise() || v.algorithm() == Algorithm::Depthwise)
-        }) {
+        for s in shapes.iter().filter(|s| v.supports(s).is_ok()) {
             fails.extend(compare(v, s, &pools, &[0.0]));
             pairs += 1;
         }

@@ -148,13 +148,10 @@ fn tiny_shapes_every_variant() {
     let mut pairs = 0;
     for (i, b) in shapes.iter().enumerate() {
         let s = b.build().unwrap();
-        // Depthwise shapes through direct and im2col (one GEMM per channel) run in the sweep;
-        // here they would only repeat the grouped shape's paths at Miri's cost.
-        for v in selected().into_iter().filter(|v| {
-            v.is_available()
-                && v.supports(&s).is_ok()
-                && (!s.is_depthwise() || v.algorithm() == Algorithm::Depthwise)
-        }) {
+        for v in selected()
+            .into_iter()
+            .filter(|v| v.is_available() && v.supports(&s).is_ok())
+        {
             check(v, &s, ACTIVATIONS[i % 4], i % 2 == 0, i as u64).unwrap();
             pairs += 1;
         }

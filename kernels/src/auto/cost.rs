@@ -5,7 +5,7 @@
 //!   `L / (L + 10)` for direct, whose reduction per row pointer (L = S x C floats, a kernel row)
 //!   amortises its pointers and B loads less when it is short; 0.40 for depthwise (a load per FMA), whose
 //!   channel tail runs a vector-width step per 4 channels;
-//! - im2col's patch copy: per output pixel and tap, 8 cycles plus 1.5 per channel (the A panel
+//! - im2col's patch copy: per output pixel, tap and group, 8 cycles plus 1.5 per channel (the A panel
 //!   is filled element by element; the clock estimated as peak / (4 x lanes): two FMA ports);
 //! - Winograd's transforms (adds at a quarter of the peak), their tiles written and read once
 //!   and the transformed weights (alpha^2 C K floats) read once, each at the bandwidth of the
@@ -147,7 +147,8 @@ pub fn predict_ns(shape: &ConvShape, v: &Variant, c: &Ceilings) -> f64 {
         Algorithm::Pointwise => flops * pad / (GEMM_EFFICIENCY * peak),
         Algorithm::Im2col => {
             let ghz = peak / (4.0 * lanes);
-            let copy_cycles = rows * taps * (8.0 + 1.5 * cg);
+            // Every group gathers its own patches.
+            let copy_cycles = rows * taps * shape.groups() as f64 * (8.0 + 1.5 * cg);
             flops * pad / (GEMM_EFFICIENCY * peak) + copy_cycles / ghz
         }
         Algorithm::Winograd(t) => {
