@@ -193,50 +193,38 @@ impl Collector {
     }
 }
 
+impl Collector {
+    /// A ResNet-style network: the 7x7 stem, then 3, 4, 6 and 3 bottleneck blocks per stage of
+    /// `widths` (1x1 in, 3x3 of `groups` groups, 1x1 out to `width * expansion`), the first
+    /// block of each stage after the first at stride 2, with a 1x1 projection shortcut.
+    fn bottlenecks(&mut self, net: &str, widths: [usize; 4], expansion: usize, groups: usize) {
+        self.add(net, 224, 3, 64, 7, 2, 1);
+        let (mut cin, mut hw) = (64, 56);
+        for (stage, (width, blocks)) in widths.into_iter().zip([3, 4, 6, 3]).enumerate() {
+            let out = width * expansion;
+            for b in 0..blocks {
+                let stride = if b == 0 && stage > 0 { 2 } else { 1 };
+                self.add(net, hw, cin, width, 1, 1, 1);
+                self.add(net, hw, width, width, 3, stride, groups);
+                let out_hw = hw / stride;
+                self.add(net, out_hw, width, out, 1, 1, 1);
+                if b == 0 {
+                    self.add(net, hw, cin, out, 1, stride, 1);
+                }
+                cin = out;
+                hw = out_hw;
+            }
+        }
+    }
+}
+
 /// Every conv layer of the five networks at 224x224, de-duplicated.
 pub fn networks() -> Vec<Layer> {
     let mut col = Collector { layers: Vec::new() };
-    // ResNet-50 (torchvision v1.5: the stride sits on the 3x3 of each stage's first block).
-    col.add("resnet50", 224, 3, 64, 7, 2, 1);
-    let mut cin = 64;
-    let mut hw = 56;
-    for (stage, (width, blocks)) in [(64, 3), (128, 4), (256, 6), (512, 3)]
-        .into_iter()
-        .enumerate()
-    {
-        for b in 0..blocks {
-            let stride = if b == 0 && stage > 0 { 2 } else { 1 };
-            col.add("resnet50", hw, cin, width, 1, 1, 1);
-            col.add("resnet50", hw, width, width, 3, stride, 1);
-            let out_hw = hw / stride;
-            col.add("resnet50", out_hw, width, width * 4, 1, 1, 1);
-            if b == 0 {
-                col.add("resnet50", hw, cin, width * 4, 1, stride, 1);
-            }
-            cin = width * 4;
-            hw = out_hw;
-        }
-    }
-    // ResNeXt-50 (32x4d): ResNet-50's bottlenecks with a 3x3 of 32 groups, twice as wide.
-    col.add("resnext50", 224, 3, 64, 7, 2, 1);
-    let (mut cin, mut hw) = (64, 56);
-    for (stage, (width, blocks)) in [(128, 3), (256, 4), (512, 6), (1024, 3)]
-        .into_iter()
-        .enumerate()
-    {
-        for b in 0..blocks {
-            let stride = if b == 0 && stage > 0 { 2 } else { 1 };
-            col.add("resnext50", hw, cin, width, 1, 1, 1);
-            col.add("resnext50", hw, width, width, 3, stride, 32);
-            let out_hw = hw / stride;
-            col.add("resnext50", out_hw, width, width * 2, 1, 1, 1);
-            if b == 0 {
-                col.add("resnext50", hw, cin, width * 2, 1, stride, 1);
-            }
-            cin = width * 2;
-            hw = out_hw;
-        }
-    }
+    // ResNet-50 (torchvision v1.5: the stride sits on the 3x3 of each stage's first block);
+    // ResNeXt-50 (32x4d): the same bottlenecks twice as wide, with a 3x3 of 32 groups.
+    col.bottlenecks("resnet50", [64, 128, 256, 512], 4, 1);
+    col.bottlenecks("resnext50", [128, 256, 512, 1024], 2, 32);
     // MobileNetV2: (expansion t, channels c, repeats n, stride s).
     col.add("mobilenetv2", 224, 3, 32, 3, 2, 1);
     let (mut cin, mut hw) = (32, 112);
