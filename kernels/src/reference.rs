@@ -18,8 +18,9 @@
 //! whose intermediate values exceed `M`; its `g` is empirical: the worst ratio observed by
 //! `tests/sweep.rs` over its whole sweep, times a margin.
 //! Measured (max error / ((L + 2) * 2^-24 * M), all shapes of the sweep, all ISAs):
-//! F(2x2,3x3): 0.21, F(4x4,3x3): 4.7 (direct, im2col, pointwise: 0.31; depthwise: 0.25)
-//! (see `WINOGRAD_F2_FACTOR`, `WINOGRAD_F4_FACTOR`).
+//! F(2x2,3x3): 0.21, F(4x4,3x3): 4.7, F(4x4,3x3) with {0, -1, 1, 1/2, -2}: 1.35, F(6x6,3x3):
+//! 8.3, F(6x6,3x3) with integer points: 473 (direct, im2col, pointwise: 0.31; depthwise: 0.25)
+//! (see [`winograd_factor`]).
 
 use crate::simd::Act;
 use crate::{Activation, Algorithm, ConvError, ConvShape, WinogradTile};
@@ -28,13 +29,29 @@ use crate::{Activation, Algorithm, ConvError, ConvShape, WinogradTile};
 pub const WINOGRAD_F2_FACTOR: f64 = 2.0;
 /// `g` for Winograd F(4x4,3x3) (measured worst 4.7; margin ~4).
 pub const WINOGRAD_F4_FACTOR: f64 = 20.0;
+/// `g` for Winograd F(4x4,3x3) with points {0, -1, 1, 1/2, -2} (measured worst 1.35; margin ~4).
+pub const WINOGRAD_F4_HALF_FACTOR: f64 = 6.0;
+/// `g` for Winograd F(6x6,3x3) with points {0, ±1, ±2, ±1/2} (measured worst 8.3; margin ~4).
+pub const WINOGRAD_F6_FACTOR: f64 = 35.0;
+/// `g` for Winograd F(6x6,3x3) with points {0, ±1, ±2, ±3} (measured worst 473; margin ~4).
+pub const WINOGRAD_F6_INTEGER_FACTOR: f64 = 2000.0;
+
+/// `g` of a Winograd tile (see the module docs).
+pub fn winograd_factor(tile: WinogradTile) -> f64 {
+    match tile {
+        WinogradTile::F2x2_3x3 => WINOGRAD_F2_FACTOR,
+        WinogradTile::F4x4_3x3 => WINOGRAD_F4_FACTOR,
+        WinogradTile::F4x4_3x3Half => WINOGRAD_F4_HALF_FACTOR,
+        WinogradTile::F6x6_3x3 => WINOGRAD_F6_FACTOR,
+        WinogradTile::F6x6_3x3Integer => WINOGRAD_F6_INTEGER_FACTOR,
+    }
+}
 
 /// The allowed error relative to each output's term magnitude (see the module docs).
 pub fn tolerance(shape: &ConvShape, algorithm: Algorithm) -> f64 {
     let l = shape.reduction_len() as f64;
     let g = match algorithm {
-        Algorithm::Winograd(WinogradTile::F2x2_3x3) => WINOGRAD_F2_FACTOR,
-        Algorithm::Winograd(WinogradTile::F4x4_3x3) => WINOGRAD_F4_FACTOR,
+        Algorithm::Winograd(t) => winograd_factor(t),
         Algorithm::Direct | Algorithm::Im2col | Algorithm::Depthwise | Algorithm::Pointwise => 1.0,
     };
     (l + 2.0) * f64::from(f32::EPSILON) / 2.0 * g

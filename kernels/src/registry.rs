@@ -156,7 +156,10 @@ pub fn variants() -> &'static [Variant] {
     ALL.get_or_init(|| {
         use crate::simd::portable::Portable;
         use crate::simd::Scalar;
-        use crate::WinogradTile::{F2x2_3x3 as F2, F4x4_3x3 as F4};
+        use crate::WinogradTile::{
+            F2x2_3x3 as F2, F4x4_3x3 as F4, F4x4_3x3Half as F4h, F6x6_3x3 as F6,
+            F6x6_3x3Integer as F6i,
+        };
         use Algorithm::{Depthwise, Direct, Im2col, Pointwise, Winograd};
         let row = Variant::new;
         let mut r = vec![
@@ -165,6 +168,9 @@ pub fn variants() -> &'static [Variant] {
             row(Im2col, gemm::<Scalar, 4, 4>()),
             row(Winograd(F2), gemm::<Scalar, 4, 4>()),
             row(Winograd(F4), gemm::<Scalar, 4, 4>()),
+            row(Winograd(F4h), gemm::<Scalar, 4, 4>()),
+            row(Winograd(F6), gemm::<Scalar, 4, 4>()),
+            row(Winograd(F6i), gemm::<Scalar, 4, 4>()),
             row(Pointwise, gemm::<Scalar, 4, 4>()),
             row(Depthwise, dw::<Scalar>()),
             // Portable (`wide::f32x8`): 6 rows x 1 vector.
@@ -172,6 +178,9 @@ pub fn variants() -> &'static [Variant] {
             row(Im2col, gemm::<Portable, 6, 1>()),
             row(Winograd(F2), gemm::<Portable, 6, 1>()),
             row(Winograd(F4), gemm::<Portable, 6, 1>()),
+            row(Winograd(F4h), gemm::<Portable, 6, 1>()),
+            row(Winograd(F6), gemm::<Portable, 6, 1>()),
+            row(Winograd(F6i), gemm::<Portable, 6, 1>()),
             row(Pointwise, gemm::<Portable, 6, 1>()),
             row(Depthwise, dw::<Portable>()),
         ];
@@ -186,6 +195,9 @@ pub fn variants() -> &'static [Variant] {
                 row(Im2col, gemm::<Avx2, 6, 2>()),
                 row(Winograd(F2), gemm::<Avx2, 6, 2>()),
                 row(Winograd(F4), gemm::<Avx2, 6, 2>()),
+                row(Winograd(F4h), gemm::<Avx2, 6, 2>()),
+                row(Winograd(F6), gemm::<Avx2, 6, 2>()),
+                row(Winograd(F6i), gemm::<Avx2, 6, 2>()),
                 row(Pointwise, gemm::<Avx2, 6, 2>()),
                 // 12x8: 12 accumulators + 1 B + 1 broadcast, for GEMMs 8 columns wide that 16
                 // would pad by half (ResNeXt's groups of 8 output channels).
@@ -196,6 +208,9 @@ pub fn variants() -> &'static [Variant] {
                 row(Im2col, gemm::<Avx512, 14, 2>()),
                 row(Winograd(F2), gemm::<Avx512, 14, 2>()),
                 row(Winograd(F4), gemm::<Avx512, 14, 2>()),
+                row(Winograd(F4h), gemm::<Avx512, 14, 2>()),
+                row(Winograd(F6), gemm::<Avx512, 14, 2>()),
+                row(Winograd(F6i), gemm::<Avx512, 14, 2>()),
                 row(Pointwise, gemm::<Avx512, 14, 2>()),
                 // 6x64: 24 accumulators + 4 B + 1 broadcast; 6 broadcasts per 24 FMAs and only 6
                 // row pointers (14x32 keeps 14 in general registers and spills some); K % 64 == 0.
@@ -222,6 +237,9 @@ pub fn variants() -> &'static [Variant] {
                 row(Im2col, gemm::<Neon, 8, 3>()),
                 row(Winograd(F2), gemm::<Neon, 8, 3>()),
                 row(Winograd(F4), gemm::<Neon, 8, 3>()),
+                row(Winograd(F4h), gemm::<Neon, 8, 3>()),
+                row(Winograd(F6), gemm::<Neon, 8, 3>()),
+                row(Winograd(F6i), gemm::<Neon, 8, 3>()),
                 row(Pointwise, gemm::<Neon, 8, 3>()),
                 row(Depthwise, dw::<Neon>()),
             ]);

@@ -4,29 +4,115 @@
 
 use std::fmt;
 
-/// Winograd output tile x kernel size.
+/// Winograd output tile x kernel size, with its interpolation points (which set the rounding
+/// error at no cost in speed: see `winograd/points.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WinogradTile {
-    /// F(2x2, 3x3): 4x4 input tiles, 16 GEMMs, 2.25x fewer multiplies.
+    /// F(2x2, 3x3), points {0, 1, -1}: 4x4 input tiles, 16 GEMMs, 2.25x fewer multiplies.
     F2x2_3x3,
-    /// F(4x4, 3x3): 6x6 input tiles, 36 GEMMs, 4x fewer multiplies, larger rounding error.
+    /// F(4x4, 3x3), points {0, 1, -1, 2, -2} (Lavin & Gray): 6x6 input tiles, 36 GEMMs, 4x
+    /// fewer multiplies, larger rounding error.
     F4x4_3x3,
+    /// F(4x4, 3x3), points {0, -1, 1, 1/2, -2} (Barabasz et al., the most accurate published
+    /// set for F(4,3)): same cost, smaller error.
+    F4x4_3x3Half,
+    /// F(6x6, 3x3), points {0, 1, -1, 2, -2, 1/2, -1/2} (Lavin; NNPACK, ncnn): 8x8 input tiles,
+    /// 64 GEMMs, 5.06x fewer multiplies.
+    F6x6_3x3,
+    /// F(6x6, 3x3), integer points {0, 1, -1, 2, -2, 3, -3}: the plain Toom-Cook choice, about
+    /// 100x less accurate than [`WinogradTile::F6x6_3x3`] at the same cost (measured, for the
+    /// accuracy/speed front).
+    F6x6_3x3Integer,
 }
 
 impl WinogradTile {
+    /// Every tile and point set.
+    pub const ALL: [WinogradTile; 5] = [
+        WinogradTile::F2x2_3x3,
+        WinogradTile::F4x4_3x3,
+        WinogradTile::F4x4_3x3Half,
+        WinogradTile::F6x6_3x3,
+        WinogradTile::F6x6_3x3Integer,
+    ];
+
     /// Output tile edge m of F(m x m, 3x3).
-    pub fn m(self) -> usize {
+    pub const fn m(self) -> usize {
         match self {
             WinogradTile::F2x2_3x3 => 2,
-            WinogradTile::F4x4_3x3 => 4,
+            WinogradTile::F4x4_3x3 | WinogradTile::F4x4_3x3Half => 4,
+            WinogradTile::F6x6_3x3 | WinogradTile::F6x6_3x3Integer => 6,
+        }
+    }
+
+    /// The m + 1 finite interpolation points, in the order the transforms use (a pair a, -a
+    /// adjacent); the point at infinity is implied.
+    pub const fn points(self) -> &'static [f64] {
+        match self {
+            WinogradTile::F2x2_3x3 => &[0.0, 1.0, -1.0],
+            WinogradTile::F4x4_3x3 => &[0.0, 1.0, -1.0, 2.0, -2.0],
+            WinogradTile::F4x4_3x3Half => &[0.0, -1.0, 1.0, 0.5, -2.0],
+            WinogradTile::F6x6_3x3 => &[0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5],
+            WinogradTile::F6x6_3x3Integer => &[0.0, 1.0, -1.0, 2.0, -2.0, 3.0, -3.0],
+        }
+    }
+
+    /// Short name, as in variant names: `f2`, `f4`, `f4-half`, `f6`, `f6-int`.
+    pub fn name(self) -> &'static str {
+        match self {
+            WinogradTile::F2x2_3x3 => "f2",
+            WinogradTile::F4x4_3x3 => "f4",
+            WinogradTile::F4x4_3x3Half => "f4-half",
+            WinogradTile::F6x6_3x3 => "f6",
+            WinogradTile::F6x6_3x3Integer => "f6-int",
         }
     }
 
     /// Multiplies saved against direct: `(m * 3)^2` per output tile become `(m + 2)^2`
-    /// (2.25 for F2, 4 for F4). The ISA peak times this is Winograd's effective roof.
+    /// (2.25 for F2, 4 for F4, 5.06 for F6). The ISA peak times this is Winograd's effective roof.
     pub fn multiply_reduction(self) -> f64 {
         let (m, a) = (self.m() as f64, (self.m() + 2) as f64);
         (m * 3.0 / a).powi(2)
+    }
+
+    /// The bound on the growth of values through the transforms:
+    /// `|Y| <= growth * C * max|x| * max|w|` before the bias (81 for F2, 36100 for F4 with the
+    /// standard points), from the row sums of the transform matrices.
+    pub fn growth(self) -> f64 {
+        use crate::winograd::points::{g_row_sum, Tables};
+        let (p, g) = (self.points(), g_row_sum(self.points()));
+        match self.m() {
+            2 => Tables::<4>::new(p).growth(g),
+            4 => Tables::<6>::new(p).growth(g),
+            _ => Tables::<8>::new(p).growth(g),
+        }
+    }
+}
+
+impl fmt::Display for WinogradTile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = self.m();
+        write!(f, "F({m}x{m},3x3)")?;
+        if matches!(
+            self,
+            WinogradTile::F4x4_3x3Half | WinogradTile::F6x6_3x3Integer
+        ) {
+            let p: Vec<String> = self.points().iter().map(|&x| point(x)).collect();
+            write!(f, " {{{}}}", p.join(","))?;
+        }
+        Ok(())
+    }
+}
+
+/// A point as it is usually written: `1/2`, `-2`.
+fn point(x: f64) -> String {
+    if x != 0.0 && x.abs() < 1.0 {
+        format!(
+            "{}1/{}",
+            if x < 0.0 { "-" } else { "" },
+            (1.0 / x.abs()).round()
+        )
+    } else {
+        format!("{x}")
     }
 }
 
@@ -49,11 +135,14 @@ pub enum Algorithm {
 
 impl Algorithm {
     /// Every algorithm, in a fixed order.
-    pub const ALL: [Algorithm; 6] = [
+    pub const ALL: [Algorithm; 9] = [
         Algorithm::Direct,
         Algorithm::Im2col,
         Algorithm::Winograd(WinogradTile::F2x2_3x3),
         Algorithm::Winograd(WinogradTile::F4x4_3x3),
+        Algorithm::Winograd(WinogradTile::F4x4_3x3Half),
+        Algorithm::Winograd(WinogradTile::F6x6_3x3),
+        Algorithm::Winograd(WinogradTile::F6x6_3x3Integer),
         Algorithm::Depthwise,
         Algorithm::Pointwise,
     ];
@@ -65,6 +154,9 @@ impl Algorithm {
             Algorithm::Im2col => "im2col",
             Algorithm::Winograd(WinogradTile::F2x2_3x3) => "winograd-f2",
             Algorithm::Winograd(WinogradTile::F4x4_3x3) => "winograd-f4",
+            Algorithm::Winograd(WinogradTile::F4x4_3x3Half) => "winograd-f4-half",
+            Algorithm::Winograd(WinogradTile::F6x6_3x3) => "winograd-f6",
+            Algorithm::Winograd(WinogradTile::F6x6_3x3Integer) => "winograd-f6-int",
             Algorithm::Depthwise => "depthwise",
             Algorithm::Pointwise => "pointwise",
         }
@@ -92,8 +184,7 @@ impl fmt::Display for Algorithm {
         match self {
             Algorithm::Direct => f.write_str("Direct"),
             Algorithm::Im2col => f.write_str("Im2col"),
-            Algorithm::Winograd(WinogradTile::F2x2_3x3) => f.write_str("Winograd F(2x2,3x3)"),
-            Algorithm::Winograd(WinogradTile::F4x4_3x3) => f.write_str("Winograd F(4x4,3x3)"),
+            Algorithm::Winograd(t) => write!(f, "Winograd {t}"),
             Algorithm::Depthwise => f.write_str("Depthwise"),
             Algorithm::Pointwise => f.write_str("Pointwise"),
         }

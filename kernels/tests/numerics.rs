@@ -266,8 +266,8 @@ fn winograd_overflow_threshold_is_where_the_docs_say() {
             && matches!(v.algorithm(), Algorithm::Winograd(_))
     }) {
         let growth = match v.algorithm() {
-            Algorithm::Winograd(simdconv::WinogradTile::F2x2_3x3) => 81.0,
-            _ => 36100.0,
+            Algorithm::Winograd(t) => t.growth(),
+            _ => unreachable!("Winograd rows only"),
         };
         let safe = f64::from(f32::MAX) / 2.0 / (growth * 8.0 * xmax * wmax);
         let x: Vec<f32> = base.iter().map(|&b| (f64::from(b) * safe) as f32).collect();

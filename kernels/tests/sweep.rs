@@ -68,12 +68,7 @@ fn every_variant_matches_the_reference() {
 
 fn tol_factor(a: Algorithm) -> f64 {
     match a {
-        Algorithm::Winograd(simdconv::WinogradTile::F2x2_3x3) => {
-            simdconv::reference::WINOGRAD_F2_FACTOR
-        }
-        Algorithm::Winograd(simdconv::WinogradTile::F4x4_3x3) => {
-            simdconv::reference::WINOGRAD_F4_FACTOR
-        }
+        Algorithm::Winograd(t) => simdconv::reference::winograd_factor(t),
         _ => 1.0,
     }
 }
@@ -126,6 +121,19 @@ fn channel_tails_1_to_33() {
     );
 }
 
+/// Whether `a` is not a Winograd tile, or the first point set of its tile size. Under Miri the
+/// others are left out: the points are constants of the same code, whose memory accesses are
+/// what Miri checks (the sweep above runs every point set against the reference).
+fn first_point_set(a: Algorithm) -> bool {
+    match a {
+        Algorithm::Winograd(t) => simdconv::WinogradTile::ALL
+            .iter()
+            .find(|o| o.m() == t.m())
+            .is_some_and(|&o| o == t),
+        _ => true,
+    }
+}
+
 /// A few tiny shapes through every variant: cheap enough for Miri, still every code path kind
 /// (full vectors, channel tails, padding, stride, dilation, depthwise, Winograd tiles).
 #[test]
@@ -135,9 +143,9 @@ fn tiny_shapes_every_variant() {
         shape(1, 2, 3, 5, 18, 1, 1),
         shape(1, 4, 3, 19, 19, 3, 3).stride(2).pad(1).groups(19),
         shape(1, 5, 5, 3, 4, 3, 3).dilation(2).pad(2),
-        // Interior Winograd tiles (F2 and F4), full vectors and tails of every x86 ISA: the
-        // transforms' unchecked paths.
-        shape(1, 6, 6, 9, 17, 3, 3),
+        // Interior Winograd tiles (F2, F4 and F6), full vectors and tails of the 8-lane ISAs:
+        // the transforms' unchecked paths.
+        shape(1, 8, 8, 9, 9, 3, 3),
         // Depthwise rows wide enough for the window path, one row pair and one single row, at
         // vertical stride 1 and 2.
         shape(1, 3, 7, 10, 10, 3, 3).pad(1).groups(10),
@@ -152,6 +160,9 @@ fn tiny_shapes_every_variant() {
             .into_iter()
             .filter(|v| v.is_available() && v.supports(&s).is_ok())
         {
+            if cfg!(miri) && !first_point_set(v.algorithm()) {
+                continue;
+            }
             check(v, &s, ACTIVATIONS[i % 4], i % 2 == 0, i as u64).unwrap();
             pairs += 1;
         }

@@ -4,7 +4,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use simdconv::{Algorithm, Isa};
+use simdconv::{Algorithm, Isa, WinogradTile};
 
 use super::page::Svg;
 use crate::results::Record;
@@ -29,8 +29,13 @@ pub fn algorithm_color(alg: Algorithm) -> RGBColor {
     match alg {
         Algorithm::Direct => RGBColor(31, 119, 180),
         Algorithm::Im2col => RGBColor(255, 127, 14),
-        Algorithm::Winograd(simdconv::WinogradTile::F2x2_3x3) => RGBColor(44, 160, 44),
-        Algorithm::Winograd(simdconv::WinogradTile::F4x4_3x3) => RGBColor(214, 39, 40),
+        Algorithm::Winograd(t) => match t {
+            WinogradTile::F2x2_3x3 => RGBColor(44, 160, 44),
+            WinogradTile::F4x4_3x3 => RGBColor(214, 39, 40),
+            WinogradTile::F4x4_3x3Half => RGBColor(255, 152, 150),
+            WinogradTile::F6x6_3x3 => RGBColor(23, 190, 207),
+            WinogradTile::F6x6_3x3Integer => RGBColor(188, 189, 34),
+        },
         Algorithm::Depthwise => RGBColor(148, 103, 189),
         Algorithm::Pointwise => RGBColor(140, 86, 75),
     }

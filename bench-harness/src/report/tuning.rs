@@ -64,12 +64,15 @@ pub fn algorithm_of(variant: &str) -> Option<Algorithm> {
 }
 
 fn short(alg: Option<Algorithm>) -> &'static str {
-    use simdconv::WinogradTile::{F2x2_3x3, F4x4_3x3};
+    use simdconv::WinogradTile::{F2x2_3x3, F4x4_3x3, F4x4_3x3Half, F6x6_3x3, F6x6_3x3Integer};
     match alg {
         Some(Algorithm::Direct) => "D",
         Some(Algorithm::Im2col) => "I",
         Some(Algorithm::Winograd(F2x2_3x3)) => "W2",
         Some(Algorithm::Winograd(F4x4_3x3)) => "W4",
+        Some(Algorithm::Winograd(F4x4_3x3Half)) => "W4h",
+        Some(Algorithm::Winograd(F6x6_3x3)) => "W6",
+        Some(Algorithm::Winograd(F6x6_3x3Integer)) => "W6i",
         Some(Algorithm::Pointwise) => "P",
         Some(Algorithm::Depthwise) => "DW",
         None => "?",

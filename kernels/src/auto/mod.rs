@@ -35,7 +35,7 @@ pub use cost::{predict_ns, Ceilings};
 pub use map::{TunedLayer, TunedShape, TunedTime, TuningMap, TUNING_SCHEMA};
 
 use crate::registry::{variants, Variant};
-use crate::{reference, Algorithm, ConvError, ConvShape, Isa};
+use crate::{reference, Algorithm, ConvError, ConvShape, Isa, WinogradTile};
 
 /// The environment variable [`AutoOptions::from_env`] reads: the path of a `tuning.json`.
 pub const TUNING_ENV: &str = "SIMDCONV_TUNING";
@@ -153,7 +153,8 @@ pub fn pick_tile(shape: &ConvShape, algorithm: Algorithm, isa: Isa) -> Option<&'
 }
 
 /// Every variant `auto` may pick for `shape` under `opts`, in registry order; an empty field is
-/// an error naming what excluded each algorithm.
+/// an error naming what excluded each algorithm. Of the Winograd point sets of one tile size only
+/// the one with the smallest error bound takes part: the points change the error, not the cost.
 pub fn candidates(
     shape: &ConvShape,
     opts: &AutoOptions,
@@ -176,6 +177,14 @@ pub fn candidates(
                     "{}: error bound {bound:.2e} exceeds max_relative_error = {budget:.2e}",
                     v.algorithm()
                 ));
+                continue;
+            }
+        }
+        if let Algorithm::Winograd(t) = v.algorithm() {
+            let better = WinogradTile::ALL.iter().any(|&o| {
+                o.m() == t.m() && reference::winograd_factor(o) < reference::winograd_factor(t)
+            });
+            if better {
                 continue;
             }
         }

@@ -1,5 +1,7 @@
-//! Winograd minimal filtering F(m x m, 3x3) for m = 2 and 4 (Lavin & Gray): the driver and the
-//! generic transform bodies.
+//! Winograd minimal filtering F(m x m, 3x3) for m = 2, 4 and 6 (Lavin & Gray): the driver and
+//! the generic transform bodies. Every tile is one point set (`WinogradTile::points`) whose
+//! matrices `points.rs` builds at compile time; the transforms below are written once, over those
+//! tables.
 //!
 //! Plan time: each 3x3 filter becomes `U = G g G^T` (alpha x alpha, alpha = m + 2), computed in
 //! f64, and the alpha² matrices `U_xi` (C x K) are packed as GEMM B panels.
@@ -16,7 +18,8 @@
 //! ranges.
 //! Overflow: the intermediates grow by the row sums of B^T, G and A^T. With the standard points,
 //! |V| <= 4 max|x| (F2) or 100 max|x| (F4), and |Y| before the bias <= 81 or 36100 times
-//! `C * max|x| * max|w|`; the crate docs state what that means for non-finite results.
+//! `C * max|x| * max|w|` (`WinogradTile::growth` for every tile); the crate docs state what that
+//! means for non-finite results.
 //! The transforms are vectorised over channels (contiguous in NHWC). Rounding error grows with m;
 //! see `reference::tolerance` for the measured bound.
 
@@ -26,103 +29,137 @@ use crate::par::{part, Exec, SharedOut, Worker};
 use crate::simd::{Act, Simd, WithSimd};
 use crate::{ConvError, ConvShape, Tile, WinogradTile};
 
-/// G of F(2x2,3x3) (4 x 3).
-const G2: [[f64; 3]; 4] = [
-    [1.0, 0.0, 0.0],
-    [0.5, 0.5, 0.5],
-    [0.5, -0.5, 0.5],
-    [0.0, 0.0, 1.0],
-];
-/// G of F(4x4,3x3) (6 x 3).
-const G4: [[f64; 3]; 6] = [
-    [1.0 / 4.0, 0.0, 0.0],
-    [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
-    [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
-    [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
-    [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
-    [0.0, 0.0, 1.0],
-];
+pub(crate) mod points;
 
-/// `B^T x` for F(2,3), on alpha = 4 vectors.
-#[inline(always)]
-fn bt2<S: Simd>(s: S, d: [S::V; 4]) -> [S::V; 4] {
-    [
-        s.sub(d[0], d[2]),
-        s.add(d[1], d[2]),
-        s.sub(d[2], d[1]),
-        s.sub(d[1], d[3]),
-    ]
+use points::Tables;
+
+/// A point set's tables as a type, so that the transforms are compiled once per set with every
+/// coefficient a constant: zeros vanish, ones become adds.
+trait PointSet<const AL: usize> {
+    const T: Tables<AL>;
 }
 
-/// `A^T x` for F(2,3).
-#[inline(always)]
-fn at2<S: Simd>(s: S, m: [S::V; 4]) -> [S::V; 2] {
-    [
-        s.add(s.add(m[0], m[1]), m[2]),
-        s.sub(s.sub(m[1], m[2]), m[3]),
-    ]
+macro_rules! point_set {
+    ($name:ident, $al:literal, $tile:expr) => {
+        struct $name;
+        impl PointSet<$al> for $name {
+            const T: Tables<$al> = Tables::new($tile.points());
+        }
+    };
 }
+point_set!(F2, 4, WinogradTile::F2x2_3x3);
+point_set!(F4, 6, WinogradTile::F4x4_3x3);
+point_set!(F4Half, 6, WinogradTile::F4x4_3x3Half);
+point_set!(F6, 8, WinogradTile::F6x6_3x3);
+point_set!(F6Int, 8, WinogradTile::F6x6_3x3Integer);
 
-/// `B^T x` for F(4,3), on alpha = 6 vectors.
+/// `acc + k x`, with `acc` absent for the first term; nothing for k = 0, no multiply for ±1.
 #[inline(always)]
-fn bt4<S: Simd>(s: S, d: [S::V; 6]) -> [S::V; 6] {
-    let (k4, k5, k2) = (s.splat(4.0), s.splat(-5.0), s.splat(2.0));
-    // Rows of B^T: [4,0,-5,0,1,0] [0,-4,-4,1,1,0] [0,4,-4,-1,1,0] [0,-2,-1,2,1,0] [0,2,-1,-2,1,0] [0,4,0,-5,0,1]
-    let t0 = s.fma(k5, d[2], s.fma(k4, d[0], d[4]));
-    let a = s.fma(s.splat(-4.0), d[2], d[4]); // -4 d2 + d4
-    let b = s.fma(s.splat(-4.0), d[1], d[3]); // -4 d1 + d3
-    let t1 = s.add(a, b);
-    let t2 = s.sub(a, b);
-    let c = s.sub(d[4], d[2]); // d4 - d2
-    let e = s.mul(k2, s.sub(d[3], d[1])); // 2 (d3 - d1)
-    let t3 = s.add(c, e);
-    let t4 = s.sub(c, e);
-    let t5 = s.fma(k5, d[3], s.fma(k4, d[1], d[5]));
-    [t0, t1, t2, t3, t4, t5]
-}
-
-/// `A^T x` for F(4,3): rows [1,1,1,1,1,0] [0,1,-1,2,-2,0] [0,1,1,4,4,0] [0,1,-1,8,-8,1].
-#[inline(always)]
-fn at4<S: Simd>(s: S, m: [S::V; 6]) -> [S::V; 4] {
-    let p12 = s.add(m[1], m[2]);
-    let m12 = s.sub(m[1], m[2]);
-    let p34 = s.add(m[3], m[4]);
-    let m34 = s.sub(m[3], m[4]);
-    [
-        s.add(s.add(m[0], p12), p34),
-        s.fma(s.splat(2.0), m34, m12),
-        s.fma(s.splat(4.0), p34, p12),
-        s.add(s.fma(s.splat(8.0), m34, m12), m[5]),
-    ]
-}
-
-/// `B^T x` for the tile size given by `AL` (4: F(2,3), 6: F(4,3)).
-#[inline(always)]
-fn bt<S: Simd, const AL: usize>(s: S, d: [S::V; AL]) -> [S::V; AL] {
-    let mut o = d;
-    if AL == 4 {
-        o[..4].copy_from_slice(&bt2(s, [d[0], d[1], d[2], d[3]]));
-    } else {
-        o[..6].copy_from_slice(&bt4(s, [d[0], d[1], d[2], d[3], d[4], d[5]]));
+fn term<S: Simd>(s: S, acc: Option<S::V>, k: f32, x: S::V) -> Option<S::V> {
+    if k == 0.0 {
+        return acc;
     }
-    o
+    Some(match acc {
+        None if k == 1.0 => x,
+        None => s.mul(s.splat(k), x),
+        Some(a) if k == 1.0 => s.add(a, x),
+        Some(a) if k == -1.0 => s.sub(a, x),
+        Some(a) => s.fma(s.splat(k), x, a),
+    })
 }
 
-/// `A^T x` for the tile size given by `AL`, into the first `M` lanes of the result.
+/// Runs `$body` with `$i` = 0, 1, .. up to `$n` - 1 (at most 8), written out: with literal
+/// indices every table entry is a constant, so zero terms vanish and ±1 terms need no multiply
+/// (LLVM does not unroll the nested loops of an 8x8 transform by itself).
+macro_rules! unroll {
+    ($i:ident in 0..$n:expr => $body:block) => {
+        unroll!(@ $i, $n, $body, 0 1 2 3 4 5 6 7)
+    };
+    (@ $i:ident, $n:expr, $body:block, $($k:literal)*) => {
+        $(
+            #[allow(clippy::reversed_empty_ranges, unused_comparisons)]
+            if $k < $n {
+                let $i: usize = $k;
+                $body
+            }
+        )*
+    };
+}
+
+/// `B^T x` (alpha terms in, alpha out). A row r - 1 with a mirror r shares its half-sums:
+/// row r - 1 = even + odd, row r = ±(even - odd).
 #[inline(always)]
-fn at<S: Simd, const AL: usize, const M: usize>(s: S, m: [S::V; AL]) -> [S::V; M] {
-    let mut o = [m[0]; M];
-    if AL == 4 {
-        o[..2].copy_from_slice(&at2(s, [m[0], m[1], m[2], m[3]]));
-    } else {
-        o[..4].copy_from_slice(&at4(s, [m[0], m[1], m[2], m[3], m[4], m[5]]));
-    }
-    o
+fn bt<S: Simd, P: PointSet<AL>, const AL: usize>(s: S, x: [S::V; AL]) -> [S::V; AL] {
+    let mut out = [s.zero(); AL];
+    unroll!(r in 0..AL => {
+        let paired = r + 1 < AL && P::T.bt_mirror[(r + 1) % AL] != 0;
+        if P::T.bt_mirror[r] != 0 {
+            // Made with row r - 1.
+        } else if paired {
+            let (mut e, mut o) = (None, None);
+            unroll!(c in 0..AL => {
+                if c.is_multiple_of(2) {
+                    e = term(s, e, P::T.bt[r][c], x[c]);
+                } else {
+                    o = term(s, o, P::T.bt[r][c], x[c]);
+                }
+            });
+            let (e, o) = (e.unwrap_or(s.zero()), o.unwrap_or(s.zero()));
+            out[r] = s.add(e, o);
+            out[(r + 1) % AL] = if P::T.bt_mirror[(r + 1) % AL] > 0 {
+                s.sub(e, o)
+            } else {
+                s.sub(o, e)
+            };
+        } else {
+            let mut a = None;
+            unroll!(c in 0..AL => {
+                a = term(s, a, P::T.bt[r][c], x[c]);
+            });
+            out[r] = a.unwrap_or(s.zero());
+        }
+    });
+    out
+}
+
+/// `A^T x` (alpha terms in, `M` = alpha - 2 out). A column pair (a, -a) enters as its sum in
+/// the even rows and its difference in the odd ones.
+#[inline(always)]
+fn at<S: Simd, P: PointSet<AL>, const AL: usize, const M: usize>(s: S, x: [S::V; AL]) -> [S::V; M] {
+    let (mut sum, mut dif) = (x, x);
+    unroll!(c in 0..AL => {
+        if c > 0 && P::T.at_pair[c] {
+            sum[c] = s.add(x[c - 1], x[c]);
+            dif[c] = s.sub(x[c - 1], x[c]);
+        }
+    });
+    let mut out = [s.zero(); M];
+    unroll!(i in 0..M => {
+        let mut a = None;
+        unroll!(c in 0..AL => {
+            // A paired column c enters with column c - 1.
+            if !P::T.at_pair[c] {
+                let v = if c + 1 < AL && P::T.at_pair[(c + 1) % AL] {
+                    if i.is_multiple_of(2) {
+                        sum[(c + 1) % AL]
+                    } else {
+                        dif[(c + 1) % AL]
+                    }
+                } else {
+                    x[c]
+                };
+                a = term(s, a, P::T.at[i][c], v);
+            }
+        });
+        out[i] = a.unwrap_or(s.zero());
+    });
+    out
 }
 
 /// A block of tiles to transform.
 pub(crate) struct TileBlock<'a> {
     pub shape: &'a ConvShape,
+    pub tile: WinogradTile,
     pub m: usize,
     /// First tile index (over n x tiles_y x tiles_x) and tile count of the block.
     pub t0: usize,
@@ -227,9 +264,12 @@ unsafe fn output_entry<S: Simd>(a: &mut OutputArgs) {
 /// the lengths they rely on; the rest goes through checked slices.
 #[inline(always)]
 unsafe fn input_transform<S: Simd>(s: S, a: &mut InputArgs) {
-    match a.blk.m {
-        2 => input_tiles::<S, 4>(s, a),
-        _ => input_tiles::<S, 6>(s, a),
+    match a.blk.tile {
+        WinogradTile::F2x2_3x3 => input_tiles::<S, F2, 4>(s, a),
+        WinogradTile::F4x4_3x3 => input_tiles::<S, F4, 6>(s, a),
+        WinogradTile::F4x4_3x3Half => input_tiles::<S, F4Half, 6>(s, a),
+        WinogradTile::F6x6_3x3 => input_tiles::<S, F6, 8>(s, a),
+        WinogradTile::F6x6_3x3Integer => input_tiles::<S, F6Int, 8>(s, a),
     }
 }
 
@@ -239,9 +279,12 @@ unsafe fn input_transform<S: Simd>(s: S, a: &mut InputArgs) {
 /// As [`output_entry`], less the ISA; reads and writes as [`input_transform`] does.
 #[inline(always)]
 unsafe fn output_transform<S: Simd>(s: S, a: &mut OutputArgs) {
-    match a.blk.m {
-        2 => output_tiles::<S, 4, 2>(s, a),
-        _ => output_tiles::<S, 6, 4>(s, a),
+    match a.blk.tile {
+        WinogradTile::F2x2_3x3 => output_tiles::<S, F2, 4, 2>(s, a),
+        WinogradTile::F4x4_3x3 => output_tiles::<S, F4, 6, 4>(s, a),
+        WinogradTile::F4x4_3x3Half => output_tiles::<S, F4Half, 6, 4>(s, a),
+        WinogradTile::F6x6_3x3 => output_tiles::<S, F6, 8, 6>(s, a),
+        WinogradTile::F6x6_3x3Integer => output_tiles::<S, F6Int, 8, 6>(s, a),
     }
 }
 
@@ -273,7 +316,7 @@ fn st<S: Simd>(s: S, dst: &mut [f32], v: S::V) {
 
 #[inline(always)]
 #[allow(clippy::needless_range_loop)] // i/j index both the tile and the transposed tile
-fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs) {
+fn input_tiles<S: Simd, P: PointSet<AL>, const AL: usize>(s: S, a: &mut InputArgs) {
     let sh = a.blk.shape;
     let (h, w, c) = (sh.h() as isize, sh.w() as isize, sh.c());
     let (top, left) = (sh.padding().top as isize, sh.padding().left as isize);
@@ -312,13 +355,13 @@ fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs) {
                         for i in 0..AL {
                             d[i] = s.load(src.add((i * sh.w() + j) * c + c0));
                         }
-                        cols[j] = bt(s, d);
+                        cols[j] = bt::<S, P, AL>(s, d);
                     }
                     for i in 0..AL {
                         for j in 0..AL {
                             row[j] = cols[j][i];
                         }
-                        let out = bt(s, row);
+                        let out = bt::<S, P, AL>(s, row);
                         for j in 0..AL {
                             s.store(dst.add((i * AL + j) * stride * c + c0), out[j]);
                         }
@@ -340,14 +383,14 @@ fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs) {
                         d[i] = ld(s, &a.input[at..at + n]);
                     }
                 }
-                cols[j] = bt(s, d);
+                cols[j] = bt::<S, P, AL>(s, d);
             }
             // Then rows of (B^T d) B.
             for i in 0..AL {
                 for j in 0..AL {
                     row[j] = cols[j][i];
                 }
-                let out = bt(s, row);
+                let out = bt::<S, P, AL>(s, row);
                 for j in 0..AL {
                     let at = ((i * AL + j) * stride + row0 + t) * c + c0;
                     // SAFETY: a row of this block (the caller's contract).
@@ -360,7 +403,10 @@ fn input_tiles<S: Simd, const AL: usize>(s: S, a: &mut InputArgs) {
 
 #[inline(always)]
 #[allow(clippy::needless_range_loop)] // i/j index both the tile and the transposed tile
-fn output_tiles<S: Simd, const AL: usize, const M: usize>(s: S, a: &mut OutputArgs) {
+fn output_tiles<S: Simd, P: PointSet<AL>, const AL: usize, const M: usize>(
+    s: S,
+    a: &mut OutputArgs,
+) {
     let sh = a.blk.shape;
     let (p, q, k) = (sh.p(), sh.q(), sh.k());
     let lanes = S::LANES;
@@ -394,14 +440,14 @@ fn output_tiles<S: Simd, const AL: usize, const M: usize>(s: S, a: &mut OutputAr
                         for i in 0..AL {
                             col[i] = s.load(src.add((i * AL + j) * stride * k + k0));
                         }
-                        cols[j] = at::<S, AL, M>(s, col);
+                        cols[j] = at::<S, P, AL, M>(s, col);
                     }
                     let bias = s.load(a.bias.as_ptr().add(k0));
                     for i in 0..M {
                         for j in 0..AL {
                             row[j] = cols[j][i];
                         }
-                        let out = at::<S, AL, M>(s, row);
+                        let out = at::<S, P, AL, M>(s, row);
                         for j in 0..M {
                             let v = a.act.apply(s, s.add(out[j], bias));
                             s.store(dst.add((i * q + j) * k + k0), v);
@@ -419,7 +465,7 @@ fn output_tiles<S: Simd, const AL: usize, const M: usize>(s: S, a: &mut OutputAr
                     let at = ((i * AL + j) * stride + row0 + t) * k + k0;
                     col[i] = ld(s, &a.mm[at..at + n]);
                 }
-                cols[j] = at::<S, AL, M>(s, col);
+                cols[j] = at::<S, P, AL, M>(s, col);
             }
             let bias = ld(s, &a.bias[k0..k0 + n]);
             // Rows: (A^T m) A (M x M), bias, activation, clipped at the image edge.
@@ -427,7 +473,7 @@ fn output_tiles<S: Simd, const AL: usize, const M: usize>(s: S, a: &mut OutputAr
                 for j in 0..AL {
                     row[j] = cols[j][i];
                 }
-                let out = at::<S, AL, M>(s, row);
+                let out = at::<S, P, AL, M>(s, row);
                 for j in 0..M.min(q - ox) {
                     let v = a.act.apply(s, s.add(out[j], bias));
                     let at = ((b * p + oy + i) * q + ox + j) * k + k0;
@@ -441,6 +487,7 @@ fn output_tiles<S: Simd, const AL: usize, const M: usize>(s: S, a: &mut OutputAr
 
 struct Winograd {
     shape: ConvShape,
+    tile: WinogradTile,
     m: usize,
     uk: Ukernels,
     tr: Transforms,
@@ -476,7 +523,7 @@ pub(crate) fn build(
     debug_assert_eq!(uk.isa, tr.isa, "GEMM and transforms of one ISA");
     let m = tile.m();
     let al = m + 2;
-    let g: &[[f64; 3]] = if m == 2 { &G2 } else { &G4 };
+    let g = points::g_matrix(tile.points());
     let (c, k) = (shape.c(), shape.k());
     // U[xi][c][k] = (G g G^T)[xi] for filter (k, c).
     let mut u = crate::aligned::zeros(al * al * c * k, "winograd transformed weights")?;
@@ -516,6 +563,7 @@ pub(crate) fn build(
     let block = fit.max(amortize).min(tiles);
     Ok(Box::new(Winograd {
         shape: *shape,
+        tile,
         m,
         uk,
         tr,
@@ -534,6 +582,7 @@ impl Winograd {
         let (ty, tx) = self.tiles();
         TileBlock {
             shape: &self.shape,
+            tile: self.tile,
             m: self.m,
             t0,
             count,
