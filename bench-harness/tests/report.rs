@@ -168,3 +168,56 @@ fn report_has_every_chart_and_label() {
         "self-contained"
     );
 }
+
+#[test]
+fn the_winograd_front_keeps_only_undominated_points() {
+    let mut r = results();
+    let add = |r: &mut Results, v: &str, alg: &str, g: f64, err: f64| {
+        r.results
+            .push(record("smoke_3x3_14", v, alg, "avx2", 8.0, g, err))
+    };
+    // Direct: 60 GFLOP/s at 1e-7 (from results()); F4: 150 at 3e-6.
+    add(&mut r, "winograd-f2-avx2-6x16", "winograd-f2", 100.0, 2e-7);
+    add(
+        &mut r,
+        "winograd-f4-half-avx2-6x16",
+        "winograd-f4-half",
+        150.0,
+        1e-6,
+    );
+    add(&mut r, "winograd-f6-avx2-6x16", "winograd-f6", 170.0, 4e-6);
+    add(
+        &mut r,
+        "winograd-f6-int-avx2-6x16",
+        "winograd-f6-int",
+        170.0,
+        4e-4,
+    );
+    let records: Vec<&simdconv_bench::results::Record> = r.results.iter().collect();
+    let fronts = report::pareto::fronts(&records);
+    assert_eq!(fronts.len(), 1, "one layer, on its fastest Winograd ISA");
+    let f = &fronts[0];
+    assert_eq!(f.isa, "avx2");
+    let on: Vec<&str> = f
+        .points
+        .iter()
+        .filter(|p| p.on_front)
+        .map(|p| p.record.algorithm.as_str())
+        .collect();
+    // F4 ties F4-half on speed with 3x its error; F6-int ties F6 with 100x: both dominated.
+    assert_eq!(
+        on,
+        ["winograd-f6", "winograd-f4-half", "winograd-f2", "direct"]
+    );
+    let f4 = f
+        .points
+        .iter()
+        .find(|p| p.record.algorithm == "winograd-f4");
+    assert!((f4.unwrap().vs_direct - 30.0).abs() < 1e-9);
+    let html = report::render(&r).unwrap();
+    assert!(html.contains("Winograd: accuracy against speed"));
+    assert!(html.contains("smoke_3x3_14 on avx2: error against speed"));
+    assert!(html.contains("max error / direct"));
+    // One Winograd algorithm is no front.
+    assert!(report::pareto::fronts(&results().results.iter().collect::<Vec<_>>()).is_empty());
+}

@@ -9,6 +9,7 @@ pub mod bars;
 pub mod charts;
 pub mod claims;
 pub mod page;
+pub mod pareto;
 pub mod roofline;
 pub mod scaling;
 pub mod tuning;
@@ -79,6 +80,7 @@ pub fn render(full: &Results) -> Result<String, Box<dyn std::error::Error>> {
         simd_speedups(&mut page, &view)?;
         algorithm_speedups(&mut page, &view)?;
         accuracy(&mut page, &view)?;
+        pareto::section(&mut page, &view.all)?;
     }
     if res.blocks.is_empty() {
         page.heading("Claims, measured");
