@@ -10,7 +10,7 @@ use maud::html;
 use plotters::prelude::*;
 use simdconv::Algorithm;
 
-use super::charts::{self, algorithm_color_of, decade_grid, lg, svg_with_tips, DrawResult};
+use super::charts::{self, algorithm_color_of, lg, svg_with_tips, DrawResult};
 use super::page::{l, r, Page, RowClass, Table};
 use crate::results::Record;
 
@@ -181,7 +181,12 @@ fn chart(f: &Front) -> DrawResult<super::page::Svg> {
             .x_label_formatter(&charts::decade_label)
             .label_style(("sans-serif", 13))
             .draw()?;
-        decade_grid(&mut c, (x0, x1), (0.0, y1), true)?;
+        // Decades of the error axis only: the speed axis is linear.
+        let grid = RGBColor(230, 230, 230);
+        for d in (x0.ceil() as i32)..=(x1.floor() as i32) {
+            let d = f64::from(d);
+            c.draw_series(LineSeries::new(vec![(d, 0.0), (d, y1)], grid))?;
+        }
         let mut front: Vec<(f64, f64)> = finite
             .iter()
             .filter(|p| p.on_front)
