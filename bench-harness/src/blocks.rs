@@ -405,11 +405,24 @@ impl Prepared {
                 continue;
             };
             let (w, b) = weights_for(shape, i as u64 + 1);
+            // Best: what auto may pick on this ISA (of the Winograd point sets of one tile size,
+            // the most accurate), timed here.
+            let allowed = match mode {
+                Mode::Best(_) => simdconv::auto::candidates(
+                    shape,
+                    &simdconv::auto::AutoOptions {
+                        isas: Some(vec![isa]),
+                        ..Default::default()
+                    },
+                )
+                .unwrap_or_default(),
+                Mode::Fixed(..) => Vec::new(),
+            };
             let candidates: Vec<_> = variants()
                 .iter()
                 .filter(|v| v.isa() == isa && v.is_available() && v.supports(shape).is_ok())
                 .filter(|v| match mode {
-                    Mode::Best(_) => true,
+                    Mode::Best(_) => allowed.iter().any(|a| std::ptr::eq(*a, *v)),
                     Mode::Fixed(_, alg) => {
                         v.algorithm() == alg
                             || (shape.is_depthwise()
