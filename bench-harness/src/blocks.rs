@@ -6,7 +6,9 @@
 use std::time::Instant;
 
 use simdconv::ops::{self, Pool};
-use simdconv::{reference, variants, Activation, Algorithm, AlignedBuf, ConvPlan, ConvShape, Isa};
+use simdconv::{
+    reference, variants, Activation, Algorithm, AlignedBuf, ConvPlan, ConvShape, Isa, Variant,
+};
 
 use crate::seeded;
 
@@ -406,31 +408,26 @@ impl Prepared {
             };
             let (w, b) = weights_for(shape, i as u64 + 1);
             // Best: what auto may pick on this ISA (of the Winograd point sets of one tile size,
-            // the most accurate), timed here.
-            let allowed = match mode {
-                Mode::Best(_) => simdconv::auto::candidates(
-                    shape,
-                    &simdconv::auto::AutoOptions {
+            // the most accurate), each timed here.
+            let candidates: Vec<&Variant> = match mode {
+                Mode::Best(_) => {
+                    let opts = simdconv::auto::AutoOptions {
                         isas: Some(vec![isa]),
                         ..Default::default()
-                    },
-                )
-                .unwrap_or_default(),
-                Mode::Fixed(..) => Vec::new(),
-            };
-            let candidates: Vec<_> = variants()
-                .iter()
-                .filter(|v| v.isa() == isa && v.is_available() && v.supports(shape).is_ok())
-                .filter(|v| match mode {
-                    Mode::Best(_) => allowed.iter().any(|a| std::ptr::eq(*a, *v)),
-                    Mode::Fixed(_, alg) => {
+                    };
+                    simdconv::auto::candidates(shape, &opts).unwrap_or_default()
+                }
+                Mode::Fixed(_, alg) => variants()
+                    .iter()
+                    .filter(|v| v.isa() == isa && v.is_available() && v.supports(shape).is_ok())
+                    .filter(|v| {
                         v.algorithm() == alg
                             || (shape.is_depthwise()
                                 && v.algorithm() == Algorithm::Depthwise
                                 && alg.supports(shape).is_err())
-                    }
-                })
-                .collect();
+                    })
+                    .collect(),
+            };
             let mut best: Option<(f64, ConvPlan)> = None;
             let input = AlignedBuf::zeroed(shape.input_len()).map_err(|e| e.to_string())?;
             let mut out = AlignedBuf::zeroed(shape.output_len()).map_err(|e| e.to_string())?;

@@ -56,17 +56,6 @@ impl WinogradTile {
         }
     }
 
-    /// Short name, as in variant names: `f2`, `f4`, `f4-half`, `f6`, `f6-int`.
-    pub fn name(self) -> &'static str {
-        match self {
-            WinogradTile::F2x2_3x3 => "f2",
-            WinogradTile::F4x4_3x3 => "f4",
-            WinogradTile::F4x4_3x3Half => "f4-half",
-            WinogradTile::F6x6_3x3 => "f6",
-            WinogradTile::F6x6_3x3Integer => "f6-int",
-        }
-    }
-
     /// Multiplies saved against direct: `(m * 3)^2` per output tile become `(m + 2)^2`
     /// (2.25 for F2, 4 for F4, 5.06 for F6). The ISA peak times this is Winograd's effective roof.
     pub fn multiply_reduction(self) -> f64 {

@@ -160,7 +160,6 @@ fn at<S: Simd, P: PointSet<AL>, const AL: usize, const M: usize>(s: S, x: [S::V;
 pub(crate) struct TileBlock<'a> {
     pub shape: &'a ConvShape,
     pub tile: WinogradTile,
-    pub m: usize,
     /// First tile index (over n x tiles_y x tiles_x) and tile count of the block.
     pub t0: usize,
     pub count: usize,
@@ -177,7 +176,8 @@ impl TileBlock<'_> {
     fn origin(&self, t: usize) -> (usize, usize, usize) {
         let per = self.tiles_y * self.tiles_x;
         let (b, rem) = ((self.t0 + t) / per, (self.t0 + t) % per);
-        (b, rem / self.tiles_x * self.m, rem % self.tiles_x * self.m)
+        let m = self.tile.m();
+        (b, rem / self.tiles_x * m, rem % self.tiles_x * m)
     }
 }
 
@@ -488,7 +488,6 @@ fn output_tiles<S: Simd, P: PointSet<AL>, const AL: usize, const M: usize>(
 struct Winograd {
     shape: ConvShape,
     tile: WinogradTile,
-    m: usize,
     uk: Ukernels,
     tr: Transforms,
     u: Vec<PackedB>,
@@ -501,12 +500,13 @@ struct Winograd {
 
 impl Winograd {
     fn alpha2(&self) -> usize {
-        (self.m + 2) * (self.m + 2)
+        let al = self.tile.m() + 2;
+        al * al
     }
     fn tiles(&self) -> (usize, usize) {
         (
-            self.shape.p().div_ceil(self.m),
-            self.shape.q().div_ceil(self.m),
+            self.shape.p().div_ceil(self.tile.m()),
+            self.shape.q().div_ceil(self.tile.m()),
         )
     }
 }
@@ -564,7 +564,6 @@ pub(crate) fn build(
     Ok(Box::new(Winograd {
         shape: *shape,
         tile,
-        m,
         uk,
         tr,
         u,
@@ -583,7 +582,6 @@ impl Winograd {
         TileBlock {
             shape: &self.shape,
             tile: self.tile,
-            m: self.m,
             t0,
             count,
             tiles_y: ty,
