@@ -63,7 +63,8 @@ pub(super) unsafe fn indirect_entry<S: Simd, const MR: usize, const NV: usize>(t
 #[inline(always)]
 pub(crate) unsafe fn packed<S: Simd, const MR: usize, const NV: usize>(s: S, t: &PackedTile) {
     let nr = NV * S::LANES;
-    let mut acc = [[s.zero(); NV]; MR];
+    let mut out = t.out;
+    let mut acc = [bias_init::<S, NV>(s, &mut out); MR];
     let (mut a, mut b) = (t.a, t.b);
     for _ in 0..t.kc {
         let mut bv = [s.zero(); NV];
@@ -79,7 +80,26 @@ pub(crate) unsafe fn packed<S: Simd, const MR: usize, const NV: usize>(s: S, t: 
         a = a.add(MR);
         b = b.add(nr);
     }
-    store_tile(s, &acc, &t.out);
+    store_tile(s, &acc, &out);
+}
+
+/// The accumulators' starting row: the bias when the tile is computed in one k block (whole
+/// tiles only: it is loaded as whole vectors), which `out` then no longer adds; else zero.
+/// Starting at the bias takes 1 add per accumulator out of the epilogue: 2% of a 1x1 layer
+/// with C = 24 (a 24-step k loop per tile).
+///
+/// # Safety
+/// `out.bias`, when not null, points at `out.nr` readable floats.
+#[inline(always)]
+unsafe fn bias_init<S: Simd, const NV: usize>(s: S, out: &mut TileStore) -> [S::V; NV] {
+    let mut init = [s.zero(); NV];
+    if !out.accumulate && out.last && !out.bias.is_null() && out.nr == NV * S::LANES {
+        for (j, v) in init.iter_mut().enumerate() {
+            *v = s.load(out.bias.add(j * S::LANES));
+        }
+        out.bias = std::ptr::null();
+    }
+    init
 }
 
 /// For each of `t.tiles` tiles: `C[mr x nr] (+)= sum over taps of A_rows(tap) * B_panel(tap)`,
@@ -93,13 +113,14 @@ pub(crate) unsafe fn packed<S: Simd, const MR: usize, const NV: usize>(s: S, t: 
 #[inline(always)]
 pub(crate) unsafe fn indirect<S: Simd, const MR: usize, const NV: usize>(s: S, t: &IndirectTile) {
     let mut out = t.out;
+    let init = bias_init::<S, NV>(s, &mut out);
     let mut table = t.a;
     for i in 0..t.tiles {
         // Only the first tile fetches B from beyond L2; the others find it in cache.
         let acc = if i == 0 && t.prefetch_b {
-            indirect_tile::<S, MR, NV, true>(s, t, table)
+            indirect_tile::<S, MR, NV, true>(s, t, table, init)
         } else {
-            indirect_tile::<S, MR, NV, false>(s, t, table)
+            indirect_tile::<S, MR, NV, false>(s, t, table, init)
         };
         store_tile(s, &acc, &out);
         table = table.wrapping_add(t.a_tile_stride);
@@ -122,9 +143,10 @@ unsafe fn indirect_tile<S: Simd, const MR: usize, const NV: usize, const PREFETC
     s: S,
     t: &IndirectTile,
     table: *const *const f32,
+    init: [S::V; NV],
 ) -> [[S::V; NV]; MR] {
     let nr = NV * S::LANES;
-    let mut acc = [[s.zero(); NV]; MR];
+    let mut acc = [init; MR];
     for tap in 0..t.taps {
         let mut rows = [std::ptr::null::<f32>(); MR];
         for (i, r) in rows.iter_mut().enumerate() {
