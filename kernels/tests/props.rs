@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{check, data, ACTIVATIONS};
+use common::{data, Case, ACTIVATIONS};
 use proptest::prelude::*;
 use simdconv::{variants, Activation, Algorithm, ConvError, ConvPlan, ConvShape, Isa, Padding};
 
@@ -38,8 +38,9 @@ proptest! {
     fn random_valid_shapes_match_the_reference(shape in small_shape(), act in 0usize..4, bias in any::<bool>(), seed in any::<u64>()) {
         prop_assume!(shape.is_some());
         let shape = shape.unwrap();
+        let case = Case::new(&shape, ACTIVATIONS[act], bias, seed).map_err(TestCaseError::fail)?;
         for v in variants().iter().filter(|v| v.is_available() && v.supports(&shape).is_ok()) {
-            if let Err(e) = check(v, &shape, ACTIVATIONS[act], bias, seed) {
+            if let Err(e) = case.check(v) {
                 prop_assert!(false, "{}", e);
             }
         }

@@ -38,40 +38,69 @@ pub struct Checked {
     pub tol: f64,
 }
 
-/// Runs `v` on `shape` with seeded data and compares with the reference.
-pub fn check(
-    v: &'static Variant,
-    shape: &ConvShape,
+/// One seeded problem and its reference output, computed once and checked against any number
+/// of variants (the f64 reference costs more than most variants' runs, most of all under Miri).
+pub struct Case {
+    shape: ConvShape,
     act: Activation,
-    with_bias: bool,
-    seed: u64,
-) -> Result<Checked, String> {
-    let input = data(shape.input_len(), seed);
-    let weights = data(shape.weights_len(), seed ^ 0x5eed);
-    let bias = with_bias.then(|| data(shape.k(), seed ^ 0xb1a5));
-    let (want, mag) = reference::conv_with_magnitude(shape, &input, &weights, bias.as_deref(), act)
-        .map_err(|e| e.to_string())?;
-    let mut plan = v
-        .plan(shape, &weights, bias.as_deref(), act)
-        .map_err(|e| format!("{}: plan failed on {shape}: {e}", v.name()))?;
-    let inbuf = misaligned(&input);
-    let mut outbuf = misaligned(&vec![f32::NAN; shape.output_len()]);
-    plan.run(&inbuf[1..], &mut outbuf[1..])
-        .map_err(|e| format!("{}: run failed on {shape}: {e}", v.name()))?;
-    assert!(
-        outbuf[0].is_nan(),
-        "{} wrote before its output slice",
-        v.name()
-    );
-    let err = reference::max_relative_error(&outbuf[1..], &want, &mag);
-    let tol = reference::tolerance(shape, v.algorithm());
-    if err <= tol {
-        Ok(Checked { err, tol })
-    } else {
-        Err(format!(
-            "{} on {shape} ({act:?}, bias {with_bias}): error {err:.3e} > tolerance {tol:.3e}",
+    input: Vec<f32>,
+    weights: Vec<f32>,
+    bias: Option<Vec<f32>>,
+    want: Vec<f32>,
+    mag: Vec<f64>,
+}
+
+impl Case {
+    pub fn new(
+        shape: &ConvShape,
+        act: Activation,
+        with_bias: bool,
+        seed: u64,
+    ) -> Result<Case, String> {
+        let input = data(shape.input_len(), seed);
+        let weights = data(shape.weights_len(), seed ^ 0x5eed);
+        let bias = with_bias.then(|| data(shape.k(), seed ^ 0xb1a5));
+        let (want, mag) =
+            reference::conv_with_magnitude(shape, &input, &weights, bias.as_deref(), act)
+                .map_err(|e| e.to_string())?;
+        Ok(Case {
+            shape: *shape,
+            act,
+            input,
+            weights,
+            bias,
+            want,
+            mag,
+        })
+    }
+
+    /// Runs `v` on misaligned buffers and compares with the reference within
+    /// [`reference::tolerance`].
+    pub fn check(&self, v: &'static Variant) -> Result<Checked, String> {
+        let (shape, act) = (&self.shape, self.act);
+        let with_bias = self.bias.is_some();
+        let mut plan = v
+            .plan(shape, &self.weights, self.bias.as_deref(), act)
+            .map_err(|e| format!("{}: plan failed on {shape}: {e}", v.name()))?;
+        let inbuf = misaligned(&self.input);
+        let mut outbuf = misaligned(&vec![f32::NAN; shape.output_len()]);
+        plan.run(&inbuf[1..], &mut outbuf[1..])
+            .map_err(|e| format!("{}: run failed on {shape}: {e}", v.name()))?;
+        assert!(
+            outbuf[0].is_nan(),
+            "{} wrote before its output slice",
             v.name()
-        ))
+        );
+        let err = reference::max_relative_error(&outbuf[1..], &self.want, &self.mag);
+        let tol = reference::tolerance(shape, v.algorithm());
+        if err <= tol {
+            Ok(Checked { err, tol })
+        } else {
+            Err(format!(
+                "{} on {shape} ({act:?}, bias {with_bias}): error {err:.3e} > tolerance {tol:.3e}",
+                v.name()
+            ))
+        }
     }
 }
 
