@@ -202,6 +202,11 @@ pub fn variants() -> &'static [Variant] {
                 // 12x8: 12 accumulators + 1 B + 1 broadcast, for GEMMs 8 columns wide that 16
                 // would pad by half (ResNeXt's groups of 8 output channels).
                 row(Direct, gemm::<Avx2, 12, 1>()),
+                // 5x16: 10 accumulators (enough for 2 FMA pipes of latency 4-5) for GEMMs whose
+                // rows 6 would pad: 7x7 images (49 rows: 6 pads to 54, 5 to 50).
+                row(Direct, gemm::<Avx2, 5, 2>()),
+                row(Im2col, gemm::<Avx2, 5, 2>()),
+                row(Pointwise, gemm::<Avx2, 5, 2>()),
                 row(Depthwise, dw::<Avx2>()),
                 // AVX-512 14x32: 28 accumulators + 2 B + 1 broadcast = 31 of 32 zmm.
                 row(Direct, gemm::<Avx512, 14, 2>()),
