@@ -27,6 +27,8 @@ fn larger() -> Vec<ConvShape> {
         shape(2, 26, 30, 48, 48, 3, 3).pad(1).groups(48),
         shape(1, 31, 29, 40, 40, 3, 3).stride(2).pad(1).groups(40),
         shape(1, 9, 9, 256, 160, 3, 3).pad(1),
+        // Rows 4 KiB apart: tiles of more than 8 rows copy them into each worker's scratch.
+        shape(1, 14, 14, 1024, 40, 1, 1),
         // Grouped: each group's GEMM is split on its own.
         shape(1, 15, 14, 64, 96, 3, 3).pad(1).groups(4),
     ]

@@ -161,6 +161,9 @@ fn tiny_shapes_every_variant() {
         shape(1, 5, 11, 10, 10, 3, 3).stride(2).pad(1).groups(10),
         // Grouped: direct and im2col group by group.
         shape(1, 3, 4, 8, 12, 3, 3).pad(1).groups(2),
+        // Twelve rows 4 KiB apart (stride 2 over 512 channels): tiles of more than 8 rows copy
+        // them before use.
+        shape(1, 6, 8, 512, 8, 1, 1).stride(2),
     ];
     let mut pairs = 0;
     for (i, b) in shapes.iter().enumerate() {

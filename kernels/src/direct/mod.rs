@@ -65,7 +65,13 @@ pub(crate) fn build(
     };
     Ok(Box::new(Direct {
         conv: PackedConv::new(shape, weights, bias, act, uk)?,
-        blocking: IndirectBlocking::new(&uk, shape.r() * shape.s(), footprint(shape), row_kc),
+        blocking: IndirectBlocking::new(
+            &uk,
+            shape.r() * shape.s(),
+            footprint(shape),
+            row_kc,
+            shape.stride().1 * shape.c(),
+        ),
         zero: crate::aligned::zeros(shape.s() * shape.c(), "direct zero row")?,
         pad_copy,
     }))
@@ -225,7 +231,7 @@ impl Kernel for Direct {
         ScratchSpec {
             shared_parallel: 0,
             shared,
-            floats: 0,
+            floats: self.blocking.copy_len(&self.conv.uk),
             ptrs: self.blocking.table_len(&self.conv.uk),
         }
     }

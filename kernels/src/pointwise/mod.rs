@@ -24,7 +24,7 @@ pub(crate) fn build(
 ) -> Result<Box<dyn Kernel>, ConvError> {
     Ok(Box::new(Pointwise {
         conv: PackedConv::new(shape, weights, bias, act, uk)?,
-        blocking: IndirectBlocking::new(&uk, 1, shape.c(), shape.c()),
+        blocking: IndirectBlocking::new(&uk, 1, shape.c(), shape.c(), shape.c()),
         zero: crate::aligned::zeros(shape.c(), "pointwise zero row")?,
     }))
 }
@@ -58,7 +58,7 @@ impl Kernel for Pointwise {
         ScratchSpec {
             shared_parallel: 0,
             shared: 0,
-            floats: 0,
+            floats: self.blocking.copy_len(&self.conv.uk),
             ptrs: self.blocking.table_len(&self.conv.uk),
         }
     }

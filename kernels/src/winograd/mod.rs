@@ -571,7 +571,7 @@ pub(crate) fn build(
         act,
         zero: crate::aligned::zeros(c, "winograd zero row")?,
         block,
-        blocking: IndirectBlocking::new(&uk, 1, c, c),
+        blocking: IndirectBlocking::new(&uk, 1, c, c, c),
     }))
 }
 
@@ -622,6 +622,7 @@ impl Winograd {
         mm: &SharedOut,
         panels: std::ops::Range<usize>,
         table: &mut [*const f32],
+        copy: &mut [f32],
     ) {
         let (c, k) = (self.shape.c(), self.shape.k());
         let a = MatrixRows {
@@ -645,6 +646,7 @@ impl Winograd {
             &out,
             panels,
             table,
+            copy,
         );
     }
 
@@ -655,11 +657,11 @@ impl Winograd {
         let blk = self.tile_block(t0, count, count, 0);
         let Worker { floats, ptrs } = w;
         let (v, rest) = floats.split_at_mut(a2 * count * c);
-        let mm = &mut rest[..a2 * count * k];
+        let (mm, copy) = rest.split_at_mut(a2 * count * k);
         self.input(&blk, input, &SharedOut::new(v));
         let ms = SharedOut::new(mm);
         for xi in 0..a2 {
-            self.gemm(xi, count, v, &ms, 0..self.u[xi].panels(), ptrs);
+            self.gemm(xi, count, v, &ms, 0..self.u[xi].panels(), ptrs, copy);
         }
         self.output(&blk, mm, out);
     }
@@ -694,7 +696,8 @@ impl Winograd {
         let ms = SharedOut::new(mm);
         ex.for_each(a2 * groups, flops, |u, w| {
             let (xi, g) = (u / groups, u % groups);
-            self.gemm(xi, count, v, &ms, part(panels, groups, g), &mut w.ptrs);
+            let Worker { floats, ptrs } = w;
+            self.gemm(xi, count, v, &ms, part(panels, groups, g), ptrs, floats);
         });
         let mm: &[f32] = mm;
         ex.for_each(ranges, flops, |u, _| {
@@ -743,7 +746,8 @@ impl Kernel for Winograd {
         ScratchSpec {
             shared: 0,
             shared_parallel: self.alpha2() * self.block * (c + k),
-            floats: self.alpha2() * self.block * (c + k),
+            // V and M of a block, then the GEMM's row copy.
+            floats: self.alpha2() * self.block * (c + k) + self.blocking.copy_len(&self.uk),
             ptrs: self.blocking.table_len(&self.uk),
         }
     }
