@@ -596,20 +596,19 @@ fn indirect_block(
     for c0 in (0..max_kc).step_by(kcb) {
         if ld > 0 {
             // Rows that would share L1 sets are copied, this k block of each, to rows `ld`
-            // floats apart; every panel then reads the copy.
-            for (t, tp) in taps.iter().enumerate().take(tiles) {
-                if c0 >= tp.kc {
+            // floats apart; every panel then reads the copy. One pass over disjoint rows, so a
+            // pointer taken from one row stays valid while the next rows are written.
+            for (e, dst) in copy.chunks_exact_mut(ld).enumerate().take(tiles * per_tile) {
+                let tp = taps[e / per_tile];
+                if c0 >= tp.kc || e % per_tile >= tp.taps * uk.mr {
                     continue;
                 }
                 let kc = kcb.min(tp.kc - c0);
-                for e in t * per_tile..t * per_tile + tp.taps * uk.mr {
-                    // SAFETY: `fill` made table[e] valid for tp.kc >= c0 + kc floats (the
-                    // RowPointers contract), and nothing writes to those rows meanwhile.
-                    let src = unsafe { std::slice::from_raw_parts(table[e].add(c0), kc) };
-                    let dst = &mut copy[e * ld..][..kc];
-                    dst.copy_from_slice(src);
-                    copied[e] = dst.as_ptr();
-                }
+                // SAFETY: `fill` made table[e] valid for tp.kc >= c0 + kc floats (the
+                // RowPointers contract), and nothing writes to those rows meanwhile.
+                let src = unsafe { std::slice::from_raw_parts(table[e].add(c0), kc) };
+                dst[..kc].copy_from_slice(src);
+                copied[e] = dst.as_ptr();
             }
         }
         let (a, a_offset) = if ld > 0 { (&*copied, 0) } else { (&*table, c0) };
