@@ -449,20 +449,21 @@ impl IndirectBlocking {
         }
     }
 
+    /// Row pointers of one block: `[tile][tap][MR]`.
+    fn block_rows(&self, uk: &Ukernels) -> usize {
+        self.block_tiles * self.max_taps * uk.mr
+    }
+
     /// Pointer-table entries `indirect_gemm` needs (twice the table when rows are copied: the
     /// second half points into the copy).
     pub(crate) fn table_len(&self, uk: &Ukernels) -> usize {
-        let table = self.block_tiles * self.max_taps * uk.mr;
-        if self.copy_ld > 0 {
-            2 * table
-        } else {
-            table
-        }
+        let copies = if self.copy_ld > 0 { 2 } else { 1 };
+        copies * self.block_rows(uk)
     }
 
     /// Scratch floats `indirect_gemm` needs for copied rows (one k block of a whole block).
     pub(crate) fn copy_len(&self, uk: &Ukernels) -> usize {
-        self.block_tiles * self.max_taps * uk.mr * self.copy_ld
+        self.block_rows(uk) * self.copy_ld
     }
 }
 
@@ -556,7 +557,7 @@ fn indirect_block(
     );
     assert!(copy.len() >= blocking.copy_len(uk), "row copy too short");
     // The second half of the table points into `copy` when rows are copied.
-    let (table, copied) = table.split_at_mut(block_tiles * blocking.max_taps * uk.mr);
+    let (table, copied) = table.split_at_mut(blocking.block_rows(uk));
     let mut taps = [Taps::default(); MAX_BLOCK_TILES];
     // A B bigger than L2 comes from L3 each time a block starts on it, faster than the hardware
     // prefetchers fetch it when few tiles share each panel (3x3 layers with 512 channels).

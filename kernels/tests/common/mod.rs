@@ -281,7 +281,7 @@ pub fn sweep() -> Vec<ConvShape> {
         shape(1, 4, 5, 18, 120, 5, 5).pad(3).groups(3),
         shape(1, 6, 5, 16, 32, 1, 1).groups(8),
         // Rows 4 KiB apart (C = 1024, or stride 2 over 512): tiles of more than 8 rows copy them
-        // first, per k block (two here), with a row tail; 1x1, 3x3 and strided.
+        // first, per k block (two for AVX2's 12x8), with a row tail; 1x1, 3x3 and strided.
         shape(1, 3, 5, 1024, 12, 1, 1),
         shape(1, 4, 4, 1024, 9, 3, 3).pad(1),
         shape(1, 6, 9, 512, 17, 1, 1).stride(2),
