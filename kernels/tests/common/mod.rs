@@ -74,6 +74,11 @@ impl Case {
         })
     }
 
+    /// The problem's shape.
+    pub fn shape(&self) -> &ConvShape {
+        &self.shape
+    }
+
     /// Runs `v` on misaligned buffers and compares with the reference within
     /// [`reference::tolerance`].
     pub fn check(&self, v: &'static Variant) -> Result<Checked, String> {
