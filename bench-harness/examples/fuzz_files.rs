@@ -17,7 +17,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 use simdconv_bench::compare::{self, Allow, Input};
-use simdconv_bench::results::Results;
+use simdconv_bench::schema::results::Results;
 use simdconv_bench::{console, export, report};
 
 const SLOW_CASE: Duration = Duration::from_secs(10);

@@ -8,8 +8,8 @@
 
 use simdconv::Algorithm;
 
-use crate::machine::MachineProfile;
-use crate::results::{attainable, Interval, Record, Results};
+use crate::schema::machine::MachineProfile;
+use crate::schema::results::{attainable, Interval, Record, Results};
 
 /// The answer for one layer.
 #[derive(Debug, Clone)]

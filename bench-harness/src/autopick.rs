@@ -10,7 +10,7 @@ use simdconv::auto::{self, AutoOptions, Source, TuningMap, TUNING_ENV};
 use simdconv::Isa;
 
 use crate::answer;
-use crate::results::{AutoPick, Results};
+use crate::schema::results::{AutoPick, Results};
 
 /// Where the map comes from: `--tuning`, else `SIMDCONV_TUNING`, else `<out>/tuning.json`.
 pub fn map_path(flag: Option<&Path>, out: &Path) -> Option<PathBuf> {

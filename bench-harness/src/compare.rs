@@ -11,7 +11,7 @@ use crate::report::charts;
 use maud::html;
 
 use crate::report::page::{l, r, Page, RowClass, Table};
-use crate::results::{Interval, Record, Results};
+use crate::schema::results::{Interval, Record, Results};
 
 /// The label of the `i`-th file: A .. Z, then AA, AB, .. (spreadsheet columns), unique for any
 /// number of files.

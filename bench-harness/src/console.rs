@@ -9,8 +9,8 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use crate::answer::verdicts;
-use crate::machine::MachineProfile;
-use crate::results::{Record, Results};
+use crate::schema::machine::MachineProfile;
+use crate::schema::results::{Record, Results};
 
 /// Where the run's lines go, and how far it is.
 pub struct Console {

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::answer::{layer_order, verdict, Standing};
-use crate::results::{attainable, Results};
+use crate::schema::results::{attainable, Results};
 
 /// The header row.
 pub const COLUMNS: [&str; 34] = [

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use simdconv::{variants, Isa};
 use simdconv_bench::compare::{self, Gate, Input};
-use simdconv_bench::results::{write_atomic, Results};
 use simdconv_bench::run::{self, RunOptions};
+use simdconv_bench::schema::results::{write_atomic, Results};
 use simdconv_bench::suite::Suite;
 use simdconv_bench::{autopick, console, files, machine, report, tune};
 
@@ -229,7 +229,12 @@ fn compare_cmd(
     if baseline.is_none() && files.iter().all(|f| is_tuning_file(f)) {
         let maps = files
             .iter()
-            .map(|p| Ok((p.display().to_string(), tune::TuningFile::read(p)?)))
+            .map(|p| {
+                Ok((
+                    p.display().to_string(),
+                    simdconv_bench::schema::tuning::TuningFile::read(p)?,
+                ))
+            })
             .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
         let html = report::tuning::compare_page(&maps, note.as_deref())?;
         let dir = out.unwrap_or_else(|| PathBuf::from("reports").join("compare"));

@@ -12,7 +12,7 @@ use criterion::{BenchmarkGroup, Criterion, Throughput};
 use serde::Deserialize;
 use simdconv::{Activation, AlignedBuf, ConvError, ConvPlan, ConvShape, Variant};
 
-use crate::results::Interval;
+use crate::schema::results::Interval;
 use crate::seeded;
 use crate::suite::Timing;
 

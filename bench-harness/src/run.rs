@@ -9,11 +9,11 @@ use regex::Regex;
 use simdconv::{reference, variants, Isa, Variant};
 
 use crate::blocks;
-use crate::catalogue::Layer;
 use crate::console::{self, Console};
 use crate::machine;
 use crate::measure::{self, Bench, LayerData};
-use crate::results::{
+use crate::schema::layer::Layer;
+use crate::schema::results::{
     gflops, BlockRecord, Interval, Record, Results, Settings, ShapeRecord, StepRecord, SCHEMA,
 };
 use crate::seeded;
@@ -152,7 +152,7 @@ pub fn tolerance_failures(res: &Results) -> Vec<String> {
 pub fn run(
     opts: &RunOptions,
     selection: Selection,
-    machine: Option<machine::MachineProfile>,
+    machine: Option<crate::schema::machine::MachineProfile>,
 ) -> Result<Results, String> {
     let (layers, pairs) = selection;
     let started = crate::now_unix();
@@ -165,7 +165,7 @@ pub fn run(
             con.line("measuring the machine's ceilings ...");
             let m = machine::profile();
             con.line(&console::ceilings(&m));
-            for w in machine::warnings(&m) {
+            for w in m.warnings() {
                 con.line(&format!("WARNING: {w}"));
             }
             m
@@ -220,7 +220,7 @@ pub fn run(
     if let Some(c) = &mut machine.check {
         c.load_run = monitor.finish();
     }
-    for w in machine::warnings(&machine) {
+    for w in machine.warnings() {
         con.line(&format!("WARNING: {w}"));
     }
     let mut settings = Settings {
@@ -255,7 +255,7 @@ fn run_layer(
     layer: &Layer,
     variants: &[&'static Variant],
     pools: &[(usize, simdconv::rayon::ThreadPool)],
-    machine: &machine::MachineProfile,
+    machine: &crate::schema::machine::MachineProfile,
     con: &mut Console,
 ) -> Result<Vec<Record>, String> {
     let shape = layer.shape().map_err(|e| e.to_string())?;

@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use crate::catalogue::{self, Layer};
+use crate::catalogue;
+use crate::schema::layer::Layer;
 
 /// A named selection of layers and claims.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

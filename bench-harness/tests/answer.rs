@@ -8,7 +8,7 @@ use simdconv_bench::answer::{verdict, verdicts};
 use simdconv_bench::console;
 use simdconv_bench::export::{csv, COLUMNS};
 use simdconv_bench::report::{self, bars};
-use simdconv_bench::results::Interval;
+use simdconv_bench::schema::results::Interval;
 
 #[test]
 fn overlapping_intervals_are_a_tie_and_the_runner_up_is_clearly_slower() {

@@ -143,7 +143,7 @@ fn a_run_into_a_log_prints_one_line_per_benchmark() {
     }
     assert!(dir.join("results.csv").exists());
     // One estimator: the console's GFLOP/s and interval are the results file's (the median).
-    let res = simdconv_bench::results::Results::read(&dir.join("results.json")).unwrap();
+    let res = simdconv_bench::schema::results::Results::read(&dir.join("results.json")).unwrap();
     for l in &bench_lines {
         let w: Vec<&str> = l.split_whitespace().collect();
         let rec = res.results.iter().find(|r| r.variant == w[2]).unwrap();

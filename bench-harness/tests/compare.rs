@@ -11,7 +11,7 @@ const CROSS: Allow = Allow {
     cross_machine: true,
     missing: false,
 };
-use simdconv_bench::results::{Interval, Results};
+use simdconv_bench::schema::results::{Interval, Results};
 
 /// A candidate whose row `i` has its time scaled by `scale` and its interval half-width `ci`
 /// (fraction of the time).
@@ -304,7 +304,7 @@ fn files_are_labelled_by_the_name_given_without_absolute_paths() {
 /// `run --append` of the blocks suite onto a layer run keeps both: the claims are not dropped.
 #[test]
 fn appending_claims_keeps_them() {
-    use simdconv_bench::results::BlockRecord;
+    use simdconv_bench::schema::results::BlockRecord;
     let a = results();
     let block = |claim: &str, ms: f64| BlockRecord {
         claim: claim.into(),

@@ -5,7 +5,7 @@ mod common;
 
 use common::{machine, record, results};
 use simdconv_bench::report::{self, roofline};
-use simdconv_bench::results::{FileError, Results, SCHEMA};
+use simdconv_bench::schema::results::{FileError, Results, SCHEMA};
 
 #[test]
 fn schema_round_trip() {
@@ -193,7 +193,7 @@ fn the_winograd_front_keeps_only_undominated_points() {
         170.0,
         4e-4,
     );
-    let records: Vec<&simdconv_bench::results::Record> = r.results.iter().collect();
+    let records: Vec<&simdconv_bench::schema::results::Record> = r.results.iter().collect();
     let fronts = report::pareto::fronts(&records);
     assert_eq!(fronts.len(), 1, "one layer, on its fastest Winograd ISA");
     let f = &fronts[0];

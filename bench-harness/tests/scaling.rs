@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use common::bench;
 
 use simdconv_bench::compare::{gate, problems, Allow, Gate};
-use simdconv_bench::machine::{Bandwidth, ThreadCeilings};
 use simdconv_bench::report;
-use simdconv_bench::results::{Interval, Results, SCHEMA, SCHEMA_V1};
+use simdconv_bench::schema::machine::{Bandwidth, ThreadCeilings};
+use simdconv_bench::schema::results::{Interval, Results, SCHEMA, SCHEMA_V1};
 
 /// The common results with every record also measured on 2 threads (1.8x faster, 1.2x for the
 /// first), two-thread ceilings, and a batch-4 copy of the layer.

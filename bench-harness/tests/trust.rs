@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{bench, results, stderr};
-use simdconv_bench::results::{BlockRecord, Interval, Results, StepRecord};
+use simdconv_bench::schema::results::{BlockRecord, Interval, Results, StepRecord};
 
 /// A fresh directory under the system's temp dir.
 fn scratch(name: &str) -> PathBuf {
@@ -118,7 +118,7 @@ fn oversized_results_files_are_refused_with_a_clear_error() {
     let p = d.join("results.json");
     let f = std::fs::File::create(&p).unwrap();
     // Sparse: no disk used, but larger than the cap.
-    f.set_len(simdconv_bench::results::MAX_FILE_BYTES + 1)
+    f.set_len(simdconv_bench::schema::results::MAX_FILE_BYTES + 1)
         .unwrap();
     let e = Results::read(&p).unwrap_err().to_string();
     assert!(e.contains("results.json") && e.contains("cap"), "{e}");
@@ -306,7 +306,7 @@ fn proc_lines_parse() {
 }
 
 fn checked(spread: f64, end_factor: f64, others: f64, steal: f64) -> Results {
-    use simdconv_bench::stability::{CeilingCheck, Load};
+    use simdconv_bench::schema::machine::{CeilingCheck, Load};
     let mut r = results();
     let load = Load {
         load1: 1.0,
@@ -314,7 +314,7 @@ fn checked(spread: f64, end_factor: f64, others: f64, steal: f64) -> Results {
         steal_pct: steal,
         samples: 8,
     };
-    let start = simdconv_bench::machine::ceiling_values(&r.machine);
+    let start = r.machine.ceiling_values();
     r.machine.check = Some(CeilingCheck {
         rounds: 3,
         spread: start.keys().map(|k| (k.clone(), spread)).collect(),
@@ -330,12 +330,11 @@ fn checked(spread: f64, end_factor: f64, others: f64, steal: f64) -> Results {
 
 #[test]
 fn ceilings_that_moved_or_a_busy_machine_are_warned_about() {
-    use simdconv_bench::machine::warnings;
     let calm = checked(0.02, 0.97, 0.1, 0.2);
     assert!(
-        warnings(&calm.machine).is_empty(),
+        calm.machine.warnings().is_empty(),
         "{:?}",
-        warnings(&calm.machine)
+        calm.machine.warnings()
     );
     let html = simdconv_bench::report::render(&calm).unwrap();
     assert!(!html.contains("Ceilings may not hold"));
@@ -346,17 +345,17 @@ fn ceilings_that_moved_or_a_busy_machine_are_warned_about() {
     assert!(html.contains("re-measured at the end of the run") && html.contains("avx2 -3%"));
     // Drift past 10% between start and end (the 85.5 -> 52.7 case).
     let drift = checked(0.02, 0.62, 0.1, 0.2);
-    let w = warnings(&drift.machine);
+    let w = drift.machine.warnings();
     assert!(
         w.iter().any(|w| w.contains("avx2") && w.contains("-38%")),
         "{w:?}"
     );
     // Spread across rounds, other runnable tasks, steal.
-    let w = warnings(&checked(0.25, 1.0, 0.1, 0.2).machine);
+    let w = checked(0.25, 1.0, 0.1, 0.2).machine.warnings();
     assert!(w.iter().any(|w| w.contains("varied 25%")), "{w:?}");
-    let w = warnings(&checked(0.02, 1.0, 1.5, 0.2).machine);
+    let w = checked(0.02, 1.0, 1.5, 0.2).machine.warnings();
     assert!(w.iter().any(|w| w.contains("other runnable")), "{w:?}");
-    let w = warnings(&checked(0.02, 1.0, 0.1, 9.0).machine);
+    let w = checked(0.02, 1.0, 0.1, 9.0).machine.warnings();
     assert!(w.iter().any(|w| w.contains("stole 9.0%")), "{w:?}");
     let html = simdconv_bench::report::render(&drift).unwrap();
     assert!(html.contains("class=\"warn\"") && html.contains("Ceilings may not hold"));
@@ -364,7 +363,7 @@ fn ceilings_that_moved_or_a_busy_machine_are_warned_about() {
 
 #[test]
 fn results_above_their_roof_are_flagged_not_hidden() {
-    use simdconv_bench::results::above_roof;
+    use simdconv_bench::schema::results::above_roof;
     let mut r = checked(0.05, 1.0, 0.0, 0.0);
     // Scalar peak 10 GFLOP/s: 10.3 is inside the 5% spread, 14 is above it.
     r.results[0].gflops = Interval {

@@ -4,12 +4,13 @@ mod common;
 
 use simdconv::auto::{pick_tile, TunedLayer, TunedShape, TunedTime, TuningMap};
 use simdconv::{variants, Algorithm, Isa};
-use simdconv_bench::results::Settings;
+use simdconv_bench::schema::results::Settings;
+use simdconv_bench::schema::tuning::{TuneSettings, TuningFile};
+use simdconv_bench::tune;
 use simdconv_bench::tune::rules::{self, Context, RULES};
-use simdconv_bench::tune::{self, TuneSettings, TuningFile};
 
 /// A map of `layers` where every variant of `fast` takes 1 us and the others 2 us or more.
-fn file_favouring(fast: Algorithm, layers: &[simdconv_bench::catalogue::Layer]) -> TuningFile {
+fn file_favouring(fast: Algorithm, layers: &[simdconv_bench::schema::layer::Layer]) -> TuningFile {
     let m = common::machine();
     let mut map = TuningMap::new(&m.fingerprint());
     for l in layers {
@@ -54,7 +55,7 @@ fn file_favouring(fast: Algorithm, layers: &[simdconv_bench::catalogue::Layer]) 
     }
 }
 
-fn grid_3x3() -> Vec<simdconv_bench::catalogue::Layer> {
+fn grid_3x3() -> Vec<simdconv_bench::schema::layer::Layer> {
     tune::grid()
         .into_iter()
         .filter(|l| l.rs == 3 && l.stride == 1 && l.groups == 1 && l.hw <= 28 && l.c <= 256)

@@ -30,17 +30,8 @@
 //! `f32::MAX / 4` and `f32::MAX / 100` (the reference: `f32::MAX / (R*S)`).
 #![warn(missing_docs)]
 
-// Layers, bottom to top (no module imports one above it; CI checks there is no import circle):
-// - vocabulary and contract: `vocab` (Algorithm, WinogradTile, Activation, Tile), `isa`, `error`,
-//   `shape`, `checks` (what each algorithm accepts), `aligned`, `cache`, `kernel` (Kernel,
-//   Scratch);
-// - vectors: `simd` (the `Simd` trait, one module and one entry point per ISA, detection and
-//   dispatch);
-// - microkernels and drivers: `gemm`, `direct`, `im2col`, `pointwise`, `winograd`, `depthwise`,
-//   each a driver plus a generic body; `ops`, `probe`, `reference`, `nonfinite` (the border
-//   fix-up that makes non-finite weights follow the reference's rule);
-// - `registry` (the rows), `auto` (which row for a shape: tuning map or cost model), then
-//   `plan` (`ConvPlan`: choose, validate, build).
+// Layers, bottom to top, are listed in `layers.txt` beside Cargo.toml; CI checks that no module
+// imports one above it and that there is no import circle (`scripts/check-layers.py`).
 mod aligned;
 pub mod auto;
 pub mod cache;
@@ -62,6 +53,7 @@ pub mod reference;
 mod registry;
 mod shape;
 mod simd;
+mod toom_cook;
 mod vocab;
 mod winograd;
 

@@ -67,7 +67,7 @@ impl WinogradTile {
     /// `|Y| <= growth * C * max|x| * max|w|` before the bias (81 for F2, 36100 for F4 with the
     /// standard points), from the row sums of the transform matrices.
     pub fn growth(self) -> f64 {
-        use crate::winograd::points::{g_row_sum, Tables};
+        use crate::toom_cook::{g_row_sum, Tables};
         let (p, g) = (self.points(), g_row_sum(self.points()));
         match self.m() {
             2 => Tables::<4>::new(p).growth(g),

@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::charts::{decade_label, lg, svg_with_tips, unit_steps, DrawResult, Tip};
 use super::page::Svg;
-use crate::results::Interval;
+use crate::schema::results::Interval;
 
 /// A named series of optional intervals, one per category.
 pub type Series = (String, RGBColor, Vec<Option<Interval>>);

@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use simdconv::{Algorithm, Isa, WinogradTile};
 
 use super::page::Svg;
-use crate::results::Record;
+use crate::schema::results::Record;
 
 /// A chart or an error from plotters.
 pub type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;

@@ -11,7 +11,9 @@ use super::charts;
 use maud::{html, Markup};
 
 use super::page::{l, r, Page, Table};
-use crate::results::{attainable, BlockRecord, Interval, Record, Results, ShapeRecord, StepRecord};
+use crate::schema::results::{
+    attainable, BlockRecord, Interval, Record, Results, ShapeRecord, StepRecord,
+};
 
 /// Position of an ISA in `Isa::ALL` (unknown names last).
 fn isa_order(isa: &str) -> usize {

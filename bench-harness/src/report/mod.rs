@@ -24,7 +24,7 @@ use maud::{html, Markup};
 
 use crate::answer::{self, Standing, Verdict};
 use crate::files::write_pair;
-use crate::results::{above_roof, attainable, utc, FileError, Interval, Record, Results};
+use crate::schema::results::{above_roof, attainable, utc, FileError, Interval, Record, Results};
 use bars::Scale;
 use page::{l, r, Page, RowClass, Table};
 
@@ -43,7 +43,7 @@ pub fn render(full: &Results) -> Result<String, Box<dyn std::error::Error>> {
     );
     page.note(provenance(res));
     // Every reason to doubt the ceilings (and with them every "% of peak"), first.
-    for w in crate::machine::warnings(&full.machine) {
+    for w in full.machine.warnings() {
         page.warning(&format!("Ceilings may not hold: {w}."));
     }
     let st = &res.settings;

@@ -10,7 +10,7 @@
 use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 use plotters::style::RGBColor;
 
-use crate::machine::MachineProfile;
+use crate::schema::machine::MachineProfile;
 
 /// A chart drawn by plotters (its text escaped by plotters' SVG backend, its tooltips built with
 /// maud in `charts`): the only pre-rendered markup a page accepts.
@@ -237,7 +237,7 @@ pub fn machine_card(m: &MachineProfile) -> Markup {
     );
     if let Some(c) = &m.check {
         t.pair("ceiling spread", &c.spread_text());
-        let drift = c.drift_text(&crate::machine::ceiling_values(m));
+        let drift = c.drift_text(&m.ceiling_values());
         if !drift.is_empty() {
             t.pair("re-measured at the end of the run", &drift);
         }

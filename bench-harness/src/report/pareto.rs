@@ -12,7 +12,7 @@ use simdconv::Algorithm;
 
 use super::charts::{self, algorithm_color_of, lg, svg_with_tips, DrawResult};
 use super::page::{l, r, Page, RowClass, Table};
-use crate::results::Record;
+use crate::schema::results::Record;
 
 /// One algorithm's fastest variant on a layer.
 pub struct Point<'a> {

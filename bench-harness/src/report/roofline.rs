@@ -12,8 +12,8 @@ use super::charts::{
     unit_steps, DrawResult, Tip,
 };
 use super::page::Svg;
-use crate::machine::MachineProfile;
-use crate::results::Record;
+use crate::schema::machine::MachineProfile;
+use crate::schema::results::Record;
 
 /// Pixel boxes already taken (points and labels), to place labels where they hide nothing.
 struct Taken(Vec<(i32, i32, i32, i32)>);

@@ -8,7 +8,7 @@ use super::bars::{self, Scale, Series};
 use super::charts::CPU_COLORS;
 use super::page::{l, r, Page, RowClass, Table};
 use crate::answer;
-use crate::results::{attainable, Interval, Record, Results};
+use crate::schema::results::{attainable, Interval, Record, Results};
 
 type Rendered = Result<(), Box<dyn std::error::Error>>;
 
@@ -81,7 +81,7 @@ fn ceilings(page: &mut Page, res: &Results, threads: &[usize]) {
                 .map_or("–".into(), |p| format!("{p:.1} ({:.2}x)", p / base))));
         }
         for level in &levels {
-            let get = |m: &crate::machine::MachineProfile| {
+            let get = |m: &crate::schema::machine::MachineProfile| {
                 m.bandwidth
                     .iter()
                     .find(|b| &b.level == level)

@@ -14,8 +14,8 @@ use simdconv::{variants, Algorithm, Variant};
 
 use super::charts::{self, algorithm_color_of, DrawResult, Tip};
 use super::page::{l, machine_card, r, Page, RowClass, Svg, Table};
-use crate::results::{utc, write_atomic, FileError};
-use crate::tune::{rules, TuningFile};
+use crate::schema::results::{utc, write_atomic, FileError};
+use crate::schema::tuning::{Evaluation, Pick, TuningFile};
 
 const SPATIAL: [usize; 5] = [7, 14, 28, 56, 112];
 const CHANNELS: [usize; 8] = [8, 16, 32, 64, 128, 256, 512, 1024];
@@ -281,7 +281,7 @@ pub fn legend(boundary: bool) -> Markup {
 }
 
 /// The regret table: every rule, auto first.
-pub fn regret_table(ev: &rules::Evaluation) -> Markup {
+pub fn regret_table(ev: &Evaluation) -> Markup {
     let mut t = Table::new(
         "",
         &[
@@ -311,7 +311,7 @@ pub fn regret_table(ev: &rules::Evaluation) -> Markup {
     t.finish()
 }
 
-fn misses(file: &TuningFile, ev: &rules::Evaluation) -> Markup {
+fn misses(file: &TuningFile, ev: &Evaluation) -> Markup {
     let mut t = Table::new(
         "",
         &[
@@ -322,7 +322,7 @@ fn misses(file: &TuningFile, ev: &rules::Evaluation) -> Markup {
             "regret",
         ],
     );
-    let mut rows: Vec<&rules::Pick> = ev
+    let mut rows: Vec<&Pick> = ev
         .picks
         .iter()
         .filter(|p| p.rule == "auto" && p.regret > 1.0)
@@ -339,7 +339,7 @@ fn misses(file: &TuningFile, ev: &rules::Evaluation) -> Markup {
         let shape = layer
             .shape
             .shape()
-            .map(|s| crate::results::ShapeRecord::of(&s).to_string())
+            .map(|s| crate::schema::results::ShapeRecord::of(&s).to_string())
             .unwrap_or_default();
         t.row(
             &[
@@ -515,7 +515,7 @@ pub fn compare_page(
             .iter()
             .find(|l| &l.name == name)
             .and_then(|l| l.shape.shape().ok())
-            .map(|s| crate::results::ShapeRecord::of(&s).to_string())
+            .map(|s| crate::schema::results::ShapeRecord::of(&s).to_string())
             .unwrap_or_default();
         let mut cells = vec![l(name.clone()), l(shape)];
         cells.extend(

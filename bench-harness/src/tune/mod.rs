@@ -14,18 +14,19 @@
 
 pub mod rules;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use simdconv::auto::{TunedLayer, TunedShape, TunedTime, TuningMap};
 use simdconv::{variants, ConvShape, Isa, Variant};
 
-use crate::catalogue::{self, Layer};
+use crate::catalogue;
 use crate::console::{self, Console};
-use crate::machine::{self, MachineProfile};
+use crate::machine;
 use crate::measure::LayerData;
-use crate::results::{write_atomic, FileError, Settings};
+use crate::schema::layer::Layer;
+use crate::schema::results::{FileError, Settings};
+use crate::schema::tuning::{TuneSettings, TuningFile};
 
 /// The layers of a tune: the networks' conv layers, then the grid.
 pub fn layers() -> Vec<Layer> {
@@ -94,54 +95,6 @@ pub fn grid() -> Vec<Layer> {
         }
     }
     out
-}
-
-/// How the map was measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TuneSettings {
-    /// The time budget, s.
-    pub budget_s: f64,
-    /// The ISAs measured (all this CPU runs when absent).
-    pub isas: Option<Vec<String>>,
-    /// Layers in the tune's set.
-    pub layers_planned: usize,
-    /// Command line, CPUs allowed, start time (as in results files).
-    pub provenance: Settings,
-}
-
-/// `tuning.json`: the map `auto` reads, with the machine it was measured on, the settings, the
-/// held-out split and the evaluation of every rule.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TuningFile {
-    /// The map (schema, fingerprint, ceilings, layers).
-    #[serde(flatten)]
-    pub map: TuningMap,
-    /// Seconds since the Unix epoch when the file was written.
-    pub created_unix: u64,
-    /// The machine profile.
-    pub machine: MachineProfile,
-    /// How it was measured.
-    pub settings: TuneSettings,
-    /// Regret of auto and of each baseline rule on the held-out layers.
-    #[serde(default)]
-    pub evaluation: Option<rules::Evaluation>,
-}
-
-impl TuningFile {
-    /// Reads and checks a tuning file.
-    pub fn read(path: &Path) -> Result<TuningFile, FileError> {
-        let name = path.display().to_string();
-        let text = crate::files::read_capped(path, crate::results::MAX_FILE_BYTES)?;
-        TuningMap::from_json(&text).map_err(|e| FileError::Corrupt(name.clone(), e.to_string()))?;
-        serde_json::from_str(&text).map_err(|e| FileError::Corrupt(name, e.to_string()))
-    }
-
-    /// Writes atomically.
-    pub fn write(&self, path: &Path) -> Result<(), FileError> {
-        let text = serde_json::to_string_pretty(self)
-            .map_err(|e| FileError::Corrupt(path.display().to_string(), e.to_string()))?;
-        write_atomic(path, text.as_bytes())
-    }
 }
 
 /// What to tune.
@@ -247,7 +200,7 @@ pub fn tune(opts: &TuneOptions) -> Result<TuningFile, String> {
         con.finished(&format!(
             "{:<34} {:<32} {} variants, best {best}",
             layer.name,
-            crate::results::ShapeRecord::of(&shape).to_string(),
+            crate::schema::results::ShapeRecord::of(&shape).to_string(),
             tuned.times.len()
         ));
         file.map.layers.push(tuned);

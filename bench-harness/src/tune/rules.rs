@@ -17,71 +17,10 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use simdconv::auto::{self, AutoOptions, TuningMap};
 use simdconv::{Algorithm, ConvShape, Isa, Variant, WinogradTile};
 
-use super::TuningFile;
-
-/// One rule's score on the held-out layers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RuleScore {
-    /// Rule name (`auto`, `cost-model`, `onednn`, ...).
-    pub rule: String,
-    /// What it does.
-    pub description: String,
-    /// Geometric mean of the regret.
-    pub geomean_regret: f64,
-    /// Largest regret.
-    pub max_regret: f64,
-    /// The layer of the largest regret.
-    pub worst_layer: String,
-    /// Held-out layers on which it picked the fastest measured variant.
-    pub picked_best: usize,
-    /// Held-out layers on which its pick is the fastest or tied with it (the intervals of the
-    /// two medians overlap): a regret the measurement cannot tell from 1.
-    #[serde(default)]
-    pub best_or_tied: usize,
-    /// Held-out layers with a regret over 1.10.
-    #[serde(default)]
-    pub over_1_10: usize,
-}
-
-/// One pick of one rule on one layer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Pick {
-    /// Layer name.
-    pub layer: String,
-    /// Rule name.
-    pub rule: String,
-    /// The variant picked.
-    pub variant: String,
-    /// time(picked) / time(best measured).
-    pub regret: f64,
-    /// Whether the pick's interval overlaps the fastest one's.
-    #[serde(default)]
-    pub tied: bool,
-}
-
-/// `tuning.json`'s `evaluation`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Evaluation {
-    /// Held-out layers scored.
-    pub held_out: usize,
-    /// Layers the auto rule learned from.
-    pub learned_from: usize,
-    /// Auto (with the map) on the held-out layers.
-    pub geomean_regret: f64,
-    /// Auto's largest regret.
-    pub max_regret: f64,
-    /// Every rule, auto first, then the baselines.
-    pub baselines: Vec<RuleScore>,
-    /// Every rule's pick on every held-out layer.
-    pub picks: Vec<Pick>,
-    /// Auto's leave-one-out pick on every layer (the map without that layer): the learned
-    /// boundary the crossover page draws.
-    pub leave_one_out: Vec<Pick>,
-}
+use crate::schema::tuning::{Evaluation, Pick, RuleScore, TuningFile};
 
 /// The rules, in the order the page lists them.
 pub const RULES: [&str; 8] = [

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::process::{Command, Output};
 
-use simdconv_bench::catalogue::Layer;
-use simdconv_bench::machine::{Bandwidth, Cache, MachineProfile};
-use simdconv_bench::results::{Interval, Record, Results, Settings, ShapeRecord, SCHEMA};
+use simdconv_bench::schema::layer::Layer;
+use simdconv_bench::schema::machine::{Bandwidth, Cache, MachineProfile};
+use simdconv_bench::schema::results::{Interval, Record, Results, Settings, ShapeRecord, SCHEMA};
 
 /// The binary's stderr as text.
 pub fn stderr(o: &Output) -> String {

@@ -29,9 +29,7 @@ use crate::par::{part, Exec, SharedOut, Worker};
 use crate::simd::{Act, Simd, WithSimd};
 use crate::{ConvError, ConvShape, Tile, WinogradTile};
 
-pub(crate) mod points;
-
-use points::Tables;
+use crate::toom_cook::{self as points, Tables};
 
 /// A point set's tables as a type, so that the transforms are compiled once per set with every
 /// coefficient a constant: zeros vanish, ones become adds.

@@ -10,9 +10,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use simdconv::{Algorithm, Isa};
 
-use crate::catalogue::Layer;
+use super::layer::Layer;
+use super::machine::MachineProfile;
 pub use crate::files::{write_atomic, FileError};
-use crate::machine::MachineProfile;
 
 /// The schema identifier this build writes and reads.
 pub const SCHEMA: &str = "simdconv-results/2";

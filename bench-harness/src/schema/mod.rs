@@ -1,0 +1,10 @@
+//! Every record the harness writes or reads, in one place: results files (`results`), the
+//! machine profile they carry (`machine`), a named layer (`layer`) and tuning files (`tuning`).
+//! The schema imports no producer (probing, measuring, tuning) and no view; producers fill these
+//! records and views read them. Versions and what older files mean are documented in
+//! `reports/README.md`.
+
+pub mod layer;
+pub mod machine;
+pub mod results;
+pub mod tuning;
