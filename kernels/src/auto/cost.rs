@@ -16,14 +16,11 @@
 //! direct's efficiency against its reduction length, im2col's extra time per copied element); regret on maps and
 //! runs of other CPUs is what tells how well they carry over.
 
-use std::sync::OnceLock;
-use std::time::Instant;
-
 use serde::{Deserialize, Serialize};
 
 use super::gemm_padding;
 use crate::registry::Variant;
-use crate::{cache, probe, Algorithm, AlignedBuf, ConvShape, Isa};
+use crate::{cache, Algorithm, ConvShape, Isa};
 
 /// Per-core ceilings the cost model divides by.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,64 +56,42 @@ impl Ceilings {
             .map_or(10.0, |&(_, g)| g)
     }
 
-    /// Measured once per process, briefly (about 0.1 s): each available ISA's FMA loop and the
-    /// widest ISA's read loop on sets of half L1, half L2, a quarter of L3 and 64 MiB.
-    pub fn probed() -> &'static Ceilings {
-        static C: OnceLock<Ceilings> = OnceLock::new();
-        C.get_or_init(probe_now)
-    }
-}
-
-fn best_rate(mut run: impl FnMut() -> f64) -> f64 {
-    (0..3)
-        .map(|_| {
-            let t = Instant::now();
-            let work = run();
-            work / t.elapsed().as_secs_f64().max(1e-9)
-        })
-        .fold(0.0, f64::max)
-}
-
-fn probe_now() -> Ceilings {
-    let isas: Vec<Isa> = Isa::ALL.into_iter().filter(|i| i.is_available()).collect();
-    let peak_gflops = isas
-        .iter()
-        .map(|&isa| {
-            let iters = 20_000;
-            let g = best_rate(|| {
-                std::hint::black_box(probe::fma_loop(isa, iters));
-                probe::fma_loop_flops(isa, iters) as f64 / 1e9
-            });
-            (isa.name().to_string(), g)
-        })
-        .collect();
-    let widest = isas.iter().copied().max_by_key(|&i| i.rank());
-    let l1 = cache::data_cache_size(1).unwrap_or(32 << 10);
-    let l2 = cache::data_cache_size(2).unwrap_or(1 << 20);
-    let l3 = cache::data_cache_size(3).unwrap_or(8 << 20);
-    let mut bandwidth = Vec::new();
-    for (limit, set) in [
-        (l1, l1 / 2),
-        (l2, l2 / 2),
-        (l3, l3 / 4),
-        (u64::MAX, 64 << 20),
-    ] {
-        let floats = (set / 4) as usize;
-        let buf = AlignedBuf::zeroed(floats).expect("a probe buffer of at most 64 MiB");
-        let reps = ((8 << 20) / set.max(1)).max(1) as usize;
-        let gbs = widest.map_or(10.0, |isa| {
-            best_rate(|| {
-                std::hint::black_box(probe::read_loop(isa, &buf, reps));
-                (floats * 4 * reps) as f64 / 1e9
+    /// Ceilings from the ISA and the cache sizes alone, with no timing (this library measures
+    /// nothing behind its caller's back; `simdconv-bench machine` measures the real ones): per
+    /// core, two FMA pipes (4 FLOP per lane per cycle) at [`NOMINAL_GHZ`] for every ISA this CPU
+    /// runs; per cycle 64 bytes from L1, 32 from L2 and 16 from L3, and [`NOMINAL_DRAM_GBS`]
+    /// beyond. The cost model compares variants with each other, so the ratios (between ISAs,
+    /// between compute and memory) carry the pick more than the absolute values.
+    pub fn nominal() -> Ceilings {
+        let peak_gflops = Isa::ALL
+            .into_iter()
+            .filter(|i| i.is_available())
+            .map(|isa| {
+                (
+                    isa.name().to_string(),
+                    4.0 * isa.lanes() as f64 * NOMINAL_GHZ,
+                )
             })
-        });
-        bandwidth.push((limit, gbs));
-    }
-    Ceilings {
-        peak_gflops,
-        bandwidth,
+            .collect();
+        let mut bandwidth = Vec::new();
+        for (level, fallback, bytes_per_cycle) in
+            [(1, 32 << 10, 64.0), (2, 1 << 20, 32.0), (3, 8 << 20, 16.0)]
+        {
+            let size = cache::data_cache_size(level).unwrap_or(fallback);
+            bandwidth.push((size, bytes_per_cycle * NOMINAL_GHZ));
+        }
+        bandwidth.push((u64::MAX, NOMINAL_DRAM_GBS));
+        Ceilings {
+            peak_gflops,
+            bandwidth,
+        }
     }
 }
+
+/// The clock [`Ceilings::nominal`] assumes, GHz.
+pub const NOMINAL_GHZ: f64 = 3.0;
+/// The one-core DRAM read bandwidth [`Ceilings::nominal`] assumes, GB/s.
+pub const NOMINAL_DRAM_GBS: f64 = 10.0;
 
 /// Fraction of the FMA peak the packed-GEMM microkernels sustain on large reductions.
 const GEMM_EFFICIENCY: f64 = 0.90;

@@ -31,7 +31,7 @@ mod map;
 use std::fmt;
 use std::sync::Arc;
 
-pub use cost::{predict_ns, Ceilings};
+pub use cost::{predict_ns, Ceilings, NOMINAL_DRAM_GBS, NOMINAL_GHZ};
 pub use map::{TunedLayer, TunedShape, TunedTime, TuningMap, TUNING_SCHEMA};
 
 use crate::registry::{variants, Variant};
@@ -50,7 +50,8 @@ pub struct AutoOptions {
     pub max_relative_error: Option<f64>,
     /// Only these ISAs (all that this CPU runs when `None`).
     pub isas: Option<Vec<Isa>>,
-    /// Ceilings for the cost model; probed once per process when `None` and needed.
+    /// Ceilings for the cost model (measured ones: `simdconv-bench machine`); when `None`, the
+    /// map's, else [`Ceilings::nominal`] (no timing happens here), and the [`Choice`] says which.
     pub ceilings: Option<Ceilings>,
 }
 
@@ -84,6 +85,17 @@ pub enum Source {
     CostModel,
 }
 
+/// Where the cost model's ceilings came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CeilingSource {
+    /// [`AutoOptions::ceilings`].
+    Given,
+    /// The tuning map's (measured with the map).
+    Map,
+    /// [`Ceilings::nominal`]: none was given and the map has none.
+    Nominal,
+}
+
 /// A pick: the variant and the reason.
 #[derive(Debug, Clone)]
 pub struct Choice {
@@ -91,6 +103,8 @@ pub struct Choice {
     pub variant: &'static Variant,
     /// Why.
     pub source: Source,
+    /// Whose ceilings the cost model used (it corrects the map's picks too).
+    pub ceilings: CeilingSource,
 }
 
 impl fmt::Display for Choice {
@@ -105,7 +119,11 @@ impl fmt::Display for Choice {
                 write!(f, " (tuning map: nearest measured {})", n.join(", "))
             }
             Source::CostModel => f.write_str(" (cost model)"),
+        }?;
+        if self.ceilings == CeilingSource::Nominal {
+            f.write_str(" [nominal ceilings: none measured were given]")?;
         }
+        Ok(())
     }
 }
 
@@ -209,17 +227,21 @@ pub fn candidates(
 /// kind, else the cost model.
 pub fn choose(shape: &ConvShape, opts: &AutoOptions) -> Result<Choice, ConvError> {
     let cands = candidates(shape, opts)?;
-    let ceilings = opts
-        .ceilings
-        .clone()
-        .or_else(|| opts.map.as_ref().and_then(|m| m.ceilings.clone()))
-        .unwrap_or_else(|| Ceilings::probed().clone());
+    let (ceilings, from) = match (
+        &opts.ceilings,
+        opts.map.as_ref().and_then(|m| m.ceilings.as_ref()),
+    ) {
+        (Some(c), _) => (c.clone(), CeilingSource::Given),
+        (None, Some(c)) => (c.clone(), CeilingSource::Map),
+        (None, None) => (Ceilings::nominal(), CeilingSource::Nominal),
+    };
     if let Some(map) = &opts.map {
         let model = |s: &ConvShape, v: &Variant| predict_ns(s, v, &ceilings);
         if let Some((variant, neighbours)) = map.nearest(shape, &cands, &model) {
             return Ok(Choice {
                 variant,
                 source: Source::Map { neighbours },
+                ceilings: from,
             });
         }
     }
@@ -229,5 +251,6 @@ pub fn choose(shape: &ConvShape, opts: &AutoOptions) -> Result<Choice, ConvError
     Ok(Choice {
         variant,
         source: Source::CostModel,
+        ceilings: from,
     })
 }
