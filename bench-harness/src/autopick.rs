@@ -10,7 +10,7 @@ use simdconv::auto::{self, AutoOptions, Source, TuningMap, TUNING_ENV};
 use simdconv::Isa;
 
 use crate::answer;
-use crate::schema::results::{AutoPick, Results};
+use crate::schema::results::{AutoPick, PickSource, Results};
 
 /// Where the map comes from: `--tuning`, else `SIMDCONV_TUNING`, else `<out>/tuning.json`.
 pub fn map_path(flag: Option<&Path>, out: &Path) -> Option<PathBuf> {
@@ -82,8 +82,8 @@ pub fn picks(res: &Results, map: Option<TuningMap>) -> Vec<AutoPick> {
             layer: layer.name.clone(),
             variant: choice.variant.name().into(),
             source: match choice.source {
-                Source::Map { .. } => "tuning map".into(),
-                Source::CostModel => "cost model".into(),
+                Source::Map { .. } => PickSource::TuningMap,
+                Source::CostModel => PickSource::CostModel,
             },
             reason: choice.to_string(),
             regret,
@@ -120,7 +120,7 @@ pub fn summarise<'a>(regrets: impl IntoIterator<Item = (&'a str, f64)>) -> Optio
 /// The console's line about auto.
 pub fn console_line(picks: &[AutoPick]) -> String {
     let sources: Vec<&str> = {
-        let mut s: Vec<&str> = picks.iter().map(|p| p.source.as_str()).collect();
+        let mut s: Vec<&str> = picks.iter().map(|p| p.source.name()).collect();
         s.sort();
         s.dedup();
         s

@@ -10,6 +10,7 @@ use simdconv::{
     reference, variants, Activation, Algorithm, AlignedBuf, ConvPlan, ConvShape, Isa, Variant,
 };
 
+use crate::schema::results::BlockMode;
 use crate::seeded;
 
 /// One step of a block. Buffers are numbered; buffer 0 is the block input.
@@ -365,11 +366,11 @@ impl Mode {
             Mode::Best(i) | Mode::Fixed(i, _) => i,
         }
     }
-    /// `best` or `fixed-<algorithm>`.
-    pub fn label(&self) -> String {
-        match self {
-            Mode::Best(_) => "best".into(),
-            Mode::Fixed(_, a) => format!("fixed-{}", a.name()),
+    /// The mode as records store it.
+    pub fn record(&self) -> BlockMode {
+        match *self {
+            Mode::Best(_) => BlockMode::Best,
+            Mode::Fixed(_, a) => BlockMode::Fixed(a),
         }
     }
 }
@@ -419,7 +420,7 @@ impl Prepared {
                 }
                 Mode::Fixed(_, alg) => variants()
                     .iter()
-                    .filter(|v| v.isa() == isa && v.is_available() && v.supports(shape).is_ok())
+                    .filter(|v| crate::here::runs(v, shape, Some(&[isa])))
                     .filter(|v| {
                         v.algorithm() == alg
                             || (shape.is_depthwise()

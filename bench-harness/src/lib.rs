@@ -13,6 +13,7 @@ pub mod compare;
 pub mod console;
 pub mod export;
 pub mod files;
+pub mod here;
 pub mod machine;
 pub mod measure;
 pub mod report;

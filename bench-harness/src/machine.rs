@@ -250,7 +250,7 @@ type Measured = (BTreeMap<String, f64>, Vec<Bandwidth>, BTreeMap<String, f64>);
 /// round of each rather than every try of one); the best of all rounds is kept, with the spread
 /// (best - worst) / best.
 fn ceilings(m: &MachineProfile, threads: usize, rounds: usize) -> Measured {
-    let isas: Vec<Isa> = Isa::ALL.into_iter().filter(|i| i.is_available()).collect();
+    let isas = crate::here::isas(None);
     // Bandwidth with the widest vector ISA, for working sets of half of L1 and L2, a few MB of
     // the shared L3, and a DRAM set four times the last level.
     let isa = isas

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use simdconv::{variants, Isa};
 use simdconv_bench::compare::{self, Gate, Input};
+use simdconv_bench::here::Filter;
 use simdconv_bench::run::{self, RunOptions};
 use simdconv_bench::schema::results::{write_atomic, Results};
 use simdconv_bench::suite::Suite;
@@ -31,8 +32,8 @@ enum Cmd {
         #[arg(long, value_enum, default_value_t = Suite::Quick)]
         suite: Suite,
         /// Keep (layer, variant) pairs whose "layer/variant" matches this regex.
-        #[arg(long)]
-        filter: Option<String>,
+        #[arg(long, value_parser = Filter::parse)]
+        filter: Option<Filter>,
         /// Comma-separated ISAs to keep (scalar, portable, avx2, avx512, neon).
         #[arg(long, value_delimiter = ',', value_parser = parse_isa)]
         isa: Option<Vec<Isa>>,
@@ -104,8 +105,8 @@ enum Cmd {
         #[arg(long, value_delimiter = ',', value_parser = parse_isa)]
         isa: Option<Vec<Isa>>,
         /// Keep layers whose name matches this regex.
-        #[arg(long)]
-        filter: Option<String>,
+        #[arg(long, value_parser = Filter::parse)]
+        filter: Option<Filter>,
     },
     /// Render index.html from a results.json.
     Report {
@@ -389,9 +390,6 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             filter,
         } => {
             let out = out.unwrap_or_else(default_out);
-            let filter = filter
-                .map(|f| regex::Regex::new(&f).map_err(|e| format!("--filter \"{f}\": {e}")))
-                .transpose()?;
             std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
             let file = tune::tune(&tune::TuneOptions {
                 budget,

@@ -1,14 +1,18 @@
-//! The criterion plumbing shared by `run`, the blocks suite and `cargo bench`: one way to set
-//! criterion up, to prepare a layer's data, to register a planned variant, and to read back
-//! criterion's median with its confidence interval (the one measurement engine; nothing is timed
-//! twice).
+//! The one measuring engine, with its two policies. Everything the harness times goes through
+//! here, and nothing is timed twice:
+//! - **criterion** (`run`, the blocks suite, `cargo bench`): a [`Session`] is a criterion group;
+//!   timing a routine in it returns criterion's median with its confidence interval;
+//! - **sampled** (`tune`: a few hundred layers x every variant in minutes): a [`Sampler`] times
+//!   batches of runs and gives the median with a distribution-free (order-statistic) interval.
+//!
+//! Both return an [`Interval`] in ns per run; both time a layer's seeded data ([`LayerData`]).
 
 use std::hint::black_box;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::measurement::{Measurement, ValueFormatter};
-use criterion::{BenchmarkGroup, Criterion, Throughput};
+use criterion::{Bencher, BenchmarkGroup, Criterion, Throughput};
 use serde::Deserialize;
 use simdconv::{Activation, AlignedBuf, ConvError, ConvPlan, ConvShape, Variant};
 
@@ -128,10 +132,7 @@ impl LayerData {
         v.plan(&self.shape, &self.weights, Some(&self.bias), ACTIVATION)
     }
 
-    /// Registers `plan` in `group` as `id`, timing `plan.run` alone, or `plan.run_parallel` on
-    /// `pool` called from one of the pool's threads (as a framework's inference loop runs inside
-    /// its pool): the caller then works on its share at once instead of handing everything over
-    /// and sleeping until woken, a round trip of tens of microseconds on a virtual machine.
+    /// Registers `plan` in `group` as `id` (see [`LayerData::iterate`]).
     pub fn bench(
         &mut self,
         group: &mut Group<'_>,
@@ -139,13 +140,26 @@ impl LayerData {
         id: &str,
         pool: Option<&simdconv::rayon::ThreadPool>,
     ) {
+        group.bench_function(id, |b| self.iterate(b, plan, pool));
+    }
+
+    /// criterion's loop over `plan.run` alone, or over `plan.run_parallel` on `pool` called
+    /// from one of the pool's threads (as a framework's inference loop runs inside its pool):
+    /// the caller then works on its share at once instead of handing everything over and
+    /// sleeping until woken, a round trip of tens of microseconds on a virtual machine.
+    pub fn iterate(
+        &mut self,
+        b: &mut Bencher<'_, FlopTime>,
+        plan: &mut ConvPlan,
+        pool: Option<&simdconv::rayon::ThreadPool>,
+    ) {
         let (input, output) = (&self.input, &mut self.output);
-        group.bench_function(id, |b| match pool {
+        match pool {
             None => b.iter(|| plan.run(black_box(input), black_box(&mut *output))),
             Some(p) => p.install(|| {
                 b.iter(|| plan.run_parallel(black_box(input), black_box(&mut *output), p))
             }),
-        });
+        }
     }
 }
 
@@ -166,6 +180,140 @@ pub fn layer_group<'a>(c: &'a mut Bench, name: &str, shape: &ConvShape) -> Group
     g
 }
 
+/// The criterion policy: one criterion group, measured routine by routine.
+pub struct Session<'a> {
+    group: Group<'a>,
+    name: String,
+    dir: PathBuf,
+}
+
+impl<'a> Session<'a> {
+    /// A group named `name` in `c`, whose data criterion writes under `dir` (the directory `c`
+    /// was configured with); with `flops`, throughput prints as GFLOP/s.
+    pub fn new(c: &'a mut Bench, dir: &Path, name: &str, flops: Option<u64>) -> Session<'a> {
+        let mut group = c.benchmark_group(name.to_string());
+        if let Some(f) = flops {
+            group.throughput(Throughput::Elements(f));
+        }
+        Session {
+            group,
+            name: name.to_string(),
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// Times `routine` (criterion's loop over one run) as `id`: its median and interval, ns.
+    pub fn time(
+        &mut self,
+        id: &str,
+        routine: impl FnMut(&mut Bencher<'_, FlopTime>),
+    ) -> Result<Interval, String> {
+        self.group.bench_function(id, routine);
+        median(&self.dir, &self.name, id)
+    }
+
+    /// Warm-up and measurement time for the routines timed from now on.
+    pub fn set_timing(&mut self, t: Timing) {
+        self.group
+            .warm_up_time(Duration::from_secs_f64(t.warm_up_s))
+            .measurement_time(Duration::from_secs_f64(t.measurement_s));
+    }
+
+    /// Closes the group (criterion's summary).
+    pub fn finish(self) {
+        self.group.finish();
+    }
+}
+
+/// The sampled policy: each sample times `inner` runs back to back; the estimate is the median
+/// of the samples with the widest symmetric order-statistic interval of coverage >= 90%
+/// ([`order_interval`]).
+#[derive(Debug, Clone, Default)]
+pub struct Sampler {
+    /// Runs per sample.
+    pub inner: usize,
+    /// ns per run, one entry per sample.
+    pub samples: Vec<f64>,
+}
+
+impl Sampler {
+    /// A sampler of one run per sample.
+    pub fn new() -> Sampler {
+        Sampler {
+            inner: 1,
+            samples: Vec::new(),
+        }
+    }
+
+    /// Times `inner` calls of `run` as one sample.
+    pub fn sample(&mut self, mut run: impl FnMut()) {
+        let t = Instant::now();
+        for _ in 0..self.inner.max(1) {
+            run();
+        }
+        self.samples
+            .push(t.elapsed().as_nanos() as f64 / self.inner.max(1) as f64);
+    }
+
+    /// Runs per sample so that one sample lasts about `target_ns`, from the fastest sample so
+    /// far; clears the samples.
+    pub fn calibrate(&mut self, target_ns: f64) {
+        let fastest = self.fastest().max(1.0);
+        self.inner = (target_ns / fastest).ceil().max(1.0) as usize;
+        self.samples.clear();
+    }
+
+    /// The fastest sample, ns per run (infinity before any).
+    pub fn fastest(&self) -> f64 {
+        self.samples.iter().copied().fold(f64::INFINITY, f64::min)
+    }
+
+    /// The estimate (see [`order_interval`]).
+    pub fn interval(&self) -> Interval {
+        order_interval(self.samples.clone())
+    }
+}
+
+/// The median of `samples` with the widest symmetric order-statistic interval whose coverage
+/// is at least 90% (`[x(j), x(n+1-j)]`: coverage `1 - 2 P(Bin(n, 1/2) < j)`); for 5 samples
+/// the range (94%), for 9 the 2nd and 8th (96%). No samples: NaN.
+pub fn order_interval(mut samples: Vec<f64>) -> Interval {
+    samples.sort_by(f64::total_cmp);
+    let n = samples.len();
+    if n == 0 {
+        return Interval {
+            point: f64::NAN,
+            lower: f64::NAN,
+            upper: f64::NAN,
+        };
+    }
+    let median = if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        (samples[n / 2 - 1] + samples[n / 2]) / 2.0
+    };
+    let mut j = 1;
+    while j < n / 2 && 1.0 - 2.0 * binomial_cdf(n, j + 1) >= 0.90 {
+        j += 1;
+    }
+    Interval {
+        point: median,
+        lower: samples[j - 1],
+        upper: samples[n - j],
+    }
+}
+
+/// `P(Bin(n, 1/2) < j)`.
+fn binomial_cdf(n: usize, j: usize) -> f64 {
+    let mut c = 1.0f64;
+    let mut sum = 0.0;
+    for i in 0..j {
+        sum += c;
+        c = c * (n - i) as f64 / (i + 1) as f64;
+    }
+    sum / 2f64.powi(n as i32)
+}
+
 #[derive(Deserialize)]
 struct CritEstimate {
     point_estimate: f64,
@@ -182,7 +330,7 @@ struct CritEstimates {
 }
 
 /// criterion's median estimate, ns, with its confidence interval, for one benchmark.
-pub fn median(dir: &Path, group: &str, id: &str) -> Result<Interval, String> {
+fn median(dir: &Path, group: &str, id: &str) -> Result<Interval, String> {
     let path = dir.join(group).join(id).join("new").join("estimates.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let est: CritEstimates =
@@ -192,4 +340,20 @@ pub fn median(dir: &Path, group: &str, id: &str) -> Result<Interval, String> {
         lower: est.median.confidence_interval.lower_bound,
         upper: est.median.confidence_interval.upper_bound,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_statistic_intervals() {
+        let t = order_interval(vec![5.0, 1.0, 4.0, 2.0, 3.0]);
+        assert_eq!((t.point, t.lower, t.upper), (3.0, 1.0, 5.0));
+        let t = order_interval((1..=9).map(f64::from).collect());
+        assert_eq!((t.point, t.lower, t.upper), (5.0, 2.0, 8.0));
+        let t = order_interval(vec![7.0]);
+        assert_eq!((t.point, t.lower, t.upper), (7.0, 7.0, 7.0));
+        assert!(order_interval(Vec::new()).point.is_nan());
+    }
 }

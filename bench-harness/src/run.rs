@@ -3,15 +3,14 @@
 //! variant's error against the reference measured once outside the timed part.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use regex::Regex;
 use simdconv::{reference, variants, Isa, Variant};
 
 use crate::blocks;
 use crate::console::{self, Console};
+use crate::here::{self, Filter};
 use crate::machine;
-use crate::measure::{self, Bench, LayerData};
+use crate::measure::{self, Bench, LayerData, Session};
 use crate::schema::layer::Layer;
 use crate::schema::results::{
     gflops, BlockRecord, Interval, Record, Results, Settings, ShapeRecord, StepRecord, SCHEMA,
@@ -25,7 +24,7 @@ pub struct RunOptions {
     /// The suite.
     pub suite: Suite,
     /// Keeps (layer, variant) pairs where `layer/variant` matches.
-    pub filter: Option<String>,
+    pub filter: Option<Filter>,
     /// Keeps variants of these ISAs only.
     pub isas: Option<Vec<Isa>>,
     /// Output directory (results.json, index.html, criterion's data).
@@ -62,13 +61,6 @@ impl RunOptions {
             batch: vec![1],
         }
     }
-
-    fn filter(&self) -> Result<Option<Regex>, String> {
-        self.filter
-            .as_ref()
-            .map(|f| Regex::new(f).map_err(|e| format!("--filter \"{f}\": {e}")))
-            .transpose()
-    }
 }
 
 /// The layers of a selection and its (layer, variant) pairs.
@@ -83,16 +75,13 @@ pub fn select(opts: &RunOptions) -> Result<Selection, String> {
         .iter()
         .flat_map(|l| opts.batch.iter().map(|&n| l.with_batch(n)))
         .collect();
-    let filter = opts.filter()?;
+    let filter = opts.filter.as_ref();
     let mut pairs = Vec::new();
     for l in &layers {
         let shape = l.shape().map_err(|e| format!("layer {}: {e}", l.name))?;
         for v in variants() {
-            let isa_ok = opts.isas.as_ref().is_none_or(|i| i.contains(&v.isa()));
-            let name_ok = filter
-                .as_ref()
-                .is_none_or(|f| f.is_match(&format!("{}/{}", l.name, v.name())));
-            if v.is_available() && v.supports(&shape).is_ok() && isa_ok && name_ok {
+            let name_ok = here::passes(filter, &format!("{}/{}", l.name, v.name()));
+            if name_ok && here::runs(v, &shape, opts.isas.as_deref()) {
                 pairs.push((l.clone(), v));
             }
         }
@@ -107,7 +96,7 @@ pub fn select(opts: &RunOptions) -> Result<Selection, String> {
             "nothing to run: no (layer, variant){} of suite \"{}\" matches filter {:?} and isa list {:?} on this CPU",
             if opts.suite.has_blocks() { " or building-block claim (blocks/<claim>)" } else { "" },
             opts.suite,
-            opts.filter.as_deref().unwrap_or(""),
+            opts.filter.as_ref().map_or("", Filter::as_str),
             opts.isas
         ));
     }
@@ -120,14 +109,9 @@ pub fn select(opts: &RunOptions) -> Result<Selection, String> {
 
 /// The building-block claims whose `blocks/<id>` matches the filter.
 fn selected_claims(opts: &RunOptions) -> Result<Vec<blocks::Claim>, String> {
-    let filter = opts.filter()?;
     Ok(blocks::claims()
         .into_iter()
-        .filter(|c| {
-            filter
-                .as_ref()
-                .is_none_or(|f| f.is_match(&format!("blocks/{}", c.id)))
-        })
+        .filter(|c| here::passes(opts.filter.as_ref(), &format!("blocks/{}", c.id)))
         .collect())
 }
 
@@ -225,7 +209,7 @@ pub fn run(
     }
     let mut settings = Settings {
         suite: opts.suite.name().into(),
-        filter: opts.filter.clone(),
+        filter: opts.filter.as_ref().map(|f| f.as_str().to_string()),
         warm_up_s: opts.timing.warm_up_s,
         measurement_s: opts.timing.measurement_s,
         sample_size: opts.sample_size,
@@ -283,7 +267,7 @@ fn run_layer(
     )
     .map_err(|e| format!("{}: {e}", layer.name))?;
     let (want, mag) = (want.repeat(shape.n()), mag.repeat(shape.n()));
-    let mut group = measure::layer_group(crit, &layer.name, &shape);
+    let mut session = Session::new(crit, crit_dir, &layer.name, Some(shape.flops()));
     let mut records = Vec::new();
     for &v in variants {
         con.status(&format!("{}/{}", layer.name, v.name()));
@@ -310,8 +294,7 @@ fn run_layer(
                 }
             }
             let id = measure::bench_id(v.name(), threads);
-            con.quiet(|| data.bench(&mut group, &mut plan, &id, pool));
-            let t = measure::median(crit_dir, &layer.name, &id)?;
+            let t = con.quiet(|| session.time(&id, |b| data.iterate(b, &mut plan, pool)))?;
             let mut rec = Record {
                 layer: layer.name.clone(),
                 variant: v.name().into(),
@@ -336,7 +319,7 @@ fn run_layer(
             records.push(rec);
         }
     }
-    con.quiet(|| group.finish());
+    con.quiet(|| session.finish());
     Ok(records)
 }
 
@@ -354,10 +337,7 @@ fn run_blocks(
     opts: &RunOptions,
     con: &mut Console,
 ) -> Result<Vec<BlockRecord>, String> {
-    let isas: Vec<Isa> = Isa::ALL
-        .into_iter()
-        .filter(|i| i.is_available() && opts.isas.as_ref().is_none_or(|l| l.contains(i)))
-        .collect();
+    let isas = here::isas(opts.isas.as_deref());
     let wide = widest(&isas).ok_or("no ISA selected")?;
     let claims = selected_claims(opts)?;
     let mut modes: Vec<blocks::Mode> = isas.iter().map(|&i| blocks::Mode::Best(i)).collect();
@@ -368,37 +348,33 @@ fn run_blocks(
     let mut out = Vec::new();
     for claim in &claims {
         let group_name = format!("blocks-{}", claim.id);
-        let mut group = crit.benchmark_group(group_name.clone());
+        let mut session = Session::new(crit, crit_dir, &group_name, None);
         for (side, block) in claim.sides.iter().enumerate() {
             let input = seeded(block.buffers[0], 9);
             for &mode in &modes {
                 con.status(&format!("{}/{} {}", claim.id, side, mode.isa()));
                 let mut prep = blocks::Prepared::new(block, mode)?;
                 prep.set_input(&input);
-                let id = format!("s{side}-{}-{}", mode.isa().name(), mode.label());
-                con.quiet(|| {
-                    group.bench_function(id.clone(), |b| {
-                        b.iter(|| prep.run().expect("checked block"))
-                    });
-                });
-                let time_ns = measure::median(crit_dir, &group_name, &id)?;
+                let id = format!("s{side}-{}-{}", mode.isa().name(), mode.record());
+                let time_ns = con.quiet(|| {
+                    session.time(&id, |b| b.iter(|| prep.run().expect("checked block")))
+                })?;
                 let mut steps = Vec::new();
                 if mode == blocks::Mode::Best(wide) {
                     // Per-step shares need less precision than the blocks themselves.
-                    group.warm_up_time(Duration::from_secs_f64(opts.timing.warm_up_s.min(0.1)));
-                    group.measurement_time(Duration::from_secs_f64(
-                        opts.timing.measurement_s.min(0.4),
-                    ));
+                    session.set_timing(Timing {
+                        warm_up_s: opts.timing.warm_up_s.min(0.1),
+                        measurement_s: opts.timing.measurement_s.min(0.4),
+                    });
                     let names = prep.variant_names();
                     for (i, step) in block.steps.iter().enumerate() {
                         // Run the block once so every step's inputs hold real data.
                         prep.run()?;
                         let sid = format!("s{side}-{}-step{i}", mode.isa().name());
-                        con.quiet(|| {
-                            group.bench_function(sid.clone(), |b| {
-                                b.iter(|| prep.run_step(i).expect("checked step"))
-                            });
-                        });
+                        let step_ns = con.quiet(|| {
+                            session
+                                .time(&sid, |b| b.iter(|| prep.run_step(i).expect("checked step")))
+                        })?;
                         let flops = match &step.op {
                             blocks::Op::Conv { shape, .. } => shape.flops(),
                             _ => 0,
@@ -412,11 +388,10 @@ fn run_blocks(
                             },
                             flops,
                             bytes: blocks::step_bytes(block, step),
-                            time_ns: measure::median(crit_dir, &group_name, &sid)?,
+                            time_ns: step_ns,
                         });
                     }
-                    group.warm_up_time(Duration::from_secs_f64(opts.timing.warm_up_s));
-                    group.measurement_time(Duration::from_secs_f64(opts.timing.measurement_s));
+                    session.set_timing(opts.timing);
                 }
                 out.push(BlockRecord {
                     claim: claim.id.clone(),
@@ -424,7 +399,7 @@ fn run_blocks(
                     side,
                     name: block.name.clone(),
                     isa: mode.isa().name().into(),
-                    mode: mode.label(),
+                    mode: mode.record(),
                     flops: block.flops(),
                     time_ns,
                     steps,
@@ -433,14 +408,14 @@ fn run_blocks(
                 con.finished(&format!(
                     "{:<24} {:<26} {:>9.3} ms [{:.3}, {:.3}]",
                     format!("{}/{side}", claim.id),
-                    format!("{} {}", mode.isa().name(), mode.label()),
+                    format!("{} {}", mode.isa().name(), mode.record()),
                     time_ns.point / 1e6,
                     time_ns.lower / 1e6,
                     time_ns.upper / 1e6
                 ));
             }
         }
-        con.quiet(|| group.finish());
+        con.quiet(|| session.finish());
     }
     Ok(out)
 }

@@ -37,8 +37,9 @@ fn a_filter_matching_nothing_says_so() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("nothing to run"), "{}", stderr(&o));
+    // A pattern that does not parse is a usage error, like any invalid flag value (clap: 2).
     let o = bench(&["run", "--suite", "smoke", "--filter", "([", "--out", "/tmp"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--filter"), "{}", stderr(&o));
 }
 

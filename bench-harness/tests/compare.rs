@@ -11,7 +11,7 @@ const CROSS: Allow = Allow {
     cross_machine: true,
     missing: false,
 };
-use simdconv_bench::schema::results::{Interval, Results};
+use simdconv_bench::schema::results::{BlockMode, Interval, Results};
 
 /// A candidate whose row `i` has its time scaled by `scale` and its interval half-width `ci`
 /// (fraction of the time).
@@ -312,7 +312,7 @@ fn appending_claims_keeps_them() {
         side: 0,
         name: "n".into(),
         isa: "avx2".into(),
-        mode: "best".into(),
+        mode: BlockMode::Best,
         flops: 1,
         time_ns: Interval::exact(ms * 1e6),
         steps: vec![],

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{bench, results, stderr};
-use simdconv_bench::schema::results::{BlockRecord, Interval, Results, StepRecord};
+use simdconv_bench::schema::results::{BlockMode, BlockRecord, Interval, Results, StepRecord};
 
 /// A fresh directory under the system's temp dir.
 fn scratch(name: &str) -> PathBuf {
@@ -225,7 +225,7 @@ fn block(claim: &str, isa: &str) -> BlockRecord {
         side: 0,
         name: "side <b>0</b>".into(),
         isa: isa.into(),
-        mode: "best".into(),
+        mode: BlockMode::Best,
         flops: 1_000_000,
         time_ns: Interval::exact(1e6),
         steps: vec![StepRecord {

@@ -5,9 +5,10 @@ mod common;
 use simdconv::auto::{pick_tile, TunedLayer, TunedShape, TunedTime, TuningMap};
 use simdconv::{variants, Algorithm, Isa};
 use simdconv_bench::schema::results::Settings;
+use simdconv_bench::schema::tuning::Rule;
 use simdconv_bench::schema::tuning::{TuneSettings, TuningFile};
 use simdconv_bench::tune;
-use simdconv_bench::tune::rules::{self, Context, RULES};
+use simdconv_bench::tune::rules::{self, Context};
 
 /// A map of `layers` where every variant of `fast` takes 1 us and the others 2 us or more.
 fn file_favouring(fast: Algorithm, layers: &[simdconv_bench::schema::layer::Layer]) -> TuningFile {
@@ -72,7 +73,7 @@ fn every_rule_picks_a_supported_variant_on_every_layer() {
     };
     for l in tune::layers() {
         let s = l.shape().unwrap();
-        for rule in RULES {
+        for rule in Rule::ALL {
             let v = rules::pick(rule, &s, &ctx).unwrap_or_else(|| panic!("{rule} on {}", l.name));
             assert!(
                 v.supports(&s).is_ok() && v.is_available(),
@@ -98,7 +99,10 @@ fn the_rules_follow_their_published_conditions() {
             .build()
             .unwrap()
     };
-    let alg = |rule: &str, s| rules::pick(rule, &s, &ctx).unwrap().algorithm();
+    let alg = |rule: &str, s| {
+        let rule = Rule::from_name(rule).unwrap();
+        rules::pick(rule, &s, &ctx).unwrap().algorithm()
+    };
     use simdconv::WinogradTile::{F2x2_3x3 as F2, F4x4_3x3 as F4};
     // oneDNN: Winograd only from batch 4.
     assert_eq!(alg("onednn", shape(14, 64, 64, 3, 1, 1)), Algorithm::Direct);
@@ -136,7 +140,10 @@ fn regret_is_one_for_the_rule_that_matches_the_map_and_more_for_the_others() {
     let file = file_favouring(Algorithm::Im2col, &grid_3x3());
     let ev = rules::evaluate(&file).unwrap();
     assert!(ev.held_out >= 5 && ev.learned_from >= 15, "{ev:?}");
-    let score = |r: &str| ev.baselines.iter().find(|b| b.rule == r).unwrap().clone();
+    let score = |r: &str| {
+        let r = Rule::from_name(r).unwrap();
+        ev.baselines.iter().find(|b| b.rule == r).unwrap().clone()
+    };
     // Every im2col variant takes the same time, so any im2col pick has regret 1.
     assert_eq!(score("always-im2col").geomean_regret, 1.0);
     assert_eq!(score("always-im2col").picked_best, ev.held_out);
@@ -149,7 +156,7 @@ fn regret_is_one_for_the_rule_that_matches_the_map_and_more_for_the_others() {
     );
     assert_eq!(ev.max_regret, 1.0);
     assert_eq!(ev.leave_one_out.len(), file.map.layers.len());
-    assert_eq!(ev.picks.len(), ev.held_out * RULES.len());
+    assert_eq!(ev.picks.len(), ev.held_out * Rule::ALL.len());
 }
 
 #[test]
@@ -236,7 +243,7 @@ fn a_runs_auto_pick_follows_the_map_and_its_regret_comes_from_the_run() {
     let picks = simdconv_bench::autopick::picks(&res, Some(map));
     assert_eq!(picks.len(), 1);
     assert_eq!(picks[0].variant, "direct-avx2-6x16");
-    assert_eq!(picks[0].source, "tuning map");
+    assert_eq!(picks[0].source.name(), "tuning map");
     // In the run, direct-avx2 made 60 GFLOP/s and Winograd F4 150: regret 2.5.
     let g = picks[0].regret.unwrap();
     assert!((g - 2.5).abs() < 1e-9, "{g}");
@@ -244,6 +251,6 @@ fn a_runs_auto_pick_follows_the_map_and_its_regret_comes_from_the_run() {
     assert!(line.contains("0 of 1") && line.contains("2.500"), "{line}");
     // Without a map: the cost model, among the ISAs the run measured (scalar and AVX2 only).
     let picks = simdconv_bench::autopick::picks(&res, None);
-    assert_eq!(picks[0].source, "cost model");
+    assert_eq!(picks[0].source.name(), "cost model");
     assert!(picks[0].variant.contains("-avx2-") || picks[0].variant.contains("-scalar-"));
 }

@@ -12,7 +12,7 @@ use maud::{html, Markup};
 
 use super::page::{l, r, Page, Table};
 use crate::schema::results::{
-    attainable, BlockRecord, Interval, Record, Results, ShapeRecord, StepRecord,
+    attainable, BlockMode, BlockRecord, Interval, Record, Results, ShapeRecord, StepRecord,
 };
 
 /// Position of an ISA in `Isa::ALL` (unknown names last).
@@ -24,7 +24,7 @@ fn isa_order(isa: &str) -> usize {
 fn isas(recs: &[&BlockRecord]) -> Vec<String> {
     let mut v: Vec<String> = recs
         .iter()
-        .filter(|r| r.mode == "best")
+        .filter(|r| r.mode == BlockMode::Best)
         .map(|r| r.isa.clone())
         .collect();
     v.sort_by_key(|i| isa_order(i));
@@ -32,9 +32,9 @@ fn isas(recs: &[&BlockRecord]) -> Vec<String> {
     v
 }
 
-fn time(recs: &[&BlockRecord], side: usize, isa: &str, mode: &str) -> Option<f64> {
+fn time(recs: &[&BlockRecord], side: usize, isa: &str, mode: &BlockMode) -> Option<f64> {
     recs.iter()
-        .find(|r| r.side == side && r.isa == isa && r.mode == mode)
+        .find(|r| r.side == side && r.isa == isa && &r.mode == mode)
         .map(|r| r.time_ns.point)
 }
 
@@ -73,7 +73,10 @@ fn flops(recs: &[&BlockRecord], side: usize) -> f64 {
 /// A scaling series: FLOP growth against time growth per step, on the widest ISA `w`.
 fn scaling_verdict(recs: &[&BlockRecord], w: &str) -> String {
     let last = sides(recs) - 1;
-    let (Some(t0), Some(tn)) = (time(recs, 0, w, "best"), time(recs, last, w, "best")) else {
+    let (Some(t0), Some(tn)) = (
+        time(recs, 0, w, &BlockMode::Best),
+        time(recs, last, w, &BlockMode::Best),
+    ) else {
         return "incomplete".into();
     };
     let steps = last as f64;
@@ -93,7 +96,7 @@ fn scaling_verdict(recs: &[&BlockRecord], w: &str) -> String {
 
 /// Side `j` against the design (side 0): FLOP ratio and time ratio on `w`, then the others.
 fn side_verdict(recs: &[&BlockRecord], w: &str, j: usize) -> Option<String> {
-    let t = |s: usize, isa: &str| time(recs, s, isa, "best");
+    let t = |s: usize, isa: &str| time(recs, s, isa, &BlockMode::Best);
     let (t0, tj) = (t(0, w)?, t(j, w)?);
     let (rf, rt) = (flops(recs, j) / flops(recs, 0), tj / t0);
     let name = recs
@@ -231,7 +234,7 @@ fn times_table(recs: &[&BlockRecord]) -> Markup {
     let isas = isas(recs);
     let fixed: Vec<&&BlockRecord> = recs
         .iter()
-        .filter(|r| r.mode != "best" && r.side == 0)
+        .filter(|r| r.mode != BlockMode::Best && r.side == 0)
         .collect();
     let mut headers = vec!["block".to_string(), "MFLOP".into(), "FLOP ratio".into()];
     for isa in &isas {
@@ -256,7 +259,10 @@ fn times_table(recs: &[&BlockRecord]) -> Markup {
             r(format!("{:.2}", r0.flops as f64 / f0)),
         ];
         for isa in &isas {
-            match (time(recs, side, isa, "best"), time(recs, 0, isa, "best")) {
+            match (
+                time(recs, side, isa, &BlockMode::Best),
+                time(recs, 0, isa, &BlockMode::Best),
+            ) {
                 (Some(t), Some(t0)) => {
                     cells.push(r(format!("{:.3}", t / 1e6)));
                     cells.push(r(format!("{:.2}", t / t0)));
@@ -351,7 +357,7 @@ fn scaling_chart(page: &mut Page, recs: &[&BlockRecord]) -> Rendered {
                 .filter_map(|s| {
                     let r = recs
                         .iter()
-                        .find(|r| r.side == s && &r.isa == isa && r.mode == "best")?;
+                        .find(|r| r.side == s && &r.isa == isa && r.mode == BlockMode::Best)?;
                     Some((r.flops as f64 / 1e6, r.time_ns.point / 1e6))
                 })
                 .collect();
@@ -387,7 +393,7 @@ fn ratio_chart(page: &mut Page, id: &str, recs: &[&BlockRecord]) -> Rendered {
             v.extend(isas.iter().map(|i| {
                 let t = |side: usize| {
                     recs.iter()
-                        .find(|r| r.side == side && &r.isa == i && r.mode == "best")
+                        .find(|r| r.side == side && &r.isa == i && r.mode == BlockMode::Best)
                         .map(|r| r.time_ns)
                 };
                 Some(t(j)?.ratio(&t(0)?))

@@ -146,7 +146,7 @@ fn auto_picks(page: &mut Page, res: &Results) {
             &[
                 l(p.layer.clone()),
                 l(p.variant.clone()),
-                l(p.source.clone()),
+                l(p.source.name()),
                 l(fastest),
                 r(regret),
             ],

@@ -15,7 +15,7 @@ use simdconv::{variants, Algorithm, Variant};
 use super::charts::{self, algorithm_color_of, DrawResult, Tip};
 use super::page::{l, machine_card, r, Page, RowClass, Svg, Table};
 use crate::schema::results::{utc, write_atomic, FileError};
-use crate::schema::tuning::{Evaluation, Pick, TuningFile};
+use crate::schema::tuning::{Evaluation, Pick, Rule, TuningFile};
 
 const SPATIAL: [usize; 5] = [7, 14, 28, 56, 112];
 const CHANNELS: [usize; 8] = [8, 16, 32, 64, 128, 256, 512, 1024];
@@ -296,7 +296,7 @@ pub fn regret_table(ev: &Evaluation) -> Markup {
     for s in &ev.baselines {
         t.row_class(
             &[
-                l(s.rule.clone()),
+                l(s.rule.name()),
                 l(s.description.clone()),
                 r(format!("{:.3}", s.geomean_regret)),
                 r(format!("{:.3}", s.max_regret)),
@@ -305,7 +305,7 @@ pub fn regret_table(ev: &Evaluation) -> Markup {
                 r(format!("{} / {}", s.best_or_tied, ev.held_out)),
                 r(s.over_1_10.to_string()),
             ],
-            (s.rule == "auto").then_some(RowClass::Win),
+            (s.rule == Rule::Auto).then_some(RowClass::Win),
         );
     }
     t.finish()
@@ -325,7 +325,7 @@ fn misses(file: &TuningFile, ev: &Evaluation) -> Markup {
     let mut rows: Vec<&Pick> = ev
         .picks
         .iter()
-        .filter(|p| p.rule == "auto" && p.regret > 1.0)
+        .filter(|p| p.rule == Rule::Auto && p.regret > 1.0)
         .collect();
     rows.sort_by(|a, b| b.regret.total_cmp(&a.regret));
     for p in rows.iter().take(25) {
@@ -450,7 +450,7 @@ pub fn compare_page(
     );
     for (path, f) in files {
         let ev = f.evaluation.as_ref();
-        let cost = ev.and_then(|e| e.baselines.iter().find(|b| b.rule == "cost-model"));
+        let cost = ev.and_then(|e| e.baselines.iter().find(|b| b.rule == Rule::CostModel));
         t.row(
             &[
                 l(path.clone()),

@@ -329,6 +329,31 @@ pub fn above_roof(m: &MachineProfile, r: &Record) -> Option<f64> {
     (r.gflops.lower > roof * (1.0 + spread)).then_some(r.gflops.point / roof)
 }
 
+/// Where auto's pick came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum PickSource {
+    /// The tuning map's nearest measured layers.
+    #[serde(rename = "tuning map")]
+    TuningMap,
+    /// The cost model.
+    #[serde(rename = "cost model")]
+    CostModel,
+    /// A source of another version of this suite, read from its file.
+    #[serde(other, rename = "unknown")]
+    Unknown,
+}
+
+impl PickSource {
+    /// As pages and files write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PickSource::TuningMap => "tuning map",
+            PickSource::CostModel => "cost model",
+            PickSource::Unknown => "unknown",
+        }
+    }
+}
+
 /// What auto picked on one layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AutoPick {
@@ -336,13 +361,53 @@ pub struct AutoPick {
     pub layer: String,
     /// The variant picked.
     pub variant: String,
-    /// `tuning map` or `cost model`.
-    pub source: String,
+    /// Where the pick came from.
+    pub source: PickSource,
     /// The pick with its reason (the measured layers it followed).
     pub reason: String,
     /// time(pick) / time(fastest measured) by median; `None` when the pick was not measured in
     /// this run (filtered out).
     pub regret: Option<f64>,
+}
+
+/// How a block's convolutions were chosen, as files write it: `best` or `fixed-<algorithm>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum BlockMode {
+    /// The fastest of what auto may pick, per layer.
+    Best,
+    /// One algorithm for every layer it supports.
+    Fixed(Algorithm),
+    /// A mode of another version of this suite, kept as written.
+    Unknown(String),
+}
+
+impl From<String> for BlockMode {
+    fn from(s: String) -> BlockMode {
+        if s == "best" {
+            return BlockMode::Best;
+        }
+        match s.strip_prefix("fixed-").and_then(Algorithm::from_name) {
+            Some(a) => BlockMode::Fixed(a),
+            None => BlockMode::Unknown(s),
+        }
+    }
+}
+
+impl From<BlockMode> for String {
+    fn from(m: BlockMode) -> String {
+        m.to_string()
+    }
+}
+
+impl std::fmt::Display for BlockMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlockMode::Best => f.write_str("best"),
+            BlockMode::Fixed(a) => write!(f, "fixed-{}", a.name()),
+            BlockMode::Unknown(s) => f.write_str(s),
+        }
+    }
 }
 
 /// Measured timing of one step of a block.
@@ -380,8 +445,8 @@ pub struct BlockRecord {
     pub name: String,
     /// ISA.
     pub isa: String,
-    /// `best` or `fixed-<algorithm>`.
-    pub mode: String,
+    /// How its convolutions were chosen.
+    pub mode: BlockMode,
     /// Conv FLOPs of the block.
     pub flops: u64,
     /// criterion's median time for the whole block, ns.

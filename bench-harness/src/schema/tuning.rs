@@ -59,11 +59,91 @@ impl TuningFile {
     }
 }
 
+/// A picking rule scored on the held-out layers (`tune/rules.rs` implements each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// `ConvPlan::auto` with the map of the other layers.
+    Auto,
+    /// `ConvPlan::auto` without a map.
+    CostModel,
+    /// oneDNN's `convolution_auto`.
+    Onednn,
+    /// ncnn's x86 rule.
+    Ncnn,
+    /// TVM's x86 strategy.
+    Tvm,
+    /// onnxruntime's MLAS.
+    Mlas,
+    /// Always direct.
+    AlwaysDirect,
+    /// Always im2col + GEMM.
+    AlwaysIm2col,
+    /// A rule of another version of this suite, read from its file.
+    #[serde(other)]
+    Unknown,
+}
+
+impl Rule {
+    /// The rules, in the order the page lists them.
+    pub const ALL: [Rule; 8] = [
+        Rule::Auto,
+        Rule::CostModel,
+        Rule::Onednn,
+        Rule::Ncnn,
+        Rule::Tvm,
+        Rule::Mlas,
+        Rule::AlwaysDirect,
+        Rule::AlwaysIm2col,
+    ];
+
+    /// The name files and pages use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::Auto => "auto",
+            Rule::CostModel => "cost-model",
+            Rule::Onednn => "onednn",
+            Rule::Ncnn => "ncnn",
+            Rule::Tvm => "tvm",
+            Rule::Mlas => "mlas",
+            Rule::AlwaysDirect => "always-direct",
+            Rule::AlwaysIm2col => "always-im2col",
+            Rule::Unknown => "unknown",
+        }
+    }
+
+    /// The rule of this name (`None` for a name this version does not know).
+    pub fn from_name(name: &str) -> Option<Rule> {
+        Rule::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// What the rule does, in one line.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Rule::Auto => "ConvPlan::auto with the map of the other layers (3 nearest measured layers)",
+            Rule::CostModel => "ConvPlan::auto without a map: FLOPs at typical efficiency vs bytes over bandwidth",
+            Rule::Onednn => "oneDNN convolution_auto: Winograd F(4,3) only at batch >= 4, else direct",
+            Rule::Ncnn => "ncnn x86: Winograd for 3x3 s1 if C or K > 8 (tile by its tables); 1x1 GEMM; im2col if C > 16",
+            Rule::Tvm => "TVM x86: Winograd F(4,3) for 3x3 s1 when 64 < K < 512, else direct",
+            Rule::Mlas => "onnxruntime MLAS: 1x1 as one GEMM, else im2col + GEMM (no Winograd)",
+            Rule::AlwaysDirect => "always direct",
+            Rule::AlwaysIm2col => "always im2col + GEMM",
+            Rule::Unknown => "a rule this version does not know",
+        }
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One rule's score on the held-out layers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleScore {
-    /// Rule name (`auto`, `cost-model`, `onednn`, ...).
-    pub rule: String,
+    /// The rule.
+    pub rule: Rule,
     /// What it does.
     pub description: String,
     /// Geometric mean of the regret.
@@ -88,8 +168,8 @@ pub struct RuleScore {
 pub struct Pick {
     /// Layer name.
     pub layer: String,
-    /// Rule name.
-    pub rule: String,
+    /// The rule.
+    pub rule: Rule,
     /// The variant picked.
     pub variant: String,
     /// time(picked) / time(best measured).

@@ -18,12 +18,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use simdconv::auto::{TunedLayer, TunedShape, TunedTime, TuningMap};
-use simdconv::{variants, ConvShape, Isa, Variant};
+use simdconv::{ConvShape, Isa, Variant};
 
 use crate::catalogue;
 use crate::console::{self, Console};
 use crate::machine;
-use crate::measure::LayerData;
+use crate::measure::{LayerData, Sampler};
 use crate::schema::layer::Layer;
 use crate::schema::results::{FileError, Settings};
 use crate::schema::tuning::{TuneSettings, TuningFile};
@@ -108,7 +108,7 @@ pub struct TuneOptions {
     /// Only these ISAs.
     pub isas: Option<Vec<Isa>>,
     /// Keep layers whose name matches.
-    pub filter: Option<regex::Regex>,
+    pub filter: Option<crate::here::Filter>,
 }
 
 /// Runs (or resumes) a tune and returns the file written.
@@ -117,7 +117,7 @@ pub fn tune(opts: &TuneOptions) -> Result<TuningFile, String> {
     let path = opts.out.join("tuning.json");
     let mut planned = layers();
     if let Some(f) = &opts.filter {
-        planned.retain(|l| f.is_match(&l.name));
+        planned.retain(|l| f.matches(&l.name));
     }
     if planned.is_empty() {
         return Err("nothing to tune: no layer matches the filter".into());
@@ -216,26 +216,20 @@ pub fn tune(opts: &TuneOptions) -> Result<TuningFile, String> {
 struct Timed {
     variant: &'static Variant,
     plan: simdconv::ConvPlan,
-    /// Runs per sample.
-    inner: usize,
-    /// ns per run, one entry per sample.
-    samples: Vec<f64>,
+    sampler: Sampler,
 }
 
 impl Timed {
     fn sample(&mut self, data: &mut LayerData) {
-        let t = Instant::now();
-        for _ in 0..self.inner {
-            self.plan
-                .run(&data.input, &mut data.output)
-                .expect("buffers sized from the plan's own shape");
-        }
-        self.samples
-            .push(t.elapsed().as_nanos() as f64 / self.inner as f64);
+        let (plan, input, output) = (&mut self.plan, &data.input, &mut data.output);
+        self.sampler.sample(|| {
+            plan.run(input, output)
+                .expect("buffers sized from the plan's own shape")
+        });
     }
 
     fn median(&self) -> f64 {
-        sample_time(self.samples.clone()).median_ns
+        self.sampler.interval().point
     }
 }
 
@@ -250,11 +244,7 @@ fn measure_layer(
     shape: &ConvShape,
     isas: Option<&[Isa]>,
 ) -> Result<TunedLayer, String> {
-    let mut vs: Vec<&'static Variant> = variants()
-        .iter()
-        .filter(|v| v.is_available() && v.supports(shape).is_ok())
-        .filter(|v| isas.is_none_or(|l| l.contains(&v.isa())))
-        .collect();
+    let mut vs = crate::here::variants_for(shape, isas);
     vs.sort_by_key(|v| std::cmp::Reverse(v.isa().rank()));
     let mut data = LayerData::new(*shape);
     let mut timed: Vec<Timed> = Vec::new();
@@ -266,23 +256,16 @@ fn measure_layer(
         let mut t = Timed {
             variant,
             plan,
-            inner: 1,
-            samples: Vec::new(),
+            sampler: Sampler::new(),
         };
         t.sample(&mut data); // untimed: first touch of the scratch and output
-        t.samples.clear();
+        t.sampler.samples.clear();
         for _ in 0..3 {
             t.sample(&mut data);
         }
-        let first = t
-            .samples
-            .iter()
-            .copied()
-            .fold(f64::INFINITY, f64::min)
-            .max(1.0);
+        let first = t.sampler.fastest().max(1.0);
         if first <= 2.5 * best {
-            t.samples.clear();
-            t.inner = (SAMPLE_NS / first).ceil().max(1.0) as usize;
+            t.sampler.calibrate(SAMPLE_NS);
             let n = if first > 2.0 * SAMPLE_NS { 5 } else { 9 };
             for _ in 0..n {
                 t.sample(&mut data);
@@ -306,47 +289,18 @@ fn measure_layer(
         shape: TunedShape::of(shape),
         times: timed
             .into_iter()
-            .map(|t| TunedTime {
-                variant: t.variant.name().into(),
-                ..sample_time(t.samples)
+            .map(|t| {
+                let i = t.sampler.interval();
+                TunedTime {
+                    variant: t.variant.name().into(),
+                    median_ns: i.point,
+                    lower_ns: i.lower,
+                    upper_ns: i.upper,
+                    samples: t.sampler.samples.len(),
+                }
             })
             .collect(),
     })
-}
-
-/// The median of `samples` with the widest symmetric order-statistic interval whose coverage
-/// is at least 90% (`[x(j), x(n+1-j)]`: coverage `1 - 2 P(Bin(n, 1/2) < j)`); for 5 samples
-/// the range (94%), for 9 the 2nd and 8th (96%).
-pub fn sample_time(mut samples: Vec<f64>) -> TunedTime {
-    samples.sort_by(f64::total_cmp);
-    let n = samples.len();
-    let median = if n % 2 == 1 {
-        samples[n / 2]
-    } else {
-        (samples[n / 2 - 1] + samples[n / 2]) / 2.0
-    };
-    let mut j = 1;
-    while j < n / 2 && 1.0 - 2.0 * binomial_cdf(n, j + 1) >= 0.90 {
-        j += 1;
-    }
-    TunedTime {
-        variant: String::new(),
-        median_ns: median,
-        lower_ns: samples[j - 1],
-        upper_ns: samples[n - j],
-        samples: n,
-    }
-}
-
-/// `P(Bin(n, 1/2) < j)`.
-fn binomial_cdf(n: usize, j: usize) -> f64 {
-    let mut c = 1.0f64;
-    let mut sum = 0.0;
-    for i in 0..j {
-        sum += c;
-        c = c * (n - i) as f64 / (i + 1) as f64;
-    }
-    sum / 2f64.powi(n as i32)
 }
 
 /// The console's closing summary: how much was measured and every rule's regret.
@@ -401,18 +355,5 @@ mod tests {
         assert!(grid()
             .iter()
             .all(|l| l.shape().unwrap().flops() <= GRID_MAX_FLOPS));
-    }
-
-    #[test]
-    fn order_statistic_intervals() {
-        let t = sample_time(vec![5.0, 1.0, 4.0, 2.0, 3.0]);
-        assert_eq!((t.median_ns, t.lower_ns, t.upper_ns), (3.0, 1.0, 5.0));
-        let t = sample_time((1..=9).map(f64::from).collect());
-        assert_eq!((t.median_ns, t.lower_ns, t.upper_ns), (5.0, 2.0, 8.0));
-        let t = sample_time(vec![7.0]);
-        assert_eq!(
-            (t.median_ns, t.lower_ns, t.upper_ns, t.samples),
-            (7.0, 7.0, 7.0, 1)
-        );
     }
 }

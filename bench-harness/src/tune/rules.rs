@@ -20,34 +20,7 @@ use std::sync::Arc;
 use simdconv::auto::{self, AutoOptions, TuningMap};
 use simdconv::{Algorithm, ConvShape, Isa, Variant, WinogradTile};
 
-use crate::schema::tuning::{Evaluation, Pick, RuleScore, TuningFile};
-
-/// The rules, in the order the page lists them.
-pub const RULES: [&str; 8] = [
-    "auto",
-    "cost-model",
-    "onednn",
-    "ncnn",
-    "tvm",
-    "mlas",
-    "always-direct",
-    "always-im2col",
-];
-
-/// A one-line description of a rule.
-pub fn describe(rule: &str) -> &'static str {
-    match rule {
-        "auto" => "ConvPlan::auto with the map of the other layers (3 nearest measured layers)",
-        "cost-model" => "ConvPlan::auto without a map: FLOPs at typical efficiency vs bytes over bandwidth",
-        "onednn" => "oneDNN convolution_auto: Winograd F(4,3) only at batch >= 4, else direct",
-        "ncnn" => "ncnn x86: Winograd for 3x3 s1 if C or K > 8 (tile by its tables); 1x1 GEMM; im2col if C > 16",
-        "tvm" => "TVM x86: Winograd F(4,3) for 3x3 s1 when 64 < K < 512, else direct",
-        "mlas" => "onnxruntime MLAS: 1x1 as one GEMM, else im2col + GEMM (no Winograd)",
-        "always-direct" => "always direct",
-        "always-im2col" => "always im2col + GEMM",
-        _ => "",
-    }
-}
+use crate::schema::tuning::{Evaluation, Pick, Rule, RuleScore, TuningFile};
 
 /// What a rule may use.
 pub struct Context {
@@ -75,19 +48,14 @@ fn at_widest(
     } else {
         algorithm
     };
-    let mut allowed: Vec<Isa> = Isa::ALL
-        .into_iter()
-        .filter(|i| i.is_available() && isas.is_none_or(|l| l.contains(i)))
-        .collect();
-    allowed.sort_by_key(|&i| std::cmp::Reverse(i.rank()));
-    allowed
+    crate::here::isas(isas)
         .into_iter()
         .find_map(|isa| auto::pick_tile(shape, algorithm, isa))
         .filter(|v| v.supports(shape).is_ok())
 }
 
 /// The variant `rule` picks for `shape`.
-pub fn pick(rule: &str, shape: &ConvShape, ctx: &Context) -> Option<&'static Variant> {
+pub fn pick(rule: Rule, shape: &ConvShape, ctx: &Context) -> Option<&'static Variant> {
     use Algorithm::{Direct, Im2col, Pointwise, Winograd};
     use WinogradTile::{F2x2_3x3 as F2, F4x4_3x3 as F4};
     let isas = ctx.isas.as_deref();
@@ -95,32 +63,33 @@ pub fn pick(rule: &str, shape: &ConvShape, ctx: &Context) -> Option<&'static Var
     let wino_ok = Winograd(F4).supports(shape).is_ok();
     let one_by_one = Pointwise.supports(shape).is_ok();
     let algorithm = match rule {
-        "auto" | "cost-model" => {
+        Rule::Auto | Rule::CostModel => {
             let opts = AutoOptions {
-                map: (rule == "auto").then(|| ctx.map.clone()),
+                map: (rule == Rule::Auto).then(|| ctx.map.clone()),
                 isas: ctx.isas.clone(),
                 ceilings: ctx.ceilings.clone(),
                 max_relative_error: None,
             };
             return auto::choose(shape, &opts).ok().map(|c| c.variant);
         }
-        "onednn" if wino_ok && shape.n() >= 4 => Winograd(F4),
-        "onednn" => Direct,
-        "ncnn" if wino_ok && (c > 8 || k > 8) => {
+        Rule::Onednn if wino_ok && shape.n() >= 4 => Winograd(F4),
+        Rule::Onednn => Direct,
+        Rule::Ncnn if wino_ok && (c > 8 || k > 8) => {
             if c >= 256 && k >= 256 && shape.h().min(shape.w()) <= 14 {
                 Winograd(F2)
             } else {
                 Winograd(F4)
             }
         }
-        "ncnn" if one_by_one => Pointwise,
-        "ncnn" if c > 16 || shape.weights_len() as u64 * 4 > ctx.l2 => Im2col,
-        "ncnn" => Direct,
-        "tvm" if wino_ok && 64 < k && k < 512 => Winograd(F4),
-        "tvm" => Direct,
-        "mlas" if one_by_one => Pointwise,
-        "mlas" | "always-im2col" => Im2col,
-        _ => Direct,
+        Rule::Ncnn if one_by_one => Pointwise,
+        Rule::Ncnn if c > 16 || shape.weights_len() as u64 * 4 > ctx.l2 => Im2col,
+        Rule::Ncnn => Direct,
+        Rule::Tvm if wino_ok && 64 < k && k < 512 => Winograd(F4),
+        Rule::Tvm => Direct,
+        Rule::Mlas if one_by_one => Pointwise,
+        Rule::Mlas | Rule::AlwaysIm2col => Im2col,
+        Rule::AlwaysDirect => Direct,
+        Rule::Unknown => return None,
     };
     at_widest(shape, algorithm, isas)
 }
@@ -131,12 +100,12 @@ pub fn held_out(name: &str) -> bool {
 }
 
 /// A rule's score over its picks; `None` when it picked on no layer.
-fn score(rule: &str, picks: &[Pick]) -> Option<RuleScore> {
+fn score(rule: Rule, picks: &[Pick]) -> Option<RuleScore> {
     let mine: Vec<&Pick> = picks.iter().filter(|p| p.rule == rule).collect();
     let s = crate::autopick::summarise(mine.iter().map(|p| (p.layer.as_str(), p.regret)))?;
     Some(RuleScore {
-        rule: rule.into(),
-        description: describe(rule).into(),
+        rule,
+        description: rule.describe().into(),
         geomean_regret: s.geomean,
         max_regret: s.max,
         worst_layer: s.worst,
@@ -148,14 +117,14 @@ fn score(rule: &str, picks: &[Pick]) -> Option<RuleScore> {
 
 /// The pick of `rule` on a measured layer with its regret; `None` when the rule picks nothing
 /// or a variant the map has no time for.
-fn regret(rule: &str, layer: &simdconv::auto::TunedLayer, ctx: &Context) -> Option<Pick> {
+fn regret(rule: Rule, layer: &simdconv::auto::TunedLayer, ctx: &Context) -> Option<Pick> {
     let shape = layer.shape.shape().ok()?;
     let v = pick(rule, &shape, ctx)?;
     let best = layer.best(|_| true)?;
     let t = layer.time(v.name())?;
     Some(Pick {
         layer: layer.name.clone(),
-        rule: rule.into(),
+        rule,
         variant: v.name().into(),
         regret: t.median_ns / best.median_ns,
         tied: t.lower_ns <= best.upper_ns,
@@ -191,7 +160,7 @@ pub fn evaluate(file: &TuningFile) -> Option<Evaluation> {
     let ctx = context(learn.clone());
     let picks: Vec<Pick> = held
         .iter()
-        .flat_map(|l| RULES.iter().filter_map(|r| regret(r, l, &ctx)))
+        .flat_map(|l| Rule::ALL.iter().filter_map(|&r| regret(r, l, &ctx)))
         .collect();
     let leave_one_out = file
         .map
@@ -201,11 +170,11 @@ pub fn evaluate(file: &TuningFile) -> Option<Evaluation> {
         .filter_map(|(i, l)| {
             let mut others = file.map.layers.clone();
             others.remove(i);
-            regret("auto", l, &context(others))
+            regret(Rule::Auto, l, &context(others))
         })
         .collect();
-    let baselines: Vec<RuleScore> = RULES.iter().filter_map(|r| score(r, &picks)).collect();
-    let auto = baselines.iter().find(|b| b.rule == "auto")?;
+    let baselines: Vec<RuleScore> = Rule::ALL.iter().filter_map(|&r| score(r, &picks)).collect();
+    let auto = baselines.iter().find(|b| b.rule == Rule::Auto)?;
     Some(Evaluation {
         held_out: held.len(),
         learned_from: learn.len(),

@@ -1,0 +1,56 @@
+//! What this CPU runs, narrowed by the user's ISA list: the one place the harness asks the
+//! registry and the CPU (run, blocks, tune and the rules all select through it).
+
+use simdconv::{variants, ConvShape, Isa, Variant};
+
+/// The ISAs this CPU runs, within `allow` when given, widest first.
+pub fn isas(allow: Option<&[Isa]>) -> Vec<Isa> {
+    let mut out: Vec<Isa> = Isa::ALL
+        .into_iter()
+        .filter(|i| i.is_available() && allow.is_none_or(|l| l.contains(i)))
+        .collect();
+    out.sort_by_key(|&i| std::cmp::Reverse(i.rank()));
+    out
+}
+
+/// Whether `v` runs on this CPU, within `allow`, and computes `shape`.
+pub fn runs(v: &Variant, shape: &ConvShape, allow: Option<&[Isa]>) -> bool {
+    v.is_available() && allow.is_none_or(|l| l.contains(&v.isa())) && v.supports(shape).is_ok()
+}
+
+/// Every registry row that [`runs`] `shape`, in registry order.
+pub fn variants_for(shape: &ConvShape, allow: Option<&[Isa]>) -> Vec<&'static Variant> {
+    variants()
+        .iter()
+        .filter(|v| runs(v, shape, allow))
+        .collect()
+}
+
+/// A `--filter` pattern, parsed once (as the command line is read) and matched against
+/// `layer/variant`, `blocks/<claim>` or a layer name.
+#[derive(Debug, Clone)]
+pub struct Filter(regex::Regex);
+
+impl Filter {
+    /// Parses `pattern`; the error names the flag and the pattern.
+    pub fn parse(pattern: &str) -> Result<Filter, String> {
+        regex::Regex::new(pattern)
+            .map(Filter)
+            .map_err(|e| format!("--filter \"{pattern}\": {e}"))
+    }
+
+    /// Whether `name` matches.
+    pub fn matches(&self, name: &str) -> bool {
+        self.0.is_match(name)
+    }
+
+    /// The pattern as given.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+/// Whether `name` passes `filter` (everything passes no filter).
+pub fn passes(filter: Option<&Filter>, name: &str) -> bool {
+    filter.is_none_or(|f| f.matches(name))
+}
