@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use simdconv::ops::{self, Pool};
 use simdconv::{
-    reference, variants, Activation, Algorithm, AlignedBuf, ConvPlan, ConvShape, Isa, Variant,
+    reference, variants, Activation, Algorithm, AlignedBuf, ConvPlan, ConvShape, Element, Isa,
+    Variant,
 };
 
 use crate::schema::results::BlockMode;
@@ -587,6 +588,6 @@ pub fn step_bytes(block: &Block, step: &Step) -> u64 {
         step.srcs.iter().map(|&s| block.buffers[s]).sum::<usize>() + block.buffers[step.dst];
     match &step.op {
         Op::Conv { shape, .. } => shape.compulsory_bytes(),
-        _ => (io * 4) as u64,
+        _ => (io * f32::BYTES) as u64,
     }
 }

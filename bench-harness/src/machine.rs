@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Instant;
 
-use simdconv::{probe, AlignedBuf, Isa};
+use simdconv::{probe, AlignedBuf, Element, Isa};
 
 use crate::schema::machine::{
     named, Bandwidth, Cache, CeilingCheck, MachineProfile, ThreadCeilings,
@@ -301,7 +301,7 @@ fn ceilings(m: &MachineProfile, threads: usize, rounds: usize) -> Measured {
             // longer window and more tries per round.
             let gbs = best_rate_threads(threads, 0.05, 3, |t, reps| {
                 std::hint::black_box(probe::read_loop(isa, &b[t], reps));
-                (floats * 4 * reps) as f64 / 1e9
+                (floats * f32::BYTES * reps) as f64 / 1e9
             });
             seen.entry(level.to_string()).or_default().push(gbs);
         }

@@ -301,6 +301,7 @@ fn run_layer(
                 algorithm: v.algorithm().name().into(),
                 isa: v.isa().name().into(),
                 tile: v.tile().to_string(),
+                types: v.types().name(),
                 shape: ShapeRecord::of(&shape),
                 flops: shape.flops(),
                 bytes: shape.compulsory_bytes(),

@@ -16,20 +16,20 @@ fn overlapping_intervals_are_a_tie_and_the_runner_up_is_clearly_slower() {
     let vs = verdicts(&r);
     assert_eq!(vs.len(), 2);
     let clear = &vs[0];
-    assert_eq!(clear.winner.variant, "winograd-f4-avx2-6x16");
+    assert_eq!(clear.winner.variant, "f32-winograd-f4-avx2-6x16");
     assert!(!clear.is_tie());
-    assert_eq!(clear.runner_up.unwrap().variant, "direct-avx2-6x16");
+    assert_eq!(clear.runner_up.unwrap().variant, "f32-direct-avx2-6x16");
     let m = clear.margin().unwrap();
     assert!((m.point - 2.5).abs() < 1e-9 && m.lower < m.point && m.point < m.upper);
     let tie = &vs[1];
     assert!(tie.is_tie());
-    assert_eq!(tie.winner.variant, "direct-avx2-6x16");
+    assert_eq!(tie.winner.variant, "f32-direct-avx2-6x16");
     assert_eq!(tie.tied.len(), 1);
-    assert_eq!(tie.tied[0].variant, "winograd-f2-avx2-6x16");
-    assert_eq!(tie.runner_up.unwrap().variant, "im2col-avx2-6x16");
+    assert_eq!(tie.tied[0].variant, "f32-winograd-f2-avx2-6x16");
+    assert_eq!(tie.runner_up.unwrap().variant, "f32-im2col-avx2-6x16");
     assert_eq!(
         tie.headline(),
-        "tie: direct-avx2-6x16, winograd-f2-avx2-6x16"
+        "tie: f32-direct-avx2-6x16, f32-winograd-f2-avx2-6x16"
     );
     // Separate the intervals and the tie becomes a win.
     let mut a = tie.winner.clone();
@@ -37,7 +37,7 @@ fn overlapping_intervals_are_a_tie_and_the_runner_up_is_clearly_slower() {
     a.gflops.lower = 102.0;
     b.gflops.upper = 99.0;
     let v = verdict(&[&b, &a]).unwrap();
-    assert!(!v.is_tie() && v.winner.variant == "direct-avx2-6x16");
+    assert!(!v.is_tie() && v.winner.variant == "f32-direct-avx2-6x16");
     assert!(verdict(&[]).is_none());
 }
 
@@ -49,7 +49,7 @@ fn the_page_opens_with_the_winner_table_and_names_ties() {
         winner < html.find("Roofline").unwrap(),
         "the answer comes first"
     );
-    assert!(html.contains("tie: direct-avx2-6x16, winograd-f2-avx2-6x16"));
+    assert!(html.contains("tie: f32-direct-avx2-6x16, f32-winograd-f2-avx2-6x16"));
     assert!(html.contains("<tr class=\"tie\">") && html.contains("<tr class=\"win\">"));
     // Best per ISA and per algorithm, and the claims guidance when no claims were measured.
     assert!(html.contains("What SIMD buys: the best variant of each ISA"));
@@ -63,15 +63,15 @@ fn the_page_opens_with_the_winner_table_and_names_ties() {
 fn every_roofline_point_has_a_tooltip() {
     let html = report::render(&results()).unwrap();
     for v in [
-        "direct-scalar-4x4",
-        "direct-avx2-6x16",
-        "winograd-f4-scalar-4x4",
-        "winograd-f4-avx2-6x16",
+        "f32-direct-scalar-4x4",
+        "f32-direct-avx2-6x16",
+        "f32-winograd-f4-scalar-4x4",
+        "f32-winograd-f4-avx2-6x16",
     ] {
         let tip = format!("<title>smoke_3x3_14 / {v}: ");
         assert!(html.contains(&tip), "no tooltip for {v}");
     }
-    assert!(html.contains("<title>smoke_3x3_14 / winograd-f4-avx2-6x16: 150.0 GFLOP/s [148.5, 151.5], 1.50x avx2 peak"));
+    assert!(html.contains("<title>smoke_3x3_14 / f32-winograd-f4-avx2-6x16: 150.0 GFLOP/s [148.5, 151.5], 1.50x avx2 peak"));
     // The winner of each layer on each ISA is labelled.
     assert!(texts(&html).iter().any(|t| t == "smoke_3x3_14"));
     // Winograd's effective roof is drawn (avx2 peak 100 x 4).
@@ -174,7 +174,7 @@ fn csv_has_one_documented_row_per_result() {
     let col = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
     let win = lines
         .iter()
-        .find(|l| l.starts_with("smoke_3x3_14,winograd-f4-avx2-6x16,"))
+        .find(|l| l.starts_with("smoke_3x3_14,f32-winograd-f4-avx2-6x16,"))
         .unwrap();
     let cells: Vec<&str> = win.split(',').collect();
     assert_eq!(cells.len(), COLUMNS.len());
@@ -198,7 +198,7 @@ fn console_lines_have_count_rate_interval_peak_and_eta() {
         text.split_whitespace().collect::<Vec<_>>(),
         [
             "smoke_3x3_14",
-            "winograd-f4-avx2-6x16",
+            "f32-winograd-f4-avx2-6x16",
             "150.0",
             "GFLOP/s",
             "[148.5,",
@@ -222,6 +222,6 @@ fn console_lines_have_count_rate_interval_peak_and_eta() {
     let table = console::winner_table(&results_with_tie());
     assert!(
         table.contains("tie (2 variants)")
-            && table.contains("tied: direct-avx2-6x16, winograd-f2-avx2-6x16")
+            && table.contains("tied: f32-direct-avx2-6x16, f32-winograd-f2-avx2-6x16")
     );
 }

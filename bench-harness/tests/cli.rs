@@ -50,7 +50,7 @@ fn an_unwritable_output_directory_is_a_clear_error() {
         "--suite",
         "smoke",
         "--filter",
-        "smoke_1x1_14/pointwise-scalar",
+        "smoke_1x1_14/f32-pointwise-scalar",
         "--out",
         "/dev/null/results",
     ]);
@@ -98,7 +98,7 @@ fn a_run_into_a_log_prints_one_line_per_benchmark() {
         "--isa",
         "scalar",
         "--filter",
-        "smoke_1x1_14/(direct|pointwise)",
+        "smoke_1x1_14/f32-(direct|pointwise)",
         "--measurement-time",
         "0.05",
         "--warm-up-time",

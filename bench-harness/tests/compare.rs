@@ -54,7 +54,7 @@ fn slower_beyond_threshold_with_separate_intervals_fails() {
         Gate::Regressed { rows, compared } => {
             assert_eq!(compared, 4);
             assert_eq!(rows.len(), 1);
-            assert_eq!(rows[0].key, "smoke_3x3_14/direct-avx2-6x16");
+            assert_eq!(rows[0].key, "smoke_3x3_14/f32-direct-avx2-6x16");
             assert!((rows[0].slowdown - 0.10).abs() < 1e-9);
             // The verdict has units: milliseconds with intervals and a percentage.
             let t = gate_table(&rows);
@@ -122,7 +122,7 @@ fn missing_rows_fail_unless_allowed_and_are_listed() {
     let b = tight(&results());
     let mut c = b.clone();
     c.results.remove(0);
-    let row = vec!["smoke_3x3_14/direct-scalar-4x4".to_string()];
+    let row = vec!["smoke_3x3_14/f32-direct-scalar-4x4".to_string()];
     match gate(&b, &c, 0.05, Allow::default()) {
         Gate::Missing { compared, missing } => {
             assert_eq!(compared, 3);
@@ -168,7 +168,9 @@ fn a_gate_cannot_pass_vacuously() {
     let mut fast = c.results[1].clone();
     fast.time_ns = fast.time_ns.scaled(2.0);
     c.results.insert(0, fast);
-    assert!(problem(&c).contains("candidate: smoke_3x3_14/direct-avx2-6x16 appears more than once"));
+    assert!(
+        problem(&c).contains("candidate: smoke_3x3_14/f32-direct-avx2-6x16 appears more than once")
+    );
     // Zero, negative and non-finite times, in either file.
     for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
         let mut c = b.clone();
@@ -227,7 +229,7 @@ fn page_and_summary_list_every_row_and_the_unshared_ones() {
     b.results.retain(|r| r.isa != "avx2");
     b.results.push(record(
         "smoke_3x3_14",
-        "direct-neon-8x12",
+        "f32-direct-neon-8x12",
         "direct",
         "neon",
         8.0,
@@ -248,11 +250,11 @@ fn page_and_summary_list_every_row_and_the_unshared_ones() {
     ];
     let s = summary(&inputs);
     assert!(
-        s.contains("smoke_3x3_14/direct-neon-8x12: only on B"),
+        s.contains("smoke_3x3_14/f32-direct-neon-8x12: only on B"),
         "{s}"
     );
     assert!(
-        s.contains("smoke_3x3_14/direct-avx2-6x16: only on A"),
+        s.contains("smoke_3x3_14/f32-direct-avx2-6x16: only on A"),
         "{s}"
     );
     assert!(s.contains("best variant per layer"));
@@ -270,7 +272,7 @@ fn merged_rounds_take_the_lower_median_and_the_union_of_intervals() {
     let r = m
         .results
         .iter()
-        .find(|r| r.variant == "direct-avx2-6x16")
+        .find(|r| r.variant == "f32-direct-avx2-6x16")
         .unwrap();
     let (ta, tb) = (a.results[1].time_ns, b.results[1].time_ns);
     assert_eq!(r.time_ns.point, ta.point);

@@ -96,11 +96,19 @@ fn circles(svg: &str) -> Vec<(f64, f64)> {
 fn a_point_on_a_roof_is_drawn_on_it() {
     let m = machine();
     // On the DRAM diagonal: 0.4 FLOP/byte x 10 GB/s = 4 GFLOP/s (below the 10 GFLOP/s roof).
-    let on_diag = record("x", "direct-scalar-4x4", "direct", "scalar", 0.4, 4.0, 0.0);
+    let on_diag = record(
+        "x",
+        "f32-direct-scalar-4x4",
+        "direct",
+        "scalar",
+        0.4,
+        4.0,
+        0.0,
+    );
     // On the scalar compute roof: 10 GFLOP/s at high intensity.
     let on_peak = record(
         "x",
-        "direct-scalar-4x4",
+        "f32-direct-scalar-4x4",
         "direct",
         "scalar",
         300.0,
@@ -177,18 +185,30 @@ fn the_winograd_front_keeps_only_undominated_points() {
             .push(record("smoke_3x3_14", v, alg, "avx2", 8.0, g, err))
     };
     // Direct: 60 GFLOP/s at 1e-7 (from results()); F4: 150 at 3e-6.
-    add(&mut r, "winograd-f2-avx2-6x16", "winograd-f2", 100.0, 2e-7);
     add(
         &mut r,
-        "winograd-f4-half-avx2-6x16",
+        "f32-winograd-f2-avx2-6x16",
+        "winograd-f2",
+        100.0,
+        2e-7,
+    );
+    add(
+        &mut r,
+        "f32-winograd-f4-half-avx2-6x16",
         "winograd-f4-half",
         150.0,
         1e-6,
     );
-    add(&mut r, "winograd-f6-avx2-6x16", "winograd-f6", 170.0, 4e-6);
     add(
         &mut r,
-        "winograd-f6-int-avx2-6x16",
+        "f32-winograd-f6-avx2-6x16",
+        "winograd-f6",
+        170.0,
+        4e-6,
+    );
+    add(
+        &mut r,
+        "f32-winograd-f6-int-avx2-6x16",
         "winograd-f6-int",
         170.0,
         4e-4,

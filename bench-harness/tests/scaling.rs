@@ -171,7 +171,7 @@ fn a_run_with_threads_and_batch_records_both() {
         "--isa",
         "scalar",
         "--filter",
-        "smoke_1x1_14(_b2)?/pointwise",
+        "smoke_1x1_14(_b2)?/f32-pointwise",
         "--threads",
         "2,1",
         "--batch",

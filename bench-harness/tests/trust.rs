@@ -94,7 +94,7 @@ fn an_existing_unwritable_output_directory_is_refused_before_measuring() {
         "--suite",
         "smoke",
         "--filter",
-        "smoke_1x1_14/pointwise-scalar",
+        "smoke_1x1_14/f32-pointwise-scalar",
         "--out",
         "/proc/self",
     ]);
@@ -230,7 +230,7 @@ fn block(claim: &str, isa: &str) -> BlockRecord {
         time_ns: Interval::exact(1e6),
         steps: vec![StepRecord {
             name: "conv <i>1</i>".into(),
-            variant: "direct-avx2-6x16".into(),
+            variant: "f32-direct-avx2-6x16".into(),
             flops: 1_000_000,
             bytes: 1000,
             time_ns: Interval::exact(5e5),
@@ -246,7 +246,7 @@ fn nothing_from_a_results_file_reaches_the_page_unescaped() {
     let evil_claim = "nin\"><img src=x onerror=alert(2)>";
     r.blocks = vec![block(evil_claim, evil_isa), block("nin", "avx2")];
     r.results[0].layer = "<svg onload=alert(3)>".into();
-    r.results[1].variant = "direct-avx2-6x16<script>".into();
+    r.results[1].variant = "f32-direct-avx2-6x16<script>".into();
     r.settings.filter = Some("</title><script>".into());
     r.machine.model = "CPU <iframe>".into();
     let html = simdconv_bench::report::render(&r).unwrap();

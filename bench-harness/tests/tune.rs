@@ -176,7 +176,7 @@ fn the_tuning_page_and_the_comparison_mark_what_they_should() {
     }
     // Another CPU where direct wins: every layer differs, and the page lists them.
     let direct = pick_tile(&layers[0].shape().unwrap(), Algorithm::Direct, Isa::Scalar).unwrap();
-    assert!(direct.name().starts_with("direct"));
+    assert!(direct.name().starts_with("f32-direct"));
     let mut b = file_favouring(Algorithm::Direct, &layers);
     b.evaluation = rules::evaluate(&b);
     let page = simdconv_bench::report::tuning::compare_page(
@@ -226,7 +226,7 @@ fn a_runs_auto_pick_follows_the_map_and_its_regret_comes_from_the_run() {
     let res = common::results();
     let layer = &res.layers[0];
     let shape = layer.shape().unwrap();
-    // A map of this machine holding exactly this layer, where direct-avx2-6x16 wins.
+    // A map of this machine holding exactly this layer, where f32-direct-avx2-6x16 wins.
     let mut map = TuningMap::new(&res.machine.fingerprint());
     let t = |variant: &str, ns: f64| TunedTime {
         variant: variant.into(),
@@ -238,11 +238,14 @@ fn a_runs_auto_pick_follows_the_map_and_its_regret_comes_from_the_run() {
     map.layers.push(TunedLayer {
         name: "same".into(),
         shape: TunedShape::of(&shape),
-        times: vec![t("direct-avx2-6x16", 1.0), t("winograd-f4-avx2-6x16", 2.0)],
+        times: vec![
+            t("f32-direct-avx2-6x16", 1.0),
+            t("f32-winograd-f4-avx2-6x16", 2.0),
+        ],
     });
     let picks = simdconv_bench::autopick::picks(&res, Some(map));
     assert_eq!(picks.len(), 1);
-    assert_eq!(picks[0].variant, "direct-avx2-6x16");
+    assert_eq!(picks[0].variant, "f32-direct-avx2-6x16");
     assert_eq!(picks[0].source.name(), "tuning map");
     // In the run, direct-avx2 made 60 GFLOP/s and Winograd F4 150: regret 2.5.
     let g = picks[0].regret.unwrap();

@@ -99,7 +99,7 @@ fn fuzz_ops(rng: &mut ChaCha8Rng) -> u64 {
     errors += u64::from(ops::concat_channels(&refs, &channels, pixels, &mut cat).is_err());
     // Huge lengths must be refused or lazily zeroed, never abort.
     let len = dim(rng, 1 << 12);
-    errors += u64::from(AlignedBuf::zeroed(len).is_err());
+    errors += u64::from(AlignedBuf::<f32>::zeroed(len).is_err());
     errors
 }
 

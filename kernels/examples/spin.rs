@@ -2,7 +2,7 @@
 //! at without the harness's ceiling probes and criterion around it.
 //!
 //! `cargo run --release -p simdconv --example spin -- VARIANT H W C K R [STRIDE PAD SECONDS]`
-//! (square kernel, batch 1, groups 1), e.g. `winograd-f6-avx2-6x16 56 56 64 64 3 1 1 5`.
+//! (square kernel, batch 1, groups 1), e.g. `f32-winograd-f6-avx2-6x16 56 56 64 64 3 1 1 5`.
 //! Prints the runs and the median time per run.
 
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let v = variants()
         .iter()
-        .find(|v| v.name() == args[0])
+        .find(|v| v.name() == simdconv::canonical_name(&args[0]))
         .ok_or_else(|| format!("no variant named {:?}", args[0]))?;
     let num = |i: usize, default: usize| -> Result<usize, String> {
         args.get(i).map_or(Ok(default), |s| {

@@ -38,6 +38,7 @@ pub mod cache;
 mod checks;
 mod depthwise;
 mod direct;
+mod dtype;
 mod error;
 mod gemm;
 mod im2col;
@@ -58,12 +59,13 @@ mod vocab;
 mod winograd;
 
 pub use aligned::AlignedBuf;
+pub use dtype::{DType, Element, Types};
 pub use error::ConvError;
 pub use isa::Isa;
 pub use par::DEFAULT_GRAIN_FLOPS;
 pub use plan::ConvPlan;
 /// The rayon this crate runs [`ConvPlan::run_parallel`] on: build its pools with this one.
 pub use rayon;
-pub use registry::{variants, Variant};
+pub use registry::{canonical_name, variants, Variant};
 pub use shape::{ConvShape, ConvShapeBuilder, Padding};
 pub use vocab::{Activation, Algorithm, Tile, WinogradTile};

@@ -11,7 +11,7 @@ use crate::nonfinite::BorderFix;
 use crate::par::{Exec, Worker, DEFAULT_GRAIN_FLOPS};
 use crate::registry::Variant;
 use crate::simd::Act;
-use crate::{Activation, Algorithm, ConvError, ConvShape, Isa, Tile};
+use crate::{Activation, Algorithm, ConvError, ConvShape, Element, Isa, Tile};
 
 /// A convolution ready to run: a variant, its packed weights and its scratch.
 ///
@@ -212,12 +212,12 @@ impl ConvPlan {
     /// Winograd's transformed tiles, row-pointer tables); packed weights are not counted. A
     /// parallel run adds [`worker_scratch_bytes`](ConvPlan::worker_scratch_bytes) per extra thread.
     pub fn scratch_bytes(&self) -> usize {
-        self.shared.len() * 4 + self.worker_scratch_bytes()
+        self.shared.len() * f32::BYTES + self.worker_scratch_bytes()
     }
 
     /// Bytes of the scratch each worker thread has to itself.
     pub fn worker_scratch_bytes(&self) -> usize {
-        self.spec.floats * 4 + self.spec.ptrs * std::mem::size_of::<*const f32>()
+        self.spec.floats * f32::BYTES + self.spec.ptrs * std::mem::size_of::<*const f32>()
     }
 }
 

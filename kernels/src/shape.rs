@@ -1,7 +1,7 @@
 //! `ConvShape`: the geometry of one 2-D convolution, validated on construction, with its
 //! derived output size, FLOP count and compulsory traffic. All size arithmetic is checked.
 
-use crate::ConvError;
+use crate::{ConvError, Element};
 
 /// Padding on each side of the input, in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
@@ -188,7 +188,7 @@ impl ConvShapeBuilder {
         let bytes = [input_len, weights_len, self.k, output_len]
             .iter()
             .try_fold(0usize, |acc, &x| acc.checked_add(x))
-            .and_then(|x| x.checked_mul(4))
+            .and_then(|x| x.checked_mul(f32::BYTES))
             .ok_or(ovf("compulsory bytes"))?;
         Ok(ConvShape {
             b: self,

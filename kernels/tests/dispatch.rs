@@ -86,10 +86,20 @@ fn plan_picks_the_tile_that_pads_least() {
             .build()
             .unwrap();
         let got = pick(&shape, Algorithm::Pointwise, Isa::Avx512);
-        assert_eq!(got, "pointwise-avx512-6x64");
+        assert_eq!(got, "f32-pointwise-avx512-6x64");
         for (tile, hw, c, want) in [
-            (WinogradTile::F2x2_3x3, 7, 512, "winograd-f2-avx512-8x48"),
-            (WinogradTile::F4x4_3x3, 28, 128, "winograd-f4-avx512-7x32"),
+            (
+                WinogradTile::F2x2_3x3,
+                7,
+                512,
+                "f32-winograd-f2-avx512-8x48",
+            ),
+            (
+                WinogradTile::F4x4_3x3,
+                28,
+                128,
+                "f32-winograd-f4-avx512-7x32",
+            ),
         ] {
             let shape = ConvShape::builder(1, hw, hw, c, c, 3, 3)
                 .pad(1)

@@ -1,4 +1,5 @@
-//! The registry as data: every row's name is derived from its algorithm, ISA and tile; names are
+//! The registry as data: every row's name is derived from its element types, algorithm, ISA and
+//! tile; names are
 //! unique; and the kernel a row builds computes the tile the row declares. (That every algorithm
 //! has scalar and portable rows is `props.rs`'s test.)
 
@@ -20,8 +21,19 @@ fn shape_for(a: Algorithm) -> ConvShape {
 fn names_are_derived_and_unique() {
     let mut seen = std::collections::HashSet::new();
     for v in variants() {
-        let want = format!("{}-{}-{}", v.algorithm().name(), v.isa().name(), v.tile());
+        let want = format!(
+            "{}-{}-{}-{}",
+            v.types(),
+            v.algorithm().name(),
+            v.isa().name(),
+            v.tile()
+        );
         assert_eq!(v.name(), want);
+        // Every row is f32 today; older files' names (no type) read as f32 rows.
+        assert_eq!(v.types(), simdconv::Types::F32);
+        let old = v.name().strip_prefix("f32-").unwrap();
+        assert_eq!(simdconv::canonical_name(old), v.name());
+        assert_eq!(simdconv::canonical_name(v.name()), v.name());
         assert!(seen.insert(v.name()), "{} registered twice", v.name());
         match v.tile() {
             Tile::Gemm { mr, nr } => {

@@ -172,6 +172,7 @@ fn step_record(rec: &BlockRecord, s: &StepRecord) -> Record {
         algorithm: alg.into(),
         isa: rec.isa.clone(),
         tile: String::new(),
+        types: simdconv::Types::F32.name(),
         shape: ShapeRecord {
             n: 1,
             h: 0,

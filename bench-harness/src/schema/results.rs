@@ -136,6 +136,16 @@ pub fn gflops(flops: u64, time_ns: Interval) -> Interval {
     Interval::rate(flops as f64, time_ns)
 }
 
+fn f32_types() -> String {
+    simdconv::Types::F32.name()
+}
+
+/// A variant name as this build spells it ([`simdconv::canonical_name`]: older files' names gain
+/// their element type, `f32-`).
+pub fn variant_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    String::deserialize(d).map(|s| simdconv::canonical_name(&s))
+}
+
 /// The geometry of one measured layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShapeRecord {
@@ -206,7 +216,8 @@ impl std::fmt::Display for ShapeRecord {
 pub struct Record {
     /// Layer name (catalogue).
     pub layer: String,
-    /// Variant name (registry), e.g. `direct-avx512-14x32`.
+    /// Variant name (registry), e.g. `f32-direct-avx512-14x32` (older names read with `f32-`).
+    #[serde(deserialize_with = "variant_name")]
     pub variant: String,
     /// Algorithm name, e.g. `winograd-f4`.
     pub algorithm: String,
@@ -214,6 +225,10 @@ pub struct Record {
     pub isa: String,
     /// Register tile, e.g. `14x32`.
     pub tile: String,
+    /// Element types (`simdconv::Types::name`): `f32`, or e.g. `u8s8u8` (absent in older files,
+    /// which were all f32).
+    #[serde(default = "f32_types")]
+    pub types: String,
     /// Geometry.
     pub shape: ShapeRecord,
     /// Direct-equivalent FLOPs (the same for every algorithm).
@@ -360,6 +375,7 @@ pub struct AutoPick {
     /// Layer name.
     pub layer: String,
     /// The variant picked.
+    #[serde(deserialize_with = "variant_name")]
     pub variant: String,
     /// Where the pick came from.
     pub source: PickSource,

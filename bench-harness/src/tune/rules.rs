@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use simdconv::auto::{self, AutoOptions, TuningMap};
-use simdconv::{Algorithm, ConvShape, Isa, Variant, WinogradTile};
+use simdconv::{Algorithm, ConvShape, Element, Isa, Variant, WinogradTile};
 
 use crate::schema::tuning::{Evaluation, Pick, Rule, RuleScore, TuningFile};
 
@@ -82,7 +82,7 @@ pub fn pick(rule: Rule, shape: &ConvShape, ctx: &Context) -> Option<&'static Var
             }
         }
         Rule::Ncnn if one_by_one => Pointwise,
-        Rule::Ncnn if c > 16 || shape.weights_len() as u64 * 4 > ctx.l2 => Im2col,
+        Rule::Ncnn if c > 16 || (shape.weights_len() * f32::BYTES) as u64 > ctx.l2 => Im2col,
         Rule::Ncnn => Direct,
         Rule::Tvm if wino_ok && 64 < k && k < 512 => Winograd(F4),
         Rule::Tvm => Direct,

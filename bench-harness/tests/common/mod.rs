@@ -71,6 +71,7 @@ pub fn record(
         algorithm: alg.into(),
         isa: isa.into(),
         tile: "4x4".into(),
+        types: "f32".into(),
         shape: ShapeRecord {
             n: 1,
             h: 14,
@@ -138,7 +139,7 @@ pub fn results() -> Results {
         results: vec![
             record(
                 "smoke_3x3_14",
-                "direct-scalar-4x4",
+                "f32-direct-scalar-4x4",
                 "direct",
                 "scalar",
                 8.0,
@@ -147,7 +148,7 @@ pub fn results() -> Results {
             ),
             record(
                 "smoke_3x3_14",
-                "direct-avx2-6x16",
+                "f32-direct-avx2-6x16",
                 "direct",
                 "avx2",
                 8.0,
@@ -156,7 +157,7 @@ pub fn results() -> Results {
             ),
             record(
                 "smoke_3x3_14",
-                "winograd-f4-scalar-4x4",
+                "f32-winograd-f4-scalar-4x4",
                 "winograd-f4",
                 "scalar",
                 8.0,
@@ -165,7 +166,7 @@ pub fn results() -> Results {
             ),
             record(
                 "smoke_3x3_14",
-                "winograd-f4-avx2-6x16",
+                "f32-winograd-f4-avx2-6x16",
                 "winograd-f4",
                 "avx2",
                 8.0,
@@ -182,7 +183,7 @@ pub fn results_with_tie() -> Results {
     let mut r = results();
     let mut a = record(
         "tie_3x3",
-        "direct-avx2-6x16",
+        "f32-direct-avx2-6x16",
         "direct",
         "avx2",
         8.0,
@@ -193,7 +194,7 @@ pub fn results_with_tie() -> Results {
     a.gflops.upper = 104.0;
     let mut b = record(
         "tie_3x3",
-        "winograd-f2-avx2-6x16",
+        "f32-winograd-f2-avx2-6x16",
         "winograd-f2",
         "avx2",
         8.0,
@@ -204,7 +205,7 @@ pub fn results_with_tie() -> Results {
     b.gflops.upper = 101.0;
     let c = record(
         "tie_3x3",
-        "im2col-avx2-6x16",
+        "f32-im2col-avx2-6x16",
         "im2col",
         "avx2",
         8.0,

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::gemm_padding;
 use crate::registry::Variant;
-use crate::{cache, Algorithm, ConvShape, Isa};
+use crate::{cache, Algorithm, ConvShape, Element, Isa};
 
 /// Per-core ceilings the cost model divides by.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,6 +100,9 @@ const DEPTHWISE_EFFICIENCY: f64 = 0.40;
 /// Winograd transforms: adds and shuffles, at a quarter of the FMA peak.
 const TRANSFORM_EFFICIENCY: f64 = 0.25;
 
+/// Bytes per f32, as the cost model multiplies in f64.
+const F32: f64 = <f32 as Element>::BYTES as f64;
+
 /// Predicted time of `v` on `shape`, ns.
 pub fn predict_ns(shape: &ConvShape, v: &Variant, c: &Ceilings) -> f64 {
     let peak = c.peak(v.isa());
@@ -135,10 +138,10 @@ pub fn predict_ns(shape: &ConvShape, v: &Variant, c: &Ceilings) -> f64 {
             // Input transform: alpha^2 outputs of alpha-term sums, twice; output: m x alpha
             // then m x m, each an alpha-term sum.
             let tr = tiles * (ci * 2.0 * a * a * a + k * (m * a * a + m * m * a));
-            let tiles_bytes = tiles * a * a * (ci + k) * 4.0;
+            let tiles_bytes = tiles * a * a * (ci + k) * F32;
             // The transformed weights (alpha^2 x C x K) are read once per run: on small images
             // (few tiles) that traffic, not the multiplies, sets the time.
-            let weight_bytes = a * a * ci * k * 4.0;
+            let weight_bytes = a * a * ci * k * F32;
             gemm / (GEMM_EFFICIENCY * peak)
                 + tr / (TRANSFORM_EFFICIENCY * peak)
                 + 2.0 * tiles_bytes / c.bandwidth(tiles_bytes as u64)

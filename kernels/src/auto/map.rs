@@ -59,11 +59,17 @@ impl TunedShape {
     }
 }
 
+/// A variant name as this build spells it ([`crate::canonical_name`]).
+fn variant_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    String::deserialize(d).map(|s| crate::canonical_name(&s))
+}
+
 /// One variant's measured time on a layer: the median with a distribution-free confidence
 /// interval for it (order statistics), ns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TunedTime {
-    /// Registry name.
+    /// Registry name (older maps' names read with their element type, `f32-`).
+    #[serde(deserialize_with = "variant_name")]
     pub variant: String,
     /// Median time per run, ns.
     pub median_ns: f64,

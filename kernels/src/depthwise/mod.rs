@@ -60,6 +60,8 @@ pub(crate) struct DwRow {
 #[derive(Clone, Copy)]
 pub(crate) struct DwUkernel {
     pub isa: crate::Isa,
+    /// The element types its body reads, accumulates and writes.
+    pub types: crate::Types,
     pub lanes: usize,
     pub row: unsafe fn(&DwRow),
 }
@@ -75,6 +77,7 @@ impl DwUkernel {
 pub(crate) const fn ukernel<S: Simd>() -> DwUkernel {
     DwUkernel {
         isa: S::ISA,
+        types: crate::Types::F32,
         lanes: S::LANES,
         row: row_entry::<S>,
     }

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use crate::par::{part, Exec, SharedOut};
 use crate::simd::{Act, Simd};
-use crate::{AlignedBuf, ConvError, Isa, Tile};
+use crate::{AlignedBuf, ConvError, Element, Isa, Tile, Types};
 
 /// Where and how one microkernel call stores its tile.
 #[derive(Clone, Copy)]
@@ -71,6 +71,8 @@ pub(crate) struct IndirectTile {
 #[derive(Clone, Copy)]
 pub(crate) struct Ukernels {
     pub isa: Isa,
+    /// The element types its body reads, accumulates and writes.
+    pub types: Types,
     pub mr: usize,
     pub nr: usize,
     pub packed: unsafe fn(&PackedTile),
@@ -91,6 +93,7 @@ impl Ukernels {
 pub(crate) const fn ukernels<S: Simd, const MR: usize, const NV: usize>() -> Ukernels {
     Ukernels {
         isa: S::ISA,
+        types: Types::F32,
         mr: MR,
         nr: NV * S::LANES,
         packed: ukernel::packed_entry::<S, MR, NV>,
@@ -124,10 +127,10 @@ impl Blocking {
     /// mc: an A block (mc x kc) fills about half of L2.
     pub(crate) fn new(uk: &Ukernels, k: usize) -> Blocking {
         let (l1, l2) = cache_sizes();
-        let kc_target = (l1 / 2 / (uk.nr * 4)).clamp(64, 1024);
+        let kc_target = (l1 / 2 / (uk.nr * f32::BYTES)).clamp(64, 1024);
         let blocks = k.div_ceil(kc_target).max(1);
         let kc = k.div_ceil(blocks).max(1);
-        let mc = ((l2 / 2 / (kc * 4)) / uk.mr).max(1) * uk.mr;
+        let mc = ((l2 / 2 / (kc * f32::BYTES)) / uk.mr).max(1) * uk.mr;
         Blocking { kc, mc }
     }
 }
@@ -412,7 +415,7 @@ const L1_MIN_WAYS: usize = 8;
 pub(crate) fn rows_alias(mr: usize, row_stride: usize) -> bool {
     // Distinct lines only: rows closer than a line share lines, not sets.
     let mut lines: Vec<u128> = (0..mr as u128)
-        .map(|i| i * row_stride as u128 * 4 / 64)
+        .map(|i| i * row_stride as u128 * f32::BYTES as u128 / 64)
         .collect();
     lines.dedup();
     let mut per_set = [0usize; L1_SETS];
@@ -442,7 +445,8 @@ impl IndirectBlocking {
             0
         };
         IndirectBlocking {
-            block_tiles: (l2 / 2 / (footprint.max(1) * 4 * uk.mr)).clamp(1, MAX_BLOCK_TILES),
+            block_tiles: (l2 / 2 / (footprint.max(1) * f32::BYTES * uk.mr))
+                .clamp(1, MAX_BLOCK_TILES),
             max_taps,
             kcb,
             copy_ld,
@@ -561,7 +565,7 @@ fn indirect_block(
     let mut taps = [Taps::default(); MAX_BLOCK_TILES];
     // A B bigger than L2 comes from L3 each time a block starts on it, faster than the hardware
     // prefetchers fetch it when few tiles share each panel (3x3 layers with 512 channels).
-    let prefetch_b = b.k() * b.panels() * uk.nr * 4 > cache_sizes().1;
+    let prefetch_b = b.k() * b.panels() * uk.nr * f32::BYTES > cache_sizes().1;
     assert!(m0 + n_rows <= m && n_rows <= block_tiles * uk.mr);
     let tiles = n_rows.div_ceil(uk.mr);
     for (t, tp) in taps.iter_mut().enumerate().take(tiles) {

@@ -13,6 +13,7 @@
 
 use super::{IndirectTile, PackedTile, TileStore};
 use crate::simd::{Act, Simd, WithSimd};
+use crate::Element;
 
 /// [`packed`] as a body for [`Simd::vectorize`]; made only by [`packed_entry`], whose caller
 /// upholds `packed`'s contract.
@@ -160,7 +161,7 @@ unsafe fn indirect_tile<S: Simd, const MR: usize, const NV: usize, const PREFETC
             }
             if PREFETCH {
                 // One hint per 64-byte line of the B row.
-                for line in 0..(nr * 4).div_ceil(64) {
+                for line in 0..(nr * f32::BYTES).div_ceil(64) {
                     s.prefetch(b.wrapping_add(PREFETCH_ROWS * nr + line * 16));
                 }
             }

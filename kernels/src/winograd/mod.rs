@@ -27,7 +27,7 @@ use crate::gemm::{self, IndirectBlocking, MatrixRows, Output, PackedB, Ukernels}
 use crate::kernel::{Kernel, ScratchSpec};
 use crate::par::{part, Exec, SharedOut, Worker};
 use crate::simd::{Act, Simd, WithSimd};
-use crate::{ConvError, ConvShape, Tile, WinogradTile};
+use crate::{ConvError, ConvShape, Element, Tile, WinogradTile};
 
 use crate::toom_cook::{self as points, Tables};
 
@@ -554,7 +554,7 @@ pub(crate) fn build(
     // tile below V's and M's (3x3 layers with 256 and 512 channels). Whole MR tiles, at most
     // the image's tiles.
     let (_, l2) = gemm::cache_sizes();
-    let per_tile = al * al * (c + k) * 4;
+    let per_tile = al * al * (c + k) * f32::BYTES;
     let fit = ((l2 / 2 / per_tile) / uk.mr).clamp(1, 16) * uk.mr;
     let amortize = (c * k / (c + k)).div_ceil(uk.mr) * uk.mr;
     let tiles = shape.n() * shape.p().div_ceil(m) * shape.q().div_ceil(m);
