@@ -184,10 +184,10 @@ pub fn crossovers(res: &Results) -> Vec<Crossover<'_>> {
             .flatten()
             .count()
             > 1;
-        if s.groups != 1 || s.r != s.s || !several {
+        if s.groups != 1 || s.r != s.s || s.stride_h != s.stride_w || !several {
             continue;
         }
-        let (kernel, stride) = (s.r, s.stride);
+        let (kernel, stride) = (s.r, s.stride_h);
         match groups
             .iter_mut()
             .find(|g| g.kernel == kernel && g.stride == stride)

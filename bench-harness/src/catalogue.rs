@@ -65,6 +65,7 @@ fn from_rows(rows: &[Row]) -> Vec<Layer> {
             pad,
             groups,
             batch: 1,
+            batch_of: None,
         })
         .collect()
 }
@@ -115,6 +116,7 @@ impl Collector {
             pad,
             groups,
             batch: 1,
+            batch_of: None,
         };
         if let Some(e) = self.layers.iter_mut().find(|e| e.key() == l.key()) {
             if !e.networks.iter().any(|n| n == net) {

@@ -216,7 +216,9 @@ fn is_tuning_file(p: &std::path::Path) -> bool {
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|v| v.get("schema").and_then(|s| s.as_str()).map(str::to_string))
-        .is_some_and(|s| s == simdconv::auto::TUNING_SCHEMA)
+        .is_some_and(|s| {
+            s == simdconv::auto::TUNING_SCHEMA || s == simdconv::auto::TUNING_SCHEMA_V1
+        })
 }
 
 fn compare_cmd(

@@ -2,7 +2,7 @@
 
 mod common;
 
-use simdconv::auto::{pick_tile, TunedLayer, TunedShape, TunedTime, TuningMap};
+use simdconv::auto::{pick_tile, TunedLayer, TunedTime, TuningMap};
 use simdconv::{variants, Algorithm, Isa};
 use simdconv_bench::schema::results::Settings;
 use simdconv_bench::schema::tuning::Rule;
@@ -28,16 +28,18 @@ fn file_favouring(fast: Algorithm, layers: &[simdconv_bench::schema::layer::Laye
                 };
                 TunedTime {
                     variant: v.name().into(),
-                    median_ns: t,
-                    lower_ns: t - 5.0,
-                    upper_ns: t + 5.0,
+                    time_ns: simdconv::Interval {
+                        point: t,
+                        lower: t - 5.0,
+                        upper: t + 5.0,
+                    },
                     samples: 9,
                 }
             })
             .collect();
         map.layers.push(TunedLayer {
             name: l.name.clone(),
-            shape: TunedShape::of(&s),
+            shape: simdconv::ShapeRecord::of(&s),
             times,
         });
     }
@@ -230,14 +232,16 @@ fn a_runs_auto_pick_follows_the_map_and_its_regret_comes_from_the_run() {
     let mut map = TuningMap::new(&res.machine.fingerprint());
     let t = |variant: &str, ns: f64| TunedTime {
         variant: variant.into(),
-        median_ns: ns,
-        lower_ns: ns,
-        upper_ns: ns,
+        time_ns: simdconv::Interval {
+            point: ns,
+            lower: ns,
+            upper: ns,
+        },
         samples: 9,
     };
     map.layers.push(TunedLayer {
         name: "same".into(),
-        shape: TunedShape::of(&shape),
+        shape: simdconv::ShapeRecord::of(&shape),
         times: vec![
             t("f32-direct-avx2-6x16", 1.0),
             t("f32-winograd-f4-avx2-6x16", 2.0),

@@ -66,7 +66,7 @@ pub enum ConvError {
         /// What excluded each algorithm.
         reason: String,
     },
-    /// A tuning map could not be read or is not a valid `simdconv-tuning/1` file.
+    /// A tuning map could not be read or is not a valid `simdconv-tuning/2` (or `/1`) file.
     Tuning {
         /// The file.
         path: String,

@@ -50,6 +50,7 @@ mod par;
 mod plan;
 mod pointwise;
 pub mod probe;
+pub mod record;
 pub mod reference;
 mod registry;
 mod shape;
@@ -66,6 +67,7 @@ pub use par::DEFAULT_GRAIN_FLOPS;
 pub use plan::ConvPlan;
 /// The rayon this crate runs [`ConvPlan::run_parallel`] on: build its pools with this one.
 pub use rayon;
+pub use record::{Interval, ShapeRecord};
 pub use registry::{canonical_name, variants, Variant};
 pub use shape::{ConvShape, ConvShapeBuilder, Padding};
 pub use vocab::{Activation, Algorithm, Tile, WinogradTile};

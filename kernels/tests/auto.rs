@@ -3,7 +3,7 @@
 
 mod common;
 
-use simdconv::auto::{self, AutoOptions, Source, TunedLayer, TunedShape, TunedTime, TuningMap};
+use simdconv::auto::{self, AutoOptions, Source, TunedLayer, TunedTime, TuningMap};
 use simdconv::{reference, variants, Activation, Algorithm, ConvError, ConvPlan, ConvShape, Isa};
 
 fn shape(hw: usize, c: usize, k: usize, rs: usize, stride: usize, groups: usize) -> ConvShape {
@@ -44,16 +44,18 @@ fn map_favouring(fast: &str, layers: &[(&str, ConvShape)]) -> TuningMap {
                 };
                 TunedTime {
                     variant: v.name().into(),
-                    median_ns: t,
-                    lower_ns: t - 10.0,
-                    upper_ns: t + 10.0,
+                    time_ns: simdconv::Interval {
+                        point: t,
+                        lower: t - 10.0,
+                        upper: t + 10.0,
+                    },
                     samples: 5,
                 }
             })
             .collect();
         map.layers.push(TunedLayer {
             name: (*name).into(),
-            shape: TunedShape::of(s),
+            shape: simdconv::ShapeRecord::of(s),
             times,
         });
     }
@@ -246,7 +248,7 @@ fn map_files_are_checked() {
     let map = map_favouring("x", &[("a", s)]);
     let text = serde_json::to_string(&map).unwrap();
     assert_eq!(TuningMap::from_json(&text).unwrap(), map);
-    let other = text.replace("simdconv-tuning/1", "simdconv-tuning/0");
+    let other = text.replace("simdconv-tuning/2", "simdconv-tuning/0");
     let e = TuningMap::from_json(&other).unwrap_err().to_string();
     assert!(e.contains("schema"), "{e}");
     let bad = text.replace("\"groups\":1", "\"groups\":0");

@@ -239,25 +239,16 @@ fn winners(page: &mut Page, res: &Results, threads: &[usize]) {
     page.add(t.finish());
 }
 
-/// The layer a batched layer was made from (`resnet_3x3_7_b4` -> `resnet_3x3_7`).
-fn base_name(name: &str, batch: usize) -> &str {
-    if batch > 1 {
-        name.strip_suffix(&format!("_b{batch}")).unwrap_or(name)
-    } else {
-        name
-    }
-}
-
 fn batches(page: &mut Page, res: &Results, threads: &[usize]) {
     page.subheading("Time per image against batch");
     page.text("Per layer and batch size, the fastest variant's time divided by the batch (criterion medians with intervals), and that against batch 1's time per image: below 1.00 a batch amortises what one image pays alone (weights streamed from memory, per-call set-up, thread hand-off); above 1.00 the batch's activations outgrow a cache that one image's fit in (criterion re-runs a layer on the same buffers, so a batch-1 run reads a warm cache).");
     let mut groups: BTreeMap<(usize, String), Vec<(usize, String)>> = BTreeMap::new();
     for (i, layer) in res.layers.iter().enumerate() {
-        let base = base_name(&layer.name, layer.batch).to_string();
+        let base = layer.base_name().to_string();
         let first = res
             .layers
             .iter()
-            .position(|l| base_name(&l.name, l.batch) == base)
+            .position(|l| l.base_name() == base)
             .unwrap_or(i);
         groups
             .entry((first, base))

@@ -98,8 +98,8 @@ pub fn cell(layer: &TunedLayer) -> Option<Cell<'_>> {
         .times
         .iter()
         .filter(|t| algorithm_of(&t.variant) != alg && t.samples > 1)
-        .filter(|t| t.lower_ns <= best.upper_ns)
-        .min_by(|a, b| a.median_ns.total_cmp(&b.median_ns))
+        .filter(|t| t.time_ns.lower <= best.time_ns.upper)
+        .min_by(|a, b| a.time_ns.point.total_cmp(&b.time_ns.point))
         .map(|t| t.variant.clone());
     Some(Cell {
         layer,
@@ -117,7 +117,7 @@ fn grid_layer(map: &TuningMap, kind: Kind, hw: usize, c: usize) -> Option<&Tuned
             && s.c == c
             && s.k == c
             && s.r == rs
-            && s.stride == stride
+            && s.stride_h == stride
             && s.n == 1
             && (s.groups == c) == dw
             && (dw || s.groups == 1)

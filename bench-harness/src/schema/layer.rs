@@ -29,6 +29,9 @@ pub struct Layer {
     /// Images per run (1 in the catalogue and in older files).
     #[serde(default = "one")]
     pub batch: usize,
+    /// The layer this one is a batch of (`run --batch`), by name; `None` for a layer itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_of: Option<String>,
 }
 
 fn one() -> usize {
@@ -42,8 +45,14 @@ impl Layer {
         if n != self.batch {
             l.name = format!("{}_b{n}", self.name);
             l.batch = n;
+            l.batch_of = Some(self.base_name().to_string());
         }
         l
+    }
+
+    /// The layer this one is a batch of, or its own name.
+    pub fn base_name(&self) -> &str {
+        self.batch_of.as_deref().unwrap_or(&self.name)
     }
 
     /// The validated shape.

@@ -1,4 +1,4 @@
-//! `results.json`: the versioned schema (`simdconv-results/2`, documented in reports/README.md;
+//! `results.json`: the versioned schema (`simdconv-results/3`, documented in reports/README.md;
 //! version 1 files, which predate thread counts, are still read),
 //! every record in it (layers, blocks, steps), every number derived from those records (GFLOP/s
 //! from times, fractions of the peak and of the attainable roof), atomic writing and checked
@@ -15,11 +15,15 @@ use super::machine::MachineProfile;
 pub use crate::files::{write_atomic, FileError};
 
 /// The schema identifier this build writes and reads.
-pub const SCHEMA: &str = "simdconv-results/2";
+pub const SCHEMA: &str = "simdconv-results/3";
 
-/// The earlier schema this build still reads: the same records without `threads` (all ran on one
+/// The earliest schema this build still reads: the same records without `threads` (all ran on one
 /// thread) and without per-thread ceilings.
 pub const SCHEMA_V1: &str = "simdconv-results/1";
+
+/// The schema before the full shape record (square `stride` and `pad`, no dilation), element
+/// types and typed variant names; still read (names gain `f32-`, shapes their full form).
+pub const SCHEMA_V2: &str = "simdconv-results/2";
 
 /// The largest results file read: a full suite on every ISA and two thread counts is a few MB,
 /// and reading takes about ten times the file's size in memory.
@@ -29,107 +33,7 @@ fn one() -> usize {
     1
 }
 
-/// A value with criterion's confidence interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Interval {
-    /// Point estimate.
-    #[serde(with = "float")]
-    pub point: f64,
-    /// Lower bound of the confidence interval.
-    #[serde(with = "float")]
-    pub lower: f64,
-    /// Upper bound of the confidence interval.
-    #[serde(with = "float")]
-    pub upper: f64,
-}
-
-/// f64 fields that may be non-finite: JSON has no NaN or infinity (serde_json writes them as
-/// `null`, which then fails to read back), so they are stored as the strings `"nan"`, `"inf"`
-/// and `"-inf"`; numbers stay numbers, and `null` (files written before) reads as NaN.
-pub mod float {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    /// Writes a number, or a string for NaN and the infinities.
-    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if v.is_finite() {
-            s.serialize_f64(*v)
-        } else if v.is_nan() {
-            s.serialize_str("nan")
-        } else if *v > 0.0 {
-            s.serialize_str("inf")
-        } else {
-            s.serialize_str("-inf")
-        }
-    }
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Repr {
-        Num(f64),
-        Text(String),
-        Null(()),
-    }
-
-    /// Reads a number, `"nan"`, `"inf"`, `"-inf"` or `null` (NaN).
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        match Repr::deserialize(d)? {
-            Repr::Num(v) => Ok(v),
-            Repr::Null(()) => Ok(f64::NAN),
-            Repr::Text(t) => match t.as_str() {
-                "nan" | "NaN" => Ok(f64::NAN),
-                "inf" | "+inf" | "Infinity" => Ok(f64::INFINITY),
-                "-inf" | "-Infinity" => Ok(f64::NEG_INFINITY),
-                other => Err(serde::de::Error::custom(format!(
-                    "expected a number, \"nan\", \"inf\" or \"-inf\", found \"{other}\""
-                ))),
-            },
-        }
-    }
-}
-
-impl Interval {
-    /// `work / time` as an interval: the lower bound from the upper time and vice versa.
-    pub fn rate(work: f64, time: Interval) -> Interval {
-        Interval {
-            point: work / time.point,
-            lower: work / time.upper,
-            upper: work / time.lower,
-        }
-    }
-
-    /// A value known exactly (all three bounds equal).
-    pub fn exact(v: f64) -> Interval {
-        Interval {
-            point: v,
-            lower: v,
-            upper: v,
-        }
-    }
-
-    /// Whether the two intervals share a value (the measurements cannot tell them apart).
-    pub fn overlaps(&self, other: &Interval) -> bool {
-        self.lower <= other.upper && other.lower <= self.upper
-    }
-
-    /// `self / other` as an interval: the lower bound from `self.lower / other.upper`, the upper
-    /// from `self.upper / other.lower`.
-    pub fn ratio(&self, other: &Interval) -> Interval {
-        Interval {
-            point: self.point / other.point,
-            lower: self.lower / other.upper,
-            upper: self.upper / other.lower,
-        }
-    }
-
-    /// Every bound divided by `d`.
-    pub fn scaled(self, d: f64) -> Interval {
-        Interval {
-            point: self.point / d,
-            lower: self.lower / d,
-            upper: self.upper / d,
-        }
-    }
-}
+pub use simdconv::record::{float, Interval, ShapeRecord};
 
 /// GFLOP/s for `flops` done in `time_ns` (FLOP per ns = GFLOP/s).
 pub fn gflops(flops: u64, time_ns: Interval) -> Interval {
@@ -144,71 +48,6 @@ fn f32_types() -> String {
 /// their element type, `f32-`).
 pub fn variant_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     String::deserialize(d).map(|s| simdconv::canonical_name(&s))
-}
-
-/// The geometry of one measured layer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ShapeRecord {
-    /// Batch, input height, width, channels, output channels, kernel rows, columns.
-    pub n: usize,
-    #[allow(missing_docs)]
-    pub h: usize,
-    #[allow(missing_docs)]
-    pub w: usize,
-    #[allow(missing_docs)]
-    pub c: usize,
-    #[allow(missing_docs)]
-    pub k: usize,
-    #[allow(missing_docs)]
-    pub r: usize,
-    #[allow(missing_docs)]
-    pub s: usize,
-    /// Stride (rows = columns in the catalogue).
-    pub stride: usize,
-    /// Padding on every side.
-    pub pad: usize,
-    /// Groups.
-    pub groups: usize,
-    /// Output height and width.
-    pub p: usize,
-    #[allow(missing_docs)]
-    pub q: usize,
-}
-
-impl ShapeRecord {
-    /// The record of a shape (the catalogue's shapes have equal strides and padding on every
-    /// side; stride and padding are the vertical ones).
-    pub fn of(shape: &simdconv::ConvShape) -> ShapeRecord {
-        ShapeRecord {
-            n: shape.n(),
-            h: shape.h(),
-            w: shape.w(),
-            c: shape.c(),
-            k: shape.k(),
-            r: shape.r(),
-            s: shape.s(),
-            stride: shape.stride().0,
-            pad: shape.padding().top,
-            groups: shape.groups(),
-            p: shape.p(),
-            q: shape.q(),
-        }
-    }
-}
-
-impl std::fmt::Display for ShapeRecord {
-    /// `56x56x64 -> 64, 3x3 s1 p1` (and ` g32` when grouped).
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}x{}x{} -> {}, {}x{} s{} p{}",
-            self.h, self.w, self.c, self.k, self.r, self.s, self.stride, self.pad
-        )?;
-        if self.groups > 1 {
-            write!(f, " g{}", self.groups)?;
-        }
-        Ok(())
-    }
 }
 
 /// One (layer, variant) measurement.
@@ -599,10 +438,17 @@ impl Results {
             .map_err(|e| FileError::Corrupt(name.clone(), e.to_string()))?;
         match value.get("schema").and_then(|s| s.as_str()) {
             Some(SCHEMA) => {}
-            Some(SCHEMA_V1) => {
+            Some(SCHEMA_V1 | SCHEMA_V2) => {
                 let mut r: Results = serde_json::from_value(value)
                     .map_err(|e| FileError::Corrupt(name, e.to_string()))?;
                 r.schema = SCHEMA.into();
+                // Batched layers of older files are known only by their name, `<layer>_b<n>`.
+                for l in &mut r.layers {
+                    let suffix = format!("_b{}", l.batch);
+                    if l.batch > 1 && l.batch_of.is_none() {
+                        l.batch_of = l.name.strip_suffix(&suffix).map(str::to_string);
+                    }
+                }
                 return Ok(r);
             }
             Some(other) => return Err(FileError::Schema(name, other.to_string(), SCHEMA)),

@@ -1,4 +1,4 @@
-//! `tuning.json` (schema `simdconv-tuning/1`): the map `ConvPlan::auto` reads (its layers and
+//! `tuning.json` (schema `simdconv-tuning/2`; `/1` still read): the map `ConvPlan::auto` reads (its layers and
 //! times are the kernels crate's `TuningMap`), the machine, how it was measured, and the
 //! evaluation of every picking rule on held-out layers.
 
@@ -48,7 +48,11 @@ impl TuningFile {
         let name = path.display().to_string();
         let text = crate::files::read_capped(path, MAX_FILE_BYTES)?;
         TuningMap::from_json(&text).map_err(|e| FileError::Corrupt(name.clone(), e.to_string()))?;
-        serde_json::from_str(&text).map_err(|e| FileError::Corrupt(name, e.to_string()))
+        let mut file: TuningFile =
+            serde_json::from_str(&text).map_err(|e| FileError::Corrupt(name, e.to_string()))?;
+        // An older map reads in this build's form, and is written back in it.
+        file.map.schema = simdconv::auto::TUNING_SCHEMA.into();
+        Ok(file)
     }
 
     /// Writes atomically.

@@ -1,6 +1,6 @@
 //! The tune command: every variant this CPU runs, timed on a broad set of layers (every conv
 //! layer of the catalogue's networks at batch 1, and a systematic grid around them), within a
-//! time budget, into `tuning.json` (schema `simdconv-tuning/1`, keyed by the machine
+//! time budget, into `tuning.json` (schema `simdconv-tuning/2`, keyed by the machine
 //! fingerprint, documented in reports/README.md). `ConvPlan::auto` reads the map; `rules`
 //! scores it and the baseline rules by regret on layers the rule did not learn from.
 //!
@@ -17,7 +17,8 @@ pub mod rules;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use simdconv::auto::{TunedLayer, TunedShape, TunedTime, TuningMap};
+use simdconv::auto::{TunedLayer, TunedTime, TuningMap};
+use simdconv::ShapeRecord;
 use simdconv::{ConvShape, Isa, Variant};
 
 use crate::catalogue;
@@ -62,6 +63,7 @@ pub fn grid() -> Vec<Layer> {
             pad: rs / 2,
             groups: if dw { c } else { 1 },
             batch: 1,
+            batch_of: None,
         };
         if l.shape().is_ok_and(|s| s.flops() <= GRID_MAX_FLOPS) {
             out.push(l);
@@ -286,18 +288,13 @@ fn measure_layer(
     }
     Ok(TunedLayer {
         name: layer.name.clone(),
-        shape: TunedShape::of(shape),
+        shape: ShapeRecord::of(shape),
         times: timed
             .into_iter()
-            .map(|t| {
-                let i = t.sampler.interval();
-                TunedTime {
-                    variant: t.variant.name().into(),
-                    median_ns: i.point,
-                    lower_ns: i.lower,
-                    upper_ns: i.upper,
-                    samples: t.sampler.samples.len(),
-                }
+            .map(|t| TunedTime {
+                variant: t.variant.name().into(),
+                time_ns: t.sampler.interval(),
+                samples: t.sampler.samples.len(),
             })
             .collect(),
     })

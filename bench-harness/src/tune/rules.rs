@@ -126,8 +126,8 @@ fn regret(rule: Rule, layer: &simdconv::auto::TunedLayer, ctx: &Context) -> Opti
         layer: layer.name.clone(),
         rule,
         variant: v.name().into(),
-        regret: t.median_ns / best.median_ns,
-        tied: t.lower_ns <= best.upper_ns,
+        regret: t.time_ns.point / best.time_ns.point,
+        tied: t.time_ns.lower <= best.time_ns.upper,
     })
 }
 

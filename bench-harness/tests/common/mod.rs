@@ -72,20 +72,12 @@ pub fn record(
         isa: isa.into(),
         tile: "4x4".into(),
         types: "f32".into(),
-        shape: ShapeRecord {
-            n: 1,
-            h: 14,
-            w: 14,
-            c: 32,
-            k: 32,
-            r: 3,
-            s: 3,
-            stride: 1,
-            pad: 1,
-            groups: 1,
-            p: 14,
-            q: 14,
-        },
+        shape: ShapeRecord::of(
+            &simdconv::ConvShape::builder(1, 14, 14, 32, 32, 3, 3)
+                .pad(1)
+                .build()
+                .unwrap(),
+        ),
         flops: 3_612_672,
         bytes: (3_612_672.0 / intensity) as u64,
         intensity,
@@ -133,6 +125,7 @@ pub fn results() -> Results {
             pad: 1,
             groups: 1,
             batch: 1,
+            batch_of: None,
         }],
         blocks: vec![],
         auto: vec![],

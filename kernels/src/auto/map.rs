@@ -1,4 +1,4 @@
-//! The tuning map (`tuning.json`, schema `simdconv-tuning/1`, written by `simdconv-bench tune`
+//! The tuning map (`tuning.json`, schema `simdconv-tuning/2`, written by `simdconv-bench tune`
 //! and documented in its reports/README.md): measured layers, each with the time of every
 //! variant that ran on it, and the nearest-neighbour rule `auto` reads it with.
 
@@ -8,56 +8,15 @@ use serde::{Deserialize, Serialize};
 
 use super::cost::Ceilings;
 use crate::registry::Variant;
-use crate::{ConvError, ConvShape};
+use crate::{ConvError, ConvShape, Interval, ShapeRecord};
 
 /// The schema identifier of tuning maps.
-pub const TUNING_SCHEMA: &str = "simdconv-tuning/1";
+pub const TUNING_SCHEMA: &str = "simdconv-tuning/2";
+/// The schema of maps written before the full shape record and `time_ns` (still read).
+pub const TUNING_SCHEMA_V1: &str = "simdconv-tuning/1";
 
 /// Measured layers that vote when the map has no layer of exactly the asked shape.
 pub const NEIGHBOURS: usize = 3;
-
-/// A layer's geometry as stored (square stride and padding, as the catalogue and grid use).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs)]
-pub struct TunedShape {
-    pub n: usize,
-    pub h: usize,
-    pub w: usize,
-    pub c: usize,
-    pub k: usize,
-    pub r: usize,
-    pub s: usize,
-    pub stride: usize,
-    pub pad: usize,
-    pub groups: usize,
-}
-
-impl TunedShape {
-    /// The stored form of `s` (vertical stride and top padding).
-    pub fn of(s: &ConvShape) -> TunedShape {
-        TunedShape {
-            n: s.n(),
-            h: s.h(),
-            w: s.w(),
-            c: s.c(),
-            k: s.k(),
-            r: s.r(),
-            s: s.s(),
-            stride: s.stride().0,
-            pad: s.padding().top,
-            groups: s.groups(),
-        }
-    }
-
-    /// The validated shape.
-    pub fn shape(&self) -> Result<ConvShape, ConvError> {
-        ConvShape::builder(self.n, self.h, self.w, self.c, self.k, self.r, self.s)
-            .stride(self.stride)
-            .pad(self.pad)
-            .groups(self.groups)
-            .build()
-    }
-}
 
 /// A variant name as this build spells it ([`crate::canonical_name`]).
 fn variant_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -67,19 +26,48 @@ fn variant_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Err
 /// One variant's measured time on a layer: the median with a distribution-free confidence
 /// interval for it (order statistics), ns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "TimeWire")]
 pub struct TunedTime {
     /// Registry name (older maps' names read with their element type, `f32-`).
-    #[serde(deserialize_with = "variant_name")]
     pub variant: String,
-    /// Median time per run, ns.
-    pub median_ns: f64,
-    /// Lower bound of the median's interval, ns.
-    pub lower_ns: f64,
-    /// Upper bound, ns.
-    pub upper_ns: f64,
+    /// Median time per run with its interval, ns.
+    pub time_ns: Interval,
     /// Timed samples (3 single runs when those were already far slower than the best of the
     /// layer).
     pub samples: usize,
+}
+
+/// A time as maps store it: `time_ns`, or the flat `median_ns`, `lower_ns`, `upper_ns` of maps
+/// written before (`simdconv-tuning/1`).
+#[derive(Deserialize)]
+struct TimeWire {
+    #[serde(deserialize_with = "variant_name")]
+    variant: String,
+    time_ns: Option<Interval>,
+    median_ns: Option<f64>,
+    lower_ns: Option<f64>,
+    upper_ns: Option<f64>,
+    samples: usize,
+}
+
+impl TryFrom<TimeWire> for TunedTime {
+    type Error = String;
+    fn try_from(w: TimeWire) -> Result<TunedTime, String> {
+        let time_ns = match (w.time_ns, w.median_ns, w.lower_ns, w.upper_ns) {
+            (Some(t), ..) => t,
+            (None, Some(point), Some(lower), Some(upper)) => Interval {
+                point,
+                lower,
+                upper,
+            },
+            _ => return Err(format!("{}: no time_ns", w.variant)),
+        };
+        Ok(TunedTime {
+            variant: w.variant,
+            time_ns,
+            samples: w.samples,
+        })
+    }
 }
 
 /// One measured layer.
@@ -88,7 +76,7 @@ pub struct TunedLayer {
     /// Name (catalogue layer, or `grid_...`).
     pub name: String,
     /// Geometry.
-    pub shape: TunedShape,
+    pub shape: ShapeRecord,
     /// Every variant measured on it.
     pub times: Vec<TunedTime>,
 }
@@ -103,9 +91,9 @@ impl TunedLayer {
     pub fn best(&self, keep: impl Fn(&str) -> bool) -> Option<&TunedTime> {
         self.times
             .iter()
-            .filter(|t| keep(&t.variant) && t.median_ns.is_finite() && t.median_ns > 0.0)
+            .filter(|t| keep(&t.variant) && t.time_ns.point.is_finite() && t.time_ns.point > 0.0)
             .fold(None, |b: Option<&TunedTime>, t| match b {
-                Some(b) if b.median_ns <= t.median_ns => Some(b),
+                Some(b) if b.time_ns.point <= t.time_ns.point => Some(b),
                 _ => Some(t),
             })
     }
@@ -173,7 +161,10 @@ impl TuningMap {
             path: "(text)".into(),
             reason,
         };
-        let map: TuningMap = serde_json::from_str(text).map_err(|e| fail(e.to_string()))?;
+        let mut map: TuningMap = serde_json::from_str(text).map_err(|e| fail(e.to_string()))?;
+        if map.schema == TUNING_SCHEMA_V1 {
+            map.schema = TUNING_SCHEMA.into();
+        }
         if map.schema != TUNING_SCHEMA {
             return Err(fail(format!(
                 "schema = \"{}\", this build reads \"{TUNING_SCHEMA}\"",
@@ -220,7 +211,7 @@ impl TuningMap {
                 if kind(&s) != k {
                     return None;
                 }
-                let best = l.best(listed)?.median_ns;
+                let best = l.best(listed)?.time_ns.point;
                 let p = position(&s);
                 let d = (0..3).map(|i| (p[i] - at[i]).powi(2)).sum::<f64>().sqrt();
                 Some((d, l, best, s))
@@ -239,9 +230,9 @@ impl TuningMap {
         for (j, &v) in cands.iter().enumerate() {
             let (mut sum, mut weight) = (0.0, 0.0);
             for (i, (d, l, best, _)) in near.iter().enumerate() {
-                if let Some(t) = l.time(v.name()).filter(|t| t.median_ns > 0.0) {
+                if let Some(t) = l.time(v.name()).filter(|t| t.time_ns.point > 0.0) {
                     let w = 1.0 / (d + 0.5);
-                    sum += w * ((t.median_ns / best).ln() - there[i][j]);
+                    sum += w * ((t.time_ns.point / best).ln() - there[i][j]);
                     weight += w;
                 }
             }

@@ -32,7 +32,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use cost::{predict_ns, Ceilings, NOMINAL_DRAM_GBS, NOMINAL_GHZ};
-pub use map::{TunedLayer, TunedShape, TunedTime, TuningMap, TUNING_SCHEMA};
+pub use map::{TunedLayer, TunedTime, TuningMap, TUNING_SCHEMA, TUNING_SCHEMA_V1};
 
 use crate::registry::{variants, Variant};
 use crate::{reference, Algorithm, ConvError, ConvShape, Isa, WinogradTile};
