@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
-use simdconv_bench::compare::{self, Allow, Input};
+use simdconv_bench::compare::{self, Input};
+use simdconv_bench::gate::{self, Allow};
 use simdconv_bench::schema::results::Results;
 use simdconv_bench::{console, export, report};
 
@@ -176,7 +177,7 @@ fn exercise(res: Results, orig: &Results) {
     }
     let _ = compare::summary(&inputs);
     for (b, c) in [(&res, orig), (orig, &res)] {
-        let gate = compare::gate(b, c, 0.05, Allow::default());
+        let gate = gate::gate(b, c, 0.05, Allow::default());
         let page = compare::gate_page(&inputs[0], &inputs[1], &gate, "5%");
         check("gate", &page);
     }

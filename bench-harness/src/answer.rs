@@ -8,8 +8,9 @@
 
 use simdconv::Algorithm;
 
+use crate::roof::attainable;
 use crate::schema::machine::MachineProfile;
-use crate::schema::results::{attainable, Interval, Record, Results};
+use crate::schema::results::{Interval, Record, Results};
 
 /// The answer for one layer.
 #[derive(Debug, Clone)]

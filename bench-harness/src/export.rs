@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use crate::answer::{layer_order, verdict, Standing};
-use crate::schema::results::{attainable, Results};
+use crate::roof::attainable;
+use crate::schema::results::Results;
 
 /// The header row.
 pub const COLUMNS: [&str; 41] = [

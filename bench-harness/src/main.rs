@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use simdconv::{variants, Isa};
-use simdconv_bench::compare::{self, Gate, Input};
+use simdconv_bench::gate;
 use simdconv_bench::here::Filter;
 use simdconv_bench::run::{self, RunOptions};
-use simdconv_bench::schema::results::{write_atomic, Results};
+use simdconv_bench::schema::results::Results;
 use simdconv_bench::suite::Suite;
 use simdconv_bench::{autopick, console, files, machine, report, tune};
 
@@ -150,6 +150,10 @@ macro_rules! out {
     }};
 }
 
+mod cmd_compare;
+
+use cmd_compare::compare_cmd;
+
 /// `reports/<cpu-slug>/`: where `run` and `tune` write by default.
 fn default_out() -> PathBuf {
     PathBuf::from("reports").join(machine::fingerprint_only().slug())
@@ -210,125 +214,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// Whether `p` is a tuning map (by its schema field).
-fn is_tuning_file(p: &std::path::Path) -> bool {
-    std::fs::read_to_string(p)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v.get("schema").and_then(|s| s.as_str()).map(str::to_string))
-        .is_some_and(|s| {
-            s == simdconv::auto::TUNING_SCHEMA || s == simdconv::auto::TUNING_SCHEMA_V1
-        })
-}
-
-fn compare_cmd(
-    files: Vec<PathBuf>,
-    baseline: Option<PathBuf>,
-    max_regression: &str,
-    allow: compare::Allow,
-    out: Option<PathBuf>,
-    note: Option<String>,
-) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    if baseline.is_none() && files.iter().all(|f| is_tuning_file(f)) {
-        let maps = files
-            .iter()
-            .map(|p| {
-                Ok((
-                    p.display().to_string(),
-                    simdconv_bench::schema::tuning::TuningFile::read(p)?,
-                ))
-            })
-            .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
-        let html = report::tuning::compare_page(&maps, note.as_deref())?;
-        let dir = out.unwrap_or_else(|| PathBuf::from("reports").join("compare"));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let page = dir.join("tuning-compare.html");
-        write_atomic(&page, html.as_bytes())?;
-        out!("wrote {}", page.display());
-        return Ok(ExitCode::SUCCESS);
-    }
-    let load = |tag: usize, p: &PathBuf| -> Result<Input, Box<dyn std::error::Error>> {
-        Ok(Input {
-            tag: compare::label(tag),
-            path: p.display().to_string(),
-            results: Results::read(p)?,
-        })
-    };
-    if let Some(base) = baseline {
-        if files.len() != 1 {
-            return Err(format!(
-                "with --baseline, give exactly one candidate file (got {})",
-                files.len()
-            )
-            .into());
-        }
-        let threshold = compare::parse_threshold(max_regression)?;
-        let (b, c) = (load(0, &base)?, load(1, &files[0])?);
-        let verdict = compare::gate(&b.results, &c.results, threshold, allow);
-        if let Some(dir) = &out {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            let page = dir.join("gate.html");
-            write_atomic(
-                &page,
-                compare::gate_page(&b, &c, &verdict, max_regression).as_bytes(),
-            )?;
-            eprintln!("wrote {}", page.display());
-        }
-        return Ok(match verdict {
-            Gate::Pass { compared, missing } => {
-                out!("ok: {compared} rows compared, none slower than {max_regression} beyond the noise");
-                for m in missing {
-                    out!("  not in the candidate: {m}");
-                }
-                ExitCode::SUCCESS
-            }
-            Gate::Regressed { rows, compared } => {
-                out!("REGRESSION: {} of {compared} rows slower than {max_regression} with non-overlapping intervals:", rows.len());
-                out!("{}", compare::gate_table(&rows).trim_end());
-                ExitCode::from(1)
-            }
-            Gate::Missing { missing, compared } => {
-                out!("FAIL: {} baseline rows are not in the candidate ({compared} rows compared; --allow-missing accepts this):", missing.len());
-                for m in missing {
-                    out!("  not in the candidate: {m}");
-                }
-                ExitCode::from(1)
-            }
-            Gate::Invalid { problems } => {
-                eprintln!("error: these files cannot be gated:");
-                for p in problems {
-                    eprintln!("  {p}");
-                }
-                ExitCode::from(1)
-            }
-            Gate::DifferentMachines { base, cand } => {
-                eprintln!(
-                    "error: refusing to compare times from different machines:\n  baseline:  {base}\n  candidate: {cand}\n(pass --allow-cross-machine to compare fractions of each machine's peak instead)"
-                );
-                ExitCode::from(2)
-            }
-        });
-    }
-    // The side-by-side page compares one-thread runs (each file at its lowest thread count).
-    let inputs: Vec<Input> = files
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            load(i, p).map(|mut input| {
-                input.results = input.results.at_fewest_threads();
-                input
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    out!("{}", compare::summary(&inputs).trim_end());
-    let dir = out.unwrap_or_else(|| PathBuf::from("reports").join("compare"));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let page = dir.join("compare.html");
-    write_atomic(&page, compare::render(&inputs, note.as_deref())?.as_bytes())?;
-    out!("wrote {}", page.display());
-    Ok(ExitCode::SUCCESS)
-}
-
 fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     match Cli::parse().cmd {
         Cmd::Run {
@@ -377,7 +262,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
                 files,
                 baseline,
                 &max_regression,
-                compare::Allow {
+                gate::Allow {
                     cross_machine: allow_cross_machine,
                     missing: allow_missing,
                 },
@@ -390,48 +275,17 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             out,
             isa,
             filter,
-        } => {
-            let out = out.unwrap_or_else(default_out);
-            std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-            let file = tune::tune(&tune::TuneOptions {
-                budget,
-                out: out.clone(),
-                isas: isa,
-                filter,
-            })?;
-            let page = report::tuning::write(&file, &out)?;
-            out!("\n{}", tune::summary(&file).trim_end());
-            out!(
-                "\nwrote {} and {}",
-                out.join("tuning.json").display(),
-                page.display()
-            );
-        }
+        } => tune_cmd(tune::TuneOptions {
+            budget,
+            out: out.unwrap_or_else(default_out),
+            isas: isa,
+            filter,
+        })?,
         Cmd::Report {
             results,
             tuning,
             out,
-        } => {
-            let mut res = Results::read(&results)?;
-            let dir =
-                out.unwrap_or_else(|| results.parent().map(PathBuf::from).unwrap_or_default());
-            let mut changed = false;
-            if res.auto.is_empty() || tuning.is_some() {
-                let here = results.parent().map(PathBuf::from).unwrap_or_default();
-                let map = autopick::find_map(tuning.as_deref(), &here, &res)?;
-                res.auto = autopick::picks(&res, map);
-                changed = true;
-            }
-            files::ensure_writable(&dir)?;
-            // The results file is rewritten (with auto's picks) only where the page goes beside it.
-            let beside = std::fs::canonicalize(dir.join("results.json")).ok()
-                == std::fs::canonicalize(&results).ok();
-            if changed && !beside {
-                res.write(&results)?;
-            }
-            let p = report::publish(&res, &dir, changed && beside)?;
-            out!("wrote {} and {}", p.html.display(), p.csv.display());
-        }
+        } => report_cmd(&results, tuning.as_deref(), out)?,
         Cmd::Machine { json, threads } => {
             let mut m = machine::profile();
             machine::measure_thread_ceilings(&mut m, &(2..=threads).collect::<Vec<_>>());
@@ -445,6 +299,48 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         Cmd::Shapes { suite } => shapes(suite)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `tune`: measure (or resume) the map, then its page and summary.
+fn tune_cmd(opts: tune::TuneOptions) -> Result<(), Box<dyn std::error::Error>> {
+    let out = opts.out.clone();
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let file = tune::tune(&opts)?;
+    let page = report::tuning::write(&file, &out)?;
+    out!("\n{}", tune::summary(&file).trim_end());
+    out!(
+        "\nwrote {} and {}",
+        out.join("tuning.json").display(),
+        page.display()
+    );
+    Ok(())
+}
+
+/// `report`: the page and CSV of a results file (auto's picks filled in where missing or asked).
+fn report_cmd(
+    results: &std::path::Path,
+    tuning: Option<&std::path::Path>,
+    out: Option<PathBuf>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut res = Results::read(results)?;
+    let dir = out.unwrap_or_else(|| results.parent().map(PathBuf::from).unwrap_or_default());
+    let mut changed = false;
+    if res.auto.is_empty() || tuning.is_some() {
+        let here = results.parent().map(PathBuf::from).unwrap_or_default();
+        let map = autopick::find_map(tuning, &here, &res)?;
+        res.auto = autopick::picks(&res, map);
+        changed = true;
+    }
+    files::ensure_writable(&dir)?;
+    // The results file is rewritten (with auto's picks) only where the page goes beside it.
+    let beside =
+        std::fs::canonicalize(dir.join("results.json")).ok() == std::fs::canonicalize(results).ok();
+    if changed && !beside {
+        res.write(results)?;
+    }
+    let p = report::publish(&res, &dir, changed && beside)?;
+    out!("wrote {} and {}", p.html.display(), p.csv.display());
+    Ok(())
 }
 
 /// `shapes`: the catalogue of a suite, with FLOPs and how many variants support each layer.

@@ -3,9 +3,8 @@
 mod common;
 
 use common::{record, results};
-use simdconv_bench::compare::{
-    display_name, gate, gate_page, gate_table, parse_threshold, render, summary, Allow, Gate, Input,
-};
+use simdconv_bench::compare::{display_name, gate_page, gate_table, render, summary, Input};
+use simdconv_bench::gate::{gate, parse_threshold, Allow, Gate};
 
 const CROSS: Allow = Allow {
     cross_machine: true,

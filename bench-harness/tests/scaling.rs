@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use common::bench;
 
-use simdconv_bench::compare::{gate, problems, Allow, Gate};
+use simdconv_bench::gate::{gate, problems, Allow, Gate};
 use simdconv_bench::report;
 use simdconv_bench::schema::machine::{Bandwidth, ThreadCeilings};
 use simdconv_bench::schema::results::{Interval, Results, SCHEMA, SCHEMA_V1};

@@ -363,7 +363,7 @@ fn ceilings_that_moved_or_a_busy_machine_are_warned_about() {
 
 #[test]
 fn results_above_their_roof_are_flagged_not_hidden() {
-    use simdconv_bench::schema::results::above_roof;
+    use simdconv_bench::roof::above_roof;
     let mut r = checked(0.05, 1.0, 0.0, 0.0);
     // Scalar peak 10 GFLOP/s: 10.3 is inside the 5% spread, 14 is above it.
     r.results[0].gflops = Interval {

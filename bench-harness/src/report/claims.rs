@@ -11,8 +11,9 @@ use super::charts;
 use maud::{html, Markup};
 
 use super::page::{l, r, Page, Table};
+use crate::roof::attainable;
 use crate::schema::results::{
-    attainable, BlockMode, BlockRecord, Interval, Record, Results, ShapeRecord, StepRecord,
+    BlockMode, BlockRecord, Interval, Record, Results, ShapeRecord, StepRecord,
 };
 
 /// Position of an ISA in `Isa::ALL` (unknown names last).

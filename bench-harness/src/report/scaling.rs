@@ -8,7 +8,8 @@ use super::bars::{self, Scale, Series};
 use super::charts::CPU_COLORS;
 use super::page::{l, r, Page, RowClass, Table};
 use crate::answer;
-use crate::schema::results::{attainable, Interval, Record, Results};
+use crate::roof::attainable;
+use crate::schema::results::{Interval, Record, Results};
 
 type Rendered = Result<(), Box<dyn std::error::Error>>;
 
