@@ -19,9 +19,9 @@ text = open(sys.argv[1]).read()
 # One entry instantiation per body: (label, pattern on the demangled symbol).
 syms = [("gemm packed 8x12", r"ukernel::Packed<8, 3>"),
         ("gemm indirect 8x12", r"ukernel::Indirect<8, 3>"),
-        ("depthwise row 4c", r"depthwise::Row>"),
-        ("winograd input", r"winograd::InputBody>"),
-        ("winograd output", r"winograd::OutputBody>")]
+        ("depthwise row 4c", r"depthwise::row::Row>"),
+        ("winograd input", r"winograd::transforms::InputBody>"),
+        ("winograd output", r"winograd::transforms::OutputBody>")]
 fail = False
 for sym, pat in syms:
     m = None

@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// Winograd output tile x kernel size, with its interpolation points (which set the rounding
-/// error at no cost in speed: see `winograd/points.rs`).
+/// error at no cost in speed: see `toom_cook.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WinogradTile {
     /// F(2x2, 3x3), points {0, 1, -1}: 4x4 input tiles, 16 GEMMs, 2.25x fewer multiplies.
