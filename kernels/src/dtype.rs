@@ -97,6 +97,22 @@ impl fmt::Display for Types {
     }
 }
 
+/// A variant name as this build spells it: names written before the element type led the name
+/// (`direct-avx2-6x16`, in older results files and tuning maps) were all f32 and gain the
+/// `f32-` prefix; other names are returned as they are.
+pub fn canonical_name(name: &str) -> String {
+    let head = name.split('-').next().unwrap_or("");
+    let typed = DType::from_name(head).is_some()
+        || DType::ALL
+            .iter()
+            .any(|d| head.starts_with(d.name()) && head.len() > d.name().len());
+    if typed || name.is_empty() {
+        name.to_string()
+    } else {
+        format!("{}-{name}", Types::F32)
+    }
+}
+
 /// A Rust type that holds one element of a [`DType`].
 ///
 /// # Safety

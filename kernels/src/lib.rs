@@ -60,7 +60,7 @@ mod vocab;
 mod winograd;
 
 pub use aligned::AlignedBuf;
-pub use dtype::{DType, Element, Types};
+pub use dtype::{canonical_name, DType, Element, Types};
 pub use error::ConvError;
 pub use isa::Isa;
 pub use par::DEFAULT_GRAIN_FLOPS;
@@ -68,6 +68,6 @@ pub use plan::ConvPlan;
 /// The rayon this crate runs [`ConvPlan::run_parallel`] on: build its pools with this one.
 pub use rayon;
 pub use record::{Interval, ShapeRecord};
-pub use registry::{canonical_name, variants, Variant};
+pub use registry::{variants, Variant};
 pub use shape::{ConvShape, ConvShapeBuilder, Padding};
 pub use vocab::{Activation, Algorithm, Tile, WinogradTile};

@@ -112,6 +112,12 @@ pub mod float {
     }
 }
 
+/// Reads a variant name as this build spells it ([`crate::canonical_name`]: older files' names
+/// gain their element type, `f32-`); for `#[serde(deserialize_with = ...)]`.
+pub fn variant_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    String::deserialize(d).map(|s| crate::canonical_name(&s))
+}
+
 /// A convolution's geometry as files store it: every field of [`ConvShape`], plus the output
 /// size (derived, written for readers of the file). Batch is `n`, a field like the others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

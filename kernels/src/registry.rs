@@ -15,7 +15,7 @@ use crate::kernel::Kernel;
 use crate::simd::{Act, Simd};
 use crate::winograd::{self, Transforms};
 use crate::{direct, im2col, pointwise};
-use crate::{Algorithm, ConvError, ConvShape, DType, Isa, Tile, Types};
+use crate::{Algorithm, ConvError, ConvShape, Isa, Tile, Types};
 
 /// The microkernel a row is built on.
 #[derive(Clone, Copy)]
@@ -161,22 +161,6 @@ impl Variant {
 impl std::fmt::Debug for Variant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.name)
-    }
-}
-
-/// A variant name as this build spells it: names written before the element type led the name
-/// (`direct-avx2-6x16`, in older results files and tuning maps) were all f32 and gain the
-/// `f32-` prefix; other names are returned as they are.
-pub fn canonical_name(name: &str) -> String {
-    let head = name.split('-').next().unwrap_or("");
-    let typed = DType::from_name(head).is_some()
-        || DType::ALL
-            .iter()
-            .any(|d| head.starts_with(d.name()) && head.len() > d.name().len());
-    if typed || name.is_empty() {
-        name.to_string()
-    } else {
-        format!("{}-{name}", Types::F32)
     }
 }
 

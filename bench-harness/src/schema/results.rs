@@ -44,19 +44,13 @@ fn f32_types() -> String {
     simdconv::Types::F32.name()
 }
 
-/// A variant name as this build spells it ([`simdconv::canonical_name`]: older files' names gain
-/// their element type, `f32-`).
-pub fn variant_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    String::deserialize(d).map(|s| simdconv::canonical_name(&s))
-}
-
 /// One (layer, variant) measurement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     /// Layer name (catalogue).
     pub layer: String,
     /// Variant name (registry), e.g. `f32-direct-avx512-14x32` (older names read with `f32-`).
-    #[serde(deserialize_with = "variant_name")]
+    #[serde(deserialize_with = "simdconv::record::variant_name")]
     pub variant: String,
     /// Algorithm name, e.g. `winograd-f4`.
     pub algorithm: String,
@@ -164,7 +158,7 @@ pub struct AutoPick {
     /// Layer name.
     pub layer: String,
     /// The variant picked.
-    #[serde(deserialize_with = "variant_name")]
+    #[serde(deserialize_with = "simdconv::record::variant_name")]
     pub variant: String,
     /// Where the pick came from.
     pub source: PickSource,

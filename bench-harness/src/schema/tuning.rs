@@ -175,7 +175,7 @@ pub struct Pick {
     /// The rule.
     pub rule: Rule,
     /// The variant picked.
-    #[serde(deserialize_with = "super::results::variant_name")]
+    #[serde(deserialize_with = "simdconv::record::variant_name")]
     pub variant: String,
     /// time(picked) / time(best measured).
     pub regret: f64,

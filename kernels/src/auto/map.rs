@@ -18,11 +18,6 @@ pub const TUNING_SCHEMA_V1: &str = "simdconv-tuning/1";
 /// Measured layers that vote when the map has no layer of exactly the asked shape.
 pub const NEIGHBOURS: usize = 3;
 
-/// A variant name as this build spells it ([`crate::canonical_name`]).
-fn variant_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    String::deserialize(d).map(|s| crate::canonical_name(&s))
-}
-
 /// One variant's measured time on a layer: the median with a distribution-free confidence
 /// interval for it (order statistics), ns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,7 +36,7 @@ pub struct TunedTime {
 /// written before (`simdconv-tuning/1`).
 #[derive(Deserialize)]
 struct TimeWire {
-    #[serde(deserialize_with = "variant_name")]
+    #[serde(deserialize_with = "crate::record::variant_name")]
     variant: String,
     time_ns: Option<Interval>,
     median_ns: Option<f64>,
