@@ -168,104 +168,126 @@ impl std::fmt::Debug for Variant {
 pub fn variants() -> &'static [Variant] {
     static ALL: OnceLock<Vec<Variant>> = OnceLock::new();
     ALL.get_or_init(|| {
-        use crate::simd::portable::Portable;
-        use crate::simd::Scalar;
-        use crate::WinogradTile::{
-            F2x2_3x3 as F2, F4x4_3x3 as F4, F4x4_3x3Half as F4h, F6x6_3x3 as F6,
-            F6x6_3x3Integer as F6i,
-        };
-        use Algorithm::{Depthwise, Direct, Im2col, Pointwise, Winograd};
-        let row = Variant::new;
-        let mut r = vec![
-            // Scalar: 4x4 accumulators (16 of x86-64's 16 xmm); one channel per depthwise step.
-            row(Direct, gemm::<Scalar, 4, 4>()),
-            row(Im2col, gemm::<Scalar, 4, 4>()),
-            row(Winograd(F2), gemm::<Scalar, 4, 4>()),
-            row(Winograd(F4), gemm::<Scalar, 4, 4>()),
-            row(Winograd(F4h), gemm::<Scalar, 4, 4>()),
-            row(Winograd(F6), gemm::<Scalar, 4, 4>()),
-            row(Winograd(F6i), gemm::<Scalar, 4, 4>()),
-            row(Pointwise, gemm::<Scalar, 4, 4>()),
-            row(Depthwise, dw::<Scalar>()),
-            // Portable (`wide::f32x8`): 6 rows x 1 vector.
-            row(Direct, gemm::<Portable, 6, 1>()),
-            row(Im2col, gemm::<Portable, 6, 1>()),
-            row(Winograd(F2), gemm::<Portable, 6, 1>()),
-            row(Winograd(F4), gemm::<Portable, 6, 1>()),
-            row(Winograd(F4h), gemm::<Portable, 6, 1>()),
-            row(Winograd(F6), gemm::<Portable, 6, 1>()),
-            row(Winograd(F6i), gemm::<Portable, 6, 1>()),
-            row(Pointwise, gemm::<Portable, 6, 1>()),
-            row(Depthwise, dw::<Portable>()),
-        ];
+        let mut r = portable_rows();
         #[cfg(target_arch = "x86_64")]
-        {
-            use crate::simd::avx2::Avx2;
-            use crate::simd::avx512::Avx512;
-            r.extend([
-                // AVX2+FMA 6x16: 12 accumulators + 2 B + 1 broadcast = 15 of 16 ymm (the
-                // XNNPACK / MLAS tile).
-                row(Direct, gemm::<Avx2, 6, 2>()),
-                row(Im2col, gemm::<Avx2, 6, 2>()),
-                row(Winograd(F2), gemm::<Avx2, 6, 2>()),
-                row(Winograd(F4), gemm::<Avx2, 6, 2>()),
-                row(Winograd(F4h), gemm::<Avx2, 6, 2>()),
-                row(Winograd(F6), gemm::<Avx2, 6, 2>()),
-                row(Winograd(F6i), gemm::<Avx2, 6, 2>()),
-                row(Pointwise, gemm::<Avx2, 6, 2>()),
-                // 12x8: 12 accumulators + 1 B + 1 broadcast, for GEMMs 8 columns wide that 16
-                // would pad by half (ResNeXt's groups of 8 output channels).
-                row(Direct, gemm::<Avx2, 12, 1>()),
-                // 5x16: 10 accumulators (enough for 2 FMA pipes of latency 4-5) for GEMMs whose
-                // rows 6 would pad: 7x7 images (49 rows: 6 pads to 54, 5 to 50).
-                row(Direct, gemm::<Avx2, 5, 2>()),
-                row(Im2col, gemm::<Avx2, 5, 2>()),
-                row(Pointwise, gemm::<Avx2, 5, 2>()),
-                row(Depthwise, dw::<Avx2>()),
-                // AVX-512 14x32: 28 accumulators + 2 B + 1 broadcast = 31 of 32 zmm.
-                row(Direct, gemm::<Avx512, 14, 2>()),
-                row(Im2col, gemm::<Avx512, 14, 2>()),
-                row(Winograd(F2), gemm::<Avx512, 14, 2>()),
-                row(Winograd(F4), gemm::<Avx512, 14, 2>()),
-                row(Winograd(F4h), gemm::<Avx512, 14, 2>()),
-                row(Winograd(F6), gemm::<Avx512, 14, 2>()),
-                row(Winograd(F6i), gemm::<Avx512, 14, 2>()),
-                row(Pointwise, gemm::<Avx512, 14, 2>()),
-                // 6x64: 24 accumulators + 4 B + 1 broadcast; 6 broadcasts per 24 FMAs and only 6
-                // row pointers (14x32 keeps 14 in general registers and spills some); K % 64 == 0.
-                row(Direct, gemm::<Avx512, 6, 4>()),
-                row(Winograd(F2), gemm::<Avx512, 6, 4>()),
-                row(Winograd(F4), gemm::<Avx512, 6, 4>()),
-                row(Pointwise, gemm::<Avx512, 6, 4>()),
-                // 8x48: 24 accumulators + 3 B + 1 broadcast, for K a multiple of 48 that 32 and
-                // 64 would pad (96, 144, ...), and 16-tile Winograd F2 GEMMs (7x7 images).
-                row(Direct, gemm::<Avx512, 8, 3>()),
-                row(Winograd(F2), gemm::<Avx512, 8, 3>()),
-                row(Pointwise, gemm::<Avx512, 8, 3>()),
-                // 7x32: Winograd F4's 49-tile GEMMs (28x28 images), where 14 and 6 rows pad.
-                row(Winograd(F4), gemm::<Avx512, 7, 2>()),
-                row(Depthwise, dw::<Avx512>()),
-            ]);
-        }
+        r.extend(x86_rows());
         #[cfg(target_arch = "aarch64")]
-        {
-            use crate::simd::neon::Neon;
-            r.extend([
-                // NEON 8x12: 24 accumulators + 3 B + 1 broadcast = 28 of 32 q registers.
-                row(Direct, gemm::<Neon, 8, 3>()),
-                row(Im2col, gemm::<Neon, 8, 3>()),
-                row(Winograd(F2), gemm::<Neon, 8, 3>()),
-                row(Winograd(F4), gemm::<Neon, 8, 3>()),
-                row(Winograd(F4h), gemm::<Neon, 8, 3>()),
-                row(Winograd(F6), gemm::<Neon, 8, 3>()),
-                row(Winograd(F6i), gemm::<Neon, 8, 3>()),
-                row(Pointwise, gemm::<Neon, 8, 3>()),
-                row(Depthwise, dw::<Neon>()),
-            ]);
-        }
-        // Stable sort: within one (algorithm, ISA) the rows keep the order above, which is the
-        // tie-break `ConvPlan::new` documents.
+        r.extend(arm_rows());
+        // Stable sort: within one (algorithm, ISA) the rows keep the order of the lists, which
+        // is the tie-break `ConvPlan::new` documents.
         r.sort_by_key(|v| (v.algorithm, v.isa()));
         r
     })
+}
+
+/// The rows every target has: scalar and portable (`wide`).
+fn portable_rows() -> Vec<Variant> {
+    use crate::simd::portable::Portable;
+    use crate::simd::Scalar;
+    use crate::WinogradTile::{
+        F2x2_3x3 as F2, F4x4_3x3 as F4, F4x4_3x3Half as F4h, F6x6_3x3 as F6, F6x6_3x3Integer as F6i,
+    };
+    use Algorithm::{Depthwise, Direct, Im2col, Pointwise, Winograd};
+    let row = Variant::new;
+    vec![
+        // Scalar: 4x4 accumulators (16 of x86-64's 16 xmm); one channel per depthwise step.
+        row(Direct, gemm::<Scalar, 4, 4>()),
+        row(Im2col, gemm::<Scalar, 4, 4>()),
+        row(Winograd(F2), gemm::<Scalar, 4, 4>()),
+        row(Winograd(F4), gemm::<Scalar, 4, 4>()),
+        row(Winograd(F4h), gemm::<Scalar, 4, 4>()),
+        row(Winograd(F6), gemm::<Scalar, 4, 4>()),
+        row(Winograd(F6i), gemm::<Scalar, 4, 4>()),
+        row(Pointwise, gemm::<Scalar, 4, 4>()),
+        row(Depthwise, dw::<Scalar>()),
+        // Portable (`wide::f32x8`): 6 rows x 1 vector.
+        row(Direct, gemm::<Portable, 6, 1>()),
+        row(Im2col, gemm::<Portable, 6, 1>()),
+        row(Winograd(F2), gemm::<Portable, 6, 1>()),
+        row(Winograd(F4), gemm::<Portable, 6, 1>()),
+        row(Winograd(F4h), gemm::<Portable, 6, 1>()),
+        row(Winograd(F6), gemm::<Portable, 6, 1>()),
+        row(Winograd(F6i), gemm::<Portable, 6, 1>()),
+        row(Pointwise, gemm::<Portable, 6, 1>()),
+        row(Depthwise, dw::<Portable>()),
+    ]
+}
+
+/// The AVX2+FMA and AVX-512 rows.
+#[cfg(target_arch = "x86_64")]
+fn x86_rows() -> Vec<Variant> {
+    use crate::simd::avx2::Avx2;
+    use crate::simd::avx512::Avx512;
+    use crate::WinogradTile::{
+        F2x2_3x3 as F2, F4x4_3x3 as F4, F4x4_3x3Half as F4h, F6x6_3x3 as F6, F6x6_3x3Integer as F6i,
+    };
+    use Algorithm::{Depthwise, Direct, Im2col, Pointwise, Winograd};
+    let row = Variant::new;
+    vec![
+        // AVX2+FMA 6x16: 12 accumulators + 2 B + 1 broadcast = 15 of 16 ymm (the
+        // XNNPACK / MLAS tile).
+        row(Direct, gemm::<Avx2, 6, 2>()),
+        row(Im2col, gemm::<Avx2, 6, 2>()),
+        row(Winograd(F2), gemm::<Avx2, 6, 2>()),
+        row(Winograd(F4), gemm::<Avx2, 6, 2>()),
+        row(Winograd(F4h), gemm::<Avx2, 6, 2>()),
+        row(Winograd(F6), gemm::<Avx2, 6, 2>()),
+        row(Winograd(F6i), gemm::<Avx2, 6, 2>()),
+        row(Pointwise, gemm::<Avx2, 6, 2>()),
+        // 12x8: 12 accumulators + 1 B + 1 broadcast, for GEMMs 8 columns wide that 16
+        // would pad by half (ResNeXt's groups of 8 output channels).
+        row(Direct, gemm::<Avx2, 12, 1>()),
+        // 5x16: 10 accumulators (enough for 2 FMA pipes of latency 4-5) for GEMMs whose
+        // rows 6 would pad: 7x7 images (49 rows: 6 pads to 54, 5 to 50).
+        row(Direct, gemm::<Avx2, 5, 2>()),
+        row(Im2col, gemm::<Avx2, 5, 2>()),
+        row(Pointwise, gemm::<Avx2, 5, 2>()),
+        row(Depthwise, dw::<Avx2>()),
+        // AVX-512 14x32: 28 accumulators + 2 B + 1 broadcast = 31 of 32 zmm.
+        row(Direct, gemm::<Avx512, 14, 2>()),
+        row(Im2col, gemm::<Avx512, 14, 2>()),
+        row(Winograd(F2), gemm::<Avx512, 14, 2>()),
+        row(Winograd(F4), gemm::<Avx512, 14, 2>()),
+        row(Winograd(F4h), gemm::<Avx512, 14, 2>()),
+        row(Winograd(F6), gemm::<Avx512, 14, 2>()),
+        row(Winograd(F6i), gemm::<Avx512, 14, 2>()),
+        row(Pointwise, gemm::<Avx512, 14, 2>()),
+        // 6x64: 24 accumulators + 4 B + 1 broadcast; 6 broadcasts per 24 FMAs and only 6
+        // row pointers (14x32 keeps 14 in general registers and spills some); K % 64 == 0.
+        row(Direct, gemm::<Avx512, 6, 4>()),
+        row(Winograd(F2), gemm::<Avx512, 6, 4>()),
+        row(Winograd(F4), gemm::<Avx512, 6, 4>()),
+        row(Pointwise, gemm::<Avx512, 6, 4>()),
+        // 8x48: 24 accumulators + 3 B + 1 broadcast, for K a multiple of 48 that 32 and
+        // 64 would pad (96, 144, ...), and 16-tile Winograd F2 GEMMs (7x7 images).
+        row(Direct, gemm::<Avx512, 8, 3>()),
+        row(Winograd(F2), gemm::<Avx512, 8, 3>()),
+        row(Pointwise, gemm::<Avx512, 8, 3>()),
+        // 7x32: Winograd F4's 49-tile GEMMs (28x28 images), where 14 and 6 rows pad.
+        row(Winograd(F4), gemm::<Avx512, 7, 2>()),
+        row(Depthwise, dw::<Avx512>()),
+    ]
+}
+
+/// The NEON rows.
+#[cfg(target_arch = "aarch64")]
+fn arm_rows() -> Vec<Variant> {
+    use crate::simd::neon::Neon;
+    use crate::WinogradTile::{
+        F2x2_3x3 as F2, F4x4_3x3 as F4, F4x4_3x3Half as F4h, F6x6_3x3 as F6, F6x6_3x3Integer as F6i,
+    };
+    use Algorithm::{Depthwise, Direct, Im2col, Pointwise, Winograd};
+    let row = Variant::new;
+    vec![
+        // NEON 8x12: 24 accumulators + 3 B + 1 broadcast = 28 of 32 q registers.
+        row(Direct, gemm::<Neon, 8, 3>()),
+        row(Im2col, gemm::<Neon, 8, 3>()),
+        row(Winograd(F2), gemm::<Neon, 8, 3>()),
+        row(Winograd(F4), gemm::<Neon, 8, 3>()),
+        row(Winograd(F4h), gemm::<Neon, 8, 3>()),
+        row(Winograd(F6), gemm::<Neon, 8, 3>()),
+        row(Winograd(F6i), gemm::<Neon, 8, 3>()),
+        row(Pointwise, gemm::<Neon, 8, 3>()),
+        row(Depthwise, dw::<Neon>()),
+    ]
 }

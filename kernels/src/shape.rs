@@ -81,8 +81,8 @@ impl ConvShapeBuilder {
         self
     }
 
-    /// Validates every field and derives the output size; sizes that overflow are errors.
-    pub fn build(self) -> Result<ConvShape, ConvError> {
+    /// Every count at least 1 and the groups dividing both channel counts.
+    fn check_fields(&self) -> Result<(), ConvError> {
         let positive = [
             ("n", self.n),
             ("h", self.h),
@@ -120,6 +120,12 @@ impl ConvShapeBuilder {
                 reason: format!("does not divide the output channels k = {}", self.k),
             });
         }
+        Ok(())
+    }
+
+    /// The output rows and columns, after checking that the dilated kernel fits the padded
+    /// input.
+    fn output_size(&self) -> Result<(usize, usize), ConvError> {
         let ovf = |what| ConvError::Overflow { what };
         let extent = |taps: usize, dil: usize, what| {
             (taps - 1)
@@ -167,6 +173,14 @@ impl ConvShapeBuilder {
         }
         let p = (ph - er) / self.stride.0 + 1;
         let q = (pw - es) / self.stride.1 + 1;
+        Ok((p, q))
+    }
+
+    /// Validates every field and derives the output size; sizes that overflow are errors.
+    pub fn build(self) -> Result<ConvShape, ConvError> {
+        self.check_fields()?;
+        let (p, q) = self.output_size()?;
+        let ovf = |what| ConvError::Overflow { what };
         let mul = |xs: &[usize], what| {
             xs.iter()
                 .try_fold(1usize, |acc, &x| acc.checked_mul(x))
@@ -242,7 +256,6 @@ impl ConvShape {
 
     /// Starts a description: batch `n`, input `h` x `w` x `c`, `k` output channels, an `r` x `s`
     /// kernel; stride 1, no padding, dilation 1, one group until set otherwise.
-    #[allow(clippy::too_many_arguments)]
     pub fn builder(
         n: usize,
         h: usize,

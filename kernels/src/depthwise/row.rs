@@ -345,7 +345,6 @@ unsafe fn window<
 /// # Safety
 /// As [`window`], for `ir < R + (Y - 1) * YS`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 unsafe fn window_row<
     S: Simd,
     const X: usize,
@@ -396,7 +395,6 @@ unsafe fn window_row<
 /// # Safety
 /// As [`window_row`]; `base` is that row's window start.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 unsafe fn window_column<
     S: Simd,
     const X: usize,

@@ -24,7 +24,7 @@
 //! padding columns materialised as zeros, so every tile takes the row taps; the copy is one pass
 //! over the input and at most (W + 2(S - 1)) / W times its size.
 
-use crate::gemm::{self, IndirectBlocking, PackedConv, RowPointers, Taps, Ukernels};
+use crate::gemm::{IndirectBlocking, IndirectGemm, PackedConv, RowPointers, Taps, Ukernels};
 use crate::kernel::{Kernel, ScratchSpec};
 use crate::par::Exec;
 use crate::simd::Act;
@@ -209,7 +209,15 @@ impl Kernel for Direct {
                 zero: &self.zero,
             };
             let out = c.output(output, g);
-            gemm::indirect_gemm(&c.uk, m, &rows, &self.blocking, b, &out, ex);
+            let gemm = IndirectGemm {
+                uk: &c.uk,
+                m,
+                rows: &rows,
+                blocking: &self.blocking,
+                b,
+                out: &out,
+            };
+            gemm.run(ex);
         }
     }
 

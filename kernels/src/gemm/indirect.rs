@@ -114,192 +114,220 @@ impl IndirectBlocking {
     }
 }
 
-/// C = sum over taps of A_tap * B_tap, A read in place through row pointers, as units (a block
-/// of MR-tiles x a group of NR panels) on `ex`, each with its worker's pointer table.
-pub(crate) fn indirect_gemm(
-    uk: &Ukernels,
-    m: usize,
-    rows: &(dyn RowPointers + Sync),
-    blocking: &IndirectBlocking,
-    b: &PackedB,
-    out: &Output,
-    ex: &Exec,
-) {
-    out.check(m, b.n());
-    let block_rows = blocking.block_tiles * uk.mr;
-    let flops = 2.0 * m as f64 * b.n() as f64 * b.k() as f64;
-    let (unit_rows, groups) = units(ex, m, block_rows, uk.mr, b.panels(), flops);
-    let row_units = m.div_ceil(unit_rows);
-    // Column-major, as in `packed_gemm`.
-    ex.for_each(row_units * groups, flops, |u, w| {
-        let (g, m0) = (u / row_units, u % row_units * unit_rows);
-        let panels = part(b.panels(), groups, g);
-        let n_rows = unit_rows.min(m - m0);
-        indirect_block(
-            uk,
-            m,
-            m0,
-            n_rows,
-            rows,
-            blocking,
-            b,
-            out,
-            panels,
-            &mut w.ptrs,
-            &mut w.floats,
-        );
-    });
+/// One indirect GEMM: C (`m` x `b.n()`) = sum over taps of A_tap * B_tap, A read in place through
+/// `rows`, written through `out`.
+pub(crate) struct IndirectGemm<'a, R: ?Sized> {
+    pub uk: &'a Ukernels,
+    pub m: usize,
+    pub rows: &'a R,
+    pub blocking: &'a IndirectBlocking,
+    pub b: &'a PackedB,
+    pub out: &'a Output<'a>,
 }
 
-/// [`indirect_gemm`] restricted to NR panels `panels`, on the caller's thread, every row block in
-/// order (inside another driver's task).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn indirect_gemm_serial(
-    uk: &Ukernels,
-    m: usize,
-    rows: &dyn RowPointers,
-    blocking: &IndirectBlocking,
-    b: &PackedB,
-    out: &Output,
-    panels: std::ops::Range<usize>,
-    table: &mut [*const f32],
-    copy: &mut [f32],
-) {
-    out.check(m, b.n());
-    assert!(panels.end <= b.panels());
-    let block_rows = blocking.block_tiles * uk.mr;
-    for m0 in (0..m).step_by(block_rows) {
-        let n_rows = block_rows.min(m - m0);
-        let p = panels.clone();
-        indirect_block(uk, m, m0, n_rows, rows, blocking, b, out, p, table, copy);
-    }
+/// A worker's pointer table and row copy, sized by [`IndirectBlocking::table_len`] and
+/// [`IndirectBlocking::copy_len`].
+pub(crate) struct IndirectScratch<'s> {
+    pub table: &'s mut [*const f32],
+    pub copy: &'s mut [f32],
 }
 
-/// One unit of the indirect GEMM: rows `m0 .. m0 + n_rows` (whole MR-tiles, at most a cache
-/// block) against NR panels `panels`.
-/// Loop order: k blocks, then panels, then the block's tiles, so the block's A rows stay in L2
-/// while each B panel streams through.
-#[allow(clippy::too_many_arguments)]
-fn indirect_block(
-    uk: &Ukernels,
-    m: usize,
-    m0: usize,
-    n_rows: usize,
-    rows: &dyn RowPointers,
-    blocking: &IndirectBlocking,
-    b: &PackedB,
-    out: &Output,
-    panels: std::ops::Range<usize>,
-    table: &mut [*const f32],
-    copy: &mut [f32],
-) {
-    let n = b.n();
-    let block_tiles = blocking.block_tiles;
-    assert!(rows.max_taps() <= blocking.max_taps);
-    let per_tile = rows.max_taps() * uk.mr;
-    let ld = blocking.copy_ld;
-    assert!(
-        table.len() >= blocking.table_len(uk),
-        "pointer table too short"
-    );
-    assert!(copy.len() >= blocking.copy_len(uk), "row copy too short");
-    // The second half of the table points into `copy` when rows are copied.
-    let (table, copied) = table.split_at_mut(blocking.block_rows(uk));
-    let mut taps = [Taps::default(); MAX_BLOCK_TILES];
-    // A B bigger than L2 comes from L3 each time a block starts on it, faster than the hardware
-    // prefetchers fetch it when few tiles share each panel (3x3 layers with 512 channels).
-    let prefetch_b = b.k() * b.panels() * uk.nr * f32::BYTES > cache_sizes().1;
-    assert!(m0 + n_rows <= m && n_rows <= block_tiles * uk.mr);
-    let tiles = n_rows.div_ceil(uk.mr);
-    for (t, tp) in taps.iter_mut().enumerate().take(tiles) {
-        let row = m0 + t * uk.mr;
-        *tp = rows.fill(
-            row,
-            uk.mr.min(m - row),
-            uk.mr,
-            &mut table[t * per_tile..][..per_tile],
+impl<R: RowPointers + ?Sized> IndirectGemm<'_, R> {
+    /// The whole product as units (a block of MR-tiles x a group of NR panels) on `ex`, each with
+    /// its worker's pointer table.
+    pub(crate) fn run(&self, ex: &Exec)
+    where
+        R: Sync,
+    {
+        let (m, b) = (self.m, self.b);
+        self.out.check(m, b.n());
+        let block_rows = self.blocking.block_tiles * self.uk.mr;
+        let flops = 2.0 * m as f64 * b.n() as f64 * b.k() as f64;
+        let (unit_rows, groups) = units(ex, m, block_rows, self.uk.mr, b.panels(), flops);
+        let row_units = m.div_ceil(unit_rows);
+        // Column-major, as in `packed_gemm`.
+        ex.for_each(row_units * groups, flops, |u, w| {
+            let (g, m0) = (u / row_units, u % row_units * unit_rows);
+            let panels = part(b.panels(), groups, g);
+            let n_rows = unit_rows.min(m - m0);
+            let mut scratch = IndirectScratch {
+                table: &mut w.ptrs,
+                copy: &mut w.floats,
+            };
+            self.block(m0, n_rows, panels, &mut scratch);
+        });
+    }
+
+    /// NR panels `panels` only, on the caller's thread, every row block in order (inside another
+    /// driver's task).
+    pub(crate) fn serial(&self, panels: std::ops::Range<usize>, scratch: &mut IndirectScratch) {
+        self.out.check(self.m, self.b.n());
+        assert!(panels.end <= self.b.panels());
+        let block_rows = self.blocking.block_tiles * self.uk.mr;
+        for m0 in (0..self.m).step_by(block_rows) {
+            let n_rows = block_rows.min(self.m - m0);
+            self.block(m0, n_rows, panels.clone(), scratch);
+        }
+    }
+
+    /// One unit: rows `m0 .. m0 + n_rows` (whole MR-tiles, at most a cache block) against NR
+    /// panels `panels`.
+    /// Loop order: k blocks, then panels, then the block's tiles, so the block's A rows stay in
+    /// L2 while each B panel streams through.
+    fn block(
+        &self,
+        m0: usize,
+        n_rows: usize,
+        panels: std::ops::Range<usize>,
+        scratch: &mut IndirectScratch,
+    ) {
+        let (uk, m, b, out, blocking) = (self.uk, self.m, self.b, self.out, self.blocking);
+        let n = b.n();
+        let per_tile = self.rows.max_taps() * uk.mr;
+        let ld = blocking.copy_ld;
+        assert!(self.rows.max_taps() <= blocking.max_taps);
+        assert!(
+            scratch.table.len() >= blocking.table_len(uk),
+            "pointer table too short"
         );
-        assert!(tp.taps >= 1 && tp.taps <= rows.max_taps() && tp.kc >= 1);
-        assert!((tp.taps - 1) * tp.b_tap_rows + tp.kc <= b.k());
-    }
-    // Runs of consecutive whole tiles with the same taps, found once per block (they run in one
-    // microkernel call each): scanning for them per panel and k block cost 3% of a 1x1 layer
-    // with C = 24.
-    let mut runs = [(0usize, 0usize); MAX_BLOCK_TILES];
-    let mut n_runs = 0;
-    let mut t = 0;
-    while t < tiles {
-        let row = m0 + t * uk.mr;
-        let mut run = 1;
-        if uk.mr.min(m - row) == uk.mr {
-            while t + run < tiles && taps[t + run] == taps[t] && row + (run + 1) * uk.mr <= m {
-                run += 1;
+        assert!(
+            scratch.copy.len() >= blocking.copy_len(uk),
+            "row copy too short"
+        );
+        assert!(m0 + n_rows <= m && n_rows <= blocking.block_tiles * uk.mr);
+        // The second half of the table points into `copy` when rows are copied.
+        let (table, copied) = scratch.table.split_at_mut(blocking.block_rows(uk));
+        let tiles = n_rows.div_ceil(uk.mr);
+        let taps = self.fill(m0, tiles, table);
+        let (runs, n_runs) = self.runs(m0, &taps[..tiles]);
+        // A B bigger than L2 comes from L3 each time a block starts on it, faster than the
+        // hardware prefetchers fetch it when few tiles share each panel (3x3 layers with 512
+        // channels).
+        let prefetch_b = b.k() * b.panels() * uk.nr * f32::BYTES > cache_sizes().1;
+        // Split each tile's per-tap reduction into blocks whose B slices (taps x kcb x NR) are
+        // shared by the block's tiles from L1; the tile accumulates in C between blocks. kcb is
+        // the plan's, not this block's: a tile's sums then do not depend on which tiles share its
+        // block.
+        let max_kc = taps.iter().take(tiles).map(|t| t.kc).max().unwrap_or(1);
+        let kcb = blocking.kcb;
+        for c0 in (0..max_kc).step_by(kcb) {
+            if ld > 0 {
+                self.copy_rows(&taps[..tiles], c0, table, copied, scratch.copy);
             }
-        }
-        runs[n_runs] = (t, run);
-        n_runs += 1;
-        t += run;
-    }
-    // Split each tile's per-tap reduction into blocks whose B slices (taps x kcb x NR) are
-    // shared by the block's tiles from L1; the tile accumulates in C between blocks. kcb is the
-    // plan's, not this block's: a tile's sums then do not depend on which tiles share its block.
-    let max_kc = taps.iter().take(tiles).map(|t| t.kc).max().unwrap_or(1);
-    let kcb = blocking.kcb;
-    for c0 in (0..max_kc).step_by(kcb) {
-        if ld > 0 {
-            // Rows that would share L1 sets are copied, this k block of each, to rows `ld`
-            // floats apart; every panel then reads the copy. One pass over disjoint rows, so a
-            // pointer taken from one row stays valid while the next rows are written.
-            for (e, dst) in copy.chunks_exact_mut(ld).enumerate().take(tiles * per_tile) {
-                let tp = taps[e / per_tile];
-                if c0 >= tp.kc || e % per_tile >= tp.taps * uk.mr {
-                    continue;
+            let (a, a_offset) = if ld > 0 { (&*copied, 0) } else { (&*table, c0) };
+            for jp in panels.clone() {
+                let bp = b.panel(jp, 0);
+                let col = jp * uk.nr;
+                let nr = uk.nr.min(n - col);
+                for &(t, run) in &runs[..n_runs] {
+                    let tp = taps[t];
+                    if c0 >= tp.kc {
+                        continue;
+                    }
+                    let row = m0 + t * uk.mr;
+                    let mr = uk.mr.min(m - row);
+                    let kc = kcb.min(tp.kc - c0);
+                    let tile = IndirectTile {
+                        tiles: run,
+                        a_tile_stride: per_tile,
+                        c_tile_stride: uk.mr * out.ldc,
+                        taps: tp.taps,
+                        a: a[t * per_tile..][..run * per_tile].as_ptr(),
+                        a_offset,
+                        kc,
+                        b: bp[c0 * uk.nr..].as_ptr(),
+                        b_tap_stride: tp.b_tap_rows * uk.nr,
+                        prefetch_b: prefetch_b && t == 0,
+                        out: out.tile(row, col, mr, nr, c0 == 0, c0 + kc == tp.kc),
+                    };
+                    // SAFETY: the table slice holds run*taps*MR pointers (per_tile per tile),
+                    // each valid for tp.kc >= c0 + kc floats (the RowPointers contract), or,
+                    // when copied, for the kc floats copied from offset c0; the B panel covers
+                    // every tap's rows c0 .. c0 + kc (asserted in `fill`); a run of more than
+                    // one tile holds whole tiles of equal taps, rows row .. row + run*MR <= m,
+                    // so each tile lies within C and bias (`Output::check`); the ISA was checked
+                    // at plan time. No other unit stores to these tiles (units own disjoint row
+                    // blocks x panel groups).
+                    unsafe { (uk.indirect)(&tile) };
                 }
-                let kc = kcb.min(tp.kc - c0);
-                // SAFETY: `fill` made table[e] valid for tp.kc >= c0 + kc floats (the
-                // RowPointers contract), and nothing writes to those rows meanwhile.
-                let src = unsafe { std::slice::from_raw_parts(table[e].add(c0), kc) };
-                dst[..kc].copy_from_slice(src);
-                copied[e] = dst.as_ptr();
             }
         }
-        let (a, a_offset) = if ld > 0 { (&*copied, 0) } else { (&*table, c0) };
-        for jp in panels.clone() {
-            let bp = b.panel(jp, 0);
-            let col = jp * uk.nr;
-            let nr = uk.nr.min(n - col);
-            for &(t, run) in &runs[..n_runs] {
-                let tp = taps[t];
-                if c0 >= tp.kc {
-                    continue;
+    }
+
+    /// The row pointers of `tiles` MR-tiles from row `m0` into `table` (`[tile][tap][MR]`), and
+    /// each tile's taps.
+    fn fill(&self, m0: usize, tiles: usize, table: &mut [*const f32]) -> [Taps; MAX_BLOCK_TILES] {
+        let (uk, m) = (self.uk, self.m);
+        let per_tile = self.rows.max_taps() * uk.mr;
+        let mut taps = [Taps::default(); MAX_BLOCK_TILES];
+        for (t, tp) in taps.iter_mut().enumerate().take(tiles) {
+            let row = m0 + t * uk.mr;
+            *tp = self.rows.fill(
+                row,
+                uk.mr.min(m - row),
+                uk.mr,
+                &mut table[t * per_tile..][..per_tile],
+            );
+            assert!(tp.taps >= 1 && tp.taps <= self.rows.max_taps() && tp.kc >= 1);
+            assert!((tp.taps - 1) * tp.b_tap_rows + tp.kc <= self.b.k());
+        }
+        taps
+    }
+
+    /// Copies k block `c0` of every row the tiles use to rows `copy_ld` floats apart in `copy`,
+    /// and points `copied` at them: rows that would share L1 sets are read from the copy by
+    /// every panel. One pass over disjoint rows, so a pointer taken from one row stays valid
+    /// while the next rows are written.
+    fn copy_rows(
+        &self,
+        taps: &[Taps],
+        c0: usize,
+        table: &[*const f32],
+        copied: &mut [*const f32],
+        copy: &mut [f32],
+    ) {
+        let per_tile = self.rows.max_taps() * self.uk.mr;
+        let (ld, kcb) = (self.blocking.copy_ld, self.blocking.kcb);
+        for (e, dst) in copy
+            .chunks_exact_mut(ld)
+            .enumerate()
+            .take(taps.len() * per_tile)
+        {
+            let tp = taps[e / per_tile];
+            if c0 >= tp.kc || e % per_tile >= tp.taps * self.uk.mr {
+                continue;
+            }
+            let kc = kcb.min(tp.kc - c0);
+            // SAFETY: `fill` made table[e] valid for tp.kc >= c0 + kc floats (the RowPointers
+            // contract), and nothing writes to those rows meanwhile.
+            let src = unsafe { std::slice::from_raw_parts(table[e].add(c0), kc) };
+            dst[..kc].copy_from_slice(src);
+            copied[e] = dst.as_ptr();
+        }
+    }
+
+    /// Runs of consecutive whole tiles with the same taps, as (first tile, tiles), found once per
+    /// block (they run in one microkernel call each): scanning for them per panel and k block
+    /// cost 3% of a 1x1 layer with C = 24.
+    fn runs(&self, m0: usize, taps: &[Taps]) -> ([(usize, usize); MAX_BLOCK_TILES], usize) {
+        let (mr, m) = (self.uk.mr, self.m);
+        let mut runs = [(0usize, 0usize); MAX_BLOCK_TILES];
+        let mut n_runs = 0;
+        let mut t = 0;
+        while t < taps.len() {
+            let row = m0 + t * mr;
+            let mut run = 1;
+            if mr.min(m - row) == mr {
+                while t + run < taps.len() && taps[t + run] == taps[t] && row + (run + 1) * mr <= m
+                {
+                    run += 1;
                 }
-                let row = m0 + t * uk.mr;
-                let mr = uk.mr.min(m - row);
-                let kc = kcb.min(tp.kc - c0);
-                let tile = IndirectTile {
-                    tiles: run,
-                    a_tile_stride: per_tile,
-                    c_tile_stride: uk.mr * out.ldc,
-                    taps: tp.taps,
-                    a: a[t * per_tile..][..run * per_tile].as_ptr(),
-                    a_offset,
-                    kc,
-                    b: bp[c0 * uk.nr..].as_ptr(),
-                    b_tap_stride: tp.b_tap_rows * uk.nr,
-                    prefetch_b: prefetch_b && t == 0,
-                    out: out.tile(row, col, mr, nr, c0 == 0, c0 + kc == tp.kc),
-                };
-                // SAFETY: the table slice holds run*taps*MR pointers (per_tile per tile),
-                // each valid for tp.kc >= c0 + kc floats (the RowPointers contract), or, when
-                // copied, for the kc floats copied above from offset c0; the B
-                // panel covers every tap's rows c0 .. c0 + kc (asserted above); a run of
-                // more than one tile holds whole tiles of equal taps, rows
-                // row .. row + run*MR <= m, so each tile lies within C and bias
-                // (`Output::check`); the ISA was checked at plan time. No other unit stores
-                // to these tiles (units own disjoint row blocks x panel groups).
-                unsafe { (uk.indirect)(&tile) };
             }
+            runs[n_runs] = (t, run);
+            n_runs += 1;
+            t += run;
         }
+        (runs, n_runs)
     }
 }
 

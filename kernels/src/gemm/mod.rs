@@ -16,7 +16,7 @@ mod packed;
 mod ukernel;
 
 pub(crate) use indirect::{
-    indirect_gemm, indirect_gemm_serial, IndirectBlocking, MatrixRows, RowPointers, Taps,
+    IndirectBlocking, IndirectGemm, IndirectScratch, MatrixRows, RowPointers, Taps,
 };
 pub(crate) use packed::{packed_gemm, packed_scratch_len, PackA};
 

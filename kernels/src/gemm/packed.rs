@@ -33,23 +33,14 @@ pub(crate) fn packed_gemm(
     let (k, n) = (b.k(), b.n());
     out.check(m, n);
     let blk = Blocking::new(uk, k);
+    let job = PackedJob { uk, a, b, out, blk };
     let flops = 2.0 * m as f64 * n as f64 * k as f64;
     if !ex.splits(flops) {
         ex.for_each(1, flops, |_, w| {
             for k0 in (0..k).step_by(blk.kc) {
                 for m0 in (0..m).step_by(blk.mc) {
                     let rows = blk.mc.min(m - m0);
-                    packed_block(
-                        uk,
-                        a,
-                        b,
-                        out,
-                        &blk,
-                        (m0, rows),
-                        k0,
-                        0..b.panels(),
-                        &mut w.floats,
-                    );
+                    job.block((m0, rows), k0, 0..b.panels(), &mut w.floats);
                 }
             }
         });
@@ -63,55 +54,62 @@ pub(crate) fn packed_gemm(
         let rows = unit_rows.min(m - m0);
         for k0 in (0..k).step_by(blk.kc) {
             let panels = part(b.panels(), groups, g);
-            packed_block(uk, a, b, out, &blk, (m0, rows), k0, panels, &mut w.floats);
+            job.block((m0, rows), k0, panels, &mut w.floats);
         }
     });
 }
 
-/// Packs rows `m0 .. m0 + rows` x the k block at `k0` of A into `scratch` and multiplies it with
-/// NR panels `panels` of B into C.
-#[allow(clippy::too_many_arguments)]
-fn packed_block(
-    uk: &Ukernels,
-    a: &(dyn PackA + Sync),
-    b: &PackedB,
-    out: &Output,
-    blk: &Blocking,
-    (m0, rows): (usize, usize),
-    k0: usize,
-    panels: std::ops::Range<usize>,
-    scratch: &mut [f32],
-) {
-    let (k, n) = (b.k(), b.n());
-    let m = m0 + rows;
-    let kc = blk.kc.min(k - k0);
-    let panels_m = rows.div_ceil(uk.mr);
-    assert!(
-        scratch.len() >= blk.mc * blk.kc && rows <= blk.mc,
-        "GEMM scratch too short"
-    );
-    let apack = &mut scratch[..panels_m * uk.mr * kc];
-    a.pack(m0, rows, k0, kc, uk.mr, apack);
-    for jp in panels {
-        let bp = b.panel(jp, k0);
-        let col = jp * uk.nr;
-        let nr = uk.nr.min(n - col);
-        for ip in 0..panels_m {
-            let row = m0 + ip * uk.mr;
-            let mr = uk.mr.min(m - row);
-            let ap = &apack[ip * uk.mr * kc..][..uk.mr * kc];
-            let tile = PackedTile {
-                kc,
-                a: ap.as_ptr(),
-                b: bp.as_ptr(),
-                out: out.tile(row, col, mr, nr, k0 == 0, k0 + kc == k),
-            };
-            debug_assert!(bp.len() >= kc * uk.nr);
-            // SAFETY: `ap` holds MR*kc floats and `bp` at least kc*NR (sliced above); the tile's
-            // rows/cols are within C and bias (checked by `Output::check` and `ptr_at`), and no
-            // other unit stores to them (units own disjoint row blocks x panel groups); the ISA
-            // was checked when the plan was made.
-            unsafe { (uk.packed)(&tile) };
+/// One packed GEMM's operands and blocking.
+struct PackedJob<'a> {
+    uk: &'a Ukernels,
+    a: &'a (dyn PackA + Sync),
+    b: &'a PackedB,
+    out: &'a Output<'a>,
+    blk: Blocking,
+}
+
+impl PackedJob<'_> {
+    /// Packs rows `m0 .. m0 + rows` x the k block at `k0` of A into `scratch` and multiplies it
+    /// with NR panels `panels` of B into C.
+    fn block(
+        &self,
+        (m0, rows): (usize, usize),
+        k0: usize,
+        panels: std::ops::Range<usize>,
+        scratch: &mut [f32],
+    ) {
+        let (uk, a, b, out, blk) = (self.uk, self.a, self.b, self.out, &self.blk);
+        let (k, n) = (b.k(), b.n());
+        let m = m0 + rows;
+        let kc = blk.kc.min(k - k0);
+        let panels_m = rows.div_ceil(uk.mr);
+        assert!(
+            scratch.len() >= blk.mc * blk.kc && rows <= blk.mc,
+            "GEMM scratch too short"
+        );
+        let apack = &mut scratch[..panels_m * uk.mr * kc];
+        a.pack(m0, rows, k0, kc, uk.mr, apack);
+        for jp in panels {
+            let bp = b.panel(jp, k0);
+            let col = jp * uk.nr;
+            let nr = uk.nr.min(n - col);
+            for ip in 0..panels_m {
+                let row = m0 + ip * uk.mr;
+                let mr = uk.mr.min(m - row);
+                let ap = &apack[ip * uk.mr * kc..][..uk.mr * kc];
+                let tile = PackedTile {
+                    kc,
+                    a: ap.as_ptr(),
+                    b: bp.as_ptr(),
+                    out: out.tile(row, col, mr, nr, k0 == 0, k0 + kc == k),
+                };
+                debug_assert!(bp.len() >= kc * uk.nr);
+                // SAFETY: `ap` holds MR*kc floats and `bp` at least kc*NR (sliced above); the tile's
+                // rows/cols are within C and bias (checked by `Output::check` and `ptr_at`), and no
+                // other unit stores to them (units own disjoint row blocks x panel groups); the ISA
+                // was checked when the plan was made.
+                unsafe { (uk.packed)(&tile) };
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 //! packed weights, with A read in place by the ISA's indirect GEMM tile (one tap): no im2col, no
 //! copy, no packing of activations.
 
-use crate::gemm::{self, IndirectBlocking, MatrixRows, PackedConv, Ukernels};
+use crate::gemm::{IndirectBlocking, IndirectGemm, MatrixRows, PackedConv, Ukernels};
 use crate::kernel::{Kernel, ScratchSpec};
 use crate::par::Exec;
 use crate::simd::Act;
@@ -40,15 +40,16 @@ impl Kernel for Pointwise {
             zero: &self.zero,
         };
         let m = s.n() * s.h() * s.w();
-        gemm::indirect_gemm(
-            &c.uk,
+        let out = c.output(output, 0);
+        let gemm = IndirectGemm {
+            uk: &c.uk,
             m,
-            &a,
-            &self.blocking,
-            &c.b[0],
-            &c.output(output, 0),
-            ex,
-        );
+            rows: &a,
+            blocking: &self.blocking,
+            b: &c.b[0],
+            out: &out,
+        };
+        gemm.run(ex);
     }
 
     fn tile(&self) -> Tile {

@@ -23,7 +23,9 @@
 //! The transforms are vectorised over channels (contiguous in NHWC). Rounding error grows with m;
 //! see `reference::tolerance` for the measured bound.
 
-use crate::gemm::{self, IndirectBlocking, MatrixRows, Output, PackedB, Ukernels};
+use crate::gemm::{
+    self, IndirectBlocking, IndirectGemm, IndirectScratch, MatrixRows, Output, PackedB, Ukernels,
+};
 use crate::kernel::{Kernel, ScratchSpec};
 use crate::par::{part, Exec, SharedOut, Worker};
 use crate::simd::{Act, Simd, WithSimd};
@@ -162,7 +164,6 @@ impl Winograd {
     }
 
     /// GEMM `xi` of a block of `count` tiles (V_xi x U_xi = M_xi) over NR panels `panels`.
-    #[allow(clippy::too_many_arguments)]
     fn gemm(
         &self,
         xi: usize,
@@ -170,8 +171,7 @@ impl Winograd {
         v: &[f32],
         mm: &SharedOut,
         panels: std::ops::Range<usize>,
-        table: &mut [*const f32],
-        copy: &mut [f32],
+        scratch: &mut IndirectScratch,
     ) {
         let (c, k) = (self.shape.c(), self.shape.k());
         let a = MatrixRows {
@@ -186,17 +186,15 @@ impl Winograd {
             bias: None,
             act: Act::None,
         };
-        gemm::indirect_gemm_serial(
-            &self.uk,
-            count,
-            &a,
-            &self.blocking,
-            &self.u[xi],
-            &out,
-            panels,
-            table,
-            copy,
-        );
+        let gemm = IndirectGemm {
+            uk: &self.uk,
+            m: count,
+            rows: &a,
+            blocking: &self.blocking,
+            b: &self.u[xi],
+            out: &out,
+        };
+        gemm.serial(panels, scratch);
     }
 
     /// One block of `count` tiles from tile `t0`, whole, in the worker's V and M.
@@ -210,7 +208,8 @@ impl Winograd {
         self.input(&blk, input, &SharedOut::new(v));
         let ms = SharedOut::new(mm);
         for xi in 0..a2 {
-            self.gemm(xi, count, v, &ms, 0..self.u[xi].panels(), ptrs, copy);
+            let mut scratch = IndirectScratch { table: ptrs, copy };
+            self.gemm(xi, count, v, &ms, 0..self.u[xi].panels(), &mut scratch);
         }
         self.output(&blk, mm, out);
     }
@@ -246,7 +245,11 @@ impl Winograd {
         ex.for_each(a2 * groups, flops, |u, w| {
             let (xi, g) = (u / groups, u % groups);
             let Worker { floats, ptrs } = w;
-            self.gemm(xi, count, v, &ms, part(panels, groups, g), ptrs, floats);
+            let mut scratch = IndirectScratch {
+                table: ptrs,
+                copy: floats,
+            };
+            self.gemm(xi, count, v, &ms, part(panels, groups, g), &mut scratch);
         });
         let mm: &[f32] = mm;
         ex.for_each(ranges, flops, |u, _| {
