@@ -80,23 +80,17 @@ pub fn smoke() -> Vec<Layer> {
     from_rows(SMOKE_ROWS)
 }
 
+/// A catalogue layer's geometry: (H = W, C, K, R = S, stride, groups).
+type Geometry = (usize, usize, usize, usize, usize, usize);
+
 /// Collects layers, merging duplicates (same geometry) into one entry tagged with every network.
 struct Collector {
     layers: Vec<Layer>,
 }
 
 impl Collector {
-    #[allow(clippy::too_many_arguments)]
-    fn add(
-        &mut self,
-        net: &str,
-        hw: usize,
-        c: usize,
-        k: usize,
-        rs: usize,
-        stride: usize,
-        groups: usize,
-    ) {
+    /// A layer of `net`: (H = W, C, K, R = S, stride, groups), "same" padding.
+    fn add(&mut self, net: &str, (hw, c, k, rs, stride, groups): Geometry) {
         let pad = (rs - 1) / 2;
         let tag = if groups == c && groups == k && groups > 1 {
             "_dw".to_string()
@@ -133,18 +127,18 @@ impl Collector {
     /// `widths` (1x1 in, 3x3 of `groups` groups, 1x1 out to `width * expansion`), the first
     /// block of each stage after the first at stride 2, with a 1x1 projection shortcut.
     fn bottlenecks(&mut self, net: &str, widths: [usize; 4], expansion: usize, groups: usize) {
-        self.add(net, 224, 3, 64, 7, 2, 1);
+        self.add(net, (224, 3, 64, 7, 2, 1));
         let (mut cin, mut hw) = (64, 56);
         for (stage, (width, blocks)) in widths.into_iter().zip([3, 4, 6, 3]).enumerate() {
             let out = width * expansion;
             for b in 0..blocks {
                 let stride = if b == 0 && stage > 0 { 2 } else { 1 };
-                self.add(net, hw, cin, width, 1, 1, 1);
-                self.add(net, hw, width, width, 3, stride, groups);
+                self.add(net, (hw, cin, width, 1, 1, 1));
+                self.add(net, (hw, width, width, 3, stride, groups));
                 let out_hw = hw / stride;
-                self.add(net, out_hw, width, out, 1, 1, 1);
+                self.add(net, (out_hw, width, out, 1, 1, 1));
                 if b == 0 {
-                    self.add(net, hw, cin, out, 1, stride, 1);
+                    self.add(net, (hw, cin, out, 1, stride, 1));
                 }
                 cin = out;
                 hw = out_hw;
@@ -161,7 +155,7 @@ pub fn networks() -> Vec<Layer> {
     col.bottlenecks("resnet50", [64, 128, 256, 512], 4, 1);
     col.bottlenecks("resnext50", [128, 256, 512, 1024], 2, 32);
     // MobileNetV2: (expansion t, channels c, repeats n, stride s).
-    col.add("mobilenetv2", 224, 3, 32, 3, 2, 1);
+    col.add("mobilenetv2", (224, 3, 32, 3, 2, 1));
     let (mut cin, mut hw) = (32, 112);
     for (t, c, n, s) in [
         (1, 16, 1, 1),
@@ -176,19 +170,19 @@ pub fn networks() -> Vec<Layer> {
             let stride = if i == 0 { s } else { 1 };
             let hidden = cin * t;
             if t != 1 {
-                col.add("mobilenetv2", hw, cin, hidden, 1, 1, 1);
+                col.add("mobilenetv2", (hw, cin, hidden, 1, 1, 1));
             }
-            col.add("mobilenetv2", hw, hidden, hidden, 3, stride, hidden);
+            col.add("mobilenetv2", (hw, hidden, hidden, 3, stride, hidden));
             hw /= stride;
-            col.add("mobilenetv2", hw, hidden, c, 1, 1, 1);
+            col.add("mobilenetv2", (hw, hidden, c, 1, 1, 1));
             cin = c;
         }
     }
-    col.add("mobilenetv2", 7, 320, 1280, 1, 1, 1);
+    col.add("mobilenetv2", (7, 320, 1280, 1, 1, 1));
     // GoogLeNet (Inception v1): stem, then (in, 1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj).
-    col.add("googlenet", 224, 3, 64, 7, 2, 1);
-    col.add("googlenet", 56, 64, 64, 1, 1, 1);
-    col.add("googlenet", 56, 64, 192, 3, 1, 1);
+    col.add("googlenet", (224, 3, 64, 7, 2, 1));
+    col.add("googlenet", (56, 64, 64, 1, 1, 1));
+    col.add("googlenet", (56, 64, 192, 3, 1, 1));
     for (hw, cin, a, br, b, cr, c, p) in [
         (28, 192, 64, 96, 128, 16, 32, 32),
         (28, 256, 128, 128, 192, 32, 96, 64),
@@ -200,16 +194,16 @@ pub fn networks() -> Vec<Layer> {
         (7, 832, 256, 160, 320, 32, 128, 128),
         (7, 832, 384, 192, 384, 48, 128, 128),
     ] {
-        col.add("googlenet", hw, cin, a, 1, 1, 1);
-        col.add("googlenet", hw, cin, br, 1, 1, 1);
-        col.add("googlenet", hw, br, b, 3, 1, 1);
-        col.add("googlenet", hw, cin, cr, 1, 1, 1);
-        col.add("googlenet", hw, cr, c, 5, 1, 1);
-        col.add("googlenet", hw, cin, p, 1, 1, 1);
+        col.add("googlenet", (hw, cin, a, 1, 1, 1));
+        col.add("googlenet", (hw, cin, br, 1, 1, 1));
+        col.add("googlenet", (hw, br, b, 3, 1, 1));
+        col.add("googlenet", (hw, cin, cr, 1, 1, 1));
+        col.add("googlenet", (hw, cr, c, 5, 1, 1));
+        col.add("googlenet", (hw, cin, p, 1, 1, 1));
     }
     // EfficientNet-B0: (expansion, kernel, stride, channels, repeats); squeeze-and-excitation
     // convs are 1x1 on a 1x1 image (reduce to max(1, in/4), expand back).
-    col.add("efficientnet-b0", 224, 3, 32, 3, 2, 1);
+    col.add("efficientnet-b0", (224, 3, 32, 3, 2, 1));
     let (mut cin, mut hw) = (32, 112);
     for (e, k, s, c, n) in [
         (1, 3, 1, 16, 1),
@@ -224,18 +218,18 @@ pub fn networks() -> Vec<Layer> {
             let stride = if i == 0 { s } else { 1 };
             let hidden = cin * e;
             if e != 1 {
-                col.add("efficientnet-b0", hw, cin, hidden, 1, 1, 1);
+                col.add("efficientnet-b0", (hw, cin, hidden, 1, 1, 1));
             }
-            col.add("efficientnet-b0", hw, hidden, hidden, k, stride, hidden);
+            col.add("efficientnet-b0", (hw, hidden, hidden, k, stride, hidden));
             hw /= stride;
             let se = (cin / 4).max(1);
-            col.add("efficientnet-b0", 1, hidden, se, 1, 1, 1);
-            col.add("efficientnet-b0", 1, se, hidden, 1, 1, 1);
-            col.add("efficientnet-b0", hw, hidden, c, 1, 1, 1);
+            col.add("efficientnet-b0", (1, hidden, se, 1, 1, 1));
+            col.add("efficientnet-b0", (1, se, hidden, 1, 1, 1));
+            col.add("efficientnet-b0", (hw, hidden, c, 1, 1, 1));
             cin = c;
         }
     }
-    col.add("efficientnet-b0", 7, 320, 1280, 1, 1, 1);
+    col.add("efficientnet-b0", (7, 320, 1280, 1, 1, 1));
     col.layers
 }
 

@@ -55,27 +55,7 @@ pub fn fingerprint_only() -> MachineProfile {
             .unwrap_or(1),
         n => n,
     };
-    let physical_cores = {
-        let mut ids = std::collections::BTreeSet::new();
-        let (mut phys, mut core) = (None, None);
-        for l in cpuinfo.lines() {
-            if let Some((k, v)) = l.split_once(':') {
-                match k.trim() {
-                    "physical id" => phys = Some(v.trim().to_string()),
-                    "core id" => core = Some(v.trim().to_string()),
-                    _ => {}
-                }
-            }
-            if l.trim().is_empty() {
-                if let (Some(p), Some(c)) = (phys.take(), core.take()) {
-                    ids.insert((p, c));
-                }
-            }
-        }
-        (!ids.is_empty())
-            .then_some(ids.len())
-            .or_else(|| sysctl("hw.physicalcpu").and_then(|s| s.parse().ok()))
-    };
+    let physical_cores = physical_cores(&cpuinfo);
     let clock_ghz = field("cpu MHz")
         .and_then(|s| s.parse::<f64>().ok())
         .map(|mhz| mhz / 1000.0)
@@ -84,6 +64,52 @@ pub fn fingerprint_only() -> MachineProfile {
                 .split_whitespace()
                 .find_map(|w| w.strip_suffix("GHz").and_then(|g| g.parse::<f64>().ok()))
         });
+    let (flags, build_target_features) = (runtime_flags(), build_target_features());
+    MachineProfile {
+        vendor,
+        model,
+        arch: std::env::consts::ARCH.to_string(),
+        flags,
+        logical_cores,
+        physical_cores,
+        caches: caches(),
+        clock_ghz,
+        os: format!("{} {}", std::env::consts::OS, os_release()),
+        rustc: command(&["rustc", "--version"]).unwrap_or_else(|| "unknown".into()),
+        git_revision: env!("SIMDCONV_GIT_REVISION").to_string(),
+        build_target_features,
+        peak_gflops: BTreeMap::new(),
+        bandwidth: Vec::new(),
+        threads: Vec::new(),
+        check: None,
+    }
+}
+
+/// Distinct (physical id, core id) pairs of `/proc/cpuinfo`, else the OS's count.
+fn physical_cores(cpuinfo: &str) -> Option<usize> {
+    let mut ids = std::collections::BTreeSet::new();
+    let (mut phys, mut core) = (None, None);
+    for l in cpuinfo.lines() {
+        if let Some((k, v)) = l.split_once(':') {
+            match k.trim() {
+                "physical id" => phys = Some(v.trim().to_string()),
+                "core id" => core = Some(v.trim().to_string()),
+                _ => {}
+            }
+        }
+        if l.trim().is_empty() {
+            if let (Some(p), Some(c)) = (phys.take(), core.take()) {
+                ids.insert((p, c));
+            }
+        }
+    }
+    (!ids.is_empty())
+        .then_some(ids.len())
+        .or_else(|| sysctl("hw.physicalcpu").and_then(|s| s.parse().ok()))
+}
+
+/// The SIMD features the CPU reports at run time.
+fn runtime_flags() -> Vec<String> {
     let mut flags = Vec::new();
     #[cfg(target_arch = "x86_64")]
     {
@@ -110,29 +136,17 @@ pub fn fingerprint_only() -> MachineProfile {
             flags.push("sve".to_string());
         }
     }
+    flags
+}
+
+/// The features the binary was compiled with (its baseline).
+fn build_target_features() -> Vec<String> {
     let mut build_target_features = Vec::new();
     macro_rules! tf {
         ($($name:tt),*) => {$( if cfg!(target_feature = $name) { build_target_features.push($name.to_string()); } )*};
     }
     tf!("sse2", "sse4.2", "avx", "avx2", "fma", "avx512f", "neon");
-    MachineProfile {
-        vendor,
-        model,
-        arch: std::env::consts::ARCH.to_string(),
-        flags,
-        logical_cores,
-        physical_cores,
-        caches: caches(),
-        clock_ghz,
-        os: format!("{} {}", std::env::consts::OS, os_release()),
-        rustc: command(&["rustc", "--version"]).unwrap_or_else(|| "unknown".into()),
-        git_revision: env!("SIMDCONV_GIT_REVISION").to_string(),
-        build_target_features,
-        peak_gflops: BTreeMap::new(),
-        bandwidth: Vec::new(),
-        threads: Vec::new(),
-        check: None,
-    }
+    build_target_features
 }
 
 fn command(args: &[&str]) -> Option<String> {

@@ -85,6 +85,15 @@ pub struct Builder {
     block: Block,
 }
 
+/// A block convolution's filter: a full `R x R` convolution or a depthwise one.
+#[derive(Clone, Copy, Debug)]
+pub enum ConvKind {
+    /// Every output channel reads every input channel.
+    Full(usize),
+    /// One `R x R` filter per channel (groups = C = K).
+    Depthwise(usize),
+}
+
 impl Builder {
     /// A block whose input is `hw x hw x c`.
     pub fn new(name: &str, hw: usize, c: usize) -> Builder {
@@ -111,37 +120,26 @@ impl Builder {
         dst
     }
 
-    /// A square convolution with "same" padding on `src` (`hw x hw x c`).
-    #[allow(clippy::too_many_arguments)]
+    /// A square stride-1 convolution with "same" padding on `src` (`hw x hw x c`), `k` output
+    /// channels (`c` when depthwise).
     pub fn conv(
         &mut self,
         src: usize,
         hw: usize,
         c: usize,
         k: usize,
-        rs: usize,
-        stride: usize,
-        depthwise: bool,
+        kind: ConvKind,
         act: Activation,
     ) -> usize {
-        let groups = if depthwise { c } else { 1 };
+        let (rs, groups, name) = match kind {
+            ConvKind::Full(rs) => (rs, 1, format!("{rs}x{rs} {c}->{k} @{hw}")),
+            ConvKind::Depthwise(rs) => (rs, c, format!("dw {rs}x{rs} {c} @{hw}")),
+        };
         let shape = ConvShape::builder(1, hw, hw, c, k, rs, rs)
-            .stride(stride)
             .pad((rs - 1) / 2)
             .groups(groups)
             .build()
             .expect("block layers are valid");
-        let name = if depthwise {
-            format!(
-                "dw {rs}x{rs}{} {c} @{hw}",
-                if stride > 1 { "/2" } else { "" }
-            )
-        } else {
-            format!(
-                "{rs}x{rs}{} {c}->{k} @{hw}",
-                if stride > 1 { "/2" } else { "" }
-            )
-        };
         let len = shape.output_len();
         self.push(name, Op::Conv { shape, act }, vec![src], len)
     }

@@ -2,6 +2,7 @@
 //! convolution, the MobileNetV2 inverted residual and EfficientNet's compound scaling, each with
 //! the designs it is compared with.
 
+use super::ConvKind::{Depthwise, Full};
 use super::*;
 
 /// One claim: side 0 is the design the claim is about; the others are what it is compared with
@@ -25,11 +26,11 @@ const LINEAR: Activation = Activation::None;
 /// Network in Network: a 3x3 conv followed by two 1x1 convs (ReLU), against the 3x3 alone.
 fn nin() -> Claim {
     let mut b = Builder::new("mlpconv: 3x3 + 1x1 + 1x1", 28, 96);
-    let x = b.conv(0, 28, 96, 96, 3, 1, false, RELU);
-    let x = b.conv(x, 28, 96, 96, 1, 1, false, RELU);
-    b.conv(x, 28, 96, 96, 1, 1, false, RELU);
+    let x = b.conv(0, 28, 96, 96, Full(3), RELU);
+    let x = b.conv(x, 28, 96, 96, Full(1), RELU);
+    b.conv(x, 28, 96, 96, Full(1), RELU);
     let mut a = Builder::new("3x3 alone", 28, 96);
-    a.conv(0, 28, 96, 96, 3, 1, false, RELU);
+    a.conv(0, 28, 96, 96, Full(3), RELU);
     Claim {
         id: "nin".into(),
         title:
@@ -44,18 +45,18 @@ fn nin() -> Claim {
 fn inception() -> Claim {
     let (hw, cin) = (28, 192);
     let mut b = Builder::new("Inception 3a (1x1 reductions)", hw, cin);
-    let b1 = b.conv(0, hw, cin, 64, 1, 1, false, RELU);
-    let r3 = b.conv(0, hw, cin, 96, 1, 1, false, RELU);
-    let b3 = b.conv(r3, hw, 96, 128, 3, 1, false, RELU);
-    let r5 = b.conv(0, hw, cin, 16, 1, 1, false, RELU);
-    let b5 = b.conv(r5, hw, 16, 32, 5, 1, false, RELU);
+    let b1 = b.conv(0, hw, cin, 64, Full(1), RELU);
+    let r3 = b.conv(0, hw, cin, 96, Full(1), RELU);
+    let b3 = b.conv(r3, hw, 96, 128, Full(3), RELU);
+    let r5 = b.conv(0, hw, cin, 16, Full(1), RELU);
+    let b5 = b.conv(r5, hw, 16, 32, Full(5), RELU);
     let p = b.max_pool3(0, hw, cin);
-    let bp = b.conv(p, hw, cin, 32, 1, 1, false, RELU);
+    let bp = b.conv(p, hw, cin, 32, Full(1), RELU);
     b.concat(&[b1, b3, b5, bp], &[64, 128, 32, 32], hw);
     let mut n = Builder::new("naive module (no reductions)", hw, cin);
-    let n1 = n.conv(0, hw, cin, 64, 1, 1, false, RELU);
-    let n3 = n.conv(0, hw, cin, 128, 3, 1, false, RELU);
-    let n5 = n.conv(0, hw, cin, 32, 5, 1, false, RELU);
+    let n1 = n.conv(0, hw, cin, 64, Full(1), RELU);
+    let n3 = n.conv(0, hw, cin, 128, Full(3), RELU);
+    let n5 = n.conv(0, hw, cin, 32, Full(5), RELU);
     let np = n.max_pool3(0, hw, cin);
     n.concat(&[n1, n3, n5, np], &[64, 128, 32, cin], hw);
     Claim {
@@ -70,10 +71,10 @@ fn inception() -> Claim {
 /// MobileNet: depthwise 3x3 + pointwise 1x1 against a standard 3x3, same channels.
 fn dwsep(hw: usize, c: usize) -> Claim {
     let mut d = Builder::new(&format!("depthwise-separable @{hw}x{hw}x{c}"), hw, c);
-    let x = d.conv(0, hw, c, c, 3, 1, true, RELU);
-    d.conv(x, hw, c, c, 1, 1, false, RELU);
+    let x = d.conv(0, hw, c, c, Depthwise(3), RELU);
+    d.conv(x, hw, c, c, Full(1), RELU);
     let mut s = Builder::new(&format!("standard 3x3 @{hw}x{hw}x{c}"), hw, c);
-    s.conv(0, hw, c, c, 3, 1, false, RELU);
+    s.conv(0, hw, c, c, Full(3), RELU);
     Claim {
         id: format!("dwsep-{hw}"),
         title: format!("MobileNet: depthwise-separable costs 1/K + 1/9 of a standard 3x3 ({hw}x{hw}, {c} -> {c})"),
@@ -87,19 +88,19 @@ fn invres() -> Claim {
     let (hw, c, t) = (56, 24, 6);
     let h = c * t;
     let mut ir = Builder::new("inverted residual 24->144->24 (dw 3x3)", hw, c);
-    let x = ir.conv(0, hw, c, h, 1, 1, false, RELU6);
-    let x = ir.conv(x, hw, h, h, 3, 1, true, RELU6);
-    let x = ir.conv(x, hw, h, c, 1, 1, false, LINEAR);
+    let x = ir.conv(0, hw, c, h, Full(1), RELU6);
+    let x = ir.conv(x, hw, h, h, Depthwise(3), RELU6);
+    let x = ir.conv(x, hw, h, c, Full(1), LINEAR);
     ir.add(x, 0);
     let mut rb = Builder::new("ResNet bottleneck 24->6->6->24", hw, c);
-    let x = rb.conv(0, hw, c, c / 4, 1, 1, false, RELU);
-    let x = rb.conv(x, hw, c / 4, c / 4, 3, 1, false, RELU);
-    let x = rb.conv(x, hw, c / 4, c, 1, 1, false, LINEAR);
+    let x = rb.conv(0, hw, c, c / 4, Full(1), RELU);
+    let x = rb.conv(x, hw, c / 4, c / 4, Full(3), RELU);
+    let x = rb.conv(x, hw, c / 4, c, Full(1), LINEAR);
     rb.add(x, 0);
     let mut wb = Builder::new("wide bottleneck 24->144->144->24 (full 3x3)", hw, c);
-    let x = wb.conv(0, hw, c, h, 1, 1, false, RELU);
-    let x = wb.conv(x, hw, h, h, 3, 1, false, RELU);
-    let x = wb.conv(x, hw, h, c, 1, 1, false, LINEAR);
+    let x = wb.conv(0, hw, c, h, Full(1), RELU);
+    let x = wb.conv(x, hw, h, h, Full(3), RELU);
+    let x = wb.conv(x, hw, h, c, Full(1), LINEAR);
     wb.add(x, 0);
     Claim {
         id: "invres".into(),
@@ -137,9 +138,9 @@ pub fn mbconv_stage(phi: i32) -> Block {
     let mut c = cin;
     for i in 0..layers {
         let h = c * 6;
-        let e = b.conv(x, hw, c, h, 1, 1, false, RELU6);
-        let dw = b.conv(e, hw, h, h, 3, 1, true, RELU6);
-        let p = b.conv(dw, hw, h, cout, 1, 1, false, LINEAR);
+        let e = b.conv(x, hw, c, h, Full(1), RELU6);
+        let dw = b.conv(e, hw, h, h, Depthwise(3), RELU6);
+        let p = b.conv(dw, hw, h, cout, Full(1), LINEAR);
         x = if i > 0 { b.add(p, x) } else { p };
         c = cout;
     }

@@ -16,6 +16,46 @@ pub fn compare_page(
     if let Some(n) = note {
         page.note(html! { strong { (n) } });
     }
+    page.add(summary_table(files));
+    let first = &files[0].1;
+    let mut differ: Vec<String> = Vec::new();
+    for l in &first.map.layers {
+        let a = winner(first, &l.name).map(|v| algorithm_of(&v));
+        if files[1..]
+            .iter()
+            .any(|(_, f)| winner(f, &l.name).is_some_and(|v| Some(algorithm_of(&v)) != a))
+        {
+            differ.push(l.name.clone());
+        }
+    }
+    page.heading("Crossover maps side by side");
+    page.add(legend(false));
+    for kind in KINDS {
+        let mut maps = Vec::new();
+        for (i, (path, f)) in files.iter().enumerate() {
+            let outline: &[String] = if i == 0 { &[] } else { &differ };
+            if let Some(svg) = heatmap(&f.map, kind, &BTreeMap::new(), outline)? {
+                maps.push((path, svg));
+            }
+        }
+        if !maps.is_empty() {
+            page.add(html! {
+                div.row { @for (path, svg) in &maps { div { div.note { (path) } (svg) } } }
+            });
+        }
+    }
+    page.heading("Every layer whose winning algorithm differs");
+    page.text(&format!(
+        "{} of {} layers of the first map.",
+        differ.len(),
+        first.map.layers.len()
+    ));
+    page.add(differ_table(files, &differ));
+    Ok(page.finish())
+}
+
+/// One row per map: its CPU, ISAs, size and regret figures.
+fn summary_table(files: &[(String, TuningFile)]) -> Markup {
     let mut t = Table::new(
         "",
         &[
@@ -47,48 +87,27 @@ pub fn compare_page(
             false,
         );
     }
-    page.add(t.finish());
+    t.finish()
+}
+
+/// The fastest variant on `f`'s map for the layer called `name`.
+fn winner(f: &TuningFile, name: &str) -> Option<String> {
+    f.map
+        .layers
+        .iter()
+        .find(|l| l.name == name)
+        .and_then(|l| l.best(|_| true))
+        .map(|b| b.variant.clone())
+}
+
+/// The layers whose winning algorithm differs, with each map's winner.
+fn differ_table(files: &[(String, TuningFile)], differ: &[String]) -> Markup {
     let first = &files[0].1;
-    let winner = |f: &TuningFile, name: &str| {
-        f.map
-            .layers
-            .iter()
-            .find(|l| l.name == name)
-            .and_then(|l| l.best(|_| true))
-            .map(|b| b.variant.clone())
-    };
-    let mut differ: Vec<String> = Vec::new();
-    for l in &first.map.layers {
-        let a = winner(first, &l.name).map(|v| algorithm_of(&v));
-        if files[1..]
-            .iter()
-            .any(|(_, f)| winner(f, &l.name).is_some_and(|v| Some(algorithm_of(&v)) != a))
-        {
-            differ.push(l.name.clone());
-        }
-    }
-    page.heading("Crossover maps side by side");
-    page.add(legend(false));
-    for kind in KINDS {
-        let mut maps = Vec::new();
-        for (i, (path, f)) in files.iter().enumerate() {
-            let outline: &[String] = if i == 0 { &[] } else { &differ };
-            if let Some(svg) = heatmap(&f.map, kind, &BTreeMap::new(), outline)? {
-                maps.push((path, svg));
-            }
-        }
-        if !maps.is_empty() {
-            page.add(html! {
-                div.row { @for (path, svg) in &maps { div { div.note { (path) } (svg) } } }
-            });
-        }
-    }
-    page.heading("Every layer whose winning algorithm differs");
     let mut headers = vec!["layer".to_string(), "shape".to_string()];
     headers.extend(files.iter().map(|(p, _)| format!("fastest on {p}")));
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
     let mut t = Table::new("", &headers);
-    for name in &differ {
+    for name in differ {
         let shape = first
             .map
             .layers
@@ -105,11 +124,5 @@ pub fn compare_page(
         );
         t.row_class(&cells, Some(RowClass::Tie));
     }
-    page.text(&format!(
-        "{} of {} layers of the first map.",
-        differ.len(),
-        first.map.layers.len()
-    ));
-    page.add(t.finish());
-    Ok(page.finish())
+    t.finish()
 }
