@@ -1,14 +1,13 @@
 //! `cargo bench`: one criterion group per layer of the quick catalogue, one function per
 //! registered variant that supports the layer and runs on this CPU, through the same plumbing as
-//! `simdconv-bench run` (`simdconv_bench::measure`). Throughput prints as GFLOP/s
+//! `simdconv-bench run` (`simdconv_bench::bench`). Throughput prints as GFLOP/s
 //! (direct-equivalent FLOPs for every algorithm) through the `FlopTime` measurement.
 //!
 //! Select with criterion's filter, e.g. `cargo bench -- resnet_3x3_56/direct`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use simdconv::variants;
-use simdconv_bench::measure::{layer_group, Bench, FlopTime, LayerData};
-use simdconv_bench::suite::Suite;
+use simdconv_bench::bench::{layer_group, Bench, FlopTime, LayerData, Suite};
 
 fn bench(c: &mut Bench) {
     for layer in Suite::Quick.layers() {

@@ -16,10 +16,8 @@ use std::time::{Duration, Instant};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
-use simdconv_bench::compare::{self, Input};
-use simdconv_bench::gate::{self, Allow};
 use simdconv_bench::schema::results::Results;
-use simdconv_bench::{console, export, report};
+use simdconv_bench::views::{self, Allow, Input};
 
 const SLOW_CASE: Duration = Duration::from_secs(10);
 const MARKUP: &str = "<script>alert(1)</script>";
@@ -155,30 +153,30 @@ fn exercise(res: Results, orig: &Results) {
             "{what}: markup from the file reached the page"
         );
     };
-    if let Ok(html) = report::render(&res) {
+    if let Ok(html) = views::report_page(&res) {
         check("report", &html);
     }
-    let _ = export::csv(&res);
-    let _ = console::winner_table(&res.at_fewest_threads());
+    let _ = views::csv(&res);
+    let _ = views::winner_table(&res.at_fewest_threads());
     let inputs = vec![
         Input {
-            tag: compare::label(0),
+            tag: views::label(0),
             path: "mutated.json".into(),
             results: res.at_fewest_threads(),
         },
         Input {
-            tag: compare::label(1),
+            tag: views::label(1),
             path: "seed.json".into(),
             results: orig.clone(),
         },
     ];
-    if let Ok(html) = compare::render(&inputs, Some(MARKUP)) {
+    if let Ok(html) = views::compare_page(&inputs, Some(MARKUP)) {
         check("compare", &html);
     }
-    let _ = compare::summary(&inputs);
+    let _ = views::compare_summary(&inputs);
     for (b, c) in [(&res, orig), (orig, &res)] {
-        let gate = gate::gate(b, c, 0.05, Allow::default());
-        let page = compare::gate_page(&inputs[0], &inputs[1], &gate, "5%");
+        let gate = views::gate(b, c, 0.05, Allow::default());
+        let page = views::gate_page(&inputs[0], &inputs[1], &gate, "5%");
         check("gate", &page);
     }
 }

@@ -14,7 +14,7 @@ use crate::schema::results::{Interval, Record, Results};
 
 /// The answer for one layer.
 #[derive(Debug, Clone)]
-pub struct Verdict<'a> {
+pub(crate) struct Verdict<'a> {
     /// Layer name.
     pub layer: &'a str,
     /// The variant with the highest median GFLOP/s.
@@ -27,28 +27,28 @@ pub struct Verdict<'a> {
 
 impl<'a> Verdict<'a> {
     /// Whether the measurement could not separate the winner from another variant.
-    pub fn is_tie(&self) -> bool {
+    pub(crate) fn is_tie(&self) -> bool {
         !self.tied.is_empty()
     }
     /// Winner over runner-up, as an interval.
-    pub fn margin(&self) -> Option<Interval> {
+    pub(crate) fn margin(&self) -> Option<Interval> {
         self.runner_up.map(|r| self.winner.gflops.ratio(&r.gflops))
     }
     /// The winner's GFLOP/s as a fraction of its attainable roof, with what limits it.
-    pub fn roof_fraction(&self, m: &MachineProfile) -> Option<(f64, String)> {
+    pub(crate) fn roof_fraction(&self, m: &MachineProfile) -> Option<(f64, String)> {
         attainable(m, self.winner).map(|(a, why)| (self.winner.gflops.point / a, why))
     }
     /// The winner, then every variant tied with it.
-    pub fn leaders(&self) -> impl Iterator<Item = &'a Record> + '_ {
+    pub(crate) fn leaders(&self) -> impl Iterator<Item = &'a Record> + '_ {
         std::iter::once(self.winner).chain(self.tied.iter().copied())
     }
     /// The leaders' variant names, comma-separated.
-    pub fn leader_names(&self) -> String {
+    pub(crate) fn leader_names(&self) -> String {
         let names: Vec<&str> = self.leaders().map(|r| r.variant.as_str()).collect();
         names.join(", ")
     }
     /// `"tie: a, b"` or the winner's name.
-    pub fn headline(&self) -> String {
+    pub(crate) fn headline(&self) -> String {
         if self.is_tie() {
             format!("tie: {}", self.leader_names())
         } else {
@@ -57,7 +57,7 @@ impl<'a> Verdict<'a> {
     }
     /// Where `rec` (one of this layer's records) stands: the clear winner, tied for first, or
     /// neither.
-    pub fn standing(&self, rec: &Record) -> Option<Standing> {
+    pub(crate) fn standing(&self, rec: &Record) -> Option<Standing> {
         if !self.leaders().any(|l| std::ptr::eq(l, rec)) {
             None
         } else if self.is_tie() {
@@ -70,7 +70,7 @@ impl<'a> Verdict<'a> {
 
 /// A record's place in its layer's verdict.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Standing {
+pub(crate) enum Standing {
     /// The clear winner.
     Win,
     /// Tied for first.
@@ -85,7 +85,7 @@ fn ranked<'a>(records: &[&'a Record]) -> Vec<&'a Record> {
 }
 
 /// The verdict over `records` (one layer's); `None` when there are none.
-pub fn verdict<'a>(records: &[&'a Record]) -> Option<Verdict<'a>> {
+pub(crate) fn verdict<'a>(records: &[&'a Record]) -> Option<Verdict<'a>> {
     let v = ranked(records);
     let (&winner, rest) = v.split_first()?;
     let (tied, apart): (Vec<&Record>, Vec<&Record>) =
@@ -100,7 +100,7 @@ pub fn verdict<'a>(records: &[&'a Record]) -> Option<Verdict<'a>> {
 
 /// Layer names in the file's catalogue order, then any layer with results but no catalogue
 /// entry (a hand-edited or merged file), each once.
-pub fn layer_order(res: &Results) -> Vec<&str> {
+pub(crate) fn layer_order(res: &Results) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
     let named = res.layers.iter().map(|l| l.name.as_str());
     for name in named.chain(res.results.iter().map(|r| r.layer.as_str())) {
@@ -112,7 +112,7 @@ pub fn layer_order(res: &Results) -> Vec<&str> {
 }
 
 /// One verdict per layer, in layer order.
-pub fn verdicts(res: &Results) -> Vec<Verdict<'_>> {
+pub(crate) fn verdicts(res: &Results) -> Vec<Verdict<'_>> {
     layer_order(res)
         .into_iter()
         .filter_map(|l| verdict(&res.layer_records(l).collect::<Vec<_>>()))
@@ -120,12 +120,15 @@ pub fn verdicts(res: &Results) -> Vec<Verdict<'_>> {
 }
 
 /// The fastest record of `records` for which `keep` holds.
-pub fn best<'a>(records: &[&'a Record], keep: impl Fn(&Record) -> bool) -> Option<&'a Record> {
+pub(crate) fn best<'a>(
+    records: &[&'a Record],
+    keep: impl Fn(&Record) -> bool,
+) -> Option<&'a Record> {
     ranked(records).into_iter().find(|r| keep(r))
 }
 
 /// The fastest record per algorithm, in `algorithms` order.
-pub fn best_per_algorithm<'a>(
+pub(crate) fn best_per_algorithm<'a>(
     records: &[&'a Record],
     algorithms: &[Algorithm],
 ) -> Vec<Option<&'a Record>> {
@@ -137,7 +140,7 @@ pub fn best_per_algorithm<'a>(
 
 /// Which algorithm wins one layer: the verdict over each algorithm's best variant, so the
 /// algorithms whose best overlaps the winner's interval tie with it.
-pub fn algorithm_verdict<'a>(records: &[&'a Record]) -> Option<Verdict<'a>> {
+pub(crate) fn algorithm_verdict<'a>(records: &[&'a Record]) -> Option<Verdict<'a>> {
     let per_alg: Vec<&Record> = best_per_algorithm(records, &Algorithm::ALL)
         .into_iter()
         .flatten()
@@ -148,7 +151,7 @@ pub fn algorithm_verdict<'a>(records: &[&'a Record]) -> Option<Verdict<'a>> {
 /// Layers sharing kernel size and stride (and groups 1), laid out by input size and channels,
 /// with the winning algorithm of each.
 #[derive(Debug, Clone)]
-pub struct Crossover<'a> {
+pub(crate) struct Crossover<'a> {
     /// Kernel edge (r = s in the catalogue).
     pub kernel: usize,
     /// Stride.
@@ -163,7 +166,7 @@ pub struct Crossover<'a> {
 
 impl<'a> Crossover<'a> {
     /// The verdict at (input size, channels), if a layer sits there.
-    pub fn at(&self, h: usize, c: usize) -> Option<&Verdict<'a>> {
+    pub(crate) fn at(&self, h: usize, c: usize) -> Option<&Verdict<'a>> {
         self.cells
             .iter()
             .find(|v| v.winner.shape.h == h && v.winner.shape.c == c)
@@ -172,7 +175,7 @@ impl<'a> Crossover<'a> {
 
 /// One crossover per (kernel, stride) group that holds at least two layers with more than one
 /// algorithm measured: where the winning algorithm changes with size and channels.
-pub fn crossovers(res: &Results) -> Vec<Crossover<'_>> {
+pub(crate) fn crossovers(res: &Results) -> Vec<Crossover<'_>> {
     let mut groups: Vec<Crossover> = Vec::new();
     for layer in layer_order(res) {
         let recs: Vec<&Record> = res.layer_records(layer).collect();

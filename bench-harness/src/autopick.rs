@@ -13,7 +13,7 @@ use crate::answer;
 use crate::schema::results::{AutoPick, PickSource, Results};
 
 /// Where the map comes from: `--tuning`, else `SIMDCONV_TUNING`, else `<out>/tuning.json`.
-pub fn map_path(flag: Option<&Path>, out: &Path) -> Option<PathBuf> {
+pub(crate) fn map_path(flag: Option<&Path>, out: &Path) -> Option<PathBuf> {
     flag.map(Path::to_path_buf)
         .or_else(|| std::env::var_os(TUNING_ENV).map(PathBuf::from))
         .or_else(|| Some(out.join("tuning.json")).filter(|p| p.exists()))
@@ -22,7 +22,7 @@ pub fn map_path(flag: Option<&Path>, out: &Path) -> Option<PathBuf> {
 /// The map for `res`: the first of `flag`, `$SIMDCONV_TUNING` and `dir/tuning.json` that
 /// exists; `Ok(None)` when there is none, or when it is of another machine and was not asked
 /// for by `flag` (the note says so); an error when `flag`'s map cannot be used.
-pub fn find_map(
+pub(crate) fn find_map(
     flag: Option<&Path>,
     dir: &Path,
     res: &Results,
@@ -41,7 +41,7 @@ pub fn find_map(
 }
 
 /// Loads the map at `path` if it was tuned on this machine; otherwise says why it is not used.
-pub fn load_map(path: &Path, fingerprint: &str) -> Result<TuningMap, String> {
+pub(crate) fn load_map(path: &Path, fingerprint: &str) -> Result<TuningMap, String> {
     let map = TuningMap::read(path).map_err(|e| e.to_string())?;
     if map.fingerprint != fingerprint {
         return Err(format!(
@@ -54,7 +54,7 @@ pub fn load_map(path: &Path, fingerprint: &str) -> Result<TuningMap, String> {
 }
 
 /// Auto's pick and regret on every layer of `res`, among the ISAs `res` measured.
-pub fn picks(res: &Results, map: Option<TuningMap>) -> Vec<AutoPick> {
+pub(crate) fn picks(res: &Results, map: Option<TuningMap>) -> Vec<AutoPick> {
     let mut isas: Vec<Isa> = res.results.iter().filter_map(|r| r.isa()).collect();
     isas.sort();
     isas.dedup();
@@ -94,7 +94,7 @@ pub fn picks(res: &Results, map: Option<TuningMap>) -> Vec<AutoPick> {
 
 /// Regrets summarised: geometric mean, maximum and the layer it was on, count.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RegretSummary {
+pub(crate) struct RegretSummary {
     /// Geometric mean.
     pub geomean: f64,
     /// Largest regret.
@@ -106,7 +106,9 @@ pub struct RegretSummary {
 }
 
 /// Summarises (layer, regret) pairs; `None` for none.
-pub fn summarise<'a>(regrets: impl IntoIterator<Item = (&'a str, f64)>) -> Option<RegretSummary> {
+pub(crate) fn summarise<'a>(
+    regrets: impl IntoIterator<Item = (&'a str, f64)>,
+) -> Option<RegretSummary> {
     let got: Vec<(&str, f64)> = regrets.into_iter().collect();
     let &(worst, max) = got.iter().max_by(|a, b| a.1.total_cmp(&b.1))?;
     Some(RegretSummary {
@@ -118,7 +120,7 @@ pub fn summarise<'a>(regrets: impl IntoIterator<Item = (&'a str, f64)>) -> Optio
 }
 
 /// The console's line about auto.
-pub fn console_line(picks: &[AutoPick]) -> String {
+pub(crate) fn console_line(picks: &[AutoPick]) -> String {
     let sources: Vec<&str> = {
         let mut s: Vec<&str> = picks.iter().map(|p| p.source.name()).collect();
         s.sort();

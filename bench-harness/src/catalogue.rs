@@ -71,12 +71,12 @@ fn from_rows(rows: &[Row]) -> Vec<Layer> {
 }
 
 /// The first catalogue: 15 layers covering every algorithm's sweet spot and trouble spot.
-pub fn quick() -> Vec<Layer> {
+pub(crate) fn quick() -> Vec<Layer> {
     from_rows(QUICK_ROWS)
 }
 
 /// A handful of small layers, one per algorithm family, for a run of under a minute.
-pub fn smoke() -> Vec<Layer> {
+pub(crate) fn smoke() -> Vec<Layer> {
     from_rows(SMOKE_ROWS)
 }
 
@@ -148,7 +148,7 @@ impl Collector {
 }
 
 /// Every conv layer of the five networks at 224x224, de-duplicated.
-pub fn networks() -> Vec<Layer> {
+pub(crate) fn networks() -> Vec<Layer> {
     let mut col = Collector { layers: Vec::new() };
     // ResNet-50 (torchvision v1.5: the stride sits on the 3x3 of each stage's first block);
     // ResNeXt-50 (32x4d): the same bottlenecks twice as wide, with a 3x3 of 32 groups.
@@ -235,7 +235,7 @@ pub fn networks() -> Vec<Layer> {
 
 /// The whole catalogue: the quick layers (under their names, tagged with every network they
 /// appear in) followed by the other network layers.
-pub fn full() -> Vec<Layer> {
+pub(crate) fn full() -> Vec<Layer> {
     let mut all = quick();
     for l in networks() {
         if let Some(q) = all.iter_mut().find(|q| q.key() == l.key()) {

@@ -39,7 +39,7 @@ pub struct Input {
 impl Input {
     /// `A: <model> (<name>)`, the name as given on the command line, or for an absolute path
     /// its last two components (no machine's directory layout on a shared page).
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!(
             "{}: {} ({})",
             self.tag,
@@ -70,7 +70,7 @@ impl Input {
 }
 
 /// A file name for display: as given when relative, the last two components when absolute.
-pub fn display_name(path: &str) -> String {
+pub(crate) fn display_name(path: &str) -> String {
     let p = std::path::Path::new(path);
     if !p.is_absolute() {
         return path.to_string();
@@ -232,7 +232,7 @@ fn machines(page: &mut Page, inputs: &[Input]) {
         let settings = &i.results.settings;
         let suite = match &settings.filter {
             Some(f) => format!("{} (filter {f})", settings.suite),
-            None => settings.suite.clone(),
+            None => settings.suite.to_string(),
         };
         t.row(
             &[
@@ -358,7 +358,7 @@ fn fractions(page: &mut Page, inputs: &[Input]) -> Rendered {
 }
 
 /// The gate's regressions as an aligned text table with units.
-pub fn gate_table(rows: &[GateRow]) -> String {
+pub(crate) fn gate_table(rows: &[GateRow]) -> String {
     let head = ["layer/variant", "baseline", "candidate", "slower by"].map(String::from);
     let all: Vec<[String; 4]> = std::iter::once(head)
         .chain(rows.iter().map(GateRow::cells))

@@ -13,7 +13,7 @@ use crate::schema::machine::MachineProfile;
 use crate::schema::results::{Record, Results};
 
 /// Where the run's lines go, and how far it is.
-pub struct Console {
+pub(crate) struct Console {
     out: Box<dyn Write>,
     tty: bool,
     verbose: bool,
@@ -38,7 +38,7 @@ fn stdout_handle() -> Box<dyn Write> {
 
 impl Console {
     /// A console for `total` benchmarks; `verbose` keeps criterion's own output.
-    pub fn new(total: usize, verbose: bool) -> Console {
+    pub(crate) fn new(total: usize, verbose: bool) -> Console {
         Console {
             out: stdout_handle(),
             tty: std::io::stdout().is_terminal(),
@@ -51,14 +51,14 @@ impl Console {
     }
 
     /// Restarts the count for another phase of `total` benchmarks.
-    pub fn phase(&mut self, total: usize) {
+    pub(crate) fn phase(&mut self, total: usize) {
         self.total = total;
         self.done = 0;
         self.started = Instant::now();
     }
 
     /// A permanent line (on a terminal, above the status line).
-    pub fn line(&mut self, text: &str) {
+    pub(crate) fn line(&mut self, text: &str) {
         self.clear_status();
         let _ = writeln!(self.out, "{text}");
         let _ = self.out.flush();
@@ -72,7 +72,7 @@ impl Console {
     }
 
     /// On a terminal, redraws the status line: bar, count, `what`, ETA. Nothing in a log.
-    pub fn status(&mut self, what: &str) {
+    pub(crate) fn status(&mut self, what: &str) {
         if !self.tty {
             return;
         }
@@ -92,7 +92,7 @@ impl Console {
     }
 
     /// Counts one benchmark as done and prints its line.
-    pub fn finished(&mut self, text: &str) {
+    pub(crate) fn finished(&mut self, text: &str) {
         self.done += 1;
         let eta = eta(self.started.elapsed(), self.done, self.total);
         let line = format!(
@@ -105,7 +105,7 @@ impl Console {
 
     /// Runs `f` with this process's stdout and stderr silenced (criterion's chatter), unless
     /// verbose or the silencing is unavailable.
-    pub fn quiet<T>(&self, f: impl FnOnce() -> T) -> T {
+    pub(crate) fn quiet<T>(&self, f: impl FnOnce() -> T) -> T {
         if self.verbose {
             return f();
         }
@@ -122,13 +122,13 @@ impl Drop for Console {
 }
 
 /// `[ 7/108]`: the count padded to the width of the total.
-pub fn counter(done: usize, total: usize) -> String {
+pub(crate) fn counter(done: usize, total: usize) -> String {
     let w = total.to_string().len();
     format!("[{done:>w$}/{total}]")
 }
 
 /// Time left at the average pace so far; `None` before the first or after the last.
-pub fn eta(elapsed: Duration, done: usize, total: usize) -> Option<Duration> {
+pub(crate) fn eta(elapsed: Duration, done: usize, total: usize) -> Option<Duration> {
     if done == 0 || done >= total {
         return None;
     }
@@ -136,7 +136,7 @@ pub fn eta(elapsed: Duration, done: usize, total: usize) -> Option<Duration> {
 }
 
 /// `3m10s`, `42s`, `1h05m`.
-pub fn duration(d: Duration) -> String {
+pub(crate) fn duration(d: Duration) -> String {
     let s = d.as_secs();
     match s {
         0..=59 => format!("{s}s"),
@@ -147,7 +147,7 @@ pub fn duration(d: Duration) -> String {
 
 /// One benchmark's line without the counter and ETA: layer, variant, GFLOP/s with its interval,
 /// the multiple of the ISA's measured peak, and a loud mark when the error is over tolerance.
-pub fn result_text(rec: &Record, m: &MachineProfile) -> String {
+pub(crate) fn result_text(rec: &Record, m: &MachineProfile) -> String {
     let g = rec.gflops;
     let variant = if rec.threads > 1 {
         format!("{} x{}t", rec.variant, rec.threads)
@@ -172,7 +172,7 @@ pub fn result_text(rec: &Record, m: &MachineProfile) -> String {
 }
 
 /// The ceilings as two lines: FMA peak per ISA, read bandwidth per level.
-pub fn ceilings(m: &MachineProfile) -> String {
+pub(crate) fn ceilings(m: &MachineProfile) -> String {
     format!(
         "measured FMA peak, GFLOP/s (1 core): {}\nmeasured read bandwidth, GB/s (1 core): {}",
         m.peaks_text(1),

@@ -9,7 +9,7 @@ use crate::roof::attainable;
 use crate::schema::results::Results;
 
 /// The header row.
-pub const COLUMNS: [&str; 41] = [
+pub(crate) const COLUMNS: [&str; 41] = [
     "layer",
     "variant",
     "algorithm",

@@ -78,7 +78,7 @@ fn sync_dir(dir: &Path) {
 
 /// Writes `bytes` to `path` through a fsynced temporary and a rename: a reader sees the old
 /// file or the new one, never half of one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     write_pair(&[(path, bytes)])
 }
 
@@ -87,7 +87,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
 /// old files (its temporaries are removed by the next [`recover_dir`]); one killed after it
 /// leaves a journal that the next [`recover_dir`] completes. So a results.json and the
 /// index.html rendered from it are never out of step.
-pub fn write_pair(files: &[(&Path, &[u8])]) -> Result<(), FileError> {
+pub(crate) fn write_pair(files: &[(&Path, &[u8])]) -> Result<(), FileError> {
     let Some((first, _)) = files.first() else {
         return Ok(());
     };
@@ -156,7 +156,7 @@ fn temp_pid(name: &str) -> Option<u32> {
 
 /// Finishes what a killed writer left in `dir`: completes a journalled replace whose
 /// temporaries all exist (else drops it), and deletes temporaries of dead processes.
-pub fn recover_dir(dir: &Path) -> Result<(), FileError> {
+pub(crate) fn recover_dir(dir: &Path) -> Result<(), FileError> {
     let journal = dir.join(JOURNAL);
     if let Ok(text) = std::fs::read_to_string(&journal) {
         let pairs: Vec<(PathBuf, PathBuf)> = text
@@ -188,7 +188,7 @@ pub fn recover_dir(dir: &Path) -> Result<(), FileError> {
 
 /// Creates `dir` if needed and checks a file can be created in it (before minutes of
 /// measuring, not after).
-pub fn ensure_writable(dir: &Path) -> Result<(), String> {
+pub(crate) fn ensure_writable(dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let probe = dir.join(format!(".write-probe.tmp-{}", std::process::id()));
     match File::create(&probe) {
@@ -204,7 +204,7 @@ pub fn ensure_writable(dir: &Path) -> Result<(), String> {
 }
 
 /// Reads a text file of at most `cap` bytes.
-pub fn read_capped(path: &Path, cap: u64) -> Result<String, FileError> {
+pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<String, FileError> {
     let name = path.display().to_string();
     let size = std::fs::metadata(path)
         .map_err(|e| FileError::Io(name.clone(), e))?

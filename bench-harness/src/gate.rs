@@ -25,7 +25,7 @@ pub struct GateRow {
 
 impl GateRow {
     /// The row's cells with units: key, baseline, candidate, slowdown.
-    pub fn cells(&self) -> [String; 4] {
+    pub(crate) fn cells(&self) -> [String; 4] {
         let show = |i: &Interval| {
             if self.cross {
                 format!(
@@ -101,7 +101,7 @@ pub struct Allow {
 }
 
 /// Why a file cannot be gated: each (layer, variant) once, every time positive and finite.
-pub fn problems(res: &Results, which: &str) -> Vec<String> {
+pub(crate) fn problems(res: &Results, which: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for r in &res.results {
@@ -202,7 +202,7 @@ pub fn gate(base: &Results, cand: &Results, max_regression: f64, allow: Allow) -
 }
 
 /// Parses `5%` or `0.05`.
-pub fn parse_threshold(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_threshold(s: &str) -> Result<f64, String> {
     let t = s.trim();
     let v = if let Some(p) = t.strip_suffix('%') {
         p.trim().parse::<f64>().map(|v| v / 100.0)
@@ -223,7 +223,7 @@ pub fn parse_threshold(s: &str) -> Result<f64, String> {
 impl Gate {
     /// The exit code of the decision: 0 pass, 1 regression, missing rows or files that cannot
     /// be gated, 2 different machines.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Gate::Pass { .. } => 0,
             Gate::Regressed { .. } | Gate::Missing { .. } | Gate::Invalid { .. } => 1,

@@ -4,7 +4,7 @@
 use simdconv::{variants, ConvShape, Isa, Variant};
 
 /// The ISAs this CPU runs, within `allow` when given, widest first.
-pub fn isas(allow: Option<&[Isa]>) -> Vec<Isa> {
+pub(crate) fn isas(allow: Option<&[Isa]>) -> Vec<Isa> {
     let mut out: Vec<Isa> = Isa::ALL
         .into_iter()
         .filter(|i| i.is_available() && allow.is_none_or(|l| l.contains(i)))
@@ -14,12 +14,12 @@ pub fn isas(allow: Option<&[Isa]>) -> Vec<Isa> {
 }
 
 /// Whether `v` runs on this CPU, within `allow`, and computes `shape`.
-pub fn runs(v: &Variant, shape: &ConvShape, allow: Option<&[Isa]>) -> bool {
+pub(crate) fn runs(v: &Variant, shape: &ConvShape, allow: Option<&[Isa]>) -> bool {
     v.is_available() && allow.is_none_or(|l| l.contains(&v.isa())) && v.supports(shape).is_ok()
 }
 
 /// Every registry row that [`runs`] `shape`, in registry order.
-pub fn variants_for(shape: &ConvShape, allow: Option<&[Isa]>) -> Vec<&'static Variant> {
+pub(crate) fn variants_for(shape: &ConvShape, allow: Option<&[Isa]>) -> Vec<&'static Variant> {
     variants()
         .iter()
         .filter(|v| runs(v, shape, allow))
@@ -29,28 +29,28 @@ pub fn variants_for(shape: &ConvShape, allow: Option<&[Isa]>) -> Vec<&'static Va
 /// A `--filter` pattern, parsed once (as the command line is read) and matched against
 /// `layer/variant`, `blocks/<claim>` or a layer name.
 #[derive(Debug, Clone)]
-pub struct Filter(regex::Regex);
+pub(crate) struct Filter(regex::Regex);
 
 impl Filter {
     /// Parses `pattern`; the error names the flag and the pattern.
-    pub fn parse(pattern: &str) -> Result<Filter, String> {
+    pub(crate) fn parse(pattern: &str) -> Result<Filter, String> {
         regex::Regex::new(pattern)
             .map(Filter)
             .map_err(|e| format!("--filter \"{pattern}\": {e}"))
     }
 
     /// Whether `name` matches.
-    pub fn matches(&self, name: &str) -> bool {
+    pub(crate) fn matches(&self, name: &str) -> bool {
         self.0.is_match(name)
     }
 
     /// The pattern as given.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         self.0.as_str()
     }
 }
 
 /// Whether `name` passes `filter` (everything passes no filter).
-pub fn passes(filter: Option<&Filter>, name: &str) -> bool {
+pub(crate) fn passes(filter: Option<&Filter>, name: &str) -> bool {
     filter.is_none_or(|f| f.matches(name))
 }

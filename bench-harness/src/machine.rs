@@ -16,14 +16,14 @@ use crate::schema::machine::{
 use crate::stability::LoadMonitor;
 
 /// Detects the fingerprint and measures the ceilings (a few seconds).
-pub fn profile() -> MachineProfile {
+pub(crate) fn profile() -> MachineProfile {
     let mut m = fingerprint_only();
     measure_ceilings(&mut m);
     m
 }
 
 /// The fingerprint without measurements.
-pub fn fingerprint_only() -> MachineProfile {
+pub(crate) fn fingerprint_only() -> MachineProfile {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let field = |name: &str| {
         cpuinfo
@@ -344,11 +344,11 @@ fn ceilings(m: &MachineProfile, threads: usize, rounds: usize) -> Measured {
 }
 
 /// Interleaved rounds of the one-thread ceilings.
-pub const CEILING_ROUNDS: usize = 3;
+pub(crate) const CEILING_ROUNDS: usize = 3;
 
 /// Fills `peak_gflops` and `bandwidth` (one thread, [`CEILING_ROUNDS`] interleaved rounds) and
 /// their check: the spread and the load while measuring.
-pub fn measure_ceilings(m: &mut MachineProfile) {
+pub(crate) fn measure_ceilings(m: &mut MachineProfile) {
     let monitor = LoadMonitor::start(std::time::Duration::from_millis(250));
     let (peaks, bandwidth, spread) = ceilings(m, 1, CEILING_ROUNDS);
     m.peak_gflops = peaks;
@@ -363,13 +363,13 @@ pub fn measure_ceilings(m: &mut MachineProfile) {
 }
 
 /// Measures the one-thread ceilings once more (end of a run) into the check's `end`.
-pub fn recheck_ceilings(m: &mut MachineProfile) {
+pub(crate) fn recheck_ceilings(m: &mut MachineProfile) {
     let (peaks, bandwidth, _) = ceilings(m, 1, 1);
     m.check.get_or_insert_with(CeilingCheck::default).end = named(&peaks, &bandwidth);
 }
 
 /// Adds the ceilings for each thread count in `counts` above 1 that is not measured yet.
-pub fn measure_thread_ceilings(m: &mut MachineProfile, counts: &[usize]) {
+pub(crate) fn measure_thread_ceilings(m: &mut MachineProfile, counts: &[usize]) {
     for &t in counts {
         if t > 1 && !m.threads.iter().any(|c| c.threads == t) {
             let (peak_gflops, bandwidth, _) = ceilings(m, t, 2);

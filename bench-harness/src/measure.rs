@@ -21,7 +21,7 @@ use crate::seeded;
 use crate::suite::Timing;
 
 /// The activation every measured layer fuses (with a bias).
-pub const ACTIVATION: Activation = Activation::Relu;
+pub(crate) const ACTIVATION: Activation = Activation::Relu;
 
 /// Wall time, as criterion's `WallTime` measures it, with throughput printed in GFLOP/s: a
 /// layer group's throughput is its FLOP count, which criterion's own formatter calls "elem/s".
@@ -84,11 +84,11 @@ impl ValueFormatter for FlopFormatter {
 pub type Bench = Criterion<FlopTime>;
 
 /// A benchmark group of [`Bench`].
-pub type Group<'a> = BenchmarkGroup<'a, FlopTime>;
+pub(crate) type Group<'a> = BenchmarkGroup<'a, FlopTime>;
 
 /// criterion configured for a run: `samples` samples per benchmark, data under `dir`, no plots,
 /// GFLOP/s as the throughput unit.
-pub fn criterion(dir: &Path, timing: Timing, samples: usize) -> Bench {
+pub(crate) fn criterion(dir: &Path, timing: Timing, samples: usize) -> Bench {
     Criterion::default()
         .with_measurement(FlopTime)
         .output_directory(dir)
@@ -147,7 +147,7 @@ impl LayerData {
     /// from one of the pool's threads (as a framework's inference loop runs inside its pool):
     /// the caller then works on its share at once instead of handing everything over and
     /// sleeping until woken, a round trip of tens of microseconds on a virtual machine.
-    pub fn iterate(
+    pub(crate) fn iterate(
         &mut self,
         b: &mut Bencher<'_, FlopTime>,
         plan: &mut ConvPlan,
@@ -165,7 +165,7 @@ impl LayerData {
 
 /// criterion's id of a variant measured on `threads` threads: its name on one thread,
 /// `<name>-t<threads>` on more.
-pub fn bench_id(variant: &str, threads: usize) -> String {
+pub(crate) fn bench_id(variant: &str, threads: usize) -> String {
     if threads > 1 {
         format!("{variant}-t{threads}")
     } else {
@@ -181,7 +181,7 @@ pub fn layer_group<'a>(c: &'a mut Bench, name: &str, shape: &ConvShape) -> Group
 }
 
 /// The criterion policy: one criterion group, measured routine by routine.
-pub struct Session<'a> {
+pub(crate) struct Session<'a> {
     group: Group<'a>,
     name: String,
     dir: PathBuf,
@@ -190,7 +190,7 @@ pub struct Session<'a> {
 impl<'a> Session<'a> {
     /// A group named `name` in `c`, whose data criterion writes under `dir` (the directory `c`
     /// was configured with); with `flops`, throughput prints as GFLOP/s.
-    pub fn new(c: &'a mut Bench, dir: &Path, name: &str, flops: Option<u64>) -> Session<'a> {
+    pub(crate) fn new(c: &'a mut Bench, dir: &Path, name: &str, flops: Option<u64>) -> Session<'a> {
         let mut group = c.benchmark_group(name.to_string());
         if let Some(f) = flops {
             group.throughput(Throughput::Elements(f));
@@ -203,7 +203,7 @@ impl<'a> Session<'a> {
     }
 
     /// Times `routine` (criterion's loop over one run) as `id`: its median and interval, ns.
-    pub fn time(
+    pub(crate) fn time(
         &mut self,
         id: &str,
         routine: impl FnMut(&mut Bencher<'_, FlopTime>),
@@ -213,14 +213,14 @@ impl<'a> Session<'a> {
     }
 
     /// Warm-up and measurement time for the routines timed from now on.
-    pub fn set_timing(&mut self, t: Timing) {
+    pub(crate) fn set_timing(&mut self, t: Timing) {
         self.group
             .warm_up_time(Duration::from_secs_f64(t.warm_up_s))
             .measurement_time(Duration::from_secs_f64(t.measurement_s));
     }
 
     /// Closes the group (criterion's summary).
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         self.group.finish();
     }
 }
@@ -229,7 +229,7 @@ impl<'a> Session<'a> {
 /// of the samples with the widest symmetric order-statistic interval of coverage >= 90%
 /// ([`order_interval`]).
 #[derive(Debug, Clone, Default)]
-pub struct Sampler {
+pub(crate) struct Sampler {
     /// Runs per sample.
     pub inner: usize,
     /// ns per run, one entry per sample.
@@ -238,7 +238,7 @@ pub struct Sampler {
 
 impl Sampler {
     /// A sampler of one run per sample.
-    pub fn new() -> Sampler {
+    pub(crate) fn new() -> Sampler {
         Sampler {
             inner: 1,
             samples: Vec::new(),
@@ -246,7 +246,7 @@ impl Sampler {
     }
 
     /// Times `inner` calls of `run` as one sample.
-    pub fn sample(&mut self, mut run: impl FnMut()) {
+    pub(crate) fn sample(&mut self, mut run: impl FnMut()) {
         let t = Instant::now();
         for _ in 0..self.inner.max(1) {
             run();
@@ -257,19 +257,19 @@ impl Sampler {
 
     /// Runs per sample so that one sample lasts about `target_ns`, from the fastest sample so
     /// far; clears the samples.
-    pub fn calibrate(&mut self, target_ns: f64) {
+    pub(crate) fn calibrate(&mut self, target_ns: f64) {
         let fastest = self.fastest().max(1.0);
         self.inner = (target_ns / fastest).ceil().max(1.0) as usize;
         self.samples.clear();
     }
 
     /// The fastest sample, ns per run (infinity before any).
-    pub fn fastest(&self) -> f64 {
+    pub(crate) fn fastest(&self) -> f64 {
         self.samples.iter().copied().fold(f64::INFINITY, f64::min)
     }
 
     /// The estimate (see [`order_interval`]).
-    pub fn interval(&self) -> Interval {
+    pub(crate) fn interval(&self) -> Interval {
         order_interval(self.samples.clone())
     }
 }
@@ -277,7 +277,7 @@ impl Sampler {
 /// The median of `samples` with the widest symmetric order-statistic interval whose coverage
 /// is at least 90% (`[x(j), x(n+1-j)]`: coverage `1 - 2 P(Bin(n, 1/2) < j)`); for 5 samples
 /// the range (94%), for 9 the 2nd and 8th (96%). No samples: NaN.
-pub fn order_interval(mut samples: Vec<f64>) -> Interval {
+pub(crate) fn order_interval(mut samples: Vec<f64>) -> Interval {
     samples.sort_by(f64::total_cmp);
     let n = samples.len();
     if n == 0 {

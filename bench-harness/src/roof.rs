@@ -11,7 +11,7 @@ use crate::schema::results::Record;
 /// The attainable roof for a record: its ISA's FMA peak (times the multiply reduction for
 /// Winograd, whose GFLOP/s are effective: its *effective roof*), or bandwidth x intensity of the
 /// smallest memory level its compulsory bytes fit in, whichever is lower; with what limits it.
-pub fn attainable(m: &MachineProfile, r: &Record) -> Option<(f64, String)> {
+pub(crate) fn attainable(m: &MachineProfile, r: &Record) -> Option<(f64, String)> {
     roof(m, r).map(|(v, why, _)| (v, why))
 }
 
@@ -48,7 +48,7 @@ fn roof<'a>(m: &'a MachineProfile, r: &'a Record) -> Option<(f64, String, &'a st
 /// Whether `r` sits above its own roof by more than that roof's measured spread (even at the
 /// lower end of its interval): a ceiling measured too low, or a FLOP count that overstates the
 /// work. Such a result is flagged on the page, never hidden. Returns the fraction of the roof.
-pub fn above_roof(m: &MachineProfile, r: &Record) -> Option<f64> {
+pub(crate) fn above_roof(m: &MachineProfile, r: &Record) -> Option<f64> {
     let (roof, _, limit) = roof(m, r)?;
     let spread = m
         .check

@@ -15,12 +15,13 @@ use crate::schema::layer::Layer;
 use crate::schema::results::{
     gflops, BlockRecord, Interval, Record, Results, Settings, ShapeRecord, StepRecord, SCHEMA,
 };
+use crate::schema::suite::SuiteName;
 use crate::seeded;
 use crate::suite::{Suite, Timing};
 
 /// What to run and where.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     /// The suite.
     pub suite: Suite,
     /// Keeps (layer, variant) pairs where `layer/variant` matches.
@@ -47,7 +48,7 @@ pub struct RunOptions {
 
 impl RunOptions {
     /// The suite's default timing, 10 samples.
-    pub fn for_suite(suite: Suite, out: PathBuf) -> RunOptions {
+    pub(crate) fn for_suite(suite: Suite, out: PathBuf) -> RunOptions {
         RunOptions {
             suite,
             filter: None,
@@ -64,11 +65,11 @@ impl RunOptions {
 }
 
 /// The layers of a selection and its (layer, variant) pairs.
-pub type Selection = (Vec<Layer>, Vec<(Layer, &'static Variant)>);
+pub(crate) type Selection = (Vec<Layer>, Vec<(Layer, &'static Variant)>);
 
 /// The (layer, variant) pairs a run would measure; an empty selection is an error (except for
 /// the blocks suite, which has no single layers).
-pub fn select(opts: &RunOptions) -> Result<Selection, String> {
+pub(crate) fn select(opts: &RunOptions) -> Result<Selection, String> {
     let layers: Vec<Layer> = opts
         .suite
         .layers()
@@ -117,7 +118,7 @@ fn selected_claims(opts: &RunOptions) -> Result<Vec<blocks::Claim>, String> {
 
 /// Every record whose error is over its tolerance or not finite, one line each: the run
 /// publishes them (a red row on the page) and then fails.
-pub fn tolerance_failures(res: &Results) -> Vec<String> {
+pub(crate) fn tolerance_failures(res: &Results) -> Vec<String> {
     res.results
         .iter()
         .filter(|r| !r.within_tolerance())
@@ -133,7 +134,7 @@ pub fn tolerance_failures(res: &Results) -> Vec<String> {
 /// Runs a selection (from [`select`]) and returns the results (the caller writes them into
 /// `opts.out`, which it has created). `machine` reuses a profile measured earlier (appending to
 /// a results file); otherwise the ceilings are measured first.
-pub fn run(
+pub(crate) fn run(
     opts: &RunOptions,
     selection: Selection,
     machine: Option<crate::schema::machine::MachineProfile>,
@@ -208,7 +209,7 @@ pub fn run(
         con.line(&format!("WARNING: {w}"));
     }
     let mut settings = Settings {
-        suite: opts.suite.name().into(),
+        suite: SuiteName::Known(opts.suite),
         filter: opts.filter.as_ref().map(|f| f.as_str().to_string()),
         warm_up_s: opts.timing.warm_up_s,
         measurement_s: opts.timing.measurement_s,
@@ -434,7 +435,7 @@ fn step_kind(op: &blocks::Op) -> &'static str {
 /// combined as repeated rounds are: the point estimate is the lower median (the usual estimator
 /// of a kernel's time under interference) and the interval is the union of both intervals, so
 /// round-to-round drift widens it instead of passing for a real difference.
-pub fn merge(mut old: Results, mut new: Results) -> Results {
+pub(crate) fn merge(mut old: Results, mut new: Results) -> Results {
     for n in &mut new.results {
         if let Some(o) = old
             .results

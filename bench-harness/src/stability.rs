@@ -16,7 +16,7 @@ fn cpu_jiffies() -> Option<(u64, u64)> {
 }
 
 /// `cpu  user nice system idle iowait irq softirq steal ...` -> (sum of all, steal).
-pub fn parse_cpu_line(line: &str) -> Option<(u64, u64)> {
+pub(crate) fn parse_cpu_line(line: &str) -> Option<(u64, u64)> {
     let mut f = line.split_whitespace();
     if f.next()? != "cpu" {
         return None;
@@ -51,7 +51,7 @@ fn others_running() -> Option<f64> {
 }
 
 /// The state letter of a /proc task stat line (the field after the parenthesised name).
-pub fn thread_state(stat: &str) -> Option<char> {
+pub(crate) fn thread_state(stat: &str) -> Option<char> {
     stat.rsplit_once(')')?.1.trim_start().chars().next()
 }
 
@@ -66,7 +66,7 @@ fn load1() -> Option<f64> {
 
 /// Samples the load in the background from `start` until `finish` (nothing where /proc is
 /// absent: `finish` gives `None`).
-pub struct LoadMonitor {
+pub(crate) struct LoadMonitor {
     stop: Arc<AtomicBool>,
     samples: Arc<Mutex<Vec<f64>>>,
     jiffies: Option<(u64, u64)>,
@@ -77,7 +77,7 @@ impl LoadMonitor {
     /// Starts sampling every `period`. The sampler shares the pinned core with what is being
     /// measured, so a long run samples sparsely (each sample reads a few /proc files, some
     /// tens of microseconds).
-    pub fn start(period: Duration) -> LoadMonitor {
+    pub(crate) fn start(period: Duration) -> LoadMonitor {
         let stop = Arc::new(AtomicBool::new(false));
         let samples = Arc::new(Mutex::new(Vec::new()));
         let jiffies = cpu_jiffies();
@@ -102,7 +102,7 @@ impl LoadMonitor {
     }
 
     /// Stops sampling and summarises.
-    pub fn finish(mut self) -> Option<Load> {
+    pub(crate) fn finish(mut self) -> Option<Load> {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             t.thread().unpark();

@@ -1,8 +1,25 @@
 //! The CLI rejects bad input with a clear message and the right exit code, before measuring.
 
+#[path = "../src/tests/common.rs"]
 mod common;
 
-use common::{bench, stderr};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use simdconv_bench::schema::results::Results;
+
+/// The binary's stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs the `simdconv-bench` binary with `args`.
+pub fn bench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_simdconv-bench"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
 
 #[test]
 fn bad_arguments_get_usage_and_exit_2() {
@@ -201,4 +218,132 @@ fn tune_rejects_bad_budgets_and_empty_selections_before_measuring() {
     // Before the ceilings are measured (they take seconds).
     assert!(started.elapsed().as_secs_f64() < 2.0);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_thread_and_batch_lists_are_refused() {
+    for args in [
+        &["run", "--threads", "0"][..],
+        &["run", "--threads", "1,x"],
+        &["run", "--batch=-1"],
+        &["run", "--batch", "5000"],
+    ] {
+        let o = bench(args);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert!(e.contains("from 1 to 1024"), "{args:?}: {e}");
+    }
+}
+
+#[test]
+fn a_run_with_threads_and_batch_records_both() {
+    let dir = std::env::temp_dir().join(format!("simdconv-threads-{}", std::process::id()));
+    let o = bench(&[
+        "run",
+        "--suite",
+        "smoke",
+        "--isa",
+        "scalar",
+        "--filter",
+        "smoke_1x1_14(_b2)?/f32-pointwise",
+        "--threads",
+        "2,1",
+        "--batch",
+        "1,2",
+        "--measurement-time",
+        "0.05",
+        "--warm-up-time",
+        "0.02",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("[4/4]"), "{out}");
+    assert!(out.contains("winner per layer on 2 threads"), "{out}");
+    let r = Results::read(&dir.join("results.json")).unwrap();
+    let mut got: Vec<(String, usize, usize)> = r
+        .results
+        .iter()
+        .map(|x| (x.layer.clone(), x.threads, x.batch()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("smoke_1x1_14".to_string(), 1, 1),
+            ("smoke_1x1_14".to_string(), 2, 1),
+            ("smoke_1x1_14_b2".to_string(), 1, 2),
+            ("smoke_1x1_14_b2".to_string(), 2, 2),
+        ]
+    );
+    assert!(r.machine.threads.iter().any(|t| t.threads == 2));
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("Scaling: threads and batch"));
+    let csv = std::fs::read_to_string(dir.join("results.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",threads"));
+    assert_eq!(csv.lines().filter(|l| l.ends_with(",2")).count(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn timing_options_that_criterion_cannot_take_are_refused() {
+    for (flag, v) in [
+        ("--measurement-time", "0"),
+        ("--measurement-time", "-1"),
+        ("--measurement-time", "nan"),
+        ("--measurement-time", "inf"),
+        ("--warm-up-time", "1e300"),
+    ] {
+        let o = bench(&["run", "--suite", "smoke", flag, v, "--out", "/nonexistent"]);
+        assert_eq!(o.status.code(), Some(2), "{flag} {v}: {}", stderr(&o));
+        assert!(stderr(&o).contains(v), "{flag} {v}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn the_blocks_suite_refuses_an_empty_selection() {
+    let o = bench(&[
+        "run",
+        "--suite",
+        "blocks",
+        "--filter",
+        "zzz",
+        "--out",
+        "/nonexistent-never-created",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing to run"), "{}", stderr(&o));
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn an_existing_unwritable_output_directory_is_refused_before_measuring() {
+    // /proc/self exists and is a directory no one may create files in, root included.
+    let start = std::time::Instant::now();
+    let o = bench(&[
+        "run",
+        "--suite",
+        "smoke",
+        "--filter",
+        "smoke_1x1_14/f32-pointwise-scalar",
+        "--out",
+        "/proc/self",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("/proc/self") && e.contains("not writable"),
+        "{e}"
+    );
+    // Before measuring the ceilings (which take seconds).
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
 }

@@ -8,19 +8,22 @@ mod seed;
 use std::time::Instant;
 
 use simdconv::ops::{self, Pool};
+#[cfg(test)]
+use simdconv::reference;
 use simdconv::{
-    reference, variants, Activation, Algorithm, AlignedBuf, ConvPlan, ConvShape, Element, Isa,
-    Variant,
+    variants, Activation, Algorithm, AlignedBuf, ConvPlan, ConvShape, Element, Isa, Variant,
 };
 
 use crate::schema::results::BlockMode;
 use crate::seeded;
 
-pub use seed::{claims, mbconv_stage, round_filters, Claim};
+pub(crate) use seed::{claims, Claim};
+#[cfg(test)]
+pub(crate) use seed::{mbconv_stage, round_filters};
 
 /// One step of a block. Buffers are numbered; buffer 0 is the block input.
 #[derive(Debug, Clone)]
-pub enum Op {
+pub(crate) enum Op {
     /// A convolution (weights and bias seeded per step).
     Conv {
         /// Its shape.
@@ -43,7 +46,7 @@ pub enum Op {
 
 /// A step: an op, its input buffers and its output buffer.
 #[derive(Debug, Clone)]
-pub struct Step {
+pub(crate) struct Step {
     /// Short name, e.g. `3x3 96->128`.
     pub name: String,
     /// What it does.
@@ -56,7 +59,7 @@ pub struct Step {
 
 /// A block: a small graph of steps over numbered buffers.
 #[derive(Debug, Clone)]
-pub struct Block {
+pub(crate) struct Block {
     /// Display name.
     pub name: String,
     /// Length of every buffer (0 = input).
@@ -69,7 +72,7 @@ pub struct Block {
 
 impl Block {
     /// Convolution FLOPs of the whole block (pooling, adds and copies are not counted).
-    pub fn flops(&self) -> u64 {
+    pub(crate) fn flops(&self) -> u64 {
         self.steps
             .iter()
             .map(|s| match &s.op {
@@ -81,13 +84,13 @@ impl Block {
 }
 
 /// Builds blocks step by step (NHWC, batch 1).
-pub struct Builder {
+pub(crate) struct Builder {
     block: Block,
 }
 
 /// A block convolution's filter: a full `R x R` convolution or a depthwise one.
 #[derive(Clone, Copy, Debug)]
-pub enum ConvKind {
+pub(crate) enum ConvKind {
     /// Every output channel reads every input channel.
     Full(usize),
     /// One `R x R` filter per channel (groups = C = K).
@@ -96,7 +99,7 @@ pub enum ConvKind {
 
 impl Builder {
     /// A block whose input is `hw x hw x c`.
-    pub fn new(name: &str, hw: usize, c: usize) -> Builder {
+    pub(crate) fn new(name: &str, hw: usize, c: usize) -> Builder {
         Builder {
             block: Block {
                 name: name.into(),
@@ -122,7 +125,7 @@ impl Builder {
 
     /// A square stride-1 convolution with "same" padding on `src` (`hw x hw x c`), `k` output
     /// channels (`c` when depthwise).
-    pub fn conv(
+    pub(crate) fn conv(
         &mut self,
         src: usize,
         hw: usize,
@@ -145,7 +148,7 @@ impl Builder {
     }
 
     /// 3x3 stride-1 max-pool with padding 1.
-    pub fn max_pool3(&mut self, src: usize, hw: usize, c: usize) -> usize {
+    pub(crate) fn max_pool3(&mut self, src: usize, hw: usize, c: usize) -> usize {
         let pool = Pool {
             n: 1,
             h: hw,
@@ -164,7 +167,7 @@ impl Builder {
     }
 
     /// Concatenation along channels.
-    pub fn concat(&mut self, srcs: &[usize], channels: &[usize], hw: usize) -> usize {
+    pub(crate) fn concat(&mut self, srcs: &[usize], channels: &[usize], hw: usize) -> usize {
         let total: usize = channels.iter().sum();
         let op = Op::Concat {
             channels: channels.to_vec(),
@@ -179,20 +182,20 @@ impl Builder {
     }
 
     /// Residual add.
-    pub fn add(&mut self, a: usize, b: usize) -> usize {
+    pub(crate) fn add(&mut self, a: usize, b: usize) -> usize {
         let len = self.block.buffers[a];
         self.push("residual add".into(), Op::Add, vec![a, b], len)
     }
 
     /// The block.
-    pub fn finish(self) -> Block {
+    pub(crate) fn finish(self) -> Block {
         self.block
     }
 }
 
 /// How each conv of a block gets its variant.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// The fastest variant of this ISA for each layer, chosen by a short timing pass at plan
     /// time (as cuDNN's "find" does); the measurement proper is criterion's.
     Best(Isa),
@@ -202,13 +205,13 @@ pub enum Mode {
 
 impl Mode {
     /// The ISA.
-    pub fn isa(&self) -> Isa {
+    pub(crate) fn isa(&self) -> Isa {
         match *self {
             Mode::Best(i) | Mode::Fixed(i, _) => i,
         }
     }
     /// The mode as records store it.
-    pub fn record(&self) -> BlockMode {
+    pub(crate) fn record(&self) -> BlockMode {
         match *self {
             Mode::Best(_) => BlockMode::Best,
             Mode::Fixed(_, a) => BlockMode::Fixed(a),
@@ -217,7 +220,7 @@ impl Mode {
 }
 
 /// A block ready to run: one plan per conv step, weights seeded, buffers allocated.
-pub struct Prepared {
+pub(crate) struct Prepared {
     block: Block,
     plans: Vec<Option<ConvPlan>>,
     bufs: Vec<AlignedBuf>,
@@ -240,7 +243,7 @@ fn weights_for(shape: &ConvShape, seed: u64) -> (Vec<f32>, Vec<f32>) {
 
 impl Prepared {
     /// Plans every conv of `block` for `mode`.
-    pub fn new(block: &Block, mode: Mode) -> Result<Prepared, String> {
+    pub(crate) fn new(block: &Block, mode: Mode) -> Result<Prepared, String> {
         let isa = mode.isa();
         let mut plans = Vec::new();
         for (i, step) in block.steps.iter().enumerate() {
@@ -308,7 +311,7 @@ impl Prepared {
     }
 
     /// The variant chosen for each step (`-` for non-conv steps).
-    pub fn variant_names(&self) -> Vec<String> {
+    pub(crate) fn variant_names(&self) -> Vec<String> {
         self.plans
             .iter()
             .map(|p| {
@@ -319,17 +322,18 @@ impl Prepared {
     }
 
     /// Copies `input` into buffer 0.
-    pub fn set_input(&mut self, input: &[f32]) {
+    pub(crate) fn set_input(&mut self, input: &[f32]) {
         self.bufs[0].copy_from_slice(input);
     }
 
     /// The output buffer.
-    pub fn output(&self) -> &[f32] {
+    #[cfg(test)]
+    pub(crate) fn output(&self) -> &[f32] {
         &self.bufs[self.block.output]
     }
 
     /// Runs step `i`.
-    pub fn run_step(&mut self, i: usize) -> Result<(), String> {
+    pub(crate) fn run_step(&mut self, i: usize) -> Result<(), String> {
         let step = &self.block.steps[i];
         let mut dst = std::mem::take(&mut self.bufs[step.dst]);
         let r = match &step.op {
@@ -357,7 +361,7 @@ impl Prepared {
     }
 
     /// Runs the whole block.
-    pub fn run(&mut self) -> Result<(), String> {
+    pub(crate) fn run(&mut self) -> Result<(), String> {
         for i in 0..self.block.steps.len() {
             self.run_step(i)?;
         }
@@ -367,7 +371,8 @@ impl Prepared {
 
 /// The block computed with `simdconv::reference` convolutions and plain scalar pooling, adds and
 /// copies (the test oracle).
-pub fn reference_run(block: &Block, input: &[f32]) -> Vec<f32> {
+#[cfg(test)]
+pub(crate) fn reference_run(block: &Block, input: &[f32]) -> Vec<f32> {
     let mut bufs: Vec<Vec<f32>> = block.buffers.iter().map(|&n| vec![0.0; n]).collect();
     bufs[0].copy_from_slice(input);
     for (i, step) in block.steps.iter().enumerate() {
@@ -423,7 +428,7 @@ pub fn reference_run(block: &Block, input: &[f32]) -> Vec<f32> {
 }
 
 /// Bytes a step moves at least once.
-pub fn step_bytes(block: &Block, step: &Step) -> u64 {
+pub(crate) fn step_bytes(block: &Block, step: &Step) -> u64 {
     let io: usize =
         step.srcs.iter().map(|&s| block.buffers[s]).sum::<usize>() + block.buffers[step.dst];
     match &step.op {

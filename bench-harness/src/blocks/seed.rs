@@ -8,7 +8,7 @@ use super::*;
 /// One claim: side 0 is the design the claim is about; the others are what it is compared with
 /// (for `scaling`, the sides are the scaled steps phi = 0, 1, 2, 3).
 #[derive(Debug, Clone)]
-pub struct Claim {
+pub(crate) struct Claim {
     /// Short id.
     pub id: String,
     /// What is claimed.
@@ -113,7 +113,7 @@ fn invres() -> Claim {
 }
 
 /// EfficientNet's channel rounding: to a multiple of 8, never below 90% of the target.
-pub fn round_filters(c: usize, width: f64) -> usize {
+pub(crate) fn round_filters(c: usize, width: f64) -> usize {
     let target = c as f64 * width;
     let mut r = (((target + 4.0) as usize) / 8 * 8).max(8);
     if (r as f64) < 0.9 * target {
@@ -123,7 +123,7 @@ pub fn round_filters(c: usize, width: f64) -> usize {
 }
 
 /// One MBConv stage (expansion 6, 3x3 depthwise, first layer changes channels) scaled by phi.
-pub fn mbconv_stage(phi: i32) -> Block {
+pub(crate) fn mbconv_stage(phi: i32) -> Block {
     let (d, w, r) = (1.2f64.powi(phi), 1.1f64.powi(phi), 1.15f64.powi(phi));
     let layers = (2.0 * d).ceil() as usize;
     let cin = round_filters(24, w);
@@ -157,7 +157,7 @@ fn effnet() -> Claim {
 }
 
 /// Every claim, in the order of the report.
-pub fn claims() -> Vec<Claim> {
+pub(crate) fn claims() -> Vec<Claim> {
     let mut v = vec![nin(), inception()];
     for (hw, c) in [(56, 128), (28, 256), (14, 512), (7, 1024)] {
         v.push(dwsep(hw, c));

@@ -12,11 +12,11 @@ use super::page::Svg;
 use crate::schema::results::Interval;
 
 /// A named series of optional intervals, one per category.
-pub type Series = (String, RGBColor, Vec<Option<Interval>>);
+pub(crate) type Series = (String, RGBColor, Vec<Option<Interval>>);
 
 /// What the bars measure.
 #[derive(Clone, Copy, PartialEq)]
-pub enum Scale {
+pub(crate) enum Scale {
     /// Ratios: bars from 1x, log2 axis labelled `0.5x 1x 2x ...`.
     Ratio,
     /// Positive values: bars from the floor, log10 axis labelled by decade.
@@ -74,7 +74,7 @@ fn x_range(series: &[Series], scale: Scale) -> (f64, f64) {
 }
 
 /// Draws the bars: one group per category (top to bottom), one bar per series.
-pub fn hbars(
+pub(crate) fn hbars(
     title: &str,
     x_desc: &str,
     categories: &[String],

@@ -10,10 +10,10 @@ use super::page::Svg;
 use crate::schema::results::Record;
 
 /// A chart or an error from plotters.
-pub type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
+pub(crate) type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// Series colours for files / CPUs on the comparison page (distinct from the ISA colours).
-pub const CPU_COLORS: [RGBColor; 5] = [
+pub(crate) const CPU_COLORS: [RGBColor; 5] = [
     RGBColor(230, 120, 20),
     RGBColor(60, 60, 160),
     RGBColor(0, 140, 120),
@@ -25,7 +25,7 @@ pub const CPU_COLORS: [RGBColor; 5] = [
 const UNKNOWN: RGBColor = RGBColor(90, 90, 90);
 
 /// Colour of an algorithm (stable across charts).
-pub fn algorithm_color(alg: Algorithm) -> RGBColor {
+pub(crate) fn algorithm_color(alg: Algorithm) -> RGBColor {
     match alg {
         Algorithm::Direct => RGBColor(31, 119, 180),
         Algorithm::Im2col => RGBColor(255, 127, 14),
@@ -42,12 +42,12 @@ pub fn algorithm_color(alg: Algorithm) -> RGBColor {
 }
 
 /// Colour of an algorithm given by name (grey when unknown).
-pub fn algorithm_color_of(name: &str) -> RGBColor {
+pub(crate) fn algorithm_color_of(name: &str) -> RGBColor {
     Algorithm::from_name(name).map_or(UNKNOWN, algorithm_color)
 }
 
 /// Colour of an ISA (stable across charts).
-pub fn isa_color(isa: Isa) -> RGBColor {
+pub(crate) fn isa_color(isa: Isa) -> RGBColor {
     match isa {
         Isa::Scalar => RGBColor(127, 127, 127),
         Isa::Portable => RGBColor(23, 190, 207),
@@ -58,7 +58,7 @@ pub fn isa_color(isa: Isa) -> RGBColor {
 }
 
 /// Colour of an ISA given by name (grey when unknown).
-pub fn isa_color_of(name: &str) -> RGBColor {
+pub(crate) fn isa_color_of(name: &str) -> RGBColor {
     Isa::from_name(name).map_or(UNKNOWN, isa_color)
 }
 
@@ -123,7 +123,7 @@ macro_rules! marked {
 pub(crate) use marked;
 
 /// Renders a chart into an SVG string.
-pub fn svg(
+pub(crate) fn svg(
     w: u32,
     h: u32,
     draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> DrawResult<()>,
@@ -132,11 +132,11 @@ pub fn svg(
 }
 
 /// A hover target: pixel position and the text shown as its tooltip.
-pub type Tip = (i32, i32, String);
+pub(crate) type Tip = (i32, i32, String);
 
 /// Renders a chart whose drawing returns hover targets; each becomes an invisible square over
 /// its point holding an SVG `<title>` (the browser's tooltip; no JavaScript).
-pub fn svg_with_tips(
+pub(crate) fn svg_with_tips(
     w: u32,
     h: u32,
     draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> DrawResult<Vec<Tip>>,
@@ -170,7 +170,7 @@ pub fn svg_with_tips(
 }
 
 /// `log10` of a value clamped into [1e-12, 1e12], so an axis bound is always finite.
-pub fn lg(v: f64) -> f64 {
+pub(crate) fn lg(v: f64) -> f64 {
     if v.is_nan() {
         return -12.0;
     }
@@ -179,7 +179,7 @@ pub fn lg(v: f64) -> f64 {
 
 /// Tick label of a log10 axis: the value at whole decades (`0.01`, `1`, `1000`), nothing
 /// between them, so every decade is labelled once.
-pub fn decade_label(v: &f64) -> String {
+pub(crate) fn decade_label(v: &f64) -> String {
     let r = v.round();
     if (v - r).abs() > 1e-6 {
         return String::new();
@@ -194,13 +194,13 @@ pub fn decade_label(v: &f64) -> String {
 
 /// How many key points a linear axis over `[lo, hi]` needs so that its step is at most 1 (every
 /// whole number is a key point).
-pub fn unit_steps(lo: f64, hi: f64) -> usize {
+pub(crate) fn unit_steps(lo: f64, hi: f64) -> usize {
     ((hi - lo).abs() * 2.0 + 3.0).min(200.0) as usize
 }
 
 /// Light grid lines at whole numbers of a log10 axis: horizontal ones, and vertical ones when
 /// `vertical` (the x axis is log10 too).
-pub fn decade_grid<DB: DrawingBackend>(
+pub(crate) fn decade_grid<DB: DrawingBackend>(
     chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     (x0, x1): (f64, f64),
     (y0, y1): (f64, f64),
@@ -226,7 +226,7 @@ where
 /// Accuracy against speed: error as a fraction of its tolerance (log) against GFLOP/s, one
 /// point per (variant, layer), the tolerance as a red line at 1; points over it get a red ring;
 /// each algorithm's legend entry counts its passes.
-pub fn accuracy(records: &[&Record]) -> DrawResult<Svg> {
+pub(crate) fn accuracy(records: &[&Record]) -> DrawResult<Svg> {
     let ratio = |r: &Record| {
         if r.max_rel_error.is_finite() {
             r.max_rel_error / r.tolerance
@@ -342,7 +342,7 @@ fn accuracy_points(
 
 /// Fraction of each machine's own peak, file A (x) against file B (y), one point per shared
 /// (layer, variant), coloured by algorithm; the diagonal marks equal efficiency.
-pub fn fraction_scatter(a: &str, b: &str, pts: &[(String, f64, f64)]) -> DrawResult<Svg> {
+pub(crate) fn fraction_scatter(a: &str, b: &str, pts: &[(String, f64, f64)]) -> DrawResult<Svg> {
     let top = pts.iter().map(|p| p.1.max(p.2)).fold(0.1, f64::max) * 1.1;
     svg(820, 760, |root| {
         let mut chart = ChartBuilder::on(root)
@@ -387,17 +387,17 @@ pub fn fraction_scatter(a: &str, b: &str, pts: &[(String, f64, f64)]) -> DrawRes
 }
 
 /// Colours for the comparison sides of a claim.
-pub const SIDE_COLORS: [RGBColor; 3] = [
+pub(crate) const SIDE_COLORS: [RGBColor; 3] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
 ];
 
 /// A named series of (x, y) points.
-pub type XySeries = (String, RGBColor, Vec<(f64, f64)>);
+pub(crate) type XySeries = (String, RGBColor, Vec<(f64, f64)>);
 
 /// Lines with markers on log-log axes, one per series (x, y points).
-pub fn loglog_lines(
+pub(crate) fn loglog_lines(
     title: &str,
     x_desc: &str,
     y_desc: &str,

@@ -47,7 +47,7 @@ fn wide(recs: &[&BlockRecord]) -> Option<String> {
 }
 
 /// The sentence for one claim, computed from its records.
-pub fn verdict(res: &Results, recs: &[&BlockRecord]) -> String {
+pub(crate) fn verdict(res: &Results, recs: &[&BlockRecord]) -> String {
     let Some(w) = wide(recs) else {
         return "not measured".into();
     };
@@ -210,7 +210,7 @@ fn step_record(rec: &BlockRecord, s: &StepRecord) -> Record {
 type Rendered = Result<(), Box<dyn std::error::Error>>;
 
 /// Renders the section (nothing when the results have no block records).
-pub fn section(page: &mut Page, res: &Results) -> Rendered {
+pub(crate) fn section(page: &mut Page, res: &Results) -> Rendered {
     if res.blocks.is_empty() {
         return Ok(());
     }

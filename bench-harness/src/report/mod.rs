@@ -6,20 +6,20 @@
 //! tolerance, the building-block claims (`claims.rs`) and every result.
 
 mod answers;
-pub mod bars;
-pub mod charts;
-pub mod claims;
-pub mod page;
-pub mod pareto;
-pub mod roofline;
-pub mod scaling;
-pub mod tuning;
+pub(crate) mod bars;
+pub(crate) mod charts;
+pub(crate) mod claims;
+pub(crate) mod page;
+pub(crate) mod pareto;
+pub(crate) mod roofline;
+pub(crate) mod scaling;
+pub(crate) mod tuning;
 
 use std::path::Path;
 
 use simdconv::{Algorithm, Isa};
 
-pub use page::{Svg, STYLE};
+pub(crate) use page::Svg;
 
 use maud::{html, Markup};
 
@@ -367,7 +367,7 @@ fn every_result(page: &mut Page, v: &View) {
 }
 
 /// The page and the CSV one run publishes (beside `results.json`), as written.
-pub struct Published {
+pub(crate) struct Published {
     /// `index.html`.
     pub html: std::path::PathBuf,
     /// `results.csv`.
@@ -377,7 +377,7 @@ pub struct Published {
 /// Renders the page and the CSV and replaces them in `dir` together with `results.json` (when
 /// `with_json`), as one journalled set: a killed writer never leaves a page that disagrees with
 /// the results beside it.
-pub fn publish(
+pub(crate) fn publish(
     res: &Results,
     dir: &Path,
     with_json: bool,

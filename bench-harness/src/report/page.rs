@@ -14,7 +14,7 @@ use crate::schema::machine::MachineProfile;
 
 /// A chart drawn by plotters (its text escaped by plotters' SVG backend, its tooltips built with
 /// maud in `charts`): the only pre-rendered markup a page accepts.
-pub struct Svg(String);
+pub(crate) struct Svg(String);
 
 impl Svg {
     /// Wraps SVG that `charts` rendered.
@@ -37,7 +37,7 @@ impl Render for Svg {
 }
 
 /// Shared page style.
-pub const STYLE: &str = "body{font-family:sans-serif;margin:24px;max-width:1400px;color:#222}
+pub(crate) const STYLE: &str = "body{font-family:sans-serif;margin:24px;max-width:1400px;color:#222}
 h1{font-size:26px}h2{font-size:21px;margin-top:36px;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th{background:#f0f0f0}td.l{text-align:left}tr.win td{background:#e6f4e6;font-weight:bold}
@@ -46,7 +46,7 @@ tr.tie td{background:#fff3cf}.warn{background:#fff3cf;border-left:4px solid #c80
 .row{display:flex;flex-wrap:wrap;gap:8px}";
 
 /// A page being composed: sections append to it, [`Page::finish`] renders it.
-pub struct Page {
+pub(crate) struct Page {
     title: String,
     heading: String,
     body: Vec<Markup>,
@@ -54,7 +54,7 @@ pub struct Page {
 
 impl Page {
     /// A page titled `title`, with `heading` as its `<h1>`.
-    pub fn new(title: &str, heading: &str) -> Page {
+    pub(crate) fn new(title: &str, heading: &str) -> Page {
         Page {
             title: title.into(),
             heading: heading.into(),
@@ -62,35 +62,35 @@ impl Page {
         }
     }
     /// A section heading.
-    pub fn heading(&mut self, text: &str) {
+    pub(crate) fn heading(&mut self, text: &str) {
         self.body.push(html! { h2 { (text) } });
     }
     /// A sub-heading.
-    pub fn subheading(&mut self, text: &str) {
+    pub(crate) fn subheading(&mut self, text: &str) {
         self.body.push(html! { h3 { (text) } });
     }
     /// A paragraph of explanatory text with markup (built with `html!`).
-    pub fn note(&mut self, content: Markup) {
+    pub(crate) fn note(&mut self, content: Markup) {
         self.body.push(html! { p.note { (content) } });
     }
     /// A paragraph of plain text.
-    pub fn text(&mut self, text: &str) {
+    pub(crate) fn text(&mut self, text: &str) {
         self.note(html! { (text) });
     }
     /// A warning box (plain text).
-    pub fn warning(&mut self, text: &str) {
+    pub(crate) fn warning(&mut self, text: &str) {
         self.body.push(html! { p.warn { (text) } });
     }
     /// A chart frame around an SVG drawn by `charts`.
-    pub fn chart(&mut self, svg: &Svg) {
+    pub(crate) fn chart(&mut self, svg: &Svg) {
         self.body.push(html! { div.chart { (svg) } });
     }
     /// Appends a block built with `html!` (a table, a row of charts).
-    pub fn add(&mut self, block: Markup) {
+    pub(crate) fn add(&mut self, block: Markup) {
         self.body.push(block);
     }
     /// Renders the page.
-    pub fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         html! {
             (DOCTYPE)
             html {
@@ -111,7 +111,7 @@ impl Page {
 
 /// A table built row by row; cells are plain text, numbers right-aligned, cells marked `l`
 /// left-aligned.
-pub struct Table {
+pub(crate) struct Table {
     class: Option<String>,
     headers: Vec<String>,
     rows: Vec<Markup>,
@@ -119,7 +119,7 @@ pub struct Table {
 
 impl Table {
     /// A table with these column headers; `class` is the table's CSS class ("" for none).
-    pub fn new(class: &str, headers: &[&str]) -> Table {
+    pub(crate) fn new(class: &str, headers: &[&str]) -> Table {
         Table {
             class: (!class.is_empty()).then(|| class.to_string()),
             headers: headers.iter().map(|h| h.to_string()).collect(),
@@ -127,11 +127,11 @@ impl Table {
         }
     }
     /// A row: `(text, left-aligned)` per cell; `highlight` marks it as a winner.
-    pub fn row(&mut self, cells: &[(String, bool)], highlight: bool) {
+    pub(crate) fn row(&mut self, cells: &[(String, bool)], highlight: bool) {
         self.row_class(cells, if highlight { Some(RowClass::Win) } else { None });
     }
     /// A row with an optional class (winner, tie, failure).
-    pub fn row_class(&mut self, cells: &[(String, bool)], class: Option<RowClass>) {
+    pub(crate) fn row_class(&mut self, cells: &[(String, bool)], class: Option<RowClass>) {
         let class = class.map(|c| match c {
             RowClass::Win => "win",
             RowClass::Tie => "tie",
@@ -145,7 +145,7 @@ impl Table {
     }
     /// A row of a header cell, then centred cells each on its own background colour (a heat
     /// map); `None` leaves a cell blank.
-    pub fn swatch_row(&mut self, head: &str, cells: &[Option<(String, RGBColor)>]) {
+    pub(crate) fn swatch_row(&mut self, head: &str, cells: &[Option<(String, RGBColor)>]) {
         self.rows.push(html! {
             tr {
                 th { (head) }
@@ -161,11 +161,11 @@ impl Table {
         });
     }
     /// A row of a header cell and a value cell (the machine card's layout).
-    pub fn pair(&mut self, key: &str, value: &str) {
+    pub(crate) fn pair(&mut self, key: &str, value: &str) {
         self.rows.push(html! { tr { th { (key) } td { (value) } } });
     }
     /// The finished table.
-    pub fn finish(self) -> Markup {
+    pub(crate) fn finish(self) -> Markup {
         html! {
             table class=[self.class] {
                 @if !self.headers.is_empty() {
@@ -179,7 +179,7 @@ impl Table {
 
 /// How a table row is marked.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum RowClass {
+pub(crate) enum RowClass {
     /// A clear winner.
     Win,
     /// Tied for first.
@@ -189,17 +189,17 @@ pub enum RowClass {
 }
 
 /// Left-aligned cell text.
-pub fn l(s: impl Into<String>) -> (String, bool) {
+pub(crate) fn l(s: impl Into<String>) -> (String, bool) {
     (s.into(), true)
 }
 
 /// Right-aligned cell text.
-pub fn r(s: impl Into<String>) -> (String, bool) {
+pub(crate) fn r(s: impl Into<String>) -> (String, bool) {
     (s.into(), false)
 }
 
 /// The machine card: model, flags, cores, caches, clock, build and the measured ceilings.
-pub fn machine_card(m: &MachineProfile) -> Markup {
+pub(crate) fn machine_card(m: &MachineProfile) -> Markup {
     let caches: Vec<String> = m
         .caches
         .iter()

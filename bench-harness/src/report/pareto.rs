@@ -15,7 +15,7 @@ use super::page::{l, r, Page, RowClass, Table};
 use crate::schema::results::Record;
 
 /// One algorithm's fastest variant on a layer.
-pub struct Point<'a> {
+pub(crate) struct Point<'a> {
     /// The algorithm's fastest row.
     pub record: &'a Record,
     /// Error / direct's error on the same layer and ISA (+inf when not finite).
@@ -25,7 +25,7 @@ pub struct Point<'a> {
 }
 
 /// A layer's points on one ISA, fastest first.
-pub struct Front<'a> {
+pub(crate) struct Front<'a> {
     /// Layer name.
     pub layer: &'a str,
     /// ISA name.
@@ -36,7 +36,7 @@ pub struct Front<'a> {
 
 /// The fronts of every layer that has a direct row with a non-zero finite error and at least two
 /// Winograd algorithms on one ISA.
-pub fn fronts<'a>(records: &[&'a Record]) -> Vec<Front<'a>> {
+pub(crate) fn fronts<'a>(records: &[&'a Record]) -> Vec<Front<'a>> {
     let mut by: BTreeMap<(&str, &str), BTreeMap<&str, &'a Record>> = BTreeMap::new();
     for &rec in records {
         let fastest = by
@@ -101,7 +101,7 @@ pub fn fronts<'a>(records: &[&'a Record]) -> Vec<Front<'a>> {
 }
 
 /// The section: a chart per layer and one table.
-pub fn section(page: &mut Page, records: &[&Record]) -> DrawResult<()> {
+pub(crate) fn section(page: &mut Page, records: &[&Record]) -> DrawResult<()> {
     let fronts = fronts(records);
     if fronts.is_empty() {
         return Ok(());

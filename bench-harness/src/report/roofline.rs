@@ -47,7 +47,12 @@ impl Taken {
 }
 
 /// Draws the roofline of `isa` over the records of that ISA.
-pub fn roofline(m: &MachineProfile, records: &[&Record], isa: Isa, title: &str) -> DrawResult<Svg> {
+pub(crate) fn roofline(
+    m: &MachineProfile,
+    records: &[&Record],
+    isa: Isa,
+    title: &str,
+) -> DrawResult<Svg> {
     let pts: Vec<&Record> = records
         .iter()
         .copied()

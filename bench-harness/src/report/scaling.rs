@@ -19,7 +19,7 @@ const GOOD: f64 = 0.90;
 const POOR: f64 = 0.75;
 
 /// Renders the section when the run measured more than one thread count or a batch above 1.
-pub fn section(page: &mut Page, res: &Results) -> Rendered {
+pub(crate) fn section(page: &mut Page, res: &Results) -> Rendered {
     let threads = res.thread_counts();
     let batched = res.layers.iter().any(|l| l.batch > 1);
     if threads.len() < 2 && !batched {

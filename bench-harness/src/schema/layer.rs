@@ -40,7 +40,7 @@ fn one() -> usize {
 
 impl Layer {
     /// This layer at batch `n`: the same layer at 1, else named `<name>_b<n>`.
-    pub fn with_batch(&self, n: usize) -> Layer {
+    pub(crate) fn with_batch(&self, n: usize) -> Layer {
         let mut l = self.clone();
         if n != self.batch {
             l.name = format!("{}_b{n}", self.name);
@@ -51,7 +51,7 @@ impl Layer {
     }
 
     /// The layer this one is a batch of, or its own name.
-    pub fn base_name(&self) -> &str {
+    pub(crate) fn base_name(&self) -> &str {
         self.batch_of.as_deref().unwrap_or(&self.name)
     }
 

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// A ceiling that moves more than this (spread over rounds, or start against end) is reported.
-pub const DRIFT_WARN: f64 = 0.10;
+pub(crate) const DRIFT_WARN: f64 = 0.10;
 /// Other runnable tasks on average above this, or steal above [`STEAL_WARN_PCT`], is a busy
 /// machine.
-pub const OTHERS_WARN: f64 = 0.5;
+pub(crate) const OTHERS_WARN: f64 = 0.5;
 /// Hypervisor steal, percent of CPU time, above which the machine counts as busy.
-pub const STEAL_WARN_PCT: f64 = 2.0;
+pub(crate) const STEAL_WARN_PCT: f64 = 2.0;
 
 /// How busy the machine was over a period.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -47,7 +47,7 @@ pub struct CeilingCheck {
 impl CeilingCheck {
     /// Every reason to doubt the ceilings, one sentence each; `start` holds the ceilings used
     /// (same names as `spread` and `end`).
-    pub fn warnings(&self, start: &BTreeMap<String, f64>) -> Vec<String> {
+    pub(crate) fn warnings(&self, start: &BTreeMap<String, f64>) -> Vec<String> {
         let mut w = Vec::new();
         for (name, &s) in &self.spread {
             if s > DRIFT_WARN {
@@ -92,7 +92,7 @@ impl CeilingCheck {
     }
 
     /// The spread as text: `avx2 3%, L1 1%, ...`.
-    pub fn spread_text(&self) -> String {
+    pub(crate) fn spread_text(&self) -> String {
         let v: Vec<String> = self
             .spread
             .iter()
@@ -102,7 +102,7 @@ impl CeilingCheck {
     }
 
     /// The end-of-run drift as text: `avx2 -2%, L1 +1%, ...`, empty if not re-measured.
-    pub fn drift_text(&self, start: &BTreeMap<String, f64>) -> String {
+    pub(crate) fn drift_text(&self, start: &BTreeMap<String, f64>) -> String {
         self.end
             .iter()
             .filter_map(|(n, &e)| {
@@ -212,7 +212,7 @@ impl MachineProfile {
     }
 
     /// A file-name-safe slug of the CPU model, e.g. `intel-xeon-processor-2-50ghz`.
-    pub fn slug(&self) -> String {
+    pub(crate) fn slug(&self) -> String {
         let mut s = String::new();
         for ch in self.model.to_ascii_lowercase().chars() {
             if ch.is_ascii_alphanumeric() {
@@ -234,7 +234,7 @@ impl MachineProfile {
     }
 
     /// The measured peaks as `isa GFLOP/s` pairs with `digits` decimals, e.g. `avx2 116.1`.
-    pub fn peaks_text(&self, digits: usize) -> String {
+    pub(crate) fn peaks_text(&self, digits: usize) -> String {
         let v: Vec<String> = self
             .peak_gflops
             .iter()
@@ -244,7 +244,7 @@ impl MachineProfile {
     }
 
     /// The measured read bandwidths as `level GB/s` pairs with `digits` decimals.
-    pub fn bandwidth_text(&self, digits: usize) -> String {
+    pub(crate) fn bandwidth_text(&self, digits: usize) -> String {
         let v: Vec<String> = self
             .bandwidth
             .iter()
@@ -254,12 +254,12 @@ impl MachineProfile {
     }
 
     /// The measured peak for an ISA, if it was measured.
-    pub fn peak(&self, isa: &str) -> Option<f64> {
+    pub(crate) fn peak(&self, isa: &str) -> Option<f64> {
         self.peak_gflops.get(isa).copied()
     }
 
     /// The measured ceilings in the form the cost model reads (bandwidth per cache size).
-    pub fn ceilings(&self) -> simdconv::auto::Ceilings {
+    pub(crate) fn ceilings(&self) -> simdconv::auto::Ceilings {
         let mut bandwidth: Vec<(u64, f64)> = Vec::new();
         for (level, size) in [
             ("L1", self.cache_size(1)),
@@ -286,7 +286,7 @@ impl MachineProfile {
 
     /// This profile with the ceilings for `threads` threads in place of the one-thread ones,
     /// where they were measured (unchanged otherwise).
-    pub fn at_threads(&self, threads: usize) -> MachineProfile {
+    pub(crate) fn at_threads(&self, threads: usize) -> MachineProfile {
         let mut m = self.clone();
         if let Some(t) = self.threads.iter().find(|t| t.threads == threads) {
             m.peak_gflops = t.peak_gflops.clone();
@@ -301,7 +301,7 @@ impl MachineProfile {
     }
 
     /// Size of a cache level (data or unified), bytes.
-    pub fn cache_size(&self, level: u32) -> Option<u64> {
+    pub(crate) fn cache_size(&self, level: u32) -> Option<u64> {
         self.caches
             .iter()
             .find(|c| c.level == level && c.kind != "Instruction")
@@ -311,12 +311,12 @@ impl MachineProfile {
 
 impl MachineProfile {
     /// The one-thread ceilings by name (ISA, memory level), as [`CeilingCheck`] names them.
-    pub fn ceiling_values(&self) -> BTreeMap<String, f64> {
+    pub(crate) fn ceiling_values(&self) -> BTreeMap<String, f64> {
         named(&self.peak_gflops, &self.bandwidth)
     }
 
     /// Every reason to doubt this profile's ceilings (see [`CeilingCheck::warnings`]).
-    pub fn warnings(&self) -> Vec<String> {
+    pub(crate) fn warnings(&self) -> Vec<String> {
         self.check
             .as_ref()
             .map_or_else(Vec::new, |c| c.warnings(&self.ceiling_values()))
@@ -324,7 +324,10 @@ impl MachineProfile {
 }
 
 /// Peaks and bandwidths in one map by ceiling name.
-pub fn named(peaks: &BTreeMap<String, f64>, bandwidth: &[Bandwidth]) -> BTreeMap<String, f64> {
+pub(crate) fn named(
+    peaks: &BTreeMap<String, f64>,
+    bandwidth: &[Bandwidth],
+) -> BTreeMap<String, f64> {
     let mut v = peaks.clone();
     v.extend(bandwidth.iter().map(|b| (b.level.clone(), b.gbs)));
     v

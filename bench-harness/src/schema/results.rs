@@ -12,7 +12,9 @@ use simdconv::{Algorithm, Isa};
 
 use super::layer::Layer;
 use super::machine::MachineProfile;
-pub use crate::files::{write_atomic, FileError};
+use super::suite::SuiteName;
+pub(crate) use crate::files::write_atomic;
+pub use crate::files::FileError;
 
 /// The schema identifier this build writes and reads.
 pub const SCHEMA: &str = "simdconv-results/3";
@@ -27,7 +29,7 @@ pub const SCHEMA_V2: &str = "simdconv-results/2";
 
 /// The largest results file read: a full suite on every ISA and two thread counts is a few MB,
 /// and reading takes about ten times the file's size in memory.
-pub const MAX_FILE_BYTES: u64 = 64 << 20;
+pub(crate) const MAX_FILE_BYTES: u64 = 64 << 20;
 
 fn one() -> usize {
     1
@@ -36,7 +38,7 @@ fn one() -> usize {
 pub use simdconv::record::{float, Interval, ShapeRecord};
 
 /// GFLOP/s for `flops` done in `time_ns` (FLOP per ns = GFLOP/s).
-pub fn gflops(flops: u64, time_ns: Interval) -> Interval {
+pub(crate) fn gflops(flops: u64, time_ns: Interval) -> Interval {
     Interval::rate(flops as f64, time_ns)
 }
 
@@ -104,7 +106,7 @@ impl Record {
         Algorithm::from_name(&self.algorithm)
     }
     /// The row's identity in a results file: `layer/variant`, with ` x<N>t` on N > 1 threads.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         if self.threads > 1 {
             format!("{}/{} x{}t", self.layer, self.variant, self.threads)
         } else {
@@ -116,11 +118,11 @@ impl Record {
         self.shape.n
     }
     /// Whether the error is finite and within the documented tolerance.
-    pub fn within_tolerance(&self) -> bool {
+    pub(crate) fn within_tolerance(&self) -> bool {
         self.max_rel_error.is_finite() && self.max_rel_error <= self.tolerance
     }
     /// Sets the time and everything derived from it (GFLOP/s, fraction of `m`'s peak).
-    pub fn set_time(&mut self, time_ns: Interval, m: &MachineProfile) {
+    pub(crate) fn set_time(&mut self, time_ns: Interval, m: &MachineProfile) {
         self.time_ns = time_ns;
         self.gflops = gflops(self.flops, time_ns);
         self.fraction_of_peak = m.peak(&self.isa).map(|p| self.gflops.point / p);
@@ -143,7 +145,7 @@ pub enum PickSource {
 
 impl PickSource {
     /// As pages and files write it.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             PickSource::TuningMap => "tuning map",
             PickSource::CostModel => "cost model",
@@ -226,7 +228,7 @@ pub struct StepRecord {
 
 impl StepRecord {
     /// GFLOP/s of the step.
-    pub fn gflops(&self) -> Interval {
+    pub(crate) fn gflops(&self) -> Interval {
         gflops(self.flops, self.time_ns)
     }
 }
@@ -259,8 +261,8 @@ pub struct BlockRecord {
 /// Measurement settings used for the run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
-    /// Suite name.
-    pub suite: String,
+    /// What measured it.
+    pub suite: SuiteName,
     /// Filter regex, if any.
     pub filter: Option<String>,
     /// criterion warm-up time, s.
@@ -282,14 +284,14 @@ pub struct Settings {
 
 impl Settings {
     /// Whether the process was pinned to fewer CPUs than the machine's `logical_cores`.
-    pub fn pinned(&self, logical_cores: usize) -> Option<bool> {
+    pub(crate) fn pinned(&self, logical_cores: usize) -> Option<bool> {
         self.cpus_allowed
             .as_deref()
             .map(|l| cpu_count(l) < logical_cores)
     }
 
     /// The provenance of this process: its command line and the CPUs it may run on.
-    pub fn provenance(&mut self) {
+    pub(crate) fn provenance(&mut self) {
         // The program by its file name: where the binary sits says nothing about the run.
         let program = std::env::args()
             .next()
@@ -321,7 +323,7 @@ impl Settings {
 }
 
 /// The number of CPUs in a Linux CPU list such as `0-3,6`.
-pub fn cpu_count(list: &str) -> usize {
+pub(crate) fn cpu_count(list: &str) -> usize {
     list.split(',')
         .filter(|p| !p.trim().is_empty())
         .map(|p| match p.trim().split_once('-') {
@@ -335,7 +337,7 @@ pub fn cpu_count(list: &str) -> usize {
 }
 
 /// `seconds since the epoch` as `YYYY-MM-DD HH:MM UTC` (civil-from-days, no time crate).
-pub fn utc(secs: u64) -> String {
+pub(crate) fn utc(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let (hh, mm) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
     let z = days + 719_468;
@@ -408,7 +410,7 @@ impl Results {
     }
 
     /// The file's text (`path` names it in an error).
-    pub fn to_json(&self, path: &Path) -> Result<String, FileError> {
+    pub(crate) fn to_json(&self, path: &Path) -> Result<String, FileError> {
         serde_json::to_string_pretty(self)
             .map_err(|e| FileError::Corrupt(path.display().to_string(), e.to_string()))
     }
@@ -444,7 +446,10 @@ impl Results {
     }
 
     /// The records of one layer.
-    pub fn layer_records<'a>(&'a self, layer: &'a str) -> impl Iterator<Item = &'a Record> + 'a {
+    pub(crate) fn layer_records<'a>(
+        &'a self,
+        layer: &'a str,
+    ) -> impl Iterator<Item = &'a Record> + 'a {
         self.results.iter().filter(move |r| r.layer == layer)
     }
 }

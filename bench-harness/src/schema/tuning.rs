@@ -90,7 +90,7 @@ pub enum Rule {
 
 impl Rule {
     /// The rules, in the order the page lists them.
-    pub const ALL: [Rule; 8] = [
+    pub(crate) const ALL: [Rule; 8] = [
         Rule::Auto,
         Rule::CostModel,
         Rule::Onednn,
@@ -102,7 +102,7 @@ impl Rule {
     ];
 
     /// The name files and pages use.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Rule::Auto => "auto",
             Rule::CostModel => "cost-model",
@@ -117,12 +117,13 @@ impl Rule {
     }
 
     /// The rule of this name (`None` for a name this version does not know).
-    pub fn from_name(name: &str) -> Option<Rule> {
+    #[cfg(test)]
+    pub(crate) fn from_name(name: &str) -> Option<Rule> {
         Rule::ALL.into_iter().find(|r| r.name() == name)
     }
 
     /// What the rule does, in one line.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Rule::Auto => "ConvPlan::auto with the map of the other layers (3 nearest measured layers)",
             Rule::CostModel => "ConvPlan::auto without a map: FLOPs at typical efficiency vs bytes over bandwidth",

@@ -12,7 +12,7 @@
 //! far stops there and is stored with `samples: 3`: it cannot win, and its time is still there
 //! for a rule that picks it.
 
-pub mod rules;
+pub(crate) mod rules;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -27,10 +27,11 @@ use crate::machine;
 use crate::measure::{LayerData, Sampler};
 use crate::schema::layer::Layer;
 use crate::schema::results::{FileError, Settings};
+use crate::schema::suite::{Suite, SuiteName};
 use crate::schema::tuning::{TuneSettings, TuningFile};
 
 /// The layers of a tune: the networks' conv layers, then the grid.
-pub fn layers() -> Vec<Layer> {
+pub(crate) fn layers() -> Vec<Layer> {
     let mut all = catalogue::networks();
     all.extend(grid());
     all
@@ -38,12 +39,12 @@ pub fn layers() -> Vec<Layer> {
 
 /// Largest direct-equivalent FLOPs of a grid layer (0.6 GFLOP: about 5 ms at 120 GFLOP/s, so
 /// the grid's slow variants stay affordable).
-pub const GRID_MAX_FLOPS: u64 = 600_000_000;
+pub(crate) const GRID_MAX_FLOPS: u64 = 600_000_000;
 
 /// The systematic grid: input 7..112, channels 8..1024 (equal C and K, and 4x expansions and
 /// projections for 1x1 and 3x3), kernels 1/3/5/7, strides 1/2, depthwise 3x3/5x5; layers over
 /// [`GRID_MAX_FLOPS`] are left out.
-pub fn grid() -> Vec<Layer> {
+pub(crate) fn grid() -> Vec<Layer> {
     let spatial = [7, 14, 28, 56, 112];
     let channels = [8, 16, 32, 64, 128, 256, 512, 1024];
     let mut out = Vec::new();
@@ -101,7 +102,7 @@ pub fn grid() -> Vec<Layer> {
 
 /// What to tune.
 #[derive(Debug, Clone)]
-pub struct TuneOptions {
+pub(crate) struct TuneOptions {
     /// Stop starting layers after this long (the map is written after every layer, and a
     /// later tune with the same `out` resumes).
     pub budget: Duration,
@@ -114,7 +115,7 @@ pub struct TuneOptions {
 }
 
 /// Runs (or resumes) a tune and returns the file written.
-pub fn tune(opts: &TuneOptions) -> Result<TuningFile, String> {
+pub(crate) fn tune(opts: &TuneOptions) -> Result<TuningFile, String> {
     let started = Instant::now();
     let path = opts.out.join("tuning.json");
     let mut planned = layers();
@@ -157,7 +158,7 @@ pub fn tune(opts: &TuneOptions) -> Result<TuningFile, String> {
             let mut map = TuningMap::new(&m.fingerprint());
             map.ceilings = Some(m.ceilings());
             let mut provenance = Settings {
-                suite: "tune".into(),
+                suite: SuiteName::Known(Suite::Tune),
                 ..Settings::default()
             };
             provenance.provenance();
@@ -301,7 +302,7 @@ fn measure_layer(
 }
 
 /// The console's closing summary: how much was measured and every rule's regret.
-pub fn summary(file: &TuningFile) -> String {
+pub(crate) fn summary(file: &TuningFile) -> String {
     let mut s = format!(
         "tuning map: {} of {} layers measured on {}\n",
         file.map.layers.len(),

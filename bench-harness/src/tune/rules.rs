@@ -23,7 +23,7 @@ use simdconv::{Algorithm, ConvShape, Element, Isa, Variant, WinogradTile};
 use crate::schema::tuning::{Evaluation, Pick, Rule, RuleScore, TuningFile};
 
 /// What a rule may use.
-pub struct Context {
+pub(crate) struct Context {
     /// The map the auto rule reads.
     pub map: Arc<TuningMap>,
     /// ISAs allowed.
@@ -55,7 +55,7 @@ fn at_widest(
 }
 
 /// The variant `rule` picks for `shape`.
-pub fn pick(rule: Rule, shape: &ConvShape, ctx: &Context) -> Option<&'static Variant> {
+pub(crate) fn pick(rule: Rule, shape: &ConvShape, ctx: &Context) -> Option<&'static Variant> {
     use Algorithm::{Direct, Im2col, Pointwise, Winograd};
     use WinogradTile::{F2x2_3x3 as F2, F4x4_3x3 as F4};
     let isas = ctx.isas.as_deref();
@@ -95,7 +95,7 @@ pub fn pick(rule: Rule, shape: &ConvShape, ctx: &Context) -> Option<&'static Var
 }
 
 /// Whether a layer is held out from learning (a fixed quarter, by name).
-pub fn held_out(name: &str) -> bool {
+pub(crate) fn held_out(name: &str) -> bool {
     crate::fnv(name).is_multiple_of(4)
 }
 
@@ -133,7 +133,7 @@ fn regret(rule: Rule, layer: &simdconv::auto::TunedLayer, ctx: &Context) -> Opti
 
 /// Scores every rule on the held-out layers of `file`, and auto's leave-one-out picks; `None`
 /// until at least one held-out and one learning layer are measured (and auto picked on one).
-pub fn evaluate(file: &TuningFile) -> Option<Evaluation> {
+pub(crate) fn evaluate(file: &TuningFile) -> Option<Evaluation> {
     let isas = file
         .settings
         .isas

@@ -5,7 +5,7 @@ use super::*;
 /// Two or more CPUs' maps side by side: their regret figures, a heatmap per kind for each CPU
 /// with the cells whose winning algorithm differs from the first map's framed, and every
 /// common layer whose winning algorithm differs.
-pub fn compare_page(
+pub(crate) fn compare_page(
     files: &[(String, TuningFile)],
     note: Option<&str>,
 ) -> Result<String, Box<dyn std::error::Error>> {

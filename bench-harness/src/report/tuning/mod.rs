@@ -19,7 +19,7 @@ use super::page::{l, machine_card, r, Page, RowClass, Svg, Table};
 use crate::schema::results::{utc, write_atomic, FileError};
 use crate::schema::tuning::{Evaluation, Pick, Rule, TuningFile};
 
-pub use compare::compare_page;
+pub(crate) use compare::compare_page;
 
 const SPATIAL: [usize; 5] = [7, 14, 28, 56, 112];
 const CHANNELS: [usize; 8] = [8, 16, 32, 64, 128, 256, 512, 1024];
@@ -28,10 +28,10 @@ const CHANNELS: [usize; 8] = [8, 16, 32, 64, 128, 256, 512, 1024];
 const FRAME: RGBColor = RGBColor(220, 0, 170);
 
 /// A heatmap's layers: kernel size, stride, depthwise.
-pub type Kind = (usize, usize, bool);
+pub(crate) type Kind = (usize, usize, bool);
 
 /// The kinds the grid holds, in page order.
-pub const KINDS: [Kind; 12] = [
+pub(crate) const KINDS: [Kind; 12] = [
     (1, 1, false),
     (1, 2, false),
     (3, 1, false),
@@ -63,7 +63,7 @@ fn row(variant: &str) -> Option<&'static Variant> {
 }
 
 /// The algorithm of a stored variant name, from the registry.
-pub fn algorithm_of(variant: &str) -> Option<Algorithm> {
+pub(crate) fn algorithm_of(variant: &str) -> Option<Algorithm> {
     row(variant).map(Variant::algorithm)
 }
 
@@ -84,7 +84,7 @@ fn short(alg: Option<Algorithm>) -> &'static str {
 }
 
 /// One measured cell: the winner, whether another algorithm ties it, and the layer.
-pub struct Cell<'a> {
+pub(crate) struct Cell<'a> {
     /// The layer.
     pub layer: &'a TunedLayer,
     /// Fastest variant.
@@ -95,7 +95,7 @@ pub struct Cell<'a> {
 
 /// The winner of a measured layer, and a tie when the best variant of another algorithm has an
 /// interval overlapping the winner's.
-pub fn cell(layer: &TunedLayer) -> Option<Cell<'_>> {
+pub(crate) fn cell(layer: &TunedLayer) -> Option<Cell<'_>> {
     let best = layer.best(|_| true)?;
     let alg = algorithm_of(&best.variant);
     let tied_with = layer
@@ -132,7 +132,7 @@ fn grid_layer(map: &TuningMap, kind: Kind, hw: usize, c: usize) -> Option<&Tuned
 /// A heatmap of `kind`: measured winner per cell (algorithm colour; `~` and a lighter shade
 /// for a tie), the boundary between different leave-one-out picks of auto as thick lines, and
 /// cells in `outline` (layer names) framed in black.
-pub fn heatmap(
+pub(crate) fn heatmap(
     map: &TuningMap,
     kind: Kind,
     loo: &BTreeMap<String, String>,
@@ -263,7 +263,7 @@ where
 }
 
 /// The legend under the heatmaps; `boundary`: the page draws auto's leave-one-out boundary.
-pub fn legend(boundary: bool) -> Markup {
+pub(crate) fn legend(boundary: bool) -> Markup {
     html! {
         p.note {
             @for a in Algorithm::ALL {
@@ -285,7 +285,7 @@ pub fn legend(boundary: bool) -> Markup {
 }
 
 /// The regret table: every rule, auto first.
-pub fn regret_table(ev: &Evaluation) -> Markup {
+pub(crate) fn regret_table(ev: &Evaluation) -> Markup {
     let mut t = Table::new(
         "",
         &[
@@ -360,7 +360,7 @@ fn misses(file: &TuningFile, ev: &Evaluation) -> Markup {
 }
 
 /// Leave-one-out picks of auto by layer name.
-pub fn loo_picks(file: &TuningFile) -> BTreeMap<String, String> {
+pub(crate) fn loo_picks(file: &TuningFile) -> BTreeMap<String, String> {
     file.evaluation
         .iter()
         .flat_map(|e| e.leave_one_out.iter())
@@ -369,7 +369,7 @@ pub fn loo_picks(file: &TuningFile) -> BTreeMap<String, String> {
 }
 
 /// Renders the page.
-pub fn render(file: &TuningFile) -> Result<String, Box<dyn std::error::Error>> {
+pub(crate) fn render(file: &TuningFile) -> Result<String, Box<dyn std::error::Error>> {
     let m = &file.machine;
     let mut page = Page::new(
         &format!("simdconv tuning map: {}", m.model),
@@ -418,7 +418,7 @@ pub fn render(file: &TuningFile) -> Result<String, Box<dyn std::error::Error>> {
 }
 
 /// Renders and writes `dir/tuning.html` atomically.
-pub fn write(file: &TuningFile, dir: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
+pub(crate) fn write(file: &TuningFile, dir: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
     std::fs::create_dir_all(dir).map_err(|e| FileError::Io(dir.display().to_string(), e))?;
     let html = render(file)?;
     let path = dir.join("tuning.html");

@@ -1,9 +1,7 @@
 //! Results schema round trip and checked reading, roofline geometry, and report generation from
 //! a small fixed results file.
 
-mod common;
-
-use common::{machine, record, results};
+use super::common::{machine, record, results};
 use simdconv_bench::report::{self, roofline};
 use simdconv_bench::schema::results::{FileError, Results, SCHEMA};
 

@@ -3,11 +3,9 @@
 //! count and batch, the gate keys rows by thread count, and the CLI runs and validates both
 //! lists.
 
-mod common;
+use super::common;
 
 use std::collections::BTreeMap;
-
-use common::bench;
 
 use simdconv_bench::gate::{gate, problems, Allow, Gate};
 use simdconv_bench::report;
@@ -144,74 +142,4 @@ fn the_gate_keys_rows_by_thread_count() {
     let again = dup.results.last().unwrap().clone();
     dup.results.push(again);
     assert_eq!(problems(&dup, "c").len(), 1);
-}
-
-#[test]
-fn bad_thread_and_batch_lists_are_refused() {
-    for args in [
-        &["run", "--threads", "0"][..],
-        &["run", "--threads", "1,x"],
-        &["run", "--batch=-1"],
-        &["run", "--batch", "5000"],
-    ] {
-        let o = bench(args);
-        let e = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
-        assert!(e.contains("from 1 to 1024"), "{args:?}: {e}");
-    }
-}
-
-#[test]
-fn a_run_with_threads_and_batch_records_both() {
-    let dir = std::env::temp_dir().join(format!("simdconv-threads-{}", std::process::id()));
-    let o = bench(&[
-        "run",
-        "--suite",
-        "smoke",
-        "--isa",
-        "scalar",
-        "--filter",
-        "smoke_1x1_14(_b2)?/f32-pointwise",
-        "--threads",
-        "2,1",
-        "--batch",
-        "1,2",
-        "--measurement-time",
-        "0.05",
-        "--warm-up-time",
-        "0.02",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{out}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(out.contains("[4/4]"), "{out}");
-    assert!(out.contains("winner per layer on 2 threads"), "{out}");
-    let r = Results::read(&dir.join("results.json")).unwrap();
-    let mut got: Vec<(String, usize, usize)> = r
-        .results
-        .iter()
-        .map(|x| (x.layer.clone(), x.threads, x.batch()))
-        .collect();
-    got.sort();
-    assert_eq!(
-        got,
-        [
-            ("smoke_1x1_14".to_string(), 1, 1),
-            ("smoke_1x1_14".to_string(), 2, 1),
-            ("smoke_1x1_14_b2".to_string(), 1, 2),
-            ("smoke_1x1_14_b2".to_string(), 2, 2),
-        ]
-    );
-    assert!(r.machine.threads.iter().any(|t| t.threads == 2));
-    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
-    assert!(html.contains("Scaling: threads and batch"));
-    let csv = std::fs::read_to_string(dir.join("results.csv")).unwrap();
-    assert!(csv.lines().next().unwrap().ends_with(",threads"));
-    assert_eq!(csv.lines().filter(|l| l.ends_with(",2")).count(), 2);
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,8 +1,6 @@
 //! The regression gate's decisions on small fixed results files, and the comparison page.
 
-mod common;
-
-use common::{record, results};
+use super::common::{record, results};
 use simdconv_bench::compare::{display_name, gate_page, gate_table, render, summary, Input};
 use simdconv_bench::gate::{gate, parse_threshold, Allow, Gate};
 

@@ -1,6 +1,6 @@
 //! The tune's rules and evaluation on synthetic maps, and its pages.
 
-mod common;
+use super::common;
 
 use simdconv::auto::{pick_tile, TunedLayer, TunedTime, TuningMap};
 use simdconv::{variants, Algorithm, Isa};

@@ -1,19 +1,14 @@
-//! Small fixed results for the harness tests, and the binary run with arguments.
+//! Small fixed results for the harness tests (also read by the CLI's tests, `tests/cli.rs`).
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
 
 use simdconv_bench::schema::layer::Layer;
 use simdconv_bench::schema::machine::{Bandwidth, Cache, MachineProfile};
 use simdconv_bench::schema::results::{Interval, Record, Results, Settings, ShapeRecord, SCHEMA};
+use simdconv_bench::schema::suite::{Suite, SuiteName};
 
-/// The binary's stderr as text.
-pub fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-pub fn machine() -> MachineProfile {
+pub(crate) fn machine() -> MachineProfile {
     MachineProfile {
         vendor: "TestVendor".into(),
         model: "Test CPU @ 3.00GHz".into(),
@@ -56,7 +51,7 @@ pub fn machine() -> MachineProfile {
     }
 }
 
-pub fn record(
+pub(crate) fn record(
     layer: &str,
     variant: &str,
     alg: &str,
@@ -99,12 +94,12 @@ pub fn record(
     }
 }
 
-pub fn results() -> Results {
+pub(crate) fn results() -> Results {
     Results {
         schema: SCHEMA.into(),
         created_unix: 1,
         settings: Settings {
-            suite: "smoke".into(),
+            suite: SuiteName::Known(Suite::Smoke),
             filter: None,
             warm_up_s: 0.1,
             measurement_s: 0.2,
@@ -172,7 +167,7 @@ pub fn results() -> Results {
 
 /// `results()` plus a layer whose two fastest variants' intervals overlap (a tie), with a
 /// clearly slower third variant, and a name that needs quoting in CSV.
-pub fn results_with_tie() -> Results {
+pub(crate) fn results_with_tie() -> Results {
     let mut r = results();
     let mut a = record(
         "tie_3x3",
@@ -207,12 +202,4 @@ pub fn results_with_tie() -> Results {
     );
     r.results.extend([a, b, c]);
     r
-}
-
-/// Runs the `simdconv-bench` binary with `args`.
-pub fn bench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simdconv-bench"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
 }

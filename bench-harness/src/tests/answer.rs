@@ -1,9 +1,7 @@
 //! The answers: winner, ties and margins; the report's winner table, tooltips and speedup bars
 //! from 1x; the CSV; the console's line format.
 
-mod common;
-
-use common::{record, results, results_with_tie};
+use super::common::{record, results, results_with_tie};
 use simdconv_bench::answer::{verdict, verdicts};
 use simdconv_bench::console;
 use simdconv_bench::export::{csv, COLUMNS};

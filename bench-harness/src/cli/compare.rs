@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use simdconv_bench::compare::{self, Input};
-use simdconv_bench::gate::{self, Gate};
-use simdconv_bench::report;
-use simdconv_bench::schema::results::{write_atomic, Results};
+use crate::compare::{self, Input};
+use crate::gate::{self, Gate};
+use crate::report;
+use crate::schema::results::{write_atomic, Results};
 
 /// Whether `p` is a tuning map (by its schema field).
 fn is_tuning_file(p: &std::path::Path) -> bool {
@@ -35,7 +35,7 @@ pub(crate) fn compare_cmd(
             .map(|p| {
                 Ok((
                     p.display().to_string(),
-                    simdconv_bench::schema::tuning::TuningFile::read(p)?,
+                    crate::schema::tuning::TuningFile::read(p)?,
                 ))
             })
             .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;

@@ -1,0 +1,453 @@
+//! The command line of `simdconv-bench`: run | tune | report | compare | machine | shapes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::gate;
+use crate::here::Filter;
+use crate::run::{self, RunOptions};
+use crate::schema::results::Results;
+use crate::suite::Suite;
+use crate::{autopick, console, files, machine, report, tune};
+use clap::{Parser, Subcommand};
+use simdconv::{variants, Isa};
+
+#[derive(Parser)]
+#[command(
+    name = "simdconv-bench",
+    version,
+    about = "Benchmarks simdconv's convolution kernels against this machine's measured limits"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Measure every variant on every layer of a suite; write results.json and index.html.
+    Run {
+        /// smoke (< 1 min), quick (the 15 layers of the first catalogue), full (every layer and
+        /// the building-block claims) or blocks (the claims only).
+        #[arg(long, value_enum, default_value_t = Suite::Quick)]
+        suite: Suite,
+        /// Keep (layer, variant) pairs whose "layer/variant" matches this regex.
+        #[arg(long, value_parser = Filter::parse)]
+        filter: Option<Filter>,
+        /// Comma-separated ISAs to keep (scalar, portable, avx2, avx512, neon).
+        #[arg(long, value_delimiter = ',', value_parser = parse_isa)]
+        isa: Option<Vec<Isa>>,
+        /// Output directory (default reports/<cpu-slug>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// criterion measurement time per benchmark, seconds (0.001 to 3600).
+        #[arg(long, value_parser = parse_seconds)]
+        measurement_time: Option<f64>,
+        /// criterion warm-up time per benchmark, seconds (0.001 to 3600).
+        #[arg(long, value_parser = parse_seconds)]
+        warm_up_time: Option<f64>,
+        /// Merge into DIR/results.json if it exists, keeping its machine profile; a row measured
+        /// again is combined as a repeated round (lower median, union of the intervals): for
+        /// interleaved A/B runs.
+        #[arg(long)]
+        append: bool,
+        /// Keep criterion's own console output (warm-up, analysis, outliers).
+        #[arg(long)]
+        verbose: bool,
+        /// The tuning map auto's picks come from (default: $SIMDCONV_TUNING, else
+        /// OUT/tuning.json if present; without one, the cost model).
+        #[arg(long)]
+        tuning: Option<PathBuf>,
+        /// Comma-separated thread counts each variant is measured with, e.g. 1,2 (1 is the
+        /// single-threaded run; more runs the parallel drivers on a pool of that size).
+        #[arg(long, value_delimiter = ',', value_parser = parse_count, default_value = "1")]
+        threads: Vec<usize>,
+        /// Comma-separated batch sizes each layer is measured at, e.g. 1,4,16 (layers at
+        /// batch n > 1 are named <layer>_b<n>).
+        #[arg(long, value_delimiter = ',', value_parser = parse_count, default_value = "1")]
+        batch: Vec<usize>,
+    },
+    /// Compare results files (several CPUs), or gate a candidate against a baseline.
+    Compare {
+        /// Results files; with --baseline, exactly one candidate.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Baseline results: gate mode (exit 1 on a regression, 2 on different machines).
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// Largest tolerated slowdown, e.g. 5% or 0.05 (gate mode).
+        #[arg(long, default_value = "5%")]
+        max_regression: String,
+        /// Compare files from different machines by fraction of each machine's peak.
+        #[arg(long)]
+        allow_cross_machine: bool,
+        /// Pass although baseline rows are absent from the candidate (they are listed).
+        #[arg(long)]
+        allow_missing: bool,
+        /// Directory for the comparison page (compare.html).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A note shown at the top of the page (e.g. where the files came from).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Time every variant on the networks' layers and a grid (at least 300 layers) within a
+    /// budget; write tuning.json (the map ConvPlan::auto reads) and tuning.html (crossover
+    /// heatmaps, regret of auto and of other libraries' rules). Resumes an unfinished map.
+    Tune {
+        /// Time budget: 10m, 90s, 1h, or seconds.
+        #[arg(long, default_value = "10m", value_parser = parse_duration)]
+        budget: std::time::Duration,
+        /// Output directory (default reports/<cpu-slug>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Comma-separated ISAs to keep (scalar, portable, avx2, avx512, neon).
+        #[arg(long, value_delimiter = ',', value_parser = parse_isa)]
+        isa: Option<Vec<Isa>>,
+        /// Keep layers whose name matches this regex.
+        #[arg(long, value_parser = Filter::parse)]
+        filter: Option<Filter>,
+    },
+    /// Render index.html from a results.json.
+    Report {
+        /// The results file.
+        results: PathBuf,
+        /// Recompute auto's picks with this tuning map (they are also computed, with the map
+        /// found as `run` finds it, when the file has none).
+        #[arg(long)]
+        tuning: Option<PathBuf>,
+        /// Output directory (default: the results file's directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print the machine profile with measured ceilings.
+    Machine {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also measure the ceilings with 2, 3, ... up to this many threads at once.
+        #[arg(long, value_parser = parse_count, default_value = "1")]
+        threads: usize,
+    },
+    /// List the layer catalogue.
+    Shapes {
+        /// smoke, quick, full (blocks has no single layers).
+        #[arg(long, value_enum, default_value_t = Suite::Full)]
+        suite: Suite,
+    },
+}
+
+/// `println!` that ends the process quietly when stdout is a closed pipe (`| head`) instead of
+/// panicking.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($t)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
+mod compare;
+
+use compare::compare_cmd;
+
+/// `reports/<cpu-slug>/`: where `run` and `tune` write by default.
+fn default_out() -> PathBuf {
+    PathBuf::from("reports").join(machine::fingerprint_only().slug())
+}
+
+/// `10m`, `90s`, `1h`, `1.5m` or plain seconds; positive and finite.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let (num, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&t[..i], &t[i..]),
+        None => (t, "s"),
+    };
+    let scale = match unit {
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("\"{s}\": unit must be s, m or h")),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v * scale < 1e7 => {
+            Ok(std::time::Duration::from_secs_f64(v * scale))
+        }
+        _ => Err(format!(
+            "\"{s}\": expected a positive duration such as 10m or 90s"
+        )),
+    }
+}
+
+/// A per-benchmark time in seconds: finite, from 1 ms to an hour (criterion panics on zero,
+/// negative, NaN and durations it cannot represent).
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.001..=3600.0).contains(&v) => Ok(v),
+        _ => Err(format!("\"{s}\": expected seconds from 0.001 to 3600")),
+    }
+}
+
+/// A thread count or batch size: a whole number from 1 to 1024.
+fn parse_count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err(format!("\"{s}\": expected a whole number from 1 to 1024")),
+    }
+}
+
+fn parse_isa(s: &str) -> Result<Isa, String> {
+    Isa::from_name(s)
+        .ok_or_else(|| format!("unknown ISA \"{s}\" (scalar, portable, avx2, avx512, neon)"))
+}
+
+/// The `simdconv-bench` command line: parses the arguments, runs the command, maps its outcome
+/// to the exit code.
+pub fn main() -> ExitCode {
+    match real_main() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
+    match Cli::parse().cmd {
+        Cmd::Run {
+            suite,
+            filter,
+            isa,
+            out,
+            measurement_time,
+            warm_up_time,
+            append,
+            verbose,
+            tuning,
+            mut threads,
+            mut batch,
+        } => {
+            let out = out.unwrap_or_else(default_out);
+            let mut opts = RunOptions::for_suite(suite, out);
+            threads.sort_unstable();
+            threads.dedup();
+            batch.sort_unstable();
+            batch.dedup();
+            opts.threads = threads;
+            opts.batch = batch;
+            opts.filter = filter;
+            opts.isas = isa;
+            opts.verbose = verbose;
+            opts.tuning = tuning;
+            if let Some(m) = measurement_time {
+                opts.timing.measurement_s = m;
+            }
+            if let Some(w) = warm_up_time {
+                opts.timing.warm_up_s = w;
+            }
+            run_cmd(&opts, append)?;
+        }
+        Cmd::Compare {
+            files,
+            baseline,
+            max_regression,
+            allow_cross_machine,
+            allow_missing,
+            out,
+            note,
+        } => {
+            return compare_cmd(
+                files,
+                baseline,
+                &max_regression,
+                gate::Allow {
+                    cross_machine: allow_cross_machine,
+                    missing: allow_missing,
+                },
+                out,
+                note,
+            );
+        }
+        Cmd::Tune {
+            budget,
+            out,
+            isa,
+            filter,
+        } => tune_cmd(tune::TuneOptions {
+            budget,
+            out: out.unwrap_or_else(default_out),
+            isas: isa,
+            filter,
+        })?,
+        Cmd::Report {
+            results,
+            tuning,
+            out,
+        } => report_cmd(&results, tuning.as_deref(), out)?,
+        Cmd::Machine { json, threads } => {
+            let mut m = machine::profile();
+            machine::measure_thread_ceilings(&mut m, &(2..=threads).collect::<Vec<_>>());
+            if json {
+                out!("{}", serde_json::to_string_pretty(&m)?);
+            } else {
+                out!("{}", m.to_string().trim_end());
+                out!("fingerprint: {}", m.fingerprint());
+            }
+        }
+        Cmd::Shapes { suite } => shapes(suite)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tune`: measure (or resume) the map, then its page and summary.
+fn tune_cmd(opts: tune::TuneOptions) -> Result<(), Box<dyn std::error::Error>> {
+    let out = opts.out.clone();
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let file = tune::tune(&opts)?;
+    let page = report::tuning::write(&file, &out)?;
+    out!("\n{}", tune::summary(&file).trim_end());
+    out!(
+        "\nwrote {} and {}",
+        out.join("tuning.json").display(),
+        page.display()
+    );
+    Ok(())
+}
+
+/// `report`: the page and CSV of a results file (auto's picks filled in where missing or asked).
+fn report_cmd(
+    results: &std::path::Path,
+    tuning: Option<&std::path::Path>,
+    out: Option<PathBuf>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut res = Results::read(results)?;
+    let dir = out.unwrap_or_else(|| results.parent().map(PathBuf::from).unwrap_or_default());
+    let mut changed = false;
+    if res.auto.is_empty() || tuning.is_some() {
+        let here = results.parent().map(PathBuf::from).unwrap_or_default();
+        let map = autopick::find_map(tuning, &here, &res)?;
+        res.auto = autopick::picks(&res, map);
+        changed = true;
+    }
+    files::ensure_writable(&dir)?;
+    // The results file is rewritten (with auto's picks) only where the page goes beside it.
+    let beside =
+        std::fs::canonicalize(dir.join("results.json")).ok() == std::fs::canonicalize(results).ok();
+    if changed && !beside {
+        res.write(results)?;
+    }
+    let p = report::publish(&res, &dir, changed && beside)?;
+    out!("wrote {} and {}", p.html.display(), p.csv.display());
+    Ok(())
+}
+
+/// `shapes`: the catalogue of a suite, with FLOPs and how many variants support each layer.
+fn shapes(suite: Suite) -> Result<(), Box<dyn std::error::Error>> {
+    let layers = suite.layers();
+    out!(
+        "{:<34} {:>4} {:>5} {:>5} {:>3} {:>2} {:>2} {:>4} {:>12} {:>9}  networks",
+        "name",
+        "hw",
+        "c",
+        "k",
+        "rs",
+        "s",
+        "p",
+        "g",
+        "MFLOP",
+        "variants"
+    );
+    for l in &layers {
+        let s = l.shape()?;
+        let n = variants().iter().filter(|v| v.supports(&s).is_ok()).count();
+        out!(
+            "{:<34} {:>4} {:>5} {:>5} {:>3} {:>2} {:>2} {:>4} {:>12.1} {:>9}  {}",
+            l.name,
+            l.hw,
+            l.c,
+            l.k,
+            l.rs,
+            l.stride,
+            l.pad,
+            l.groups,
+            s.flops() as f64 / 1e6,
+            n,
+            l.networks.join(",")
+        );
+    }
+    out!("{} layers", layers.len());
+    Ok(())
+}
+
+/// `run`: select, measure, merge (with `--append`), write results.json and the report.
+fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let out = &opts.out;
+    // Fail fast on an empty selection or an unwritable directory, before measuring.
+    let selection = run::select(opts)?;
+    files::ensure_writable(out)?;
+    let json = out.join("results.json");
+    let previous = if append && json.exists() {
+        let p = Results::read(&json)?;
+        // The gate's rule: times only merge with times from the same hardware.
+        let (here, there) = (
+            machine::fingerprint_only().fingerprint(),
+            p.machine.fingerprint(),
+        );
+        if here != there {
+            return Err(format!(
+                "--append: {} was measured on another machine ({there}); this one is {here}: choose another --out",
+                json.display()
+            )
+            .into());
+        }
+        Some(p)
+    } else {
+        None
+    };
+    let res = run::run(
+        opts,
+        selection,
+        previous.as_ref().map(|p| p.machine.clone()),
+    )?;
+    let mut res = match previous {
+        Some(p) => run::merge(p, res),
+        None => res,
+    };
+    // Auto's regrets and the winner table are one-thread answers (the report's scaling section
+    // has the rest).
+    let one = res.at_fewest_threads();
+    let map = autopick::find_map(opts.tuning.as_deref(), out, &one)?;
+    res.auto = autopick::picks(&one, map);
+    let published = report::publish(&res, out, true)?;
+    let (csv, html) = (&published.csv, &published.html);
+    out!("\nwinner per layer (ties: intervals overlap):");
+    out!("{}", console::winner_table(&one).trim_end());
+    for &t in res.thread_counts().iter().skip(1) {
+        out!("\nwinner per layer on {t} threads:");
+        out!("{}", console::winner_table(&res.at_threads(t)).trim_end());
+    }
+    out!("{}", autopick::console_line(&res.auto));
+    out!(
+        "\nwrote {}, {} and {}",
+        json.display(),
+        csv.display(),
+        html.display()
+    );
+    // Published either way (red rows on the page), then the run fails.
+    let failures = run::tolerance_failures(&res);
+    if !failures.is_empty() {
+        eprintln!(
+            "\nFAILED: {} result(s) over their tolerance or not finite:",
+            failures.len()
+        );
+        for f in &failures {
+            eprintln!("  {f}");
+        }
+        return Err(format!("{} result(s) failed the accuracy check", failures.len()).into());
+    }
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! The harness's unit tests: the schema, the views and the producers called in-process (the CLI
+//! run as a binary is tested in `tests/cli.rs`).
+
+mod answer;
+mod blocks;
+mod common;
+mod compare;
+mod report;
+mod scaling;
+mod trust;
+mod tune;
