@@ -343,7 +343,7 @@ fn fractions(page: &mut Page, inputs: &[Input]) -> Rendered {
             .filter_map(|(l, v)| {
                 let a = inputs[0].record(l, v)?;
                 let b = other.record(l, v)?.fraction_of_peak?;
-                Some((a.algorithm.clone(), a.fraction_of_peak?, b))
+                Some((a.algorithm.to_string(), a.fraction_of_peak?, b))
             })
             .collect();
         if !pts.is_empty() {

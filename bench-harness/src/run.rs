@@ -299,9 +299,9 @@ fn run_layer(
             let mut rec = Record {
                 layer: layer.name.clone(),
                 variant: v.name().into(),
-                algorithm: v.algorithm().name().into(),
-                isa: v.isa().name().into(),
-                tile: v.tile().to_string(),
+                algorithm: v.algorithm().into(),
+                isa: v.isa().into(),
+                tile: v.tile().into(),
                 types: v.types().name(),
                 shape: ShapeRecord::of(&shape),
                 flops: shape.flops(),

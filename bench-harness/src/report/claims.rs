@@ -163,16 +163,13 @@ fn slowest_step(res: &Results, recs: &[&BlockRecord]) -> Option<String> {
 
 /// A step as a results record (for the roofline and the attainable roof).
 fn step_record(rec: &BlockRecord, s: &StepRecord) -> Record {
-    let alg = simdconv::variants()
-        .iter()
-        .find(|v| v.name() == s.variant)
-        .map_or("other", |v| v.algorithm().name());
+    let v = simdconv::variants().iter().find(|v| v.name() == s.variant);
     Record {
         layer: s.name.clone(),
         variant: s.variant.clone(),
-        algorithm: alg.into(),
-        isa: rec.isa.clone(),
-        tile: String::new(),
+        algorithm: v.map_or("other".into(), |v| v.algorithm().into()),
+        isa: rec.isa.as_str().into(),
+        tile: v.map_or("".into(), |v| v.tile().into()),
         types: simdconv::Types::F32.name(),
         shape: ShapeRecord {
             n: 1,

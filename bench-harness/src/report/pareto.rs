@@ -214,7 +214,7 @@ fn chart(f: &Front) -> DrawResult<super::page::Svg> {
             };
             c.draw_series(std::iter::once(Circle::new(xy, 6, style)))?;
             c.draw_series(std::iter::once(Text::new(
-                rec.algorithm.clone(),
+                rec.algorithm.to_string(),
                 (xy.0 + 0.03 * (x1 - x0), xy.1),
                 ("sans-serif", 13).into_font().color(&col),
             )))?;

@@ -7,6 +7,7 @@
 
 pub mod layer;
 pub mod machine;
+pub mod named;
 pub mod results;
 pub mod suite;
 pub mod tuning;

@@ -8,10 +8,11 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use simdconv::{Algorithm, Isa};
+use simdconv::{Algorithm, Isa, Tile};
 
 use super::layer::Layer;
 use super::machine::MachineProfile;
+use super::named::Named;
 use super::suite::SuiteName;
 pub(crate) use crate::files::write_atomic;
 pub use crate::files::FileError;
@@ -54,12 +55,12 @@ pub struct Record {
     /// Variant name (registry), e.g. `f32-direct-avx512-14x32` (older names read with `f32-`).
     #[serde(deserialize_with = "simdconv::record::variant_name")]
     pub variant: String,
-    /// Algorithm name, e.g. `winograd-f4`.
-    pub algorithm: String,
-    /// ISA name, e.g. `avx2`.
-    pub isa: String,
+    /// Algorithm, e.g. `winograd-f4`.
+    pub algorithm: Named<Algorithm>,
+    /// ISA, e.g. `avx2`.
+    pub isa: Named<Isa>,
     /// Register tile, e.g. `14x32`.
-    pub tile: String,
+    pub tile: Named<Tile>,
     /// Element types (`simdconv::Types::name`): `f32`, or e.g. `u8s8u8` (absent in older files,
     /// which were all f32).
     #[serde(default = "f32_types")]
@@ -97,13 +98,13 @@ pub struct Record {
 }
 
 impl Record {
-    /// The ISA, read back from its name (`None` for a name this build does not know).
+    /// The ISA (`None` for a name this build does not know).
     pub fn isa(&self) -> Option<Isa> {
-        Isa::from_name(&self.isa)
+        self.isa.known()
     }
-    /// The algorithm, read back from its name.
+    /// The algorithm (`None` for a name this build does not know).
     pub fn algorithm(&self) -> Option<Algorithm> {
-        Algorithm::from_name(&self.algorithm)
+        self.algorithm.known()
     }
     /// The row's identity in a results file: `layer/variant`, with ` x<N>t` on N > 1 threads.
     pub(crate) fn key(&self) -> String {
