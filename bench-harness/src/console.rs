@@ -158,7 +158,7 @@ pub(crate) fn result_text(rec: &Record, m: &MachineProfile) -> String {
         "{:<24} {:<26} {:>7.1} GFLOP/s [{:.1}, {:.1}]",
         rec.layer, variant, g.point, g.lower, g.upper
     );
-    if let Some(p) = m.at_threads(rec.threads).peak(&rec.isa) {
+    if let Some(p) = m.at_threads(rec.threads).peak(&rec.types, &rec.isa) {
         let _ = write!(s, "  {:.2}x {} peak", g.point / p, rec.isa);
     }
     if !rec.within_tolerance() {

@@ -140,7 +140,7 @@ pub fn gate(base: &Results, cand: &Results, max_regression: f64, allow: Allow) -
     let frac = |r: &Record, m: &Results| -> Option<Interval> {
         Some(
             r.gflops
-                .scaled(m.machine.at_threads(r.threads).peak(&r.isa)?),
+                .scaled(m.machine.at_threads(r.threads).peak(&r.types, &r.isa)?),
         )
     };
     let mut rows = Vec::new();

@@ -79,6 +79,8 @@ pub(crate) fn fingerprint_only() -> MachineProfile {
         git_revision: env!("SIMDCONV_GIT_REVISION").to_string(),
         build_target_features,
         peak_gflops: BTreeMap::new(),
+        // The FMA probe runs the f32 lanes (`simdconv::probe`).
+        peak_types: simdconv::Types::F32.name(),
         bandwidth: Vec::new(),
         threads: Vec::new(),
         check: None,

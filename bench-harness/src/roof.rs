@@ -19,7 +19,7 @@ pub(crate) fn attainable(m: &MachineProfile, r: &Record) -> Option<(f64, String)
 /// [`crate::stability::CeilingCheck`] names it.
 fn roof<'a>(m: &'a MachineProfile, r: &'a Record) -> Option<(f64, String, &'a str)> {
     let reduction = r.algorithm().map_or(1.0, Algorithm::multiply_reduction);
-    let peak = m.peak(&r.isa)? * reduction;
+    let peak = m.peak(&r.types, &r.isa)? * reduction;
     let level = |name: &str| m.bandwidth.iter().find(|b| b.level == name);
     let sizes = [
         ("L1", m.cache_size(1)),

@@ -3,7 +3,7 @@
 //! neither imports the other.
 
 use crate::par::Exec;
-use crate::Tile;
+use crate::{Element, Tile};
 
 /// How much scratch a kernel needs: `shared` floats written before the parallel part and read by
 /// every task (direct's padded input copy), `shared_parallel` of them when it runs on several
@@ -17,12 +17,14 @@ pub(crate) struct ScratchSpec {
     pub ptrs: usize,
 }
 
-/// A planned convolution: packed weights and everything precomputed for one shape.
-pub(crate) trait Kernel: Send + Sync {
+/// A planned convolution reading `I` activations and writing `O` ones (the row's
+/// [`Types`](crate::Types); f32 for every kernel so far): packed weights and everything
+/// precomputed for one shape.
+pub(crate) trait Kernel<I: Element = f32, O: Element = f32>: Send + Sync {
     /// Computes `output` from `input` (lengths already checked against the shape), with `shared`
     /// scratch of at least `scratch().shared` floats (and `shared_parallel` when `ex` is
     /// parallel), running its units on `ex`.
-    fn run(&self, input: &[f32], output: &mut [f32], shared: &mut [f32], ex: &Exec);
+    fn run(&self, input: &[I], output: &mut [O], shared: &mut [f32], ex: &Exec);
     fn scratch(&self) -> ScratchSpec;
     /// The register tile its microkernel computes (the registry row must say the same).
     fn tile(&self) -> Tile;

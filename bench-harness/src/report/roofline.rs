@@ -65,7 +65,9 @@ pub(crate) fn roofline(
         .filter(|(_, v)| v.is_finite() && **v > 0.0)
         .map(|(k, v)| (k, *v))
         .collect();
-    let own = m.peak(isa.name()).filter(|p| p.is_finite() && *p > 0.0);
+    let own = m
+        .peak(&m.peak_types, isa.name())
+        .filter(|p| p.is_finite() && *p > 0.0);
     let effective: Vec<(Algorithm, f64)> = Algorithm::ALL
         .into_iter()
         .filter(|a| a.multiply_reduction() > 1.0)
@@ -190,7 +192,7 @@ fn label_points(
         .iter()
         .map(|r| {
             let (x, y) = px(r);
-            let of_peak = m.peak(&r.isa).map_or(String::new(), |p| {
+            let of_peak = m.peak(&r.types, &r.isa).map_or(String::new(), |p| {
                 format!(", {:.2}x {} peak", r.gflops.point / p, r.isa)
             });
             (
@@ -251,7 +253,10 @@ fn draw_roofs(
             ("sans-serif", 12).into_font().color(&c),
         )))?;
     }
-    let Some(own) = m.peak(isa.name()).filter(|p| p.is_finite() && *p > 0.0) else {
+    let Some(own) = m
+        .peak(&m.peak_types, isa.name())
+        .filter(|p| p.is_finite() && *p > 0.0)
+    else {
         return Ok(());
     };
     let c = RGBColor(100, 100, 200);

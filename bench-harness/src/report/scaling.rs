@@ -78,7 +78,7 @@ fn ceilings(page: &mut Page, res: &Results, threads: &[usize]) {
         let mut cells = vec![r(n.to_string())];
         for (isa, base) in &one.peak_gflops {
             cells.push(r(m
-                .peak(isa)
+                .peak(&m.peak_types, isa)
                 .map_or("–".into(), |p| format!("{p:.1} ({:.2}x)", p / base))));
         }
         for level in &levels {

@@ -136,12 +136,16 @@ pub struct Bandwidth {
     pub gbs: f64,
 }
 
+fn f32_types() -> String {
+    simdconv::Types::F32.name()
+}
+
 /// Ceilings measured with several threads at once (aggregate over the threads).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadCeilings {
     /// Threads running the probe together.
     pub threads: usize,
-    /// Aggregate peak f32 GFLOP/s per ISA.
+    /// Aggregate peak GFLOP/s per ISA, in the profile's `peak_types`.
     pub peak_gflops: BTreeMap<String, f64>,
     /// Aggregate read bandwidth per memory level: private levels with a working set per thread,
     /// shared ones (L3, DRAM) with the one-thread set divided among the threads.
@@ -176,8 +180,13 @@ pub struct MachineProfile {
     pub git_revision: String,
     /// Target features the binary was compiled with (the Portable row depends on them).
     pub build_target_features: Vec<String>,
-    /// Peak f32 GFLOP/s per ISA, one core (name of [`Isa`] -> GFLOP/s).
+    /// Peak GFLOP/s per ISA in the element types `peak_types` names, one core (name of
+    /// [`Isa`] -> GFLOP/s).
     pub peak_gflops: BTreeMap<String, f64>,
+    /// The element types the peaks were measured in (`simdconv::Types::name`: `f32`; absent in
+    /// older files, which were f32). A record of other types has no roof from these peaks.
+    #[serde(default = "f32_types")]
+    pub peak_types: String,
     /// Read bandwidth per memory level, one core.
     pub bandwidth: Vec<Bandwidth>,
     /// The ceilings with 2..N threads (absent in older files and for one-thread runs).
@@ -253,8 +262,11 @@ impl MachineProfile {
         v.join(", ")
     }
 
-    /// The measured peak for an ISA, if it was measured.
-    pub(crate) fn peak(&self, isa: &str) -> Option<f64> {
+    /// The measured peak of an ISA in element types `types` (a record's), if it was measured.
+    pub(crate) fn peak(&self, types: &str, isa: &str) -> Option<f64> {
+        if types != self.peak_types {
+            return None;
+        }
         self.peak_gflops.get(isa).copied()
     }
 

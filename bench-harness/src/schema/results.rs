@@ -126,7 +126,9 @@ impl Record {
     pub(crate) fn set_time(&mut self, time_ns: Interval, m: &MachineProfile) {
         self.time_ns = time_ns;
         self.gflops = gflops(self.flops, time_ns);
-        self.fraction_of_peak = m.peak(&self.isa).map(|p| self.gflops.point / p);
+        self.fraction_of_peak = m
+            .peak(&self.types, &self.isa)
+            .map(|p| self.gflops.point / p);
     }
 }
 

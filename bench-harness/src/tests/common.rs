@@ -34,6 +34,7 @@ pub(crate) fn machine() -> MachineProfile {
         git_revision: "abc1234".into(),
         build_target_features: vec!["sse2".into()],
         peak_gflops: BTreeMap::from([("scalar".into(), 10.0), ("avx2".into(), 100.0)]),
+        peak_types: "f32".into(),
         bandwidth: vec![
             Bandwidth {
                 level: "L1".into(),

@@ -89,12 +89,14 @@ fn the_n_thread_view_has_its_records_and_ceilings() {
     assert_eq!(r.thread_counts(), vec![1, 2]);
     let two = r.at_threads(2);
     assert!(two.results.iter().all(|x| x.threads == 2));
-    assert_eq!(two.machine.peak("avx2"), Some(190.0));
-    assert_eq!(r.at_threads(1).machine.peak("avx2"), Some(100.0));
+    assert_eq!(two.machine.peak("f32", "avx2"), Some(190.0));
+    assert_eq!(r.at_threads(1).machine.peak("f32", "avx2"), Some(100.0));
     // No two-thread records of the batch-4 layer: it is not in the two-thread view.
     assert!(!two.layers.iter().any(|l| l.batch == 4));
     // A thread count without measured ceilings keeps the one-thread ones.
-    assert_eq!(r.machine.at_threads(3).peak("avx2"), Some(100.0));
+    assert_eq!(r.machine.at_threads(3).peak("f32", "avx2"), Some(100.0));
+    // Peaks are of their element types: an int8 record has no roof from f32 peaks.
+    assert_eq!(r.machine.peak("u8s8u8", "avx2"), None);
 }
 
 #[test]

@@ -4,18 +4,18 @@
 
 use super::*;
 
-/// Row pointers for the indirect GEMM.
+/// Row pointers to `T` elements for the indirect GEMM.
 ///
 /// # Safety
 /// `fill` must only produce pointers derived from live slices that have at least the returned
-/// `kc` floats left (or from a zero row at least that long), because the microkernel reads them
-/// unchecked.
-pub(crate) unsafe trait RowPointers {
+/// `kc` elements left (or from a zero row at least that long), because the microkernel reads
+/// them unchecked.
+pub(crate) unsafe trait RowPointers<T = f32> {
     /// The most taps any tile uses (sizes the pointer table).
     fn max_taps(&self) -> usize;
     /// Fills `taps * mr` pointers (`[taps][mr]`) for rows `m0 .. m0 + rows` (rows past `rows`
     /// point at a zero row) and says how the tile's reduction is split into taps.
-    fn fill(&self, m0: usize, rows: usize, mr: usize, table: &mut [*const f32]) -> Taps;
+    fn fill(&self, m0: usize, rows: usize, mr: usize, table: &mut [*const T]) -> Taps;
 }
 
 /// How one tile's reduction is split: `taps` taps of `kc` contiguous floats each.

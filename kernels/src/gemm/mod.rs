@@ -26,10 +26,11 @@ use crate::par::{part, Exec, SharedOut};
 use crate::simd::{Act, Simd};
 use crate::{AlignedBuf, ConvError, Element, Isa, Tile, Types};
 
-/// Where and how one microkernel call stores its tile.
+/// Where and how one microkernel call stores its tile of `C` elements (the f32 epilogue: bias
+/// and activation; an integer output stores through its own, with its requantization).
 #[derive(Clone, Copy)]
-pub(crate) struct TileStore {
-    pub c: *mut f32,
+pub(crate) struct TileStore<C = f32> {
+    pub c: *mut C,
     pub ldc: usize,
     /// Valid rows (`<= MR`) and columns (`<= NR`).
     pub mr: usize,
@@ -39,24 +40,25 @@ pub(crate) struct TileStore {
     /// This is the last k block: add bias, apply the activation.
     pub last: bool,
     /// Bias for the tile's first column, or null.
-    pub bias: *const f32,
+    pub bias: *const C,
     pub act: Act,
 }
 
-/// Arguments of the packed microkernel.
-pub(crate) struct PackedTile {
+/// Arguments of the packed microkernel: A and B elements, and how the tile is stored. The
+/// element types are the row's [`Types`]; f32 throughout is the default.
+pub(crate) struct PackedTile<A = f32, B = A, Out = TileStore> {
     pub kc: usize,
     /// `[kc][MR]`.
-    pub a: *const f32,
+    pub a: *const A,
     /// `[kc][NR]`.
-    pub b: *const f32,
-    pub out: TileStore,
+    pub b: *const B,
+    pub out: Out,
 }
 
 /// Arguments of the indirect microkernel: `tiles` tiles one below the other that share taps,
 /// `kc`, B and the store flags, in one call (the per-call set-up then counts once per run of
 /// tiles rather than once per tile, which matters when `kc` is short).
-pub(crate) struct IndirectTile {
+pub(crate) struct IndirectTile<A = f32, B = A, Out = TileStore> {
     pub tiles: usize,
     /// Table entries between consecutive tiles' row pointers.
     pub a_tile_stride: usize,
@@ -65,15 +67,15 @@ pub(crate) struct IndirectTile {
     pub taps: usize,
     /// `[taps][MR]` row pointers of the first tile; each is read from `a_offset` for `kc`
     /// floats.
-    pub a: *const *const f32,
+    pub a: *const *const A,
     pub a_offset: usize,
     pub kc: usize,
-    /// `[kc][NR]` for tap 0; tap t starts `t * b_tap_stride` floats later.
-    pub b: *const f32,
+    /// `[kc][NR]` for tap 0; tap t starts `t * b_tap_stride` elements later.
+    pub b: *const B,
     pub b_tap_stride: usize,
     /// Prefetch B ahead during the first tile: B is too big to stay in L2 between calls.
     pub prefetch_b: bool,
-    pub out: TileStore,
+    pub out: Out,
 }
 
 /// One ISA's microkernel pair and its register tile.

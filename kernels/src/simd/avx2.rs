@@ -3,7 +3,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{Simd, WithSimd};
+use super::{Body, Simd, Token};
 use crate::Isa;
 
 /// AVX2+FMA. Construct only through [`Simd::assume`], after `Isa::Avx2.is_available()`.
@@ -15,8 +15,8 @@ pub(crate) struct Avx2(());
 /// # Safety
 /// AVX2 and FMA present (a value of `Avx2` proves it).
 #[target_feature(enable = "avx2,fma")]
-unsafe fn entry<Op: WithSimd>(s: Avx2, op: Op) -> Op::Output {
-    op.with_simd(s)
+unsafe fn entry<Op: Body<Avx2>>(s: Avx2, op: Op) -> Op::Output {
+    op.body(s)
 }
 
 #[inline(always)]
@@ -30,19 +30,27 @@ fn mask(n: usize) -> __m256i {
 
 // SAFETY (every block below): a value of `Avx2` exists only after AVX2 and FMA were detected, so
 // the intrinsics' target features are present; pointer contracts are the trait's.
-impl Simd for Avx2 {
+impl Token for Avx2 {
     const ISA: Isa = Isa::Avx2;
-    const LANES: usize = 8;
     const REGISTERS: usize = 16;
-    type V = __m256;
     #[inline(always)]
     unsafe fn assume() -> Avx2 {
         Avx2(())
     }
     #[inline(always)]
-    fn vectorize<Op: WithSimd>(self, op: Op) -> Op::Output {
+    fn vectorize<Op: Body<Self>>(self, op: Op) -> Op::Output {
         unsafe { entry(self, op) }
     }
+    #[inline(always)]
+    fn prefetch<T>(self, p: *const T) {
+        // SAFETY: a prefetch is a hint that never faults, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+    }
+}
+
+impl Simd for Avx2 {
+    const LANES: usize = 8;
+    type V = __m256;
     #[inline(always)]
     fn splat(self, x: f32) -> __m256 {
         unsafe { _mm256_set1_ps(x) }
@@ -74,11 +82,6 @@ impl Simd for Avx2 {
     #[inline(always)]
     fn min(self, a: __m256, b: __m256) -> __m256 {
         unsafe { _mm256_min_ps(a, b) }
-    }
-    #[inline(always)]
-    fn prefetch(self, p: *const f32) {
-        // SAFETY: a prefetch is a hint that never faults, whatever the address.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
     }
     #[inline(always)]
     unsafe fn load(self, p: *const f32) -> __m256 {

@@ -3,7 +3,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{Simd, WithSimd};
+use super::{Body, Simd, Token};
 use crate::Isa;
 
 /// AVX-512F. Construct only through [`Simd::assume`], after `Isa::Avx512.is_available()`.
@@ -15,8 +15,8 @@ pub(crate) struct Avx512(());
 /// # Safety
 /// AVX-512F present (a value of `Avx512` proves it).
 #[target_feature(enable = "avx512f")]
-unsafe fn entry<Op: WithSimd>(s: Avx512, op: Op) -> Op::Output {
-    op.with_simd(s)
+unsafe fn entry<Op: Body<Avx512>>(s: Avx512, op: Op) -> Op::Output {
+    op.body(s)
 }
 
 #[inline(always)]
@@ -26,19 +26,27 @@ fn mask(n: usize) -> __mmask16 {
 
 // SAFETY (every block below): a value of `Avx512` exists only after AVX-512F was detected;
 // pointer contracts are the trait's.
-impl Simd for Avx512 {
+impl Token for Avx512 {
     const ISA: Isa = Isa::Avx512;
-    const LANES: usize = 16;
     const REGISTERS: usize = 32;
-    type V = __m512;
     #[inline(always)]
     unsafe fn assume() -> Avx512 {
         Avx512(())
     }
     #[inline(always)]
-    fn vectorize<Op: WithSimd>(self, op: Op) -> Op::Output {
+    fn vectorize<Op: Body<Self>>(self, op: Op) -> Op::Output {
         unsafe { entry(self, op) }
     }
+    #[inline(always)]
+    fn prefetch<T>(self, p: *const T) {
+        // SAFETY: a prefetch is a hint that never faults, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+    }
+}
+
+impl Simd for Avx512 {
+    const LANES: usize = 16;
+    type V = __m512;
     #[inline(always)]
     fn splat(self, x: f32) -> __m512 {
         unsafe { _mm512_set1_ps(x) }
@@ -70,11 +78,6 @@ impl Simd for Avx512 {
     #[inline(always)]
     fn min(self, a: __m512, b: __m512) -> __m512 {
         unsafe { _mm512_min_ps(a, b) }
-    }
-    #[inline(always)]
-    fn prefetch(self, p: *const f32) {
-        // SAFETY: a prefetch is a hint that never faults, whatever the address.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
     }
     #[inline(always)]
     unsafe fn load(self, p: *const f32) -> __m512 {

@@ -1,22 +1,24 @@
-//! The thin vector trait every microkernel body is written against, its scalar implementation,
-//! run-time detection, and the one dispatch from an [`Isa`] value to its vector type.
+//! The ISA tokens and the lane traits every microkernel body is written against, the scalar
+//! implementation, run-time detection, and the one dispatch from an [`Isa`] value to its token.
 //!
-//! One generic body per microkernel (`gemm/ukernel.rs`, `depthwise/mod.rs`, `winograd/mod.rs`,
-//! `probe.rs`, `ops.rs`) is a [`WithSimd`] value. Each ISA has exactly one entry point,
-//! [`Simd::vectorize`]: in `simd/avx2.rs` and `simd/avx512.rs` it is a `#[target_feature]`
-//! function, so the body inlined into it is compiled for that ISA. The primitives are
-//! `#[inline(always)]`, so after inlining the hot loop is the same machine code a hand-written
-//! intrinsic loop would be (checked with objdump: no calls in the loops).
+//! A [`Token`] is an ISA: its one entry point, [`Token::vectorize`], which in `simd/avx2.rs` and
+//! `simd/avx512.rs` is a `#[target_feature]` function, so the body inlined into it is compiled
+//! for that ISA. The element types' lanes are traits on the token: [`Simd`] holds the f32
+//! primitives (`#[inline(always)]`, so after inlining the hot loop is the machine code a
+//! hand-written intrinsic loop would be; checked with objdump: no calls in the loops). One
+//! generic f32 body per microkernel (`gemm/ukernel.rs`, `depthwise/row.rs`,
+//! `winograd/transforms.rs`, `probe.rs`, `ops.rs`) is a [`WithSimd`] value.
 //!
-//! Adding an ISA: a module here with its token type, `impl Simd` (primitives + entry point), an
-//! `Isa` variant, and its registry rows. Every `match` on `Isa` is exhaustive, so the compiler
-//! names the remaining places (detection and dispatch below, names and lanes in `isa.rs`, the
-//! harness's colours).
+//! Adding an ISA: a module here with its token type, `impl Token` (entry point) and `impl Simd`
+//! (f32 primitives), an `Isa` variant, and its registry rows. Every `match` on `Isa` is
+//! exhaustive, so the compiler names the remaining places (detection and dispatch below, names
+//! and lanes in `isa.rs`, the harness's colours). Adding an element type (int8, bf16): a lanes
+//! trait beside [`Simd`], implemented for the tokens whose ISA has the instructions, and bodies
+//! that implement [`Body`] for those tokens; nothing here or in the f32 bodies changes.
 //!
 //! Semantics shared by every implementation (the reference follows them too):
 //! `max(a, b) = if a > b { a } else { b }` and `min(a, b) = if a < b { a } else { b }`, i.e. the
 //! x86 `maxps`/`minps` rule: when either operand is NaN the second one is returned.
-
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
 #[cfg(target_arch = "x86_64")]
@@ -29,31 +31,60 @@ use std::sync::OnceLock;
 
 use crate::Isa;
 
-/// A body generic over the vector ISA: the unit that [`Simd::vectorize`] compiles for one ISA.
-/// `with_simd` must be `#[inline(always)]`, so the whole body lands inside the entry point.
+/// A body compiled for the ISA token `S`: what [`Token::vectorize`] runs inside the ISA's entry
+/// point. `body` must be `#[inline(always)]`, so the whole body lands inside the entry point.
+/// f32 bodies implement [`WithSimd`] (any ISA's f32 lanes) and get this through the blanket impl;
+/// a body over other element types implements it for the tokens whose lanes it needs.
+pub(crate) trait Body<S> {
+    type Output;
+    fn body(self, s: S) -> Self::Output;
+}
+
+/// An f32 body, generic over the ISA: it runs on every token with f32 lanes ([`Simd`]).
+/// `with_simd` must be `#[inline(always)]`.
 pub(crate) trait WithSimd {
     type Output;
     fn with_simd<S: Simd>(self, s: S) -> Self::Output;
 }
 
-/// A vector instruction set, as a zero-sized token. A value of an implementing type exists only
-/// when the CPU supports the instructions it uses, so the arithmetic methods are safe; the memory
-/// methods are `unsafe` because they take raw pointers.
-pub(crate) trait Simd: Copy + 'static {
+impl<S: Simd, T: WithSimd> Body<S> for T {
+    type Output = T::Output;
+    #[inline(always)]
+    fn body(self, s: S) -> T::Output {
+        self.with_simd(s)
+    }
+}
+
+/// A vector instruction set, as a zero-sized token: a value exists only when the CPU supports
+/// the ISA, so the lane traits' arithmetic is safe. The token owns the ISA's one entry point and
+/// what every element type shares; the element types' lanes are traits on the token ([`Simd`]
+/// for f32; an int8 or bf16 body adds its lanes trait, implemented by the tokens that have the
+/// instructions, and leaves these untouched).
+pub(crate) trait Token: Copy + 'static {
     /// The instruction set this type implements.
     const ISA: Isa;
-    /// f32 lanes per vector.
-    const LANES: usize;
-    /// How many `V` values the register file holds (register-blocking choices depend on it).
+    /// How many vector registers the register file holds (register-blocking choices depend on
+    /// it).
     const REGISTERS: usize;
-    /// The vector type.
-    type V: Copy;
     /// The token, without checking the CPU.
     /// # Safety
     /// `Self::ISA.is_available()` (the caller runs behind a plan or dispatch that checked it).
     unsafe fn assume() -> Self;
     /// The ISA's one entry point: runs `op` compiled for this ISA's target features.
-    fn vectorize<Op: WithSimd>(self, op: Op) -> Op::Output;
+    fn vectorize<Op: Body<Self>>(self, op: Op) -> Op::Output;
+    /// Hints that the cache line holding `p` will be read soon. A hint only: it never faults,
+    /// so `p` may point anywhere (compute it with `wrapping_add`).
+    #[inline(always)]
+    fn prefetch<T>(self, _p: *const T) {}
+}
+
+/// The f32 lanes of an ISA: the primitives every f32 body is written against. The memory
+/// methods are `unsafe` because they take raw pointers.
+pub(crate) trait Simd: Token {
+    /// f32 lanes per vector.
+    const LANES: usize;
+    /// The vector type.
+    type V: Copy;
     fn splat(self, x: f32) -> Self::V;
     fn zero(self) -> Self::V {
         self.splat(0.0)
@@ -81,10 +112,6 @@ pub(crate) trait Simd: Copy + 'static {
     /// # Safety
     /// `p .. p + n` must be writable.
     unsafe fn store_n(self, p: *mut f32, v: Self::V, n: usize);
-    /// Hints that the cache line holding `p` will be read soon. A hint only: it never faults,
-    /// so `p` may point anywhere (compute it with `wrapping_add`).
-    #[inline(always)]
-    fn prefetch(self, _p: *const f32) {}
 }
 
 /// Plain f32 arithmetic: one lane, no intrinsics. `a * b + c` is written out, not `mul_add`,
@@ -92,19 +119,22 @@ pub(crate) trait Simd: Copy + 'static {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Scalar;
 
-impl Simd for Scalar {
+impl Token for Scalar {
     const ISA: Isa = Isa::Scalar;
-    const LANES: usize = 1;
     const REGISTERS: usize = 16;
-    type V = f32;
     #[inline(always)]
     unsafe fn assume() -> Scalar {
         Scalar
     }
     #[inline(always)]
-    fn vectorize<Op: WithSimd>(self, op: Op) -> Op::Output {
-        op.with_simd(self)
+    fn vectorize<Op: Body<Self>>(self, op: Op) -> Op::Output {
+        op.body(self)
     }
+}
+
+impl Simd for Scalar {
+    const LANES: usize = 1;
+    type V = f32;
     #[inline(always)]
     fn splat(self, x: f32) -> f32 {
         x

@@ -4,7 +4,7 @@
 
 use std::arch::aarch64::*;
 
-use super::{Simd, WithSimd};
+use super::{Body, Simd, Token};
 use crate::Isa;
 
 /// aarch64 NEON; always available on aarch64.
@@ -15,25 +15,28 @@ pub(crate) struct Neon;
 /// out of line so each body is one symbol (`simdconv::simd::neon::entry::<..>`) that the
 /// disassembly check (`scripts/check-neon-asm.sh`) finds and inspects.
 #[inline(never)]
-fn entry<Op: WithSimd>(s: Neon, op: Op) -> Op::Output {
-    op.with_simd(s)
+fn entry<Op: Body<Neon>>(s: Neon, op: Op) -> Op::Output {
+    op.body(s)
 }
 
 // SAFETY (every block below): NEON is mandatory on aarch64, the only target this module is built
 // for; pointer contracts are the trait's.
-impl Simd for Neon {
+impl Token for Neon {
     const ISA: Isa = Isa::Neon;
-    const LANES: usize = 4;
     const REGISTERS: usize = 32;
-    type V = float32x4_t;
     #[inline(always)]
     unsafe fn assume() -> Neon {
         Neon
     }
     #[inline(always)]
-    fn vectorize<Op: WithSimd>(self, op: Op) -> Op::Output {
+    fn vectorize<Op: Body<Self>>(self, op: Op) -> Op::Output {
         entry(self, op)
     }
+}
+
+impl Simd for Neon {
+    const LANES: usize = 4;
+    type V = float32x4_t;
     #[inline(always)]
     fn splat(self, x: f32) -> float32x4_t {
         unsafe { vdupq_n_f32(x) }

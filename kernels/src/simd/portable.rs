@@ -4,28 +4,31 @@
 
 use wide::f32x8;
 
-use super::{load_via_buffer, store_via_buffer, Simd, WithSimd};
+use super::{load_via_buffer, store_via_buffer, Body, Simd, Token};
 use crate::Isa;
 
 /// The `wide::f32x8` instruction set; available on every target.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Portable;
 
-impl Simd for Portable {
+impl Token for Portable {
     const ISA: Isa = Isa::Portable;
-    const LANES: usize = 8;
     // Baseline x86-64: an f32x8 is two of the 16 SSE registers.
     const REGISTERS: usize = 8;
-    type V = f32x8;
     #[inline(always)]
     unsafe fn assume() -> Portable {
         Portable
     }
     // No target feature: `wide` chose its code path when the crate was compiled.
     #[inline(always)]
-    fn vectorize<Op: WithSimd>(self, op: Op) -> Op::Output {
-        op.with_simd(self)
+    fn vectorize<Op: Body<Self>>(self, op: Op) -> Op::Output {
+        op.body(self)
     }
+}
+
+impl Simd for Portable {
+    const LANES: usize = 8;
+    type V = f32x8;
     #[inline(always)]
     fn splat(self, x: f32) -> f32x8 {
         f32x8::splat(x)
