@@ -79,7 +79,7 @@ fn plan_picks_the_tile_that_pads_least() {
     if Isa::Avx512.is_available() {
         for (k, tile) in [(64, "6x64"), (96, "8x48"), (144, "8x48"), (32, "14x32")] {
             let shape = ConvShape::builder(1, 56, 56, 4, k, 1, 1).build().unwrap();
-            let want = format!("direct-avx512-{tile}");
+            let want = format!("f32-direct-avx512-{tile}");
             assert_eq!(pick(&shape, Algorithm::Direct, Isa::Avx512), want);
         }
         let shape = ConvShape::builder(1, 14, 14, 1024, 256, 1, 1)
