@@ -2,7 +2,7 @@
 //! ResNeXt-50 (32x4d), MobileNetV2, GoogLeNet (Inception v1) and EfficientNet-B0 at 224x224 (de-duplicated, each
 //! tagged with the networks it appears in), plus the 15 layers of the first catalogue.
 
-use crate::schema::layer::Layer;
+use crate::schema::layer::{square, Layer};
 
 /// (name, network, hw, c, k, rs, stride, pad, groups)
 type Row = (
@@ -54,18 +54,10 @@ const SMOKE_ROWS: &[Row] = &[
 
 fn from_rows(rows: &[Row]) -> Vec<Layer> {
     rows.iter()
-        .map(|&(name, net, hw, c, k, rs, stride, pad, groups)| Layer {
-            name: name.into(),
-            networks: vec![net.into()],
-            hw,
-            c,
-            k,
-            rs,
-            stride,
-            pad,
-            groups,
-            batch: 1,
-            batch_of: None,
+        .map(|&(name, net, hw, c, k, rs, stride, pad, groups)| {
+            let shape =
+                square(hw, (c, k), rs, stride, pad, groups).expect("catalogue layers are valid");
+            Layer::new(name, vec![net.into()], &shape)
         })
         .collect()
 }
@@ -99,19 +91,12 @@ impl Collector {
         } else {
             String::new()
         };
-        let l = Layer {
-            name: format!("{net}_{rs}x{rs}{tag}_s{stride}_{hw}_{c}_{k}"),
-            networks: vec![net.into()],
-            hw,
-            c,
-            k,
-            rs,
-            stride,
-            pad,
-            groups,
-            batch: 1,
-            batch_of: None,
-        };
+        let shape = square(hw, (c, k), rs, stride, pad, groups).expect("network layers are valid");
+        let l = Layer::new(
+            format!("{net}_{rs}x{rs}{tag}_s{stride}_{hw}_{c}_{k}"),
+            vec![net.into()],
+            &shape,
+        );
         if let Some(e) = self.layers.iter_mut().find(|e| e.key() == l.key()) {
             if !e.networks.iter().any(|n| n == net) {
                 e.networks.push(net.into());

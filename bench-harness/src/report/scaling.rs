@@ -21,7 +21,7 @@ const POOR: f64 = 0.75;
 /// Renders the section when the run measured more than one thread count or a batch above 1.
 pub(crate) fn section(page: &mut Page, res: &Results) -> Rendered {
     let threads = res.thread_counts();
-    let batched = res.layers.iter().any(|l| l.batch > 1);
+    let batched = res.layers.iter().any(|l| l.batch() > 1);
     if threads.len() < 2 && !batched {
         return Ok(());
     }
@@ -254,7 +254,7 @@ fn batches(page: &mut Page, res: &Results, threads: &[usize]) {
         groups
             .entry((first, base))
             .or_default()
-            .push((layer.batch, layer.name.clone()));
+            .push((layer.batch(), layer.name.clone()));
     }
     let mut t = Table::new(
         "",

@@ -18,7 +18,7 @@ pub(crate) use crate::files::write_atomic;
 pub use crate::files::FileError;
 
 /// The schema identifier this build writes and reads.
-pub const SCHEMA: &str = "simdconv-results/3";
+pub const SCHEMA: &str = "simdconv-results/4";
 
 /// The earliest schema this build still reads: the same records without `threads` (all ran on one
 /// thread) and without per-thread ceilings.
@@ -27,6 +27,10 @@ pub const SCHEMA_V1: &str = "simdconv-results/1";
 /// The schema before the full shape record (square `stride` and `pad`, no dilation), element
 /// types and typed variant names; still read (names gain `f32-`, shapes their full form).
 pub const SCHEMA_V2: &str = "simdconv-results/2";
+
+/// The schema whose layers were square (`hw`, `rs`, `stride`, `pad`, `batch` fields) rather than
+/// a full shape record; still read.
+pub const SCHEMA_V3: &str = "simdconv-results/3";
 
 /// The largest results file read: a full suite on every ISA and two thread counts is a few MB,
 /// and reading takes about ten times the file's size in memory.
@@ -387,14 +391,14 @@ impl Results {
             .map_err(|e| FileError::Corrupt(name.clone(), e.to_string()))?;
         match value.get("schema").and_then(|s| s.as_str()) {
             Some(SCHEMA) => {}
-            Some(SCHEMA_V1 | SCHEMA_V2) => {
+            Some(SCHEMA_V1 | SCHEMA_V2 | SCHEMA_V3) => {
                 let mut r: Results = serde_json::from_value(value)
                     .map_err(|e| FileError::Corrupt(name, e.to_string()))?;
                 r.schema = SCHEMA.into();
                 // Batched layers of older files are known only by their name, `<layer>_b<n>`.
                 for l in &mut r.layers {
-                    let suffix = format!("_b{}", l.batch);
-                    if l.batch > 1 && l.batch_of.is_none() {
+                    let suffix = format!("_b{}", l.batch());
+                    if l.batch() > 1 && l.batch_of.is_none() {
                         l.batch_of = l.name.strip_suffix(&suffix).map(str::to_string);
                     }
                 }

@@ -78,7 +78,7 @@ fn version_1_files_read_as_one_thread_runs() {
     let back = Results::read(&path).unwrap();
     assert_eq!(back.schema, SCHEMA);
     assert!(back.results.iter().all(|x| x.threads == 1));
-    assert!(back.layers.iter().all(|l| l.batch == 1));
+    assert!(back.layers.iter().all(|l| l.batch() == 1));
     assert_eq!(back.thread_counts(), vec![1]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -92,7 +92,7 @@ fn the_n_thread_view_has_its_records_and_ceilings() {
     assert_eq!(two.machine.peak("f32", "avx2"), Some(190.0));
     assert_eq!(r.at_threads(1).machine.peak("f32", "avx2"), Some(100.0));
     // No two-thread records of the batch-4 layer: it is not in the two-thread view.
-    assert!(!two.layers.iter().any(|l| l.batch == 4));
+    assert!(!two.layers.iter().any(|l| l.batch() == 4));
     // A thread count without measured ceilings keeps the one-thread ones.
     assert_eq!(r.machine.at_threads(3).peak("f32", "avx2"), Some(100.0));
     // Peaks are of their element types: an int8 record has no roof from f32 peaks.

@@ -61,7 +61,10 @@ fn file_favouring(fast: Algorithm, layers: &[simdconv_bench::schema::layer::Laye
 fn grid_3x3() -> Vec<simdconv_bench::schema::layer::Layer> {
     tune::grid()
         .into_iter()
-        .filter(|l| l.rs == 3 && l.stride == 1 && l.groups == 1 && l.hw <= 28 && l.c <= 256)
+        .filter(|l| {
+            let s = &l.shape;
+            s.r == 3 && s.stride_h == 1 && s.groups == 1 && s.h <= 28 && s.c <= 256
+        })
         .collect()
 }
 

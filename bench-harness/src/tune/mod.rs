@@ -25,15 +25,20 @@ use crate::catalogue;
 use crate::console::{self, Console};
 use crate::machine;
 use crate::measure::{LayerData, Sampler};
-use crate::schema::layer::Layer;
+use crate::schema::layer::{square, Layer};
 use crate::schema::results::{FileError, Settings};
 use crate::schema::suite::{Suite, SuiteName};
 use crate::schema::tuning::{TuneSettings, TuningFile};
 
-/// The layers of a tune: the networks' conv layers, then the grid.
+/// The layers of a tune: the networks' conv layers, then the grid's that are not among them
+/// (each shape once: a shape measured twice would vote twice in `auto`'s neighbours).
 pub(crate) fn layers() -> Vec<Layer> {
     let mut all = catalogue::networks();
-    all.extend(grid());
+    for l in grid() {
+        if !all.iter().any(|a| a.key() == l.key()) {
+            all.push(l);
+        }
+    }
     all
 }
 
@@ -49,25 +54,16 @@ pub(crate) fn grid() -> Vec<Layer> {
     let channels = [8, 16, 32, 64, 128, 256, 512, 1024];
     let mut out = Vec::new();
     let mut add = |hw: usize, c: usize, k: usize, rs: usize, stride: usize, dw: bool| {
-        let l = Layer {
-            name: if dw {
-                format!("grid_dw{rs}x{rs}_s{stride}_{hw}_{c}")
-            } else {
-                format!("grid_{rs}x{rs}_s{stride}_{hw}_{c}_{k}")
-            },
-            networks: vec!["grid".into()],
-            hw,
-            c,
-            k,
-            rs,
-            stride,
-            pad: rs / 2,
-            groups: if dw { c } else { 1 },
-            batch: 1,
-            batch_of: None,
+        let name = if dw {
+            format!("grid_dw{rs}x{rs}_s{stride}_{hw}_{c}")
+        } else {
+            format!("grid_{rs}x{rs}_s{stride}_{hw}_{c}_{k}")
         };
-        if l.shape().is_ok_and(|s| s.flops() <= GRID_MAX_FLOPS) {
-            out.push(l);
+        let groups = if dw { c } else { 1 };
+        if let Ok(shape) = square(hw, (c, k), rs, stride, rs / 2, groups) {
+            if shape.flops() <= GRID_MAX_FLOPS {
+                out.push(Layer::new(name, vec!["grid".into()], &shape));
+            }
         }
     };
     for (rs, stride) in [
@@ -249,7 +245,7 @@ fn measure_layer(
 ) -> Result<TunedLayer, String> {
     let mut vs = crate::here::variants_for(shape, isas);
     vs.sort_by_key(|v| std::cmp::Reverse(v.isa().rank()));
-    let mut data = LayerData::new(*shape);
+    let mut data = LayerData::new(*shape).map_err(|e| e.to_string())?;
     let mut timed: Vec<Timed> = Vec::new();
     let mut best = f64::INFINITY;
     for variant in vs {
@@ -345,11 +341,13 @@ mod tests {
         assert_eq!(names.len(), all.len(), "names are unique");
         for rs in [1, 3, 5, 7] {
             assert!(
-                grid().iter().any(|l| l.rs == rs && l.groups == 1),
+                grid()
+                    .iter()
+                    .any(|l| l.shape.r == rs && l.shape.groups == 1),
                 "{rs}x{rs}"
             );
         }
-        assert!(grid().iter().any(|l| l.groups > 1 && l.rs == 5));
+        assert!(grid().iter().any(|l| l.shape.groups > 1 && l.shape.r == 5));
         assert!(grid()
             .iter()
             .all(|l| l.shape().unwrap().flops() <= GRID_MAX_FLOPS));
