@@ -66,6 +66,15 @@ pub enum ConvError {
         /// What excluded each algorithm.
         reason: String,
     },
+    /// An option is unusable (e.g. `AutoOptions::max_relative_error` = NaN).
+    InvalidOption {
+        /// The field, e.g. `"max_relative_error"`.
+        field: &'static str,
+        /// Its value, as text.
+        value: String,
+        /// Why it is rejected.
+        reason: String,
+    },
     /// A tuning map could not be read or is not a valid `simdconv-tuning/2` (or `/1`) file.
     Tuning {
         /// The file.
@@ -111,6 +120,16 @@ impl fmt::Display for ConvError {
             ConvError::NoCandidate { reason } => {
                 write!(f, "auto: no variant may compute this shape: {reason}")
             }
+            ConvError::InvalidOption {
+                field,
+                value,
+                reason,
+            } if value.is_empty() => write!(f, "{field}: {reason}"),
+            ConvError::InvalidOption {
+                field,
+                value,
+                reason,
+            } => write!(f, "{field} = {value}: {reason}"),
             ConvError::Tuning { path, reason } => write!(f, "tuning map {path}: {reason}"),
         }
     }

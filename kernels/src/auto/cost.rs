@@ -47,6 +47,29 @@ impl Ceilings {
         per_lane * isa.lanes() as f64
     }
 
+    /// Why these ceilings cannot be used, naming the entry: every peak and bandwidth finite and
+    /// within [1e-3, 1e6] GFLOP/s or GB/s, every working-set bound positive. A zero, negative or
+    /// absurd ceiling would make every pick the slowest variant.
+    pub fn check(&self) -> Result<(), String> {
+        let plausible = |v: f64| v.is_finite() && (1e-3..=1e6).contains(&v);
+        for (isa, g) in &self.peak_gflops {
+            if !plausible(*g) {
+                return Err(format!(
+                    "ceilings.peak_gflops[{isa}] = {g}: must be finite, within 1e-3 to 1e6 GFLOP/s"
+                ));
+            }
+        }
+        for (bytes, g) in &self.bandwidth {
+            if *bytes == 0 || !plausible(*g) {
+                return Err(format!(
+                    "ceilings.bandwidth ({bytes} bytes, {g} GB/s): bytes must be positive and \
+                     GB/s finite, within 1e-3 to 1e6"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Read bandwidth for a working set of `bytes`, bytes per ns.
     pub fn bandwidth(&self, bytes: u64) -> f64 {
         self.bandwidth

@@ -15,6 +15,50 @@ pub const TUNING_SCHEMA: &str = "simdconv-tuning/2";
 /// The schema of maps written before the full shape record and `time_ns` (still read).
 pub const TUNING_SCHEMA_V1: &str = "simdconv-tuning/1";
 
+/// Times a map may hold, ns: a run is at least a nanosecond and at most a day; `lower <= point
+/// <= upper`. Times of 1e308 or 5e-324 would decide every pick.
+fn check_time(t: &Interval) -> Result<(), String> {
+    let ok = |v: f64| v.is_finite() && (1.0..=8.64e13).contains(&v);
+    if !(ok(t.point) && ok(t.lower) && ok(t.upper)) {
+        return Err(format!(
+            "[{}, {}, {}] must be finite, within 1 ns to a day",
+            t.lower, t.point, t.upper
+        ));
+    }
+    if !(t.lower <= t.point && t.point <= t.upper) {
+        return Err(format!(
+            "[{}, {}] does not hold its point {}",
+            t.lower, t.upper, t.point
+        ));
+    }
+    Ok(())
+}
+
+/// The largest tuning map read (the harness's full grid is well under a megabyte).
+pub const MAX_MAP_BYTES: u64 = 64 << 20;
+
+/// A regular file of at most `cap` bytes as text: devices (`/dev/zero` never ends) and FIFOs
+/// (their open blocks) are refused before they are read, and the read stops at the cap.
+fn read_bounded(path: &Path, cap: u64) -> Result<String, String> {
+    use std::io::Read as _;
+    let regular = |m: std::fs::Metadata| {
+        m.is_file()
+            .then_some(())
+            .ok_or("not a regular file (devices, FIFOs and directories are not read)")
+    };
+    regular(std::fs::metadata(path).map_err(|e| e.to_string())?)?;
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    regular(f.metadata().map_err(|e| e.to_string())?)?;
+    let mut bytes = Vec::new();
+    f.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > cap {
+        return Err(format!("over the cap of {cap} bytes for a tuning map"));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))
+}
+
 /// Measured layers that vote when the map has no layer of exactly the asked shape.
 pub const NEIGHBOURS: usize = 3;
 
@@ -143,7 +187,7 @@ impl TuningMap {
             path: path.display().to_string(),
             reason,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        let text = read_bounded(path, MAX_MAP_BYTES).map_err(fail)?;
         TuningMap::from_json(&text).map_err(|e| match e {
             ConvError::Tuning { reason, .. } => fail(reason),
             other => other,
@@ -166,10 +210,28 @@ impl TuningMap {
                 map.schema
             )));
         }
+        if let Some(c) = &map.ceilings {
+            c.check().map_err(fail)?;
+        }
+        let mut names = std::collections::BTreeSet::new();
         for l in &map.layers {
             l.shape
                 .shape()
                 .map_err(|e| fail(format!("layer {}: {e}", l.name)))?;
+            if !names.insert(l.name.as_str()) {
+                return Err(fail(format!("layer {} appears twice", l.name)));
+            }
+            let mut variants = std::collections::BTreeSet::new();
+            for t in &l.times {
+                if !variants.insert(t.variant.as_str()) {
+                    return Err(fail(format!(
+                        "layer {}: {} appears twice",
+                        l.name, t.variant
+                    )));
+                }
+                check_time(&t.time_ns)
+                    .map_err(|e| fail(format!("layer {}: {}: time_ns {e}", l.name, t.variant)))?;
+            }
         }
         Ok(map)
     }
@@ -198,9 +260,12 @@ impl TuningMap {
         };
         let (k, at) = (kind(shape), position(shape));
         let listed = |name: &str| cands.iter().any(|v| v.name() == name);
+        // A shape measured under two names (a network's layer and a grid layer) votes once.
+        let mut seen = std::collections::HashSet::new();
         let mut near: Vec<(f64, &TunedLayer, f64, ConvShape)> = self
             .layers
             .iter()
+            .filter(|l| seen.insert(l.shape))
             .filter_map(|l| {
                 let s = l.shape.shape().ok()?;
                 if kind(&s) != k {

@@ -56,8 +56,43 @@ pub struct AutoOptions {
 }
 
 impl AutoOptions {
+    /// Why these options cannot be used, naming the field: an error budget that is not a
+    /// positive finite number (NaN or infinity would mean "no budget"), an empty ISA list, or
+    /// implausible ceilings.
+    pub fn check(&self) -> Result<(), ConvError> {
+        let invalid = |field: &'static str, value: String, reason: &str| ConvError::InvalidOption {
+            field,
+            value,
+            reason: reason.into(),
+        };
+        if let Some(e) = self.max_relative_error {
+            if !(e.is_finite() && e > 0.0) {
+                return Err(invalid(
+                    "max_relative_error",
+                    e.to_string(),
+                    "must be a positive finite number (None means no budget)",
+                ));
+            }
+        }
+        if self.isas.as_ref().is_some_and(|l| l.is_empty()) {
+            return Err(invalid(
+                "isas",
+                "[]".into(),
+                "an empty list allows nothing (None means every ISA this CPU runs)",
+            ));
+        }
+        if let Some(c) = &self.ceilings {
+            c.check()
+                .map_err(|reason| invalid("ceilings", String::new(), &reason))?;
+        }
+        Ok(())
+    }
+
     /// Options with the map named by `SIMDCONV_TUNING`, if the variable is set (an unreadable
-    /// or invalid file is an error, not a silent fallback).
+    /// or invalid file is an error, not a silent fallback). The map's `fingerprint` (the CPU it
+    /// was measured on) is not compared with this CPU here: the library cannot compute the
+    /// harness's fingerprint, so a map from another CPU is the caller's to refuse
+    /// (`simdconv-bench` does).
     pub fn from_env() -> Result<AutoOptions, ConvError> {
         let mut o = AutoOptions::default();
         if let Some(path) = std::env::var_os(TUNING_ENV) {
@@ -226,6 +261,7 @@ pub fn candidates(
 /// Picks the variant for `shape`: the map's nearest measured layers if it has any of this
 /// kind, else the cost model.
 pub fn choose(shape: &ConvShape, opts: &AutoOptions) -> Result<Choice, ConvError> {
+    opts.check()?;
     let cands = candidates(shape, opts)?;
     let (ceilings, from) = match (
         &opts.ceilings,
