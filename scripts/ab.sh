@@ -13,9 +13,10 @@
 #
 # AB_CACHE=DIR keeps the worktrees and target dirs between invocations (incremental builds).
 #
-# Exit status: the gate's (0 pass, 1 regression, 2 refused), or 3 for a usage/build error.
+# Exit status: the gate's (0 pass, 1 regression, 2 usage, 3 refused, 4 unreadable file), or 5 for
+# a usage or build error of this script.
 set -euo pipefail
-usage() { echo "usage: $0 BASE_REV CANDIDATE_REV [--max-regression 5%] [--suite quick] [--rounds N] [--layers REGEX] [--variants REGEX] [--out DIR]" >&2; exit 3; }
+usage() { echo "usage: $0 BASE_REV CANDIDATE_REV [--max-regression 5%] [--suite quick] [--rounds N] [--layers REGEX] [--variants REGEX] [--out DIR]" >&2; exit 5; }
 [ $# -ge 2 ] || usage
 base_rev=$1; cand_rev=$2; shift 2
 max=5%; suite=quick; out=reports/ab; rounds=3; layer_re=.; variant_re=.
@@ -47,7 +48,7 @@ for side in base cand; do
   rev=$base_rev; [ $side = cand ] && rev=$cand_rev
   git -C "$root" worktree add --detach "$work/$side" "$rev" >/dev/null
   echo "== building $side ($rev)"
-  (cd "$work/$side" && CARGO_TARGET_DIR="$work/target-$side" cargo build --release -q -p simdconv-bench) || exit 3
+  (cd "$work/$side" && CARGO_TARGET_DIR="$work/target-$side" cargo build --release -q -p simdconv-bench) || exit 5
 done
 bin_base="$work/target-base/release/simdconv-bench"
 bin_cand="$work/target-cand/release/simdconv-bench"

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use crate::schema::results::{Interval, Record, Results};
+use simdconv::Algorithm;
 
 /// One row of the gate's verdict.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +63,8 @@ pub enum Gate {
         /// Baseline rows absent from the candidate.
         missing: Vec<String>,
     },
-    /// Some rows are slower beyond the threshold with non-overlapping intervals.
+    /// Some rows are slower beyond the threshold with non-overlapping intervals, or every row is
+    /// slower beyond the threshold (a systematic slowdown, whatever the intervals).
     Regressed {
         /// The offending rows.
         rows: Vec<GateRow>,
@@ -100,7 +102,9 @@ pub struct Allow {
     pub missing: bool,
 }
 
-/// Why a file cannot be gated: each (layer, variant) once, every time positive and finite.
+/// Why a file cannot be gated: each (layer, variant) once, every time positive and finite, and
+/// every interval consistent (`lower <= point <= upper`): a point outside its own interval, or an
+/// inverted one, would let the overlap rule pass anything.
 pub(crate) fn problems(res: &Results, which: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
@@ -110,13 +114,67 @@ pub(crate) fn problems(res: &Results, which: &str) -> Vec<String> {
             out.push(format!("{which}: {key} appears more than once"));
         }
         let t = r.time_ns;
+        let mut finite = true;
         for (name, v) in [("point", t.point), ("lower", t.lower), ("upper", t.upper)] {
             if !(v.is_finite() && v > 0.0) {
+                finite = false;
                 out.push(format!(
                     "{which}: {key}: time_ns.{name} = {v} (must be positive and finite)"
                 ));
             }
         }
+        if finite && !(t.lower <= t.point && t.point <= t.upper) {
+            out.push(format!(
+                "{which}: {key}: time_ns interval [{}, {}] does not hold its point {} (must be \
+                 lower <= point <= upper)",
+                t.lower, t.upper, t.point
+            ));
+        }
+        if r.flops == 0 {
+            out.push(format!("{which}: {key}: flops = 0"));
+        }
+    }
+    out
+}
+
+/// A candidate interval this many times wider (relative to its point) than the baseline's, and
+/// wider than [`WIDE_FLOOR`], is refused: so wide an interval overlaps anything, and the overlap
+/// rule would pass a real slowdown as noise.
+pub(crate) const WIDE_FACTOR: f64 = 4.0;
+/// Relative widths under this (a 50% spread) are never refused, however narrow the baseline's.
+pub(crate) const WIDE_FLOOR: f64 = 0.5;
+
+/// `(upper - lower) / point`.
+fn rel_width(i: &Interval) -> f64 {
+    (i.upper - i.lower) / i.point
+}
+
+/// Why a baseline row and its candidate cannot be compared: a different shape or FLOP count
+/// under the same name, or a candidate interval too wide to tell anything.
+fn pair_problems(b: &Record, c: &Record) -> Vec<String> {
+    let key = b.key();
+    let mut out = Vec::new();
+    if b.shape != c.shape {
+        out.push(format!(
+            "{key}: the shapes differ ({} in the baseline, {} in the candidate)",
+            b.shape, c.shape
+        ));
+    }
+    if b.flops != c.flops {
+        out.push(format!(
+            "{key}: the FLOP counts differ ({} in the baseline, {} in the candidate)",
+            b.flops, c.flops
+        ));
+    }
+    let (wb, wc) = (rel_width(&b.time_ns), rel_width(&c.time_ns));
+    if wc > WIDE_FLOOR && wc > WIDE_FACTOR * wb {
+        out.push(format!(
+            "{key}: the candidate's time interval is {:.0}% of its point, {:.1}x the baseline's \
+             {:.0}%: too wide to gate (rerun it)",
+            wc * 100.0,
+            wc / wb.max(f64::MIN_POSITIVE),
+            wb * 100.0
+        ));
     }
     out
 }
@@ -137,15 +195,36 @@ pub fn gate(base: &Results, cand: &Results, max_regression: f64, allow: Allow) -
     if !bad.is_empty() {
         return Gate::Invalid { problems: bad };
     }
-    let frac = |r: &Record, m: &Results| -> Option<Interval> {
-        Some(
-            r.gflops
-                .scaled(m.machine.at_threads(r.threads).peak(&r.types, &r.isa)?),
-        )
+    // Across machines: the rate from the row's own FLOPs and time (never its stored GFLOP/s),
+    // over its machine's peak for the row's ISA and types.
+    let frac = |r: &Record, m: &Results| -> Result<Interval, String> {
+        let peak = m
+            .machine
+            .at_threads(r.threads)
+            .peak(&r.types, &r.isa)
+            .filter(|p| p.is_finite() && *p > 0.0)
+            .ok_or_else(|| format!("{}: no measured {} {} peak", r.key(), r.types, r.isa))?;
+        let f = Interval::rate(r.flops as f64, r.time_ns).scaled(peak);
+        // Winograd rows count direct FLOPs, so they may exceed the peak by their algorithm's
+        // multiply reduction, and no further.
+        let bound = r.algorithm().map_or(1.0, Algorithm::multiply_reduction);
+        if f.point > bound {
+            return Err(format!(
+                "{}: {:.0}% of its {} peak (above {:.0}%: the peak or the time is wrong)",
+                r.key(),
+                f.point * 100.0,
+                r.isa,
+                bound * 100.0
+            ));
+        }
+        Ok(f)
     };
     let mut rows = Vec::new();
     let mut missing = Vec::new();
+    let mut bad = Vec::new();
     let mut compared = 0;
+    // Rows slower than the threshold at their points, whatever their intervals.
+    let mut slower = Vec::new();
     for b in &base.results {
         let key = b.key();
         let Some(c) = cand
@@ -156,33 +235,50 @@ pub fn gate(base: &Results, cand: &Results, max_regression: f64, allow: Allow) -
             missing.push(key);
             continue;
         };
-        compared += 1;
-        if cross {
-            let (Some(bf), Some(cf)) = (frac(b, base), frac(c, cand)) else {
-                continue;
-            };
-            let slowdown = 1.0 - cf.point / bf.point;
-            if slowdown > max_regression && cf.upper < bf.lower {
-                rows.push(GateRow {
-                    key,
-                    base: bf,
-                    cand: cf,
-                    slowdown,
-                    cross,
-                });
+        let pair = pair_problems(b, c);
+        if !pair.is_empty() {
+            bad.extend(pair);
+            continue;
+        }
+        let (bv, cv, slowdown) = if cross {
+            match (frac(b, base), frac(c, cand)) {
+                (Ok(bf), Ok(cf)) => (bf, cf, 1.0 - cf.point / bf.point),
+                (b, c) => {
+                    bad.extend(b.err().map(|e| format!("baseline: {e}")));
+                    bad.extend(c.err().map(|e| format!("candidate: {e}")));
+                    continue;
+                }
             }
         } else {
-            let slowdown = c.time_ns.point / b.time_ns.point - 1.0;
-            if slowdown > max_regression && c.time_ns.lower > b.time_ns.upper {
-                rows.push(GateRow {
-                    key,
-                    base: b.time_ns,
-                    cand: c.time_ns,
-                    slowdown,
-                    cross,
-                });
-            }
+            (
+                b.time_ns,
+                c.time_ns,
+                c.time_ns.point / b.time_ns.point - 1.0,
+            )
+        };
+        compared += 1;
+        if slowdown <= max_regression {
+            continue;
         }
+        let row = GateRow {
+            key,
+            base: bv,
+            cand: cv,
+            slowdown,
+            cross,
+        };
+        let separated = if cross {
+            cv.upper < bv.lower
+        } else {
+            cv.lower > bv.upper
+        };
+        if separated {
+            rows.push(row.clone());
+        }
+        slower.push(row);
+    }
+    if !bad.is_empty() {
+        return Gate::Invalid { problems: bad };
     }
     if compared == 0 {
         return Gate::Invalid {
@@ -194,6 +290,13 @@ pub fn gate(base: &Results, cand: &Results, max_regression: f64, allow: Allow) -
     }
     if !rows.is_empty() {
         Gate::Regressed { rows, compared }
+    } else if slower.len() == compared {
+        // Every row slower beyond the threshold: a systematic slowdown, even where each row's
+        // intervals overlap (the chance of that from noise alone halves with every row).
+        Gate::Regressed {
+            rows: slower,
+            compared,
+        }
     } else if !missing.is_empty() && !allow.missing {
         Gate::Missing { missing, compared }
     } else {
@@ -220,14 +323,21 @@ pub(crate) fn parse_threshold(s: &str) -> Result<f64, String> {
     Ok(v)
 }
 
+/// Exit code of a usage error (as the argument parser's own).
+pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit code of a comparison the gate refuses: files that cannot be gated, different machines.
+pub(crate) const EXIT_REFUSED: u8 = 3;
+/// Exit code of a file that cannot be read or written.
+pub(crate) const EXIT_IO: u8 = 4;
+
 impl Gate {
-    /// The exit code of the decision: 0 pass, 1 regression, missing rows or files that cannot
-    /// be gated, 2 different machines.
+    /// The exit code of the decision: 0 pass, 1 regression or missing rows, [`EXIT_REFUSED`]
+    /// for files that cannot be gated or come from different machines.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Gate::Pass { .. } => 0,
-            Gate::Regressed { .. } | Gate::Missing { .. } | Gate::Invalid { .. } => 1,
-            Gate::DifferentMachines { .. } => 2,
+            Gate::Regressed { .. } | Gate::Missing { .. } => 1,
+            Gate::Invalid { .. } | Gate::DifferentMachines { .. } => EXIT_REFUSED,
         }
     }
 }

@@ -52,6 +52,7 @@ pub mod views {
     pub use crate::export::csv;
     pub use crate::gate::{gate, Allow, Gate, GateRow};
     pub use crate::report::render as report_page;
+    pub use crate::schema::results::Interval;
 }
 
 use rand::{RngExt, SeedableRng};

@@ -2,7 +2,7 @@
 //! against a candidate through the regression gate (its decision is `gate.rs`'s; this prints it
 //! and maps it to the exit code).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::compare::{self, Input};
@@ -12,7 +12,7 @@ use crate::schema::results::{write_atomic, Results};
 
 /// Whether `p` is a tuning map (by its schema field).
 fn is_tuning_file(p: &std::path::Path) -> bool {
-    std::fs::read_to_string(p)
+    crate::files::read_capped(p, crate::schema::results::MAX_FILE_BYTES)
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|v| v.get("schema").and_then(|s| s.as_str()).map(str::to_string))
@@ -55,27 +55,13 @@ pub(crate) fn compare_cmd(
         })
     };
     if let Some(base) = baseline {
-        if files.len() != 1 {
-            return Err(format!(
-                "with --baseline, give exactly one candidate file (got {})",
-                files.len()
-            )
-            .into());
-        }
-        let threshold = gate::parse_threshold(max_regression)?;
-        let (b, c) = (load(0, &base)?, load(1, &files[0])?);
-        let verdict = gate::gate(&b.results, &c.results, threshold, allow);
-        if let Some(dir) = &out {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            let page = dir.join("gate.html");
-            write_atomic(
-                &page,
-                compare::gate_page(&b, &c, &verdict, max_regression).as_bytes(),
-            )?;
-            eprintln!("wrote {}", page.display());
-        }
-        print_gate(&verdict, max_regression);
-        return Ok(ExitCode::from(verdict.exit_code()));
+        return Ok(gate_cmd(
+            &base,
+            &files,
+            max_regression,
+            allow,
+            out.as_deref(),
+        ));
     }
     // The side-by-side page compares one-thread runs (each file at its lowest thread count).
     let inputs: Vec<Input> = files
@@ -95,6 +81,58 @@ pub(crate) fn compare_cmd(
     write_atomic(&page, compare::render(&inputs, note.as_deref())?.as_bytes())?;
     out!("wrote {}", page.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `compare --baseline`: the gate's verdict, printed first, then its page. Exit codes (the
+/// README's table): 0 pass, 1 regression or missing rows, 2 usage error, 3 refused (files that
+/// cannot be gated, different machines), 4 a file that cannot be read or written.
+fn gate_cmd(
+    base: &Path,
+    files: &[PathBuf],
+    max_regression: &str,
+    allow: gate::Allow,
+    out: Option<&Path>,
+) -> ExitCode {
+    let fail = |code: u8, msg: String| {
+        eprintln!("error: {msg}");
+        ExitCode::from(code)
+    };
+    if files.len() != 1 {
+        let msg = format!(
+            "with --baseline, give exactly one candidate file (got {})",
+            files.len()
+        );
+        return fail(gate::EXIT_USAGE, msg);
+    }
+    let threshold = match gate::parse_threshold(max_regression) {
+        Ok(t) => t,
+        Err(e) => return fail(gate::EXIT_USAGE, e),
+    };
+    let load = |tag: usize, p: &Path| {
+        Results::read(p).map(|results| Input {
+            tag: compare::label(tag),
+            path: p.display().to_string(),
+            results,
+        })
+    };
+    let (b, c) = match (load(0, base), load(1, &files[0])) {
+        (Ok(b), Ok(c)) => (b, c),
+        (Err(e), _) | (_, Err(e)) => return fail(gate::EXIT_IO, e.to_string()),
+    };
+    let verdict = gate::gate(&b.results, &c.results, threshold, allow);
+    print_gate(&verdict, max_regression);
+    if let Some(dir) = out {
+        let page = dir.join("gate.html");
+        let html = compare::gate_page(&b, &c, &verdict, max_regression);
+        let written = std::fs::create_dir_all(dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))
+            .and_then(|()| write_atomic(&page, html.as_bytes()).map_err(|e| e.to_string()));
+        match written {
+            Ok(()) => eprintln!("wrote {}", page.display()),
+            Err(e) => return fail(gate::EXIT_IO, format!("the gate page: {e}")),
+        }
+    }
+    ExitCode::from(verdict.exit_code())
 }
 
 /// The gate's decision on the console: the verdict, then its rows or reasons.

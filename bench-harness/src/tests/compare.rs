@@ -331,3 +331,139 @@ fn appending_claims_keeps_them() {
     assert_eq!(m.blocks.len(), 2);
     assert_eq!(m.blocks[0].time_ns.point, 2e6);
 }
+
+/// The candidate's row `i` with its time interval set as given (ns), its GFLOP/s untouched.
+fn with_interval(base: &Results, i: usize, point: f64, lower: f64, upper: f64) -> Results {
+    let mut c = base.clone();
+    c.results[i].time_ns = Interval {
+        point,
+        lower,
+        upper,
+    };
+    c
+}
+
+#[test]
+fn inconsistent_or_hugely_wide_candidate_intervals_are_refused() {
+    let b = tight(&results());
+    let t = b.results[1].time_ns;
+    let refused = |c: &Results, what: &str| match gate(&b, c, 0.05, Allow::default()) {
+        Gate::Invalid { problems } => assert!(
+            problems.iter().any(|p| p.contains(what)),
+            "{what}: {problems:?}"
+        ),
+        g => panic!("{what}: {g:?}"),
+    };
+    // Every point x3, the interval unchanged: the point lies outside its interval.
+    refused(
+        &with_interval(&b, 1, t.point * 3.0, t.lower, t.upper),
+        "does not hold its point",
+    );
+    // Inverted.
+    refused(
+        &with_interval(&b, 1, t.point * 3.0, t.upper * 3.0, t.lower),
+        "does not hold its point",
+    );
+    // lower = 1 ns: an interval that overlaps anything.
+    refused(
+        &with_interval(&b, 1, t.point * 3.0, 1.0, t.upper * 3.0),
+        "too wide to gate",
+    );
+    // A gate exit code of its own: refused, not "regressed".
+    let c = with_interval(&b, 1, t.point * 3.0, t.lower, t.upper);
+    assert_eq!(gate(&b, &c, 0.05, Allow::default()).exit_code(), 3);
+}
+
+#[test]
+fn a_candidate_slower_on_every_row_never_passes() {
+    let b = tight(&results());
+    // Every row 10% slower, each with an interval that overlaps the baseline's (+-8%).
+    let mut c = b.clone();
+    for r in &mut c.results {
+        let t = r.time_ns.point * 1.10;
+        r.time_ns = Interval {
+            point: t,
+            lower: t * 0.92,
+            upper: t * 1.08,
+        };
+    }
+    match gate(&b, &c, 0.05, Allow::default()) {
+        Gate::Regressed { rows, compared } => assert_eq!(rows.len(), compared),
+        g => panic!("{g:?}"),
+    }
+}
+
+#[test]
+fn rows_whose_shape_or_flops_changed_are_not_compared() {
+    let b = tight(&results());
+    let mut c = b.clone();
+    c.results[0].shape.n = 4;
+    match gate(&b, &c, 0.05, Allow::default()) {
+        Gate::Invalid { problems } => {
+            assert!(problems[0].contains("shapes differ"), "{problems:?}")
+        }
+        g => panic!("{g:?}"),
+    }
+    let mut c = b.clone();
+    c.results[0].flops /= 4;
+    match gate(&b, &c, 0.05, Allow::default()) {
+        Gate::Invalid { problems } => {
+            assert!(problems[0].contains("FLOP counts differ"), "{problems:?}")
+        }
+        g => panic!("{g:?}"),
+    }
+}
+
+#[test]
+fn the_cross_machine_gate_reads_times_and_refuses_missing_or_impossible_peaks() {
+    let b = tight(&results());
+    let mut other = b.clone();
+    other.machine.model = "Another CPU".into();
+    // 3x slower in time, stored GFLOP/s untouched: a regression all the same.
+    let mut slow = other.clone();
+    for r in &mut slow.results {
+        r.time_ns = r.time_ns.scaled(1.0 / 3.0);
+    }
+    assert!(
+        matches!(gate(&b, &slow, 0.05, CROSS), Gate::Regressed { .. }),
+        "{:?}",
+        gate(&b, &slow, 0.05, CROSS)
+    );
+    // Peaks divided by 10: fractions over 100% are refused.
+    let mut low = other.clone();
+    for p in low.machine.peak_gflops.values_mut() {
+        *p /= 10.0;
+    }
+    match gate(&b, &low, 0.05, CROSS) {
+        Gate::Invalid { problems } => assert!(
+            problems.iter().any(|p| p.contains("above 100%")),
+            "{problems:?}"
+        ),
+        g => panic!("{g:?}"),
+    }
+    // No peaks: every row would be skipped; refused instead of "ok".
+    let mut none = other.clone();
+    none.machine.peak_gflops.clear();
+    match gate(&b, &none, 0.05, CROSS) {
+        Gate::Invalid { problems } => {
+            assert!(problems[0].contains("no measured"), "{problems:?}");
+            assert_eq!(problems.len(), b.results.len());
+        }
+        g => panic!("{g:?}"),
+    }
+}
+
+#[test]
+fn appending_to_a_file_with_duplicate_rows_keeps_each_row_once() {
+    let mut old = tight(&results());
+    let dup = old.results[0].clone();
+    old.results.push(dup);
+    let new = tight(&results());
+    let m = simdconv_bench::run::merge(old, new);
+    let mut keys: Vec<String> = m.results.iter().map(|r| r.key()).collect();
+    let n = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), n);
+    assert!(simdconv_bench::gate::problems(&m, "merged").is_empty());
+}
