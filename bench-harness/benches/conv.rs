@@ -12,7 +12,7 @@ use simdconv_bench::bench::{layer_group, Bench, FlopTime, LayerData, Suite};
 fn bench(c: &mut Bench) {
     for layer in Suite::Quick.layers() {
         let shape = layer.shape().expect("catalogue layers are valid");
-        let mut data = LayerData::new(shape);
+        let mut data = LayerData::new(shape).expect("catalogue layers fit in memory");
         let mut group = layer_group(c, &layer.name, &shape);
         for v in variants() {
             if !v.is_available() || v.supports(&shape).is_err() {

@@ -4,7 +4,9 @@
 //! arrays emptied or doubled; fields deleted), is read back and, when it reads, rendered into
 //! the report, compared with the original, gated both ways and exported. Every step must return
 //! or fail with an error: a panic, a case slower than 10 s (a hang) or markup from the file on
-//! a page is a failure (exit 1).
+//! a page is a failure (exit 1). Each case also builds a candidate slower than the gate's
+//! threshold on every row, with its intervals, shapes and FLOPs mutated at random: the gate must
+//! never pass it (on the same machine, or across machines when that is allowed).
 //!
 //!     cargo run --release -p simdconv-bench --example fuzz_files -- SECONDS [SEED]
 
@@ -181,6 +183,71 @@ fn exercise(res: Results, orig: &Results) {
     }
 }
 
+/// `orig` with every row slower than 5% (by 6% to 10x), each interval random (consistent,
+/// inverted, a point outside it, very wide, or 1 ns wide at the bottom), and now and then a
+/// shape or FLOP count changed.
+fn slower_everywhere(orig: &Results, rng: &mut ChaCha8Rng) -> Results {
+    let mut c = orig.clone();
+    for r in &mut c.results {
+        let t = r.time_ns.point * rng.random_range(1.06..10.0);
+        let (lo, hi) = (rng.random_range(0.0..2.0), rng.random_range(0.0..2.0));
+        r.time_ns = match rng.random_range(0..5) {
+            0 => views::Interval {
+                point: t,
+                lower: t * (1.0 - lo / 2.0),
+                upper: t * (1.0 + hi),
+            },
+            1 => views::Interval {
+                point: t,
+                lower: t * (1.0 + hi),
+                upper: t * (1.0 - lo / 2.0),
+            },
+            2 => views::Interval {
+                point: t,
+                lower: r.time_ns.lower,
+                upper: r.time_ns.upper,
+            },
+            3 => views::Interval {
+                point: t,
+                lower: 1.0,
+                upper: t * (1.0 + hi),
+            },
+            _ => views::Interval {
+                point: t,
+                lower: t * 0.999,
+                upper: t * 1.001,
+            },
+        };
+        match rng.random_range(0..10) {
+            0 => r.shape.n += 1,
+            1 => r.flops = r.flops / 2 + 1,
+            _ => {}
+        }
+    }
+    c
+}
+
+/// The gate's rule: a candidate slower than the threshold on every row never passes.
+fn gate_rule(orig: &Results, rng: &mut ChaCha8Rng) {
+    let cand = slower_everywhere(orig, rng);
+    let verdict = views::gate(orig, &cand, 0.05, Allow::default());
+    assert!(
+        !matches!(verdict, views::Gate::Pass { .. }),
+        "the gate passed a candidate slower on every row: {verdict:?}"
+    );
+    let mut other = cand;
+    other.machine.model = "Another CPU".into();
+    let allow = Allow {
+        cross_machine: true,
+        missing: false,
+    };
+    let verdict = views::gate(orig, &other, 0.05, allow);
+    assert!(
+        !matches!(verdict, views::Gate::Pass { .. }),
+        "the cross-machine gate passed a candidate slower on every row: {verdict:?}"
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let seconds: f64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10.0);
@@ -223,6 +290,7 @@ fn main() {
             *w = (Instant::now(), case.clone());
         }
         let outcome = catch_unwind(AssertUnwindSafe(|| {
+            gate_rule(&orig, &mut rng);
             std::fs::write(&file, &text).expect("write case");
             match Results::read(&file) {
                 Ok(res) => {
@@ -252,7 +320,7 @@ fn main() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "fuzz_files: {cases} mutated results files in {seconds} s (seed {seed_n}): {read_ok} read and rendered, compared, gated and exported, {} refused with an error, 0 panics, 0 hangs",
+        "fuzz_files: {cases} mutated results files in {seconds} s (seed {seed_n}): {read_ok} read and rendered, compared, gated and exported, {} refused with an error, {cases} all-slower candidates failed by the gate, 0 panics, 0 hangs",
         cases - read_ok
     );
 }

@@ -53,11 +53,19 @@ pub(crate) const COLUMNS: [&str; 41] = [
     "threads",
 ];
 
+/// A text cell: quoted where it holds a separator, a quote or a line break, and prefixed with
+/// `'` where it starts like a formula (`=`, `+`, `-`, `@`, tab, CR), as OWASP recommends
+/// against CSV injection, so a spreadsheet shows the name instead of evaluating it.
 fn field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
 }
 

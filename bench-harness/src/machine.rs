@@ -5,6 +5,7 @@
 //! not scale like private ones and an N-thread roofline needs N-thread roofs.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -149,6 +150,28 @@ fn build_target_features() -> Vec<String> {
     }
     tf!("sse2", "sse4.2", "avx", "avx2", "fma", "avx512f", "neon");
     build_target_features
+}
+
+/// Bytes of memory this process may still allocate, where the OS says: the lesser of
+/// `MemAvailable` (/proc/meminfo) and the room left under a cgroup v2 limit; `None` elsewhere.
+pub(crate) fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    let mut avail = kib * 1024;
+    let read = |f: &str| std::fs::read_to_string(Path::new("/sys/fs/cgroup").join(f)).ok();
+    if let (Some(max), Some(cur)) = (read("memory.max"), read("memory.current")) {
+        if let (Ok(max), Ok(cur)) = (max.trim().parse::<u64>(), cur.trim().parse::<u64>()) {
+            avail = avail.min(max.saturating_sub(cur));
+        }
+    }
+    Some(avail)
 }
 
 fn command(args: &[&str]) -> Option<String> {

@@ -115,16 +115,21 @@ pub struct LayerData {
 
 impl LayerData {
     /// Seeded data for `shape`; every image of a batch holds the same values (so one image's
-    /// reference checks them all; the addresses, which are what caches see, differ).
-    pub fn new(shape: ConvShape) -> LayerData {
+    /// reference checks them all; the addresses, which are what caches see, differ). A buffer
+    /// that cannot be allocated is an error, not an abort.
+    pub fn new(shape: ConvShape) -> Result<LayerData, ConvError> {
         let image = seeded(shape.input_len() / shape.n().max(1), 1);
-        LayerData {
-            input: AlignedBuf::from_slice(&image.repeat(shape.n())),
+        let mut input = AlignedBuf::zeroed(shape.input_len())?;
+        for chunk in input.chunks_exact_mut(image.len().max(1)) {
+            chunk.copy_from_slice(&image);
+        }
+        Ok(LayerData {
+            input,
             weights: seeded(shape.weights_len(), 2),
             bias: seeded(shape.k(), 3),
-            output: AlignedBuf::zeroed(shape.output_len()).expect("catalogue layers fit in memory"),
+            output: AlignedBuf::zeroed(shape.output_len())?,
             shape,
-        }
+        })
     }
 
     /// Plans `v` on this layer (packing happens here, outside any timed closure).

@@ -70,6 +70,17 @@ pub(crate) type Selection = (Vec<Layer>, Vec<(Layer, &'static Variant)>);
 /// The (layer, variant) pairs a run would measure; an empty selection is an error (except for
 /// the blocks suite, which has no single layers).
 pub(crate) fn select(opts: &RunOptions) -> Result<Selection, String> {
+    let isa_words = |list: &[Isa]| list.iter().map(|i| i.name()).collect::<Vec<_>>().join(",");
+    if let Some(list) = &opts.isas {
+        if !list.iter().any(|i| i.is_available()) {
+            let here: Vec<Isa> = Isa::ALL.into_iter().filter(|i| i.is_available()).collect();
+            return Err(format!(
+                "--isa {}: none of these runs on this CPU (it runs {})",
+                isa_words(list),
+                isa_words(&here)
+            ));
+        }
+    }
     let layers: Vec<Layer> = opts
         .suite
         .layers()
@@ -94,18 +105,65 @@ pub(crate) fn select(opts: &RunOptions) -> Result<Selection, String> {
     };
     if pairs.is_empty() && claims == 0 {
         return Err(format!(
-            "nothing to run: no (layer, variant){} of suite \"{}\" matches filter {:?} and isa list {:?} on this CPU",
+            "nothing to run: no (layer, variant){} of suite \"{}\" matches filter {:?} with {} on this CPU",
             if opts.suite.has_blocks() { " or building-block claim (blocks/<claim>)" } else { "" },
             opts.suite,
             opts.filter.as_ref().map_or("", Filter::as_str),
-            opts.isas
+            opts.isas.as_deref().map_or("every ISA".to_string(), |l| format!("--isa {}", isa_words(l)))
         ));
     }
     let used: Vec<Layer> = layers
         .into_iter()
         .filter(|l| pairs.iter().any(|(pl, _)| pl.name == l.name))
         .collect();
+    let parallel = opts.threads.iter().any(|&t| t > 1);
+    check_memory(&used, parallel, machine::available_memory())?;
     Ok((used, pairs))
+}
+
+/// Refuses, before measuring, a selection whose largest layer would not fit in `avail` bytes
+/// (`None`: unknown, not checked), with the estimate.
+pub(crate) fn check_memory(
+    layers: &[Layer],
+    parallel: bool,
+    avail: Option<u64>,
+) -> Result<(), String> {
+    let (Some(avail), Some(big)) = (
+        avail,
+        layers.iter().max_by_key(|l| layer_bytes(l, parallel)),
+    ) else {
+        return Ok(());
+    };
+    let need = layer_bytes(big, parallel);
+    if need > avail {
+        return Err(format!(
+            "layer {} ({}) needs about {:.1} GB to measure (input, output{}, weights packed and \
+             not, the reference of one image), over the {:.1} GB this process may still use: \
+             choose a smaller --batch",
+            big.name,
+            big.shape,
+            need as f64 / 1e9,
+            if parallel {
+                ", its one-thread copy"
+            } else {
+                ""
+            },
+            avail as f64 / 1e9
+        ));
+    }
+    Ok(())
+}
+
+/// Bytes measuring `l` holds at once, about: its input and output (twice with thread counts
+/// over 1: the one-thread output is kept to compare), the weights twice (the seeded ones and a
+/// plan's packed copy), and one image's reference output (f32) and magnitudes (f64). Scratch is
+/// left out (at most about one more image's worth); `u64::MAX` for a shape that is invalid.
+fn layer_bytes(l: &Layer, parallel: bool) -> u64 {
+    let Ok(s) = l.shape() else { return u64::MAX };
+    let per_image = (s.output_len() / s.n().max(1)) as u64;
+    let outputs = if parallel { 2 } else { 1 };
+    4 * (s.input_len() as u64 + outputs * s.output_len() as u64 + 2 * s.weights_len() as u64)
+        + 12 * per_image
 }
 
 /// The building-block claims whose `blocks/<id>` matches the filter.
@@ -250,15 +308,10 @@ fn run_layer(
         ShapeRecord::of(&shape),
         shape.flops() as f64 / 1e6
     ));
-    let mut data = LayerData::new(shape);
+    let mut data = LayerData::new(shape).map_err(|e| format!("{}: {e}", layer.name))?;
     // The oracle, once per layer, on one image: every image of a batch holds the same data
-    // (`LayerData`), so every image is checked against it.
-    let one = Layer {
-        batch: 1,
-        ..layer.clone()
-    }
-    .shape()
-    .map_err(|e| e.to_string())?;
+    // (`LayerData`), so every image is checked against it (no batch-sized copy of it).
+    let one = layer.key().shape().map_err(|e| e.to_string())?;
     let (want, mag) = reference::conv_with_magnitude(
         &one,
         &data.input[..one.input_len()],
@@ -267,7 +320,6 @@ fn run_layer(
         measure::ACTIVATION,
     )
     .map_err(|e| format!("{}: {e}", layer.name))?;
-    let (want, mag) = (want.repeat(shape.n()), mag.repeat(shape.n()));
     let mut session = Session::new(crit, crit_dir, &layer.name, Some(shape.flops()));
     let mut records = Vec::new();
     for &v in variants {
@@ -277,8 +329,24 @@ fn run_layer(
             .map_err(|e| format!("{}/{}: {e}", layer.name, v.name()))?;
         plan.run(&data.input, &mut data.output)
             .map_err(|e| e.to_string())?;
-        let err = reference::max_relative_error(&data.output, &want, &mag);
-        let serial = data.output.to_vec();
+        let err = data
+            .output
+            .chunks(want.len().max(1))
+            .map(|image| reference::max_relative_error(image, &want, &mag))
+            // NaN (an output NaN where the reference is not) must survive the max.
+            .fold(0.0, |a: f64, b| {
+                if a.is_nan() || b.is_nan() {
+                    f64::NAN
+                } else {
+                    a.max(b)
+                }
+            });
+        // The one-thread output, kept only when other thread counts are checked against it.
+        let serial = if pools.iter().any(|(t, _)| *t > 1) {
+            data.output.to_vec()
+        } else {
+            Vec::new()
+        };
         for (threads, pool) in pools {
             let (threads, pool) = (*threads, (*threads > 1).then_some(pool));
             if let Some(pool) = pool {
@@ -431,22 +499,36 @@ fn step_kind(op: &blocks::Op) -> &'static str {
     }
 }
 
+/// Two rounds of one row: the lower median, the union of the intervals.
+fn rounds(a: Interval, b: Interval) -> Interval {
+    Interval {
+        point: a.point.min(b.point),
+        lower: a.lower.min(b.lower),
+        upper: a.upper.max(b.upper),
+    }
+}
+
 /// Merges a new run into an earlier one (`run --append`), layer results and claims alike. A (layer, variant) measured in both is
 /// combined as repeated rounds are: the point estimate is the lower median (the usual estimator
 /// of a kernel's time under interference) and the interval is the union of both intervals, so
 /// round-to-round drift widens it instead of passing for a real difference.
 pub(crate) fn merge(mut old: Results, mut new: Results) -> Results {
+    // Rows the old file holds twice (written by another tool, or by hand) are combined first,
+    // by the same rule, so the merged file has each row once and the gate can read it.
+    let mut once: Vec<Record> = Vec::with_capacity(old.results.len());
+    for r in std::mem::take(&mut old.results) {
+        match once.iter_mut().find(|o| o.key() == r.key()) {
+            Some(o) => {
+                let t = rounds(o.time_ns, r.time_ns);
+                o.set_time(t, &old.machine.at_threads(o.threads));
+            }
+            None => once.push(r),
+        }
+    }
+    old.results = once;
     for n in &mut new.results {
-        if let Some(o) = old
-            .results
-            .iter()
-            .find(|o| o.layer == n.layer && o.variant == n.variant && o.threads == n.threads)
-        {
-            let t = Interval {
-                point: o.time_ns.point.min(n.time_ns.point),
-                lower: o.time_ns.lower.min(n.time_ns.lower),
-                upper: o.time_ns.upper.max(n.time_ns.upper),
-            };
+        if let Some(o) = old.results.iter().find(|o| o.key() == n.key()) {
+            let t = rounds(o.time_ns, n.time_ns);
             n.set_time(t, &old.machine.at_threads(n.threads));
         }
     }

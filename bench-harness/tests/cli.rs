@@ -84,8 +84,9 @@ fn an_unwritable_output_directory_is_a_clear_error() {
 
 #[test]
 fn gate_needs_exactly_one_candidate() {
+    // A usage error: exit 2, apart from a regression's 1.
     let o = bench(&["compare", "--baseline", "a.json", "b.json", "c.json"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("exactly one candidate"),
         "{}",
@@ -99,6 +100,7 @@ fn gate_needs_exactly_one_candidate() {
         "--max-regression",
         "lots",
     ]);
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("lots"), "{}", stderr(&o));
 }
 
@@ -346,4 +348,141 @@ fn an_existing_unwritable_output_directory_is_refused_before_measuring() {
         "{:?}",
         start.elapsed()
     );
+}
+
+/// A fresh directory under the system's temp dir.
+fn fresh(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("simdconv-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A second writer into a folder another process holds is refused before measuring.
+#[test]
+fn a_second_writer_into_one_folder_is_refused() {
+    let dir = fresh("lock");
+    let lock = std::fs::File::create(dir.join(".simdconv.lock")).unwrap();
+    lock.lock().unwrap();
+    let started = std::time::Instant::now();
+    let o = bench(&[
+        "run",
+        "--suite",
+        "smoke",
+        "--filter",
+        "smoke_1x1_14/f32-pointwise-scalar",
+        "--append",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("another simdconv-bench"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "refused before measuring"
+    );
+    drop(lock);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// More threads than logical CPUs is a usage error (it times the scheduler).
+#[test]
+fn more_threads_than_cpus_are_refused() {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cpus >= 1024 {
+        return;
+    }
+    let n = (cpus + 1).to_string();
+    for args in [&["run", "--threads", &n][..], &["machine", "--threads", &n]] {
+        let o = bench(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("logical CPU"), "{}", stderr(&o));
+    }
+}
+
+/// An ISA this CPU lacks is refused at once, in words.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn an_isa_this_cpu_lacks_is_refused_in_words() {
+    let started = std::time::Instant::now();
+    let o = bench(&[
+        "run",
+        "--suite",
+        "blocks",
+        "--isa",
+        "neon",
+        "--out",
+        "/nonexistent-x",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("--isa neon: none of these runs on this CPU"),
+        "{e}"
+    );
+    assert!(!e.contains("None") && !e.contains("Some("), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+/// `report FILE --out DIR` leaves FILE as it was (a gate baseline or a CI artifact).
+#[test]
+fn report_elsewhere_leaves_its_input_alone() {
+    let dir = fresh("report-in");
+    let out = fresh("report-out");
+    let mut r = common::results();
+    r.auto.clear();
+    let file = dir.join("results.json");
+    r.write(&file).unwrap();
+    let before = std::fs::read(&file).unwrap();
+    let o = bench(&[
+        "report",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("index.html").exists());
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// The gate's exit codes: 2 usage, 3 refused, 4 unreadable or unwritable; the verdict is printed
+/// before a page that cannot be written.
+#[test]
+fn gate_exit_codes_tell_the_failures_apart() {
+    let dir = fresh("gate");
+    let base = dir.join("base.json");
+    common::results().write(&base).unwrap();
+    let b = base.to_str().unwrap();
+    let code = |args: &[&str]| bench(args).status.code();
+    assert_eq!(
+        code(&["compare", "--baseline", b, b, "--max-regression", "5%"]),
+        Some(0)
+    );
+    assert_eq!(
+        code(&["compare", "--baseline", b, b, "--max-regression", "lots"]),
+        Some(2)
+    );
+    assert_eq!(
+        code(&["compare", "--baseline", b, "/nonexistent.json"]),
+        Some(4)
+    );
+    let mut other = common::results();
+    other.machine.model = "Another CPU".into();
+    let o = dir.join("other.json");
+    other.write(&o).unwrap();
+    assert_eq!(
+        code(&["compare", "--baseline", b, o.to_str().unwrap()]),
+        Some(3)
+    );
+    // An unwritable --out: the verdict first, then the I/O error's code.
+    let out = bench(&["compare", "--baseline", b, b, "--out", "/proc/self/gate"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok:"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -60,7 +60,7 @@ enum Cmd {
         tuning: Option<PathBuf>,
         /// Comma-separated thread counts each variant is measured with, e.g. 1,2 (1 is the
         /// single-threaded run; more runs the parallel drivers on a pool of that size).
-        #[arg(long, value_delimiter = ',', value_parser = parse_count, default_value = "1")]
+        #[arg(long, value_delimiter = ',', value_parser = parse_threads, default_value = "1")]
         threads: Vec<usize>,
         /// Comma-separated batch sizes each layer is measured at, e.g. 1,4,16 (layers at
         /// batch n > 1 are named <layer>_b<n>).
@@ -125,9 +125,10 @@ enum Cmd {
         /// As JSON.
         #[arg(long)]
         json: bool,
-        /// Also measure the ceilings with 2, 3, ... up to this many threads at once.
-        #[arg(long, value_parser = parse_count, default_value = "1")]
-        threads: usize,
+        /// Also measure the ceilings with these thread counts at once, e.g. 2,4 (counts of 1 are
+        /// the one-thread ceilings, always measured).
+        #[arg(long, value_delimiter = ',', value_parser = parse_threads)]
+        threads: Vec<usize>,
     },
     /// List the layer catalogue.
     Shapes {
@@ -197,6 +198,20 @@ fn parse_count(s: &str) -> Result<usize, String> {
         Ok(n) if (1..=1024).contains(&n) => Ok(n),
         _ => Err(format!("\"{s}\": expected a whole number from 1 to 1024")),
     }
+}
+
+/// A thread count no larger than the logical CPUs this process may run on: more threads than
+/// CPUs time the OS scheduler, not the kernels (and probing their ceilings takes minutes).
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let n = parse_count(s)?;
+    let cpus = std::thread::available_parallelism().map_or(1, |c| c.get());
+    if n > cpus {
+        return Err(format!(
+            "\"{s}\": {n} threads on {cpus} logical CPU(s) this process may use: more threads than \
+             CPUs time the scheduler, not the kernels"
+        ));
+    }
+    Ok(n)
 }
 
 fn parse_isa(s: &str) -> Result<Isa, String> {
@@ -290,7 +305,10 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         } => report_cmd(&results, tuning.as_deref(), out)?,
         Cmd::Machine { json, threads } => {
             let mut m = machine::profile();
-            machine::measure_thread_ceilings(&mut m, &(2..=threads).collect::<Vec<_>>());
+            let mut counts: Vec<usize> = threads.into_iter().filter(|&t| t > 1).collect();
+            counts.sort_unstable();
+            counts.dedup();
+            machine::measure_thread_ceilings(&mut m, &counts);
             if json {
                 out!("{}", serde_json::to_string_pretty(&m)?);
             } else {
@@ -307,6 +325,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
 fn tune_cmd(opts: tune::TuneOptions) -> Result<(), Box<dyn std::error::Error>> {
     let out = opts.out.clone();
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let _lock = files::lock_dir(&out)?;
     let file = tune::tune(&opts)?;
     let page = report::tuning::write(&file, &out)?;
     out!("\n{}", tune::summary(&file).trim_end());
@@ -334,12 +353,10 @@ fn report_cmd(
         changed = true;
     }
     files::ensure_writable(&dir)?;
-    // The results file is rewritten (with auto's picks) only where the page goes beside it.
+    // The results file is rewritten (with auto's picks) only where the page goes beside it: a
+    // file read from elsewhere (a gate baseline, a CI artifact) is never modified.
     let beside =
         std::fs::canonicalize(dir.join("results.json")).ok() == std::fs::canonicalize(results).ok();
-    if changed && !beside {
-        res.write(results)?;
-    }
     let p = report::publish(&res, &dir, changed && beside)?;
     out!("wrote {} and {}", p.html.display(), p.csv.display());
     Ok(())
@@ -349,15 +366,9 @@ fn report_cmd(
 fn shapes(suite: Suite) -> Result<(), Box<dyn std::error::Error>> {
     let layers = suite.layers();
     out!(
-        "{:<34} {:>4} {:>5} {:>5} {:>3} {:>2} {:>2} {:>4} {:>12} {:>9}  networks",
+        "{:<34} {:<40} {:>12} {:>9}  networks",
         "name",
-        "hw",
-        "c",
-        "k",
-        "rs",
-        "s",
-        "p",
-        "g",
+        "shape",
         "MFLOP",
         "variants"
     );
@@ -365,15 +376,9 @@ fn shapes(suite: Suite) -> Result<(), Box<dyn std::error::Error>> {
         let s = l.shape()?;
         let n = variants().iter().filter(|v| v.supports(&s).is_ok()).count();
         out!(
-            "{:<34} {:>4} {:>5} {:>5} {:>3} {:>2} {:>2} {:>4} {:>12.1} {:>9}  {}",
+            "{:<34} {:<40} {:>12.1} {:>9}  {}",
             l.name,
-            l.hw,
-            l.c,
-            l.k,
-            l.rs,
-            l.stride,
-            l.pad,
-            l.groups,
+            l.shape.to_string(),
             s.flops() as f64 / 1e6,
             n,
             l.networks.join(",")
@@ -389,6 +394,8 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
     // Fail fast on an empty selection or an unwritable directory, before measuring.
     let selection = run::select(opts)?;
     files::ensure_writable(out)?;
+    // One writer per folder, from reading the file appended to until the last rename.
+    let _lock = files::lock_dir(out)?;
     let json = out.join("results.json");
     let previous = if append && json.exists() {
         let p = Results::read(&json)?;

@@ -169,6 +169,23 @@ pub(crate) fn svg_with_tips(
     Ok(Svg::rendered(out))
 }
 
+/// The bounds of a log axis over `values`: the smallest divided by `below`, the largest times
+/// `above`, through the same clamp as [`lg`]; (1, 10) when no value is positive and finite. An
+/// axis from `f64::MAX` down to a tiny bound (no points) made plotters' tick search spin.
+pub(crate) fn log_bounds(values: impl Iterator<Item = f64>, below: f64, above: f64) -> (f64, f64) {
+    let ok: Vec<f64> = values.filter(|v| v.is_finite() && *v > 0.0).collect();
+    if ok.is_empty() {
+        return (1.0, 10.0);
+    }
+    let lo = 10f64.powf(lg(ok.iter().copied().fold(f64::MAX, f64::min) / below));
+    let hi = 10f64.powf(lg(ok.iter().copied().fold(0.0, f64::max) * above));
+    if lo < hi {
+        (lo, hi)
+    } else {
+        (lo, lo * 10.0)
+    }
+}
+
 /// `log10` of a value clamped into [1e-12, 1e12], so an axis bound is always finite.
 pub(crate) fn lg(v: f64) -> f64 {
     if v.is_nan() {
@@ -404,10 +421,8 @@ pub(crate) fn loglog_lines(
     series: &[XySeries],
 ) -> DrawResult<Svg> {
     let pts: Vec<(f64, f64)> = series.iter().flat_map(|s| s.2.iter().cloned()).collect();
-    let fx = |f: fn(f64, f64) -> f64, init: f64| pts.iter().map(|p| p.0).fold(init, f);
-    let fy = |f: fn(f64, f64) -> f64, init: f64| pts.iter().map(|p| p.1).fold(init, f);
-    let (x0, x1) = (fx(f64::min, f64::MAX) / 1.5, fx(f64::max, 1e-9) * 1.5);
-    let (y0, y1) = (fy(f64::min, f64::MAX) / 1.5, fy(f64::max, 1e-9) * 3.0);
+    let (x0, x1) = log_bounds(pts.iter().map(|p| p.0), 1.5, 1.5);
+    let (y0, y1) = log_bounds(pts.iter().map(|p| p.1), 1.5, 3.0);
     svg(900, 560, |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 20))

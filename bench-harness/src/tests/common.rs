@@ -113,14 +113,12 @@ pub(crate) fn results() -> Results {
         layers: vec![Layer {
             name: "smoke_3x3_14".into(),
             networks: vec!["smoke".into()],
-            hw: 14,
-            c: 32,
-            k: 32,
-            rs: 3,
-            stride: 1,
-            pad: 1,
-            groups: 1,
-            batch: 1,
+            shape: ShapeRecord::of(
+                &simdconv::ConvShape::builder(1, 14, 14, 32, 32, 3, 3)
+                    .pad(1)
+                    .build()
+                    .unwrap(),
+            ),
             batch_of: None,
         }],
         blocks: vec![],

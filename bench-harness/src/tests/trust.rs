@@ -229,10 +229,139 @@ fn interrupted_writes_leave_no_debris() {
     let left: Vec<String> = std::fs::read_dir(&d)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
+        .filter(|n| n.starts_with('.') && n != ".simdconv.lock")
         .collect();
     assert!(left.is_empty(), "{left:?}");
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A writer killed between its renames (results.json new, index.html still the temporary) is
+/// rolled forward: the journal proves every temporary was complete, so the set ends new.
+#[test]
+fn a_kill_between_renames_is_rolled_forward() {
+    use simdconv_bench::files::{recover_dir, write_pair};
+    let d = scratch("rollforward");
+    let (a, b) = (d.join("results.json"), d.join("index.html"));
+    write_pair(&[(&a, b"old json"), (&b, b"old html")]).unwrap();
+    // The first rename happened (results.json is new), the second did not.
+    std::fs::write(&a, b"new json").unwrap();
+    std::fs::write(d.join(".index.html.tmp-999999999-00ff"), b"new html").unwrap();
+    std::fs::write(
+        d.join(".replace-pending"),
+        ".results.json.tmp-999999999-00ff\tresults.json\n.index.html.tmp-999999999-00ff\tindex.html\n",
+    )
+    .unwrap();
+    recover_dir(&d).unwrap();
+    assert_eq!(std::fs::read(&a).unwrap(), b"new json");
+    assert_eq!(std::fs::read(&b).unwrap(), b"new html");
+    assert!(!d.join(".replace-pending").exists());
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Temporaries are created exclusively under unpredictable names: a symlink planted where an
+/// older version put its temporary redirects nothing, and the target stays a plain file.
+#[test]
+#[cfg(unix)]
+fn a_planted_symlink_does_not_redirect_a_write() {
+    use simdconv_bench::files::write_atomic;
+    let d = scratch("symlink");
+    let victim = d.join("victim.txt");
+    std::fs::write(&victim, b"precious").unwrap();
+    let target = d.join("index.html");
+    let planted = d.join(format!(".index.html.tmp-{}", std::process::id()));
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    write_atomic(&target, b"page").unwrap();
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    assert_eq!(std::fs::read(&target).unwrap(), b"page");
+    assert!(!std::fs::symlink_metadata(&target).unwrap().is_symlink());
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// One writer per output folder: a second lock on it is refused, naming the folder, until the
+/// first is dropped.
+#[test]
+fn an_output_folder_has_one_writer_at_a_time() {
+    use simdconv_bench::files::{lock_dir, write_atomic};
+    let d = scratch("lock");
+    let first = lock_dir(&d).unwrap();
+    let e = lock_dir(&d).err().expect("a second writer is refused");
+    assert!(e.contains("another simdconv-bench"), "{e}");
+    // The holder itself still writes (under its own lock).
+    write_atomic(&d.join("results.json"), b"x").unwrap();
+    drop(first);
+    let _again = lock_dir(&d).unwrap();
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Devices and FIFOs are refused before they are read: /dev/zero reports size 0 and never ends.
+#[test]
+#[cfg(target_os = "linux")]
+fn devices_are_not_read() {
+    let e = within(10, "/dev/zero", || {
+        Results::read(std::path::Path::new("/dev/zero"))
+            .err()
+            .map(|e| e.to_string())
+    })
+    .expect("refused");
+    assert!(e.contains("not a regular file"), "{e}");
+    let e = within(10, "/dev/zero map", || {
+        simdconv::auto::TuningMap::read(std::path::Path::new("/dev/zero"))
+            .err()
+            .map(|e| e.to_string())
+    })
+    .expect("refused");
+    assert!(e.contains("not a regular file"), "{e}");
+}
+
+/// CSV cells that a spreadsheet would evaluate as formulas are neutralised.
+#[test]
+fn csv_cells_never_start_a_formula() {
+    let mut r = results();
+    r.results[0].layer = "=HYPERLINK(\"http://x\",\"y\")".into();
+    r.results[1].layer = "+1+cmd|' /C calc'!A0".into();
+    r.results[2].layer = "@SUM(1)".into();
+    let csv = simdconv_bench::export::csv(&r);
+    for line in csv.lines().skip(1) {
+        let first = line.trim_start_matches('"');
+        assert!(
+            !first.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{line}"
+        );
+    }
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+}
+
+/// A scaling claim with no "best" records used to hang the report (a log axis from f64::MAX).
+#[test]
+fn a_scaling_claim_without_best_records_renders() {
+    let mut r = results();
+    let mut b = block("effnet", "avx2");
+    b.scaling = true;
+    b.mode = BlockMode::Fixed(simdconv::Algorithm::Direct);
+    r.blocks = vec![b];
+    within(30, "report", move || {
+        simdconv_bench::report::render(&r)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+    .unwrap();
+}
+
+/// `run --batch` sizes beyond memory are refused before measuring, with the estimate.
+#[test]
+fn a_batch_beyond_memory_is_refused_with_its_estimate() {
+    use simdconv_bench::run::check_memory;
+    use simdconv_bench::suite::Suite;
+    let layers: Vec<_> = Suite::Quick
+        .layers()
+        .iter()
+        .map(|l| l.with_batch(1024))
+        .collect();
+    let e = check_memory(&layers, false, Some(1 << 30)).unwrap_err();
+    assert!(e.contains("GB to measure") && e.contains("--batch"), "{e}");
+    assert!(check_memory(&layers[..1], false, None).is_ok());
+    let one: Vec<_> = Suite::Quick.layers();
+    assert!(check_memory(&one, true, Some(8 << 30)).is_ok());
 }
 
 #[test]
