@@ -26,6 +26,39 @@ pub(crate) fn variants_for(shape: &ConvShape, allow: Option<&[Isa]>) -> Vec<&'st
         .collect()
 }
 
+/// What computes `shape` here: `None` when a SIMD variant (AVX2, AVX-512, NEON) of this CPU
+/// does, else why not (no variant at all, or only the scalar and portable ones), with the
+/// refusal of the widest SIMD direct row (the most general algorithm: its reason is the one a
+/// user can act on).
+pub(crate) fn coverage_gap(shape: &ConvShape, allow: Option<&[Isa]>) -> Option<String> {
+    let simd = |i: Isa| !matches!(i, Isa::Scalar | Isa::Portable);
+    let ok = variants_for(shape, allow);
+    if ok.iter().any(|v| simd(v.isa())) {
+        return None;
+    }
+    let here: Vec<&Variant> = variants()
+        .iter()
+        .filter(|v| v.is_available() && simd(v.isa()))
+        .collect();
+    let why = if here.iter().any(|v| v.supports(shape).is_ok()) {
+        "the SIMD variants that compute it were left out by --isa".to_string()
+    } else {
+        here.iter()
+            .max_by_key(|v| (v.algorithm() == simdconv::Algorithm::Direct, v.isa().rank()))
+            .and_then(|v| {
+                v.supports(shape)
+                    .err()
+                    .map(|e| format!("{}: {e}", v.name()))
+            })
+            .unwrap_or_else(|| "this CPU has no SIMD variant".to_string())
+    };
+    Some(if ok.is_empty() {
+        format!("no variant computes it ({why})")
+    } else {
+        format!("only scalar/portable variants compute it ({why})")
+    })
+}
+
 /// A `--filter` pattern, parsed once (as the command line is read) and matched against
 /// `layer/variant`, `blocks/<claim>` or a layer name.
 #[derive(Debug, Clone)]

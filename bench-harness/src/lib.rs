@@ -27,6 +27,7 @@ mod report;
 mod roof;
 mod run;
 pub mod schema;
+mod shapes;
 mod stability;
 mod suite;
 mod tune;
@@ -39,6 +40,12 @@ mod tests;
 pub mod bench {
     pub use crate::measure::{layer_group, Bench, FlopTime, LayerData};
     pub use crate::suite::Suite;
+}
+
+/// The readers of the user's layer lists (`--shapes`), for fuzzing and for tools that write
+/// such lists: benchdnn problem text in, named layers out, and a layer back as a benchdnn line.
+pub mod inputs {
+    pub use crate::shapes::benchdnn::{line as benchdnn_line, parse as benchdnn};
 }
 
 /// The readers of results files, each a function of parsed files (no measuring, no probing):

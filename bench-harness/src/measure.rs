@@ -178,9 +178,25 @@ pub(crate) fn bench_id(variant: &str, threads: usize) -> String {
     }
 }
 
+/// criterion's group id (and directory) for a layer name: the name where it is short and plain
+/// (criterion rewrites `:`, `/`, quotes and more in directory names and cuts them at 64 bytes),
+/// else its plain characters, cut, with a hash of the whole name, so two names never share one.
+pub(crate) fn group_id(name: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    if name.len() <= 48 && !name.is_empty() && name.chars().all(plain) {
+        return name.to_string();
+    }
+    let kept: String = name
+        .chars()
+        .map(|c| if plain(c) { c } else { '_' })
+        .take(40)
+        .collect();
+    format!("{kept}-{:016x}", crate::fnv(name))
+}
+
 /// A criterion group for one layer, with FLOP throughput (printed as GFLOP/s).
 pub fn layer_group<'a>(c: &'a mut Bench, name: &str, shape: &ConvShape) -> Group<'a> {
-    let mut g = c.benchmark_group(name.to_string());
+    let mut g = c.benchmark_group(group_id(name));
     g.throughput(Throughput::Elements(shape.flops()));
     g
 }
@@ -196,13 +212,13 @@ impl<'a> Session<'a> {
     /// A group named `name` in `c`, whose data criterion writes under `dir` (the directory `c`
     /// was configured with); with `flops`, throughput prints as GFLOP/s.
     pub(crate) fn new(c: &'a mut Bench, dir: &Path, name: &str, flops: Option<u64>) -> Session<'a> {
-        let mut group = c.benchmark_group(name.to_string());
+        let mut group = c.benchmark_group(group_id(name));
         if let Some(f) = flops {
             group.throughput(Throughput::Elements(f));
         }
         Session {
             group,
-            name: name.to_string(),
+            name: group_id(name),
             dir: dir.to_path_buf(),
         }
     }

@@ -13,7 +13,8 @@ use crate::machine;
 use crate::measure::{self, Bench, LayerData, Session};
 use crate::schema::layer::Layer;
 use crate::schema::results::{
-    gflops, BlockRecord, Interval, Record, Results, Settings, ShapeRecord, StepRecord, SCHEMA,
+    gflops, BlockRecord, CoverageGap, Interval, Record, Results, Settings, ShapeRecord, StepRecord,
+    SCHEMA,
 };
 use crate::schema::suite::SuiteName;
 use crate::seeded;
@@ -41,9 +42,11 @@ pub(crate) struct RunOptions {
     /// Thread counts every variant is measured with (1 = `ConvPlan::run`; more =
     /// `run_parallel` on a pool of that many threads).
     pub threads: Vec<usize>,
-    /// Batch sizes every layer is measured at (1 keeps the catalogue's name; n > 1 adds
-    /// `<layer>_b<n>`).
+    /// Batch sizes every layer is measured at (a layer's own batch keeps its name; another n
+    /// adds `<layer>_b<n>`); empty: each layer at its own (1 in the catalogue).
     pub batch: Vec<usize>,
+    /// The user's layers (`--shapes`), measured instead of the suite's when given.
+    pub shapes: Vec<Layer>,
 }
 
 impl RunOptions {
@@ -59,7 +62,8 @@ impl RunOptions {
             verbose: false,
             tuning: None,
             threads: vec![1],
-            batch: vec![1],
+            batch: Vec::new(),
+            shapes: Vec::new(),
         }
     }
 }
@@ -81,12 +85,7 @@ pub(crate) fn select(opts: &RunOptions) -> Result<Selection, String> {
             ));
         }
     }
-    let layers: Vec<Layer> = opts
-        .suite
-        .layers()
-        .iter()
-        .flat_map(|l| opts.batch.iter().map(|&n| l.with_batch(n)))
-        .collect();
+    let layers = source_layers(opts);
     let filter = opts.filter.as_ref();
     let mut pairs = Vec::new();
     for l in &layers {
@@ -119,6 +118,50 @@ pub(crate) fn select(opts: &RunOptions) -> Result<Selection, String> {
     let parallel = opts.threads.iter().any(|&t| t > 1);
     check_memory(&used, parallel, machine::available_memory())?;
     Ok((used, pairs))
+}
+
+/// The layers the options name (the suite's or the `--shapes` files'), at each batch size.
+fn source_layers(opts: &RunOptions) -> Vec<Layer> {
+    let source = if opts.shapes.is_empty() {
+        opts.suite.layers()
+    } else {
+        opts.shapes.clone()
+    };
+    source
+        .iter()
+        .flat_map(|l| {
+            let own = [l.batch()];
+            let ns = if opts.batch.is_empty() {
+                &own[..]
+            } else {
+                &opts.batch
+            };
+            ns.iter().map(|&n| l.with_batch(n)).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The layers the filter keeps that no SIMD variant of this CPU (within `--isa`) computes.
+pub(crate) fn coverage(opts: &RunOptions) -> Vec<CoverageGap> {
+    let named = |l: &Layer| {
+        variants()
+            .iter()
+            .any(|v| here::passes(opts.filter.as_ref(), &format!("{}/{}", l.name, v.name())))
+    };
+    source_layers(opts)
+        .iter()
+        .filter(|l| named(l))
+        .filter_map(|l| {
+            let reason = match l.shape() {
+                Ok(s) => here::coverage_gap(&s, opts.isas.as_deref())?,
+                Err(e) => e.to_string(),
+            };
+            Some(CoverageGap {
+                layer: l.name.clone(),
+                reason,
+            })
+        })
+        .collect()
 }
 
 /// Refuses, before measuring, a selection whose largest layer would not fit in `avail` bytes
@@ -286,6 +329,7 @@ pub(crate) fn run(
         results: records,
         blocks,
         auto: Vec::new(),
+        coverage: coverage(opts),
     })
 }
 
@@ -555,6 +599,9 @@ pub(crate) fn merge(mut old: Results, mut new: Results) -> Results {
             .any(|n| n.claim == o.claim && n.side == o.side && n.isa == o.isa && n.mode == o.mode)
     });
     old.blocks.extend(new.blocks);
+    old.coverage
+        .retain(|o| !new.coverage.iter().any(|n| n.layer == o.layer));
+    old.coverage.extend(new.coverage);
     old.created_unix = new.created_unix;
     old.settings.filter = None;
     // The merged file was made by both commands, in order.

@@ -20,7 +20,7 @@ impl Suite {
             Suite::Smoke => catalogue::smoke(),
             Suite::Quick => catalogue::quick(),
             Suite::Full => catalogue::full(),
-            Suite::Blocks | Suite::Tune => Vec::new(),
+            Suite::Blocks | Suite::Tune | Suite::Shapes => Vec::new(),
         }
     }
 
@@ -31,7 +31,7 @@ impl Suite {
                 warm_up_s: 0.05,
                 measurement_s: 0.2,
             },
-            Suite::Quick | Suite::Full | Suite::Blocks | Suite::Tune => Timing {
+            Suite::Quick | Suite::Full | Suite::Blocks | Suite::Tune | Suite::Shapes => Timing {
                 warm_up_s: 0.3,
                 measurement_s: 1.0,
             },

@@ -62,10 +62,15 @@ enum Cmd {
         /// single-threaded run; more runs the parallel drivers on a pool of that size).
         #[arg(long, value_delimiter = ',', value_parser = parse_threads, default_value = "1")]
         threads: Vec<usize>,
-        /// Comma-separated batch sizes each layer is measured at, e.g. 1,4,16 (layers at
-        /// batch n > 1 are named <layer>_b<n>).
-        #[arg(long, value_delimiter = ',', value_parser = parse_count, default_value = "1")]
+        /// Comma-separated batch sizes each layer is measured at, e.g. 1,4,16 (a layer at
+        /// another batch than its own is named <layer>_b<n>); default: each layer's own (1 in
+        /// the catalogue, mb in a benchdnn line).
+        #[arg(long, value_delimiter = ',', value_parser = parse_count)]
         batch: Vec<usize>,
+        /// Measure the layers of these files instead of a suite's (repeatable): benchdnn
+        /// convolution descriptors, one or more per line (see the README for the keys).
+        #[arg(long, conflicts_with = "suite")]
+        shapes: Vec<PathBuf>,
     },
     /// Compare results files (several CPUs), or gate a candidate against a baseline.
     Compare {
@@ -107,6 +112,11 @@ enum Cmd {
         /// Keep layers whose name matches this regex.
         #[arg(long, value_parser = Filter::parse)]
         filter: Option<Filter>,
+        /// Tune the layers of these files (benchdnn descriptors) instead of the networks and
+        /// the grid, adding them to OUT/tuning.json when it holds a map of this machine
+        /// (repeatable).
+        #[arg(long)]
+        shapes: Vec<PathBuf>,
     },
     /// Render index.html from a results.json.
     Report {
@@ -135,6 +145,10 @@ enum Cmd {
         /// smoke, quick, full (blocks has no single layers).
         #[arg(long, value_enum, default_value_t = Suite::Full)]
         suite: Suite,
+        /// As a benchdnn batch file (one canonical descriptor per layer, named), which
+        /// `run --shapes` reads back.
+        #[arg(long)]
+        benchdnn: bool,
     },
 }
 
@@ -245,9 +259,14 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             tuning,
             mut threads,
             mut batch,
+            shapes,
         } => {
             let out = out.unwrap_or_else(default_out);
             let mut opts = RunOptions::for_suite(suite, out);
+            if !shapes.is_empty() {
+                opts = RunOptions::for_suite(Suite::Shapes, opts.out);
+                opts.shapes = crate::shapes::read(&shapes)?;
+            }
             threads.sort_unstable();
             threads.dedup();
             batch.sort_unstable();
@@ -292,11 +311,17 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             out,
             isa,
             filter,
+            shapes,
         } => tune_cmd(tune::TuneOptions {
             budget,
             out: out.unwrap_or_else(default_out),
             isas: isa,
             filter,
+            shapes: if shapes.is_empty() {
+                Vec::new()
+            } else {
+                crate::shapes::read(&shapes)?
+            },
         })?,
         Cmd::Report {
             results,
@@ -316,7 +341,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
                 out!("fingerprint: {}", m.fingerprint());
             }
         }
-        Cmd::Shapes { suite } => shapes(suite)?,
+        Cmd::Shapes { suite, benchdnn } => shapes(suite, benchdnn)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -363,8 +388,15 @@ fn report_cmd(
 }
 
 /// `shapes`: the catalogue of a suite, with FLOPs and how many variants support each layer.
-fn shapes(suite: Suite) -> Result<(), Box<dyn std::error::Error>> {
+fn shapes(suite: Suite, benchdnn: bool) -> Result<(), Box<dyn std::error::Error>> {
     let layers = suite.layers();
+    if benchdnn {
+        out!("# The {suite} suite's layers as benchdnn convolution problems (simdconv-bench shapes --benchdnn).");
+        for l in &layers {
+            out!("{}", crate::shapes::benchdnn::line(l));
+        }
+        return Ok(());
+    }
     out!(
         "{:<34} {:<40} {:>12} {:>9}  networks",
         "name",
@@ -393,6 +425,9 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
     let out = &opts.out;
     // Fail fast on an empty selection or an unwritable directory, before measuring.
     let selection = run::select(opts)?;
+    for gap in run::coverage(opts) {
+        eprintln!("coverage: {}: {}", gap.layer, gap.reason);
+    }
     files::ensure_writable(out)?;
     // One writer per folder, from reading the file appended to until the last rename.
     let _lock = files::lock_dir(out)?;

@@ -76,6 +76,7 @@ pub fn render(full: &Results) -> Result<String, Box<dyn std::error::Error>> {
         crossovers(&mut page, res);
         auto_picks(&mut page, res);
     }
+    coverage(&mut page, res);
     page.heading("Machine");
     page.add(page::machine_card(m));
     if !view.all.is_empty() {
@@ -101,6 +102,24 @@ pub fn render(full: &Results) -> Result<String, Box<dyn std::error::Error>> {
         every_result(&mut page, &view);
     }
     Ok(page.finish())
+}
+
+/// The layers no SIMD variant computed, with the reason: a user's model can hold layers the
+/// catalogue lacks, and a gap must be visible, not a missing row.
+fn coverage(page: &mut Page, res: &Results) {
+    if res.coverage.is_empty() {
+        return;
+    }
+    page.heading("Coverage");
+    page.note(html! {
+        (res.coverage.len()) " layer(s) of this run had no SIMD variant on this machine: "
+        "they ran on the scalar or portable variants only, or not at all (no row below)."
+    });
+    let mut t = Table::new("", &["layer", "why"]);
+    for g in &res.coverage {
+        t.row(&[page::l(&g.layer), page::l(&g.reason)], false);
+    }
+    page.add(t.finish());
 }
 
 /// When, with what and from which code: run date, duration, command, revision, pinning.

@@ -19,6 +19,18 @@ pub struct Layer {
     /// The layer this one is a batch of (`run --batch`), by name; `None` for a layer itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_of: Option<String>,
+    /// How many times the network runs this layer (benchdnn's `*N`, repeated identical model
+    /// layers): the weight of its time in a network's total. 1 when absent.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 /// A square layer with the same stride and padding on both axes (the catalogue's and the grid's
@@ -46,6 +58,7 @@ impl Layer {
             networks,
             shape: ShapeRecord::of(shape),
             batch_of: None,
+            count: 1,
         }
     }
 
@@ -98,6 +111,8 @@ struct LayerWire {
     batch: Option<usize>,
     #[serde(default)]
     batch_of: Option<String>,
+    #[serde(default = "one")]
+    count: usize,
 }
 
 impl TryFrom<LayerWire> for Layer {
@@ -121,11 +136,15 @@ impl TryFrom<LayerWire> for Layer {
                 }
             }
         };
+        if w.count == 0 {
+            return Err(format!("layer {:?}: \"count\" is 0 (at least 1)", w.name));
+        }
         Ok(Layer {
             name: w.name,
             networks: w.networks,
             shape,
             batch_of: w.batch_of,
+            count: w.count,
         })
     }
 }

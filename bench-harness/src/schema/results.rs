@@ -380,6 +380,19 @@ pub struct Results {
     /// What `ConvPlan::auto` picked per layer and its regret (absent in older files).
     #[serde(default)]
     pub auto: Vec<AutoPick>,
+    /// Layers of the run that no SIMD variant computed on its machine, with the reason (those
+    /// that no variant computes have no records either).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coverage: Vec<CoverageGap>,
+}
+
+/// A layer that only scalar/portable variants, or none, computed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoverageGap {
+    /// The layer's name.
+    pub layer: String,
+    /// Why (the refusal of the most general SIMD variant, or the ISA list).
+    pub reason: String,
 }
 
 impl Results {

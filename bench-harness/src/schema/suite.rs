@@ -20,16 +20,20 @@ pub enum Suite {
     /// `tune`'s grid (recorded by `tune`, never chosen with `--suite`).
     #[value(skip)]
     Tune,
+    /// The layers of `--shapes` files (recorded when they replace the suite's).
+    #[value(skip)]
+    Shapes,
 }
 
 impl Suite {
     /// Every suite.
-    pub(crate) const ALL: [Suite; 5] = [
+    pub(crate) const ALL: [Suite; 6] = [
         Suite::Smoke,
         Suite::Quick,
         Suite::Full,
         Suite::Blocks,
         Suite::Tune,
+        Suite::Shapes,
     ];
 
     /// The name on the command line and in results files.
@@ -40,6 +44,7 @@ impl Suite {
             Suite::Full => "full",
             Suite::Blocks => "blocks",
             Suite::Tune => "tune",
+            Suite::Shapes => "shapes",
         }
     }
 

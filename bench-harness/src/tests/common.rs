@@ -120,9 +120,11 @@ pub(crate) fn results() -> Results {
                     .unwrap(),
             ),
             batch_of: None,
+            count: 1,
         }],
         blocks: vec![],
         auto: vec![],
+        coverage: vec![],
         results: vec![
             record(
                 "smoke_3x3_14",

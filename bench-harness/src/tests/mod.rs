@@ -7,5 +7,6 @@ mod common;
 mod compare;
 mod report;
 mod scaling;
+mod shapes;
 mod trust;
 mod tune;

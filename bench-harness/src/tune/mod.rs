@@ -108,13 +108,19 @@ pub(crate) struct TuneOptions {
     pub isas: Option<Vec<Isa>>,
     /// Keep layers whose name matches.
     pub filter: Option<crate::here::Filter>,
+    /// The user's layers (`--shapes`), tuned instead of the networks and the grid when given.
+    pub shapes: Vec<Layer>,
 }
 
 /// Runs (or resumes) a tune and returns the file written.
 pub(crate) fn tune(opts: &TuneOptions) -> Result<TuningFile, String> {
     let started = Instant::now();
     let path = opts.out.join("tuning.json");
-    let mut planned = layers();
+    let mut planned = if opts.shapes.is_empty() {
+        layers()
+    } else {
+        opts.shapes.clone()
+    };
     if let Some(f) = &opts.filter {
         planned.retain(|l| f.matches(&l.name));
     }
@@ -174,10 +180,23 @@ pub(crate) fn tune(opts: &TuneOptions) -> Result<TuningFile, String> {
         }
         Err(e) => return Err(e.to_string()),
     };
-    let todo: Vec<&Layer> = planned
-        .iter()
-        .filter(|l| !file.map.layers.iter().any(|m| m.name == l.name))
-        .collect();
+    let mut todo: Vec<&Layer> = Vec::new();
+    for l in &planned {
+        match file.map.layers.iter().find(|m| m.name == l.name) {
+            None => todo.push(l),
+            Some(m) if m.shape == l.shape => {}
+            Some(m) => {
+                return Err(format!(
+                    "{} holds a layer {} of another shape ({} there, {} here): rename it or choose another --out",
+                    path.display(),
+                    l.name,
+                    m.shape,
+                    l.shape
+                ))
+            }
+        }
+    }
+    file.settings.layers_planned = file.map.layers.len() + todo.len();
     con.phase(todo.len());
     for layer in todo {
         if started.elapsed() > opts.budget {
