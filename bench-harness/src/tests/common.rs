@@ -1,4 +1,4 @@
-//! Small fixed results for the harness tests (also read by the CLI's tests, `tests/cli.rs`).
+//! Small fixed results for the harness tests (also read by the CLI's tests, `tests/cli/`).
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;

@@ -1,5 +1,5 @@
 //! The harness's unit tests: the schema, the views and the producers called in-process (the CLI
-//! run as a binary is tested in `tests/cli.rs`).
+//! run as a binary is tested in `tests/cli/`).
 
 mod answer;
 mod blocks;

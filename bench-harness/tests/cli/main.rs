@@ -1,7 +1,8 @@
 //! The CLI rejects bad input with a clear message and the right exit code, before measuring.
 
-#[path = "../src/tests/common.rs"]
+#[path = "../../src/tests/common.rs"]
 mod common;
+mod shapes;
 
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -351,7 +352,7 @@ fn an_existing_unwritable_output_directory_is_refused_before_measuring() {
 }
 
 /// A fresh directory under the system's temp dir.
-fn fresh(name: &str) -> std::path::PathBuf {
+pub fn fresh(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("simdconv-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
@@ -485,118 +486,4 @@ fn gate_exit_codes_tell_the_failures_apart() {
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok:"));
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// `run --shapes`: the user's layers keep their names and multiplicities, the layers no SIMD
-/// variant ran are listed on the page, and a bad line stops the run before it measures.
-#[test]
-fn run_shapes_measures_the_users_layers() {
-    let d = fresh("shapes");
-    let list = d.join("model.txt");
-    std::fs::write(
-        &list,
-        "# two layers of a model\nmb1ic8ih9oc8kh1n\"m:pw*3\"\nmb1ic8ih9oc8kh3ph2dh1n\"m:dilated\"\n",
-    )
-    .unwrap();
-    let out = d.join("out");
-    let o = bench(&[
-        "run",
-        "--shapes",
-        list.to_str().unwrap(),
-        "--isa",
-        "scalar",
-        "--filter",
-        "/f32-(pointwise|direct)-scalar",
-        "--measurement-time",
-        "0.02",
-        "--warm-up-time",
-        "0.01",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let r = Results::read(&out.join("results.json")).unwrap();
-    assert_eq!(r.settings.suite.to_string(), "shapes");
-    let names: Vec<(&str, usize)> = r
-        .layers
-        .iter()
-        .map(|l| (l.name.as_str(), l.count))
-        .collect();
-    assert_eq!(names, [("m:pw", 3), ("m:dilated", 1)]);
-    assert_eq!(r.layers[1].shape.dilation_h, 2);
-    assert!(r.results.iter().any(|x| x.layer == "m:dilated"));
-    // Only scalar variants were allowed: where this CPU has SIMD rows, both layers are gaps.
-    if simdconv::Isa::ALL
-        .iter()
-        .any(|i| i.is_available() && !matches!(i, simdconv::Isa::Scalar | simdconv::Isa::Portable))
-    {
-        assert_eq!(r.coverage.len(), 2, "{:?}", r.coverage);
-        assert!(stderr(&o).contains("coverage: m:pw"), "{}", stderr(&o));
-        let html = std::fs::read_to_string(out.join("index.html")).unwrap();
-        assert!(html.contains("Coverage") && html.contains("left out by --isa"));
-    }
-    // A bad line: its file and line, exit 1, nothing measured or written.
-    std::fs::write(&list, "mb1ic8ih9oc8kh1\nmb1ic8id9ih9oc8kh1\n").unwrap();
-    let bad = d.join("bad");
-    let o = bench(&[
-        "run",
-        "--shapes",
-        list.to_str().unwrap(),
-        "--out",
-        bad.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    let e = stderr(&o);
-    assert!(e.contains("model.txt:2") && e.contains("key id"), "{e}");
-    assert!(!bad.exists());
-    // --shapes replaces a suite: naming both is a usage error.
-    let o = bench(&[
-        "run",
-        "--suite",
-        "smoke",
-        "--shapes",
-        list.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    std::fs::remove_dir_all(&d).unwrap();
-}
-
-/// `tune --shapes` adds the user's layers to a map, and refuses a name the map holds with
-/// another shape.
-#[test]
-fn tune_shapes_adds_the_users_layers_to_the_map() {
-    let d = fresh("tune-shapes");
-    let list = d.join("model.txt");
-    std::fs::write(&list, "mb1ic8ih6oc8kh1n\"m:a\"\n").unwrap();
-    let out = d.join("out");
-    let tune = |list: &std::path::Path| {
-        bench(&[
-            "tune",
-            "--shapes",
-            list.to_str().unwrap(),
-            "--isa",
-            "scalar",
-            "--budget",
-            "60s",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-    };
-    let o = tune(&list);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let map = std::fs::read_to_string(out.join("tuning.json")).unwrap();
-    assert!(map.contains("\"m:a\""), "{map}");
-    std::fs::write(&list, "mb1ic8ih6oc8kh1n\"m:a\"\nmb1ic8ih6oc16kh1n\"m:b\"\n").unwrap();
-    let o = tune(&list);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let map = std::fs::read_to_string(out.join("tuning.json")).unwrap();
-    assert!(
-        map.contains("\"m:b\""),
-        "the second file's new layer is added"
-    );
-    std::fs::write(&list, "mb1ic8ih6oc32kh1n\"m:a\"\n").unwrap();
-    let o = tune(&list);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("another shape"), "{}", stderr(&o));
-    std::fs::remove_dir_all(&d).unwrap();
 }
