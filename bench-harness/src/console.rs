@@ -217,3 +217,38 @@ pub fn winner_table(res: &Results) -> String {
     }
     s
 }
+
+/// Per-network totals, one line per way of choosing (ms, and x the per-layer bound), then the
+/// layers that cost most. Empty when the run has no layers.
+pub(crate) fn totals_table(res: &Results) -> String {
+    let mut s = String::new();
+    for t in crate::totals::totals(res) {
+        let bound = t.strategies[0].total_ns;
+        let _ = writeln!(
+            s,
+            "{} (batch {}, {} layers, {} with repeats):",
+            t.network, t.batch, t.layers, t.weighted_layers
+        );
+        for st in &t.strategies {
+            let missing = if st.missing > 0 {
+                format!("  ({} layer(s) not measured, left out)", st.missing)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                s,
+                "  {:<16} {:>10.3} ms  {:>6.2}x{missing}",
+                st.label,
+                st.total_ns / 1e6,
+                st.total_ns / bound
+            );
+        }
+        let top: Vec<String> = t
+            .top
+            .iter()
+            .map(|x| format!("{} {:.0}% ({})", x.layer, x.share * 100.0, x.algorithm))
+            .collect();
+        let _ = writeln!(s, "  most time: {}", top.join(", "));
+    }
+    s
+}

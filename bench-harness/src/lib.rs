@@ -21,6 +21,7 @@ mod export;
 mod files;
 mod gate;
 mod here;
+mod libraries;
 mod machine;
 mod measure;
 mod report;
@@ -30,6 +31,7 @@ pub mod schema;
 mod shapes;
 mod stability;
 mod suite;
+mod totals;
 mod tune;
 
 #[cfg(test)]

@@ -473,6 +473,11 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
         out!("{}", console::winner_table(&res.at_threads(t)).trim_end());
     }
     out!("{}", autopick::console_line(&res.auto));
+    let totals = console::totals_table(&one);
+    if !totals.is_empty() {
+        out!("\nnetwork totals (one thread; each layer's median x its count):");
+        out!("{}", totals.trim_end());
+    }
     out!(
         "\nwrote {}, {} and {}",
         json.display(),

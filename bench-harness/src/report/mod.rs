@@ -13,6 +13,7 @@ pub(crate) mod page;
 pub(crate) mod pareto;
 pub(crate) mod roofline;
 pub(crate) mod scaling;
+mod totals;
 pub(crate) mod tuning;
 
 use std::path::Path;
@@ -77,6 +78,7 @@ pub fn render(full: &Results) -> Result<String, Box<dyn std::error::Error>> {
         auto_picks(&mut page, res);
     }
     coverage(&mut page, res);
+    totals::section(&mut page, res);
     page.heading("Machine");
     page.add(page::machine_card(m));
     if !view.all.is_empty() {

@@ -8,5 +8,6 @@ mod compare;
 mod report;
 mod scaling;
 mod shapes;
+mod totals;
 mod trust;
 mod tune;

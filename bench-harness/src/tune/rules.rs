@@ -18,7 +18,9 @@
 use std::sync::Arc;
 
 use simdconv::auto::{self, AutoOptions, TuningMap};
-use simdconv::{Algorithm, ConvShape, Element, Isa, Variant, WinogradTile};
+use simdconv::{ConvShape, Isa, Variant};
+
+use crate::libraries;
 
 use crate::schema::tuning::{Evaluation, Pick, Rule, RuleScore, TuningFile};
 
@@ -34,64 +36,22 @@ pub(crate) struct Context {
     pub ceilings: Option<auto::Ceilings>,
 }
 
-/// `algorithm` at the widest allowed ISA that has it, with `ConvPlan::new`'s tile; direct when
-/// the algorithm cannot compute the shape, depthwise for depthwise layers.
-fn at_widest(
-    shape: &ConvShape,
-    algorithm: Algorithm,
-    isas: Option<&[Isa]>,
-) -> Option<&'static Variant> {
-    let algorithm = if shape.is_depthwise() {
-        Algorithm::Depthwise
-    } else if algorithm.supports(shape).is_err() {
-        Algorithm::Direct
-    } else {
-        algorithm
-    };
-    crate::here::isas(isas)
-        .into_iter()
-        .find_map(|isa| auto::pick_tile(shape, algorithm, isa))
-        .filter(|v| v.supports(shape).is_ok())
-}
-
-/// The variant `rule` picks for `shape`.
+/// The variant `rule` picks for `shape`: auto and the cost model through `ConvPlan::auto`, the
+/// libraries' rules at the widest allowed ISA that has their algorithm.
 pub(crate) fn pick(rule: Rule, shape: &ConvShape, ctx: &Context) -> Option<&'static Variant> {
-    use Algorithm::{Direct, Im2col, Pointwise, Winograd};
-    use WinogradTile::{F2x2_3x3 as F2, F4x4_3x3 as F4};
-    let isas = ctx.isas.as_deref();
-    let (c, k) = (shape.c(), shape.k());
-    let wino_ok = Winograd(F4).supports(shape).is_ok();
-    let one_by_one = Pointwise.supports(shape).is_ok();
-    let algorithm = match rule {
-        Rule::Auto | Rule::CostModel => {
-            let opts = AutoOptions {
-                map: (rule == Rule::Auto).then(|| ctx.map.clone()),
-                isas: ctx.isas.clone(),
-                ceilings: ctx.ceilings.clone(),
-                max_relative_error: None,
-            };
-            return auto::choose(shape, &opts).ok().map(|c| c.variant);
-        }
-        Rule::Onednn if wino_ok && shape.n() >= 4 => Winograd(F4),
-        Rule::Onednn => Direct,
-        Rule::Ncnn if wino_ok && (c > 8 || k > 8) => {
-            if c >= 256 && k >= 256 && shape.h().min(shape.w()) <= 14 {
-                Winograd(F2)
-            } else {
-                Winograd(F4)
-            }
-        }
-        Rule::Ncnn if one_by_one => Pointwise,
-        Rule::Ncnn if c > 16 || (shape.weights_len() * f32::BYTES) as u64 > ctx.l2 => Im2col,
-        Rule::Ncnn => Direct,
-        Rule::Tvm if wino_ok && 64 < k && k < 512 => Winograd(F4),
-        Rule::Tvm => Direct,
-        Rule::Mlas if one_by_one => Pointwise,
-        Rule::Mlas | Rule::AlwaysIm2col => Im2col,
-        Rule::AlwaysDirect => Direct,
-        Rule::Unknown => return None,
-    };
-    at_widest(shape, algorithm, isas)
+    if matches!(rule, Rule::Auto | Rule::CostModel) {
+        let opts = AutoOptions {
+            map: (rule == Rule::Auto).then(|| ctx.map.clone()),
+            isas: ctx.isas.clone(),
+            ceilings: ctx.ceilings.clone(),
+            max_relative_error: None,
+        };
+        return auto::choose(shape, &opts).ok().map(|c| c.variant);
+    }
+    let algorithm = libraries::algorithm(rule, shape, ctx.l2)?;
+    crate::here::isas(ctx.isas.as_deref())
+        .into_iter()
+        .find_map(|isa| libraries::variant_on(shape, algorithm, isa))
 }
 
 /// Whether a layer is held out from learning (a fixed quarter, by name).
