@@ -277,3 +277,79 @@ fn huge_shapes_are_picked_without_overflow() {
         assert!(auto::pick_tile(&s, v.algorithm(), isa).is_some());
     }
 }
+
+/// Maps whose numbers would decide every pick (absurd ceilings or times, a layer or a variant
+/// twice) are refused with the entry named; devices are not read as maps.
+#[test]
+fn implausible_maps_are_refused() {
+    let s = shape(14, 32, 32, 3, 1, 1);
+    let mut map = map_favouring("x", &[("a", s)]);
+    let ok = serde_json::to_string(&map).unwrap();
+    assert!(TuningMap::from_json(&ok).is_ok());
+    for g in [0.0, -5.0, 1e-300, 1e12] {
+        map.ceilings = Some(auto::Ceilings {
+            peak_gflops: vec![("avx2".into(), g)],
+            bandwidth: vec![(1 << 20, 50.0)],
+        });
+        let e = TuningMap::from_json(&serde_json::to_string(&map).unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("peak_gflops[avx2]"), "{g}: {e}");
+    }
+    map.ceilings = None;
+    for t in [1e308, 5e-324, 0.0] {
+        let mut m = map.clone();
+        m.layers[0].times[0].time_ns = simdconv::Interval {
+            point: t,
+            lower: t,
+            upper: t,
+        };
+        let e = TuningMap::from_json(&serde_json::to_string(&m).unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("time_ns"), "{t}: {e}");
+    }
+    let mut twice = map.clone();
+    twice.layers.push(twice.layers[0].clone());
+    let e = TuningMap::from_json(&serde_json::to_string(&twice).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("appears twice"), "{e}");
+    if std::path::Path::new("/dev/zero").exists() {
+        let e = TuningMap::read(std::path::Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+    }
+}
+
+/// Options that would silently mean "no budget", "nothing" or "scalar everywhere" are errors
+/// that name the field.
+#[test]
+fn invalid_auto_options_name_the_field() {
+    let s = shape(14, 32, 32, 3, 1, 1);
+    let field = |opts: AutoOptions| match auto::choose(&s, &opts) {
+        Err(ConvError::InvalidOption { field, .. }) => field,
+        other => panic!("{other:?}"),
+    };
+    for e in [f64::NAN, f64::INFINITY, 0.0, -1.0] {
+        let opts = AutoOptions {
+            max_relative_error: Some(e),
+            ..AutoOptions::default()
+        };
+        assert_eq!(field(opts), "max_relative_error", "{e}");
+    }
+    let opts = AutoOptions {
+        isas: Some(vec![]),
+        ..AutoOptions::default()
+    };
+    assert_eq!(field(opts), "isas");
+    let opts = AutoOptions {
+        ceilings: Some(auto::Ceilings {
+            peak_gflops: vec![("avx2".into(), f64::NAN)],
+            bandwidth: vec![(1 << 20, 50.0)],
+        }),
+        ..AutoOptions::default()
+    };
+    assert_eq!(field(opts), "ceilings");
+}
