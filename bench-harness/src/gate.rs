@@ -179,6 +179,53 @@ fn pair_problems(b: &Record, c: &Record) -> Vec<String> {
     out
 }
 
+/// What a pair is compared by: the times on one machine, the fractions of each machine's peak
+/// across machines; with the candidate's slowdown.
+fn measures(
+    (b, base): (&Record, &Results),
+    (c, cand): (&Record, &Results),
+    cross: bool,
+) -> Result<(Interval, Interval, f64), Vec<String>> {
+    if !cross {
+        let slowdown = c.time_ns.point / b.time_ns.point - 1.0;
+        return Ok((b.time_ns, c.time_ns, slowdown));
+    }
+    match (fraction(b, base), fraction(c, cand)) {
+        (Ok(bf), Ok(cf)) => Ok((bf, cf, 1.0 - cf.point / bf.point)),
+        (b, c) => Err(b
+            .err()
+            .map(|e| format!("baseline: {e}"))
+            .into_iter()
+            .chain(c.err().map(|e| format!("candidate: {e}")))
+            .collect()),
+    }
+}
+
+/// Across machines: the rate from the row's own FLOPs and time (never its stored GFLOP/s), over
+/// its machine's peak for the row's ISA and types.
+fn fraction(r: &Record, m: &Results) -> Result<Interval, String> {
+    let peak = m
+        .machine
+        .at_threads(r.threads)
+        .peak(&r.types, &r.isa)
+        .filter(|p| p.is_finite() && *p > 0.0)
+        .ok_or_else(|| format!("{}: no measured {} {} peak", r.key(), r.types, r.isa))?;
+    let f = Interval::rate(r.flops as f64, r.time_ns).scaled(peak);
+    // Winograd rows count direct FLOPs, so they may exceed the peak by their algorithm's
+    // multiply reduction, and no further.
+    let bound = r.algorithm().map_or(1.0, Algorithm::multiply_reduction);
+    if f.point > bound {
+        return Err(format!(
+            "{}: {:.0}% of its {} peak (above {:.0}%: the peak or the time is wrong)",
+            r.key(),
+            f.point * 100.0,
+            r.isa,
+            bound * 100.0
+        ));
+    }
+    Ok(f)
+}
+
 /// The regression gate. Both files must be well formed ([`problems`]) and share at least one
 /// row; every baseline row must be in the candidate unless `allow.missing`. Same machine: a row
 /// regresses when its median time grew by more than `max_regression` and the candidate's time
@@ -195,30 +242,6 @@ pub fn gate(base: &Results, cand: &Results, max_regression: f64, allow: Allow) -
     if !bad.is_empty() {
         return Gate::Invalid { problems: bad };
     }
-    // Across machines: the rate from the row's own FLOPs and time (never its stored GFLOP/s),
-    // over its machine's peak for the row's ISA and types.
-    let frac = |r: &Record, m: &Results| -> Result<Interval, String> {
-        let peak = m
-            .machine
-            .at_threads(r.threads)
-            .peak(&r.types, &r.isa)
-            .filter(|p| p.is_finite() && *p > 0.0)
-            .ok_or_else(|| format!("{}: no measured {} {} peak", r.key(), r.types, r.isa))?;
-        let f = Interval::rate(r.flops as f64, r.time_ns).scaled(peak);
-        // Winograd rows count direct FLOPs, so they may exceed the peak by their algorithm's
-        // multiply reduction, and no further.
-        let bound = r.algorithm().map_or(1.0, Algorithm::multiply_reduction);
-        if f.point > bound {
-            return Err(format!(
-                "{}: {:.0}% of its {} peak (above {:.0}%: the peak or the time is wrong)",
-                r.key(),
-                f.point * 100.0,
-                r.isa,
-                bound * 100.0
-            ));
-        }
-        Ok(f)
-    };
     let mut rows = Vec::new();
     let mut missing = Vec::new();
     let mut bad = Vec::new();
@@ -240,21 +263,12 @@ pub fn gate(base: &Results, cand: &Results, max_regression: f64, allow: Allow) -
             bad.extend(pair);
             continue;
         }
-        let (bv, cv, slowdown) = if cross {
-            match (frac(b, base), frac(c, cand)) {
-                (Ok(bf), Ok(cf)) => (bf, cf, 1.0 - cf.point / bf.point),
-                (b, c) => {
-                    bad.extend(b.err().map(|e| format!("baseline: {e}")));
-                    bad.extend(c.err().map(|e| format!("candidate: {e}")));
-                    continue;
-                }
+        let (bv, cv, slowdown) = match measures((b, base), (c, cand), cross) {
+            Ok(m) => m,
+            Err(e) => {
+                bad.extend(e);
+                continue;
             }
-        } else {
-            (
-                b.time_ns,
-                c.time_ns,
-                c.time_ns.point / b.time_ns.point - 1.0,
-            )
         };
         compared += 1;
         if slowdown <= max_regression {

@@ -41,7 +41,7 @@ mod tests;
 /// plumbing that `run` uses.
 pub mod bench {
     pub use crate::measure::{layer_group, Bench, FlopTime, LayerData};
-    pub use crate::suite::Suite;
+    pub use crate::schema::suite::Suite;
 }
 
 /// The readers of the user's layer lists (`--shapes`), for fuzzing and for tools that write

@@ -2,7 +2,7 @@
 
 use crate::catalogue;
 use crate::schema::layer::Layer;
-pub use crate::schema::suite::Suite;
+pub(crate) use crate::schema::suite::Suite;
 
 /// criterion's warm-up and measurement time per benchmark, seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -63,7 +63,7 @@ pub struct Named<T: Vocab> {
 
 impl<T: Vocab + Copy> Named<T> {
     /// The value, `None` for a name this version does not know.
-    pub fn known(&self) -> Option<T> {
+    pub(crate) fn known(&self) -> Option<T> {
         self.known
     }
 }

@@ -22,15 +22,15 @@ pub const SCHEMA: &str = "simdconv-results/4";
 
 /// The earliest schema this build still reads: the same records without `threads` (all ran on one
 /// thread) and without per-thread ceilings.
-pub const SCHEMA_V1: &str = "simdconv-results/1";
+pub(crate) const SCHEMA_V1: &str = "simdconv-results/1";
 
 /// The schema before the full shape record (square `stride` and `pad`, no dilation), element
 /// types and typed variant names; still read (names gain `f32-`, shapes their full form).
-pub const SCHEMA_V2: &str = "simdconv-results/2";
+pub(crate) const SCHEMA_V2: &str = "simdconv-results/2";
 
 /// The schema whose layers were square (`hw`, `rs`, `stride`, `pad`, `batch` fields) rather than
 /// a full shape record; still read.
-pub const SCHEMA_V3: &str = "simdconv-results/3";
+pub(crate) const SCHEMA_V3: &str = "simdconv-results/3";
 
 /// The largest results file read: a full suite on every ISA and two thread counts is a few MB,
 /// and reading takes about ten times the file's size in memory.
@@ -436,7 +436,7 @@ impl Results {
     }
 
     /// The thread counts measured, ascending.
-    pub fn thread_counts(&self) -> Vec<usize> {
+    pub(crate) fn thread_counts(&self) -> Vec<usize> {
         let mut t: Vec<usize> = self.results.iter().map(|r| r.threads).collect();
         t.sort_unstable();
         t.dedup();
@@ -446,7 +446,7 @@ impl Results {
     /// The run as if only `threads` had been measured: its records, and the machine's ceilings
     /// for that many threads where they were measured (so roofs and fractions of the peak are
     /// the N-thread ones). Blocks and auto's picks belong to the one-thread view.
-    pub fn at_threads(&self, threads: usize) -> Results {
+    pub(crate) fn at_threads(&self, threads: usize) -> Results {
         let mut r = self.clone();
         r.results.retain(|x| x.threads == threads);
         r.machine = self.machine.at_threads(threads);

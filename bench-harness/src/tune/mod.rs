@@ -130,72 +130,8 @@ pub(crate) fn tune(opts: &TuneOptions) -> Result<TuningFile, String> {
     // A fixed shuffle, so a budget that runs out leaves a map spread over the whole set.
     planned.sort_by_key(|l| crate::fnv(&l.name));
     let mut con = Console::new(planned.len(), false);
-    let fingerprint_now = machine::fingerprint_only();
-    let isa_names = opts
-        .isas
-        .as_ref()
-        .map(|l| l.iter().map(|i| i.name().to_string()).collect::<Vec<_>>());
-    let mut file = match TuningFile::read(&path) {
-        Ok(f)
-            if f.map.fingerprint == fingerprint_now.fingerprint()
-                && f.settings.isas == isa_names =>
-        {
-            con.line(&format!(
-                "resuming {}: {} layers measured",
-                path.display(),
-                f.map.layers.len()
-            ));
-            f
-        }
-        Ok(_) => {
-            return Err(format!(
-                "{} was tuned on another machine or ISA list; choose another --out",
-                path.display()
-            ))
-        }
-        Err(FileError::Io(..)) => {
-            con.line("measuring the machine's ceilings ...");
-            let m = machine::profile();
-            con.line(&console::ceilings(&m));
-            let mut map = TuningMap::new(&m.fingerprint());
-            map.ceilings = Some(m.ceilings());
-            let mut provenance = Settings {
-                suite: SuiteName::Known(Suite::Tune),
-                ..Settings::default()
-            };
-            provenance.provenance();
-            provenance.started_unix = Some(crate::now_unix());
-            TuningFile {
-                map,
-                created_unix: crate::now_unix(),
-                machine: m,
-                settings: TuneSettings {
-                    budget_s: opts.budget.as_secs_f64(),
-                    isas: isa_names,
-                    layers_planned: planned.len(),
-                    provenance,
-                },
-                evaluation: None,
-            }
-        }
-        Err(e) => return Err(e.to_string()),
-    };
-    let mut todo: Vec<&Layer> = Vec::new();
-    for l in &planned {
-        match file.map.layers.iter().find(|m| m.name == l.name) {
-            None => todo.push(l),
-            Some(m) if m.shape == l.shape => {}
-            Some(m) => {
-                return Err(format!(
-                    "{} holds a layer {} of another shape ({} there, {} here): rename it or choose another --out",
-                    path.display(),
-                    l.name,
-                    m.shape,
-                    l.shape
-                ))
-            }
-        }
-    }
+    let mut file = open(opts, &path, planned.len(), &mut con)?;
+    let todo = unmeasured(&file, &planned, &path)?;
     file.settings.layers_planned = file.map.layers.len() + todo.len();
     con.phase(todo.len());
     for layer in todo {
@@ -204,7 +140,7 @@ pub(crate) fn tune(opts: &TuneOptions) -> Result<TuningFile, String> {
                 "budget of {} spent: {} of {} layers measured; run tune again with the same --out to continue",
                 console::duration(opts.budget),
                 file.map.layers.len(),
-                planned.len()
+                file.settings.layers_planned
             ));
             break;
         }
@@ -228,6 +164,89 @@ pub(crate) fn tune(opts: &TuneOptions) -> Result<TuningFile, String> {
     file.evaluation = rules::evaluate(&file);
     file.write(&path).map_err(|e| e.to_string())?;
     Ok(file)
+}
+
+/// The map to extend: this machine's file in `path` with the same ISA list (resumed), or a new
+/// one after measuring the ceilings; a file of another machine or ISA list is an error.
+fn open(
+    opts: &TuneOptions,
+    path: &std::path::Path,
+    planned: usize,
+    con: &mut Console,
+) -> Result<TuningFile, String> {
+    let fingerprint_now = machine::fingerprint_only();
+    let isa_names = opts
+        .isas
+        .as_ref()
+        .map(|l| l.iter().map(|i| i.name().to_string()).collect::<Vec<_>>());
+    match TuningFile::read(path) {
+        Ok(f)
+            if f.map.fingerprint == fingerprint_now.fingerprint()
+                && f.settings.isas == isa_names =>
+        {
+            con.line(&format!(
+                "resuming {}: {} layers measured",
+                path.display(),
+                f.map.layers.len()
+            ));
+            Ok(f)
+        }
+        Ok(_) => Err(format!(
+            "{} was tuned on another machine or ISA list; choose another --out",
+            path.display()
+        )),
+        Err(FileError::Io(..)) => {
+            con.line("measuring the machine's ceilings ...");
+            let m = machine::profile();
+            con.line(&console::ceilings(&m));
+            let mut map = TuningMap::new(&m.fingerprint());
+            map.ceilings = Some(m.ceilings());
+            let mut provenance = Settings {
+                suite: SuiteName::Known(Suite::Tune),
+                ..Settings::default()
+            };
+            provenance.provenance();
+            provenance.started_unix = Some(crate::now_unix());
+            Ok(TuningFile {
+                map,
+                created_unix: crate::now_unix(),
+                machine: m,
+                settings: TuneSettings {
+                    budget_s: opts.budget.as_secs_f64(),
+                    isas: isa_names,
+                    layers_planned: planned,
+                    provenance,
+                },
+                evaluation: None,
+            })
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The planned layers the map lacks; a name it holds with another shape is an error.
+fn unmeasured<'a>(
+    file: &TuningFile,
+    planned: &'a [Layer],
+    path: &std::path::Path,
+) -> Result<Vec<&'a Layer>, String> {
+    let mut todo: Vec<&Layer> = Vec::new();
+    for l in planned {
+        match file.map.layers.iter().find(|m| m.name == l.name) {
+            None => todo.push(l),
+            Some(m) if m.shape == l.shape => {}
+            Some(m) => {
+                return Err(format!(
+                    "{} holds a layer {} of another shape ({} there, {} here): rename it or choose another --out",
+                    path.display(),
+                    l.name,
+                    m.shape,
+                    l.shape
+                ))
+            }
+        }
+    }
+    Ok(todo)
 }
 
 /// A variant being timed on one layer.
