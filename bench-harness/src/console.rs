@@ -230,14 +230,17 @@ pub(crate) fn totals_table(res: &Results) -> String {
             t.network, t.batch, t.layers, t.weighted_layers
         );
         for st in &t.strategies {
-            let missing = if st.missing > 0 {
-                format!("  ({} layer(s) not measured, left out)", st.missing)
-            } else {
-                String::new()
-            };
+            if st.missing > 0 {
+                let _ = writeln!(
+                    s,
+                    "  {:<16} {:>13}  {:>7}  ({} layer(s) whose pick was not measured)",
+                    st.label, "–", "–", st.missing
+                );
+                continue;
+            }
             let _ = writeln!(
                 s,
-                "  {:<16} {:>10.3} ms  {:>6.2}x{missing}",
+                "  {:<16} {:>10.3} ms  {:>6.2}x",
                 st.label,
                 st.total_ns / 1e6,
                 st.total_ns / bound

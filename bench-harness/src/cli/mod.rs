@@ -473,7 +473,8 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
         out!("{}", console::winner_table(&res.at_threads(t)).trim_end());
     }
     out!("{}", autopick::console_line(&res.auto));
-    let totals = console::totals_table(&one);
+    // After auto's picks are in: the totals set auto beside the bound and the rules.
+    let totals = console::totals_table(&res.at_fewest_threads());
     if !totals.is_empty() {
         out!("\nnetwork totals (one thread; each layer's median x its count):");
         out!("{}", totals.trim_end());

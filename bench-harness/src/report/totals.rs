@@ -20,7 +20,7 @@ pub(crate) fn section(page: &mut Page, res: &Results) {
         "with the variant per layer chosen by: the fastest measured (" em { "best per layer" }
         ", the bound), " code { "ConvPlan::auto" } ", and other libraries' rules re-implemented "
         "over this suite's variants at the widest ISA measured. A choice whose variant was not "
-        "measured in this run leaves that layer out (counted in the last column)."
+        "measured in this run has no total (the layers it leaves out are counted in the last column)."
     });
     for t in &all {
         let bound = t.strategies[0].total_ns;
@@ -30,13 +30,17 @@ pub(crate) fn section(page: &mut Page, res: &Results) {
         ));
         let mut tab = Table::new("", &["choice", "total, ms", "x bound", "layers left out"]);
         for s in &t.strategies {
+            // A total that leaves layers out is no network time: no figure to compare.
+            let (total, ratio) = if s.missing > 0 {
+                ("–".to_string(), "–".to_string())
+            } else {
+                (
+                    format!("{:.3}", s.total_ns / 1e6),
+                    format!("{:.2}x", s.total_ns / bound),
+                )
+            };
             tab.row(
-                &[
-                    l(&s.label),
-                    r(format!("{:.3}", s.total_ns / 1e6)),
-                    r(format!("{:.2}x", s.total_ns / bound)),
-                    r(s.missing.to_string()),
-                ],
+                &[l(&s.label), r(total), r(ratio), r(s.missing.to_string())],
                 false,
             );
         }

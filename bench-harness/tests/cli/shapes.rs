@@ -32,6 +32,13 @@ fn run_shapes_measures_the_users_layers() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // The network totals name the network and set auto's picks beside the bound.
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("m (batch 1, 2 layers, 4 with repeats)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  auto "), "{stdout}");
     let r = Results::read(&out.join("results.json")).unwrap();
     assert_eq!(r.settings.suite.to_string(), "shapes");
     let names: Vec<(&str, usize)> = r
