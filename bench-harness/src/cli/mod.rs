@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use crate::gate;
 use crate::here::Filter;
 use crate::run::{self, RunOptions};
+use crate::schema::layer::Layer;
 use crate::schema::results::Results;
 use crate::suite::Suite;
 use crate::{autopick, console, files, machine, report, tune};
@@ -145,8 +146,8 @@ enum Cmd {
         /// smoke, quick, full (blocks has no single layers).
         #[arg(long, value_enum, default_value_t = Suite::Full)]
         suite: Suite,
-        /// As a benchdnn batch file (one canonical descriptor per layer, named), which
-        /// `run --shapes` reads back.
+        /// As a benchdnn batch file (one canonical descriptor per layer and network, named
+        /// `network:layer`), which `run --shapes` reads back.
         #[arg(long)]
         benchdnn: bool,
     },
@@ -391,9 +392,21 @@ fn report_cmd(
 fn shapes(suite: Suite, benchdnn: bool) -> Result<(), Box<dyn std::error::Error>> {
     let layers = suite.layers();
     if benchdnn {
+        // One section per network, its layers named `network:layer`, so `run --shapes` gives
+        // each network its own totals (a layer of two networks is listed in both).
         out!("# The {suite} suite's layers as benchdnn convolution problems (simdconv-bench shapes --benchdnn).");
-        for l in &layers {
-            out!("{}", crate::shapes::benchdnn::line(l));
+        let mut nets: Vec<&String> = layers.iter().flat_map(|l| &l.networks).collect();
+        nets.sort();
+        nets.dedup();
+        for net in nets {
+            out!("\n# {net}");
+            for l in layers.iter().filter(|l| l.networks.contains(net)) {
+                let named = Layer {
+                    name: format!("{net}:{}", l.name),
+                    ..l.clone()
+                };
+                out!("{}", crate::shapes::benchdnn::line(&named));
+            }
         }
         return Ok(());
     }
