@@ -124,3 +124,26 @@ fn tune_shapes_adds_the_users_layers_to_the_map() {
     assert!(stderr(&o).contains("another shape"), "{}", stderr(&o));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// `shapes --benchdnn` writes every network's layers as `network:layer` problems that read back
+/// with the catalogue's shapes.
+#[test]
+fn the_catalogue_as_benchdnn_reads_back_per_network() {
+    let o = bench(&["shapes", "--suite", "full", "--benchdnn"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let layers = simdconv_bench::inputs::benchdnn(&text).unwrap();
+    let catalogue = simdconv_bench::bench::Suite::Full.layers();
+    for l in &layers {
+        let (net, name) = l.name.split_once(':').expect("network:layer");
+        assert_eq!(l.networks, vec![net.to_string()]);
+        let c = catalogue
+            .iter()
+            .find(|c| c.name == name)
+            .expect("a catalogue layer");
+        assert_eq!(c.shape, l.shape, "{}", l.name);
+        assert!(c.networks.iter().any(|n| n == net));
+    }
+    let per_network: usize = catalogue.iter().map(|c| c.networks.len()).sum();
+    assert_eq!(layers.len(), per_network);
+}
