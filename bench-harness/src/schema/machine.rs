@@ -201,7 +201,7 @@ pub struct MachineProfile {
 impl MachineProfile {
     /// A short identity of the hardware (vendor, model, arch, flags, caches): equal fingerprints
     /// mean results are comparable as times.
-    pub fn fingerprint(&self) -> String {
+    pub(crate) fn fingerprint(&self) -> String {
         let caches: Vec<String> = self
             .caches
             .iter()

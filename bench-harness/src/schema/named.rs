@@ -70,7 +70,7 @@ impl<T: Vocab + Copy> Named<T> {
 
 impl<T: Vocab> Named<T> {
     /// The name as written.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.name
     }
 }

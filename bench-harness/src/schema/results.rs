@@ -103,11 +103,11 @@ pub struct Record {
 
 impl Record {
     /// The ISA (`None` for a name this build does not know).
-    pub fn isa(&self) -> Option<Isa> {
+    pub(crate) fn isa(&self) -> Option<Isa> {
         self.isa.known()
     }
     /// The algorithm (`None` for a name this build does not know).
-    pub fn algorithm(&self) -> Option<Algorithm> {
+    pub(crate) fn algorithm(&self) -> Option<Algorithm> {
         self.algorithm.known()
     }
     /// The row's identity in a results file: `layer/variant`, with ` x<N>t` on N > 1 threads.
