@@ -118,10 +118,6 @@ impl Record {
             format!("{}/{}", self.layer, self.variant)
         }
     }
-    /// Images per run (the shape's batch).
-    pub fn batch(&self) -> usize {
-        self.shape.n
-    }
     /// Whether the error is finite and within the documented tolerance.
     pub(crate) fn within_tolerance(&self) -> bool {
         self.max_rel_error.is_finite() && self.max_rel_error <= self.tolerance

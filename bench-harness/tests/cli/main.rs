@@ -272,7 +272,7 @@ fn a_run_with_threads_and_batch_records_both() {
     let mut got: Vec<(String, usize, usize)> = r
         .results
         .iter()
-        .map(|x| (x.layer.clone(), x.threads, x.batch()))
+        .map(|x| (x.layer.clone(), x.threads, x.shape.n))
         .collect();
     got.sort();
     assert_eq!(
