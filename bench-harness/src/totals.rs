@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use simdconv::{Algorithm, Isa};
 
+use crate::answer;
 use crate::libraries;
 use crate::schema::layer::Layer;
 use crate::schema::results::{Record, Results};
@@ -156,11 +157,9 @@ fn network_total(
     })
 }
 
-/// A layer's fastest record (by median).
+/// A layer's fastest record: the winner table's (`answer::best`).
 fn best<'a>(rs: &[&'a Record]) -> Option<&'a Record> {
-    rs.iter()
-        .copied()
-        .min_by(|a, b| a.time_ns.point.total_cmp(&b.time_ns.point))
+    answer::best(rs, |_| true)
 }
 
 /// The widest ISA among a layer's records.
