@@ -1,8 +1,11 @@
-//! A time-bounded fuzzer for the `--shapes` reader: the catalogue's layers as benchdnn lines,
-//! mutated at random (digits made huge or zero, keys inserted, dropped or repeated, quotes,
-//! comments, options and multi-byte text spliced in), are parsed. Every case must return or
-//! fail with an error; a panic or a case slower than 1 s is a failure (exit 1). Every layer a
-//! case yields must have a valid shape, and its canonical line must read back as the same shape.
+//! A time-bounded fuzzer for the `--shapes` readers. Half the cases are the catalogue's layers
+//! as benchdnn lines, mutated at random (digits made huge or zero, keys inserted, dropped or
+//! repeated, quotes, comments, options and multi-byte text spliced in); every layer a case
+//! yields must have a valid shape, and its canonical line must read back as the same shape. The
+//! other half are the sample ONNX model with bytes changed, inserted, dropped or cut (a changed
+//! byte is often a dimension, an attribute or a name); every layer read must have a valid shape.
+//! Every case must return or fail with an error; a panic or a case slower than 1 s is a failure
+//! (exit 1).
 //!
 //!     cargo run --release -p simdconv-bench --example fuzz_shapes -- SECONDS [SEED]
 
@@ -12,7 +15,7 @@ use std::time::{Duration, Instant};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use simdconv_bench::bench::Suite;
-use simdconv_bench::inputs::{benchdnn, benchdnn_line};
+use simdconv_bench::inputs::{benchdnn, benchdnn_line, onnx, onnx_sample};
 
 const SLOW_CASE: Duration = Duration::from_secs(1);
 
@@ -110,6 +113,37 @@ fn case(text: &str) -> Result<usize, String> {
     Ok(layers.len())
 }
 
+/// A few byte changes to a model: mostly one byte set or nudged, sometimes bytes inserted,
+/// dropped, or the tail cut.
+fn mutate_bytes(bytes: &mut Vec<u8>, rng: &mut ChaCha8Rng) {
+    for _ in 0..rng.random_range(1..5) {
+        if bytes.is_empty() {
+            return;
+        }
+        let at = rng.random_range(0..bytes.len());
+        match rng.random_range(0..10) {
+            0..=4 => bytes[at] = rng.random(),
+            5 | 6 => bytes[at] = bytes[at].wrapping_add(if rng.random() { 1 } else { 255 }),
+            7 => bytes.insert(at, rng.random()),
+            8 => {
+                bytes.remove(at);
+            }
+            _ => bytes.truncate(at),
+        }
+    }
+}
+
+fn onnx_case(bytes: &[u8]) -> Result<usize, String> {
+    let Ok((layers, _)) = onnx(bytes, "m") else {
+        return Ok(0);
+    };
+    for l in &layers {
+        l.shape()
+            .map_err(|e| format!("accepted layer {} has an invalid shape: {e}", l.name))?;
+    }
+    Ok(layers.len())
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let seconds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10);
@@ -119,10 +153,26 @@ fn main() {
         .iter()
         .map(|l| benchdnn_line(l).replace("g1mb1_", "mb1_"))
         .collect();
+    let model = onnx_sample();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let start = Instant::now();
-    let (mut cases, mut accepted) = (0u64, 0u64);
+    let (mut cases, mut accepted, mut models) = (0u64, 0u64, 0u64);
     while start.elapsed() < Duration::from_secs(seconds) {
+        cases += 1;
+        if cases % 2 == 0 {
+            let mut bytes = model.clone();
+            mutate_bytes(&mut bytes, &mut rng);
+            let t = Instant::now();
+            let got = catch_unwind(AssertUnwindSafe(|| onnx_case(&bytes)));
+            let slow = t.elapsed() > SLOW_CASE;
+            match got {
+                Ok(Ok(n)) if !slow => models += u64::from(n > 0),
+                Ok(Ok(_)) => fail(&format!("{bytes:?}"), "slower than 1 s"),
+                Ok(Err(e)) => fail(&format!("{bytes:?}"), &e),
+                Err(_) => fail(&format!("{bytes:?}"), "panicked"),
+            }
+            continue;
+        }
         let lines = rng.random_range(1..4);
         let mut text: String = (0..lines)
             .map(|_| base[rng.random_range(0..base.len())].clone() + "\n")
@@ -137,10 +187,10 @@ fn main() {
             Ok(Err(e)) => fail(&text, &e),
             Err(_) => fail(&text, "panicked"),
         }
-        cases += 1;
     }
     println!(
-        "fuzz_shapes: {cases} cases, {accepted} layers accepted, no panic, no hang (seed {seed})"
+        "fuzz_shapes: {cases} cases, {accepted} benchdnn layers accepted, {models} mutated models \
+         read, no panic, no hang (seed {seed})"
     );
 }
 

@@ -303,10 +303,21 @@ pub(crate) fn ensure_writable(dir: &Path) -> Result<(), String> {
     }
 }
 
-/// Reads a regular text file of at most `cap` bytes, through a reader that stops at the cap
-/// (a device such as /dev/zero reports size 0 and never ends; a FIFO would block the open, so
-/// only regular files are opened).
+/// Reads a regular text file of at most `cap` bytes (see [`read_bytes_capped`]).
 pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<String, FileError> {
+    let bytes = read_bytes_capped(path, cap)?;
+    String::from_utf8(bytes).map_err(|e| {
+        FileError::Io(
+            path.display().to_string(),
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()),
+        )
+    })
+}
+
+/// Reads a regular file of at most `cap` bytes, through a reader that stops at the cap (a
+/// device such as /dev/zero reports size 0 and never ends; a FIFO would block the open, so only
+/// regular files are opened).
+pub(crate) fn read_bytes_capped(path: &Path, cap: u64) -> Result<Vec<u8>, FileError> {
     use std::io::Read as _;
     let name = path.display().to_string();
     let err = |e| FileError::Io(name.clone(), e);
@@ -328,10 +339,5 @@ pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<String, FileError> {
         let size = std::fs::metadata(path).map_or(cap + 1, |m| m.len().max(cap + 1));
         return Err(FileError::TooLarge(name, size, cap));
     }
-    String::from_utf8(bytes).map_err(|e| {
-        err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            e.utf8_error(),
-        ))
-    })
+    Ok(bytes)
 }

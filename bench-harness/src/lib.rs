@@ -48,6 +48,7 @@ pub mod bench {
 /// such lists: benchdnn problem text in, named layers out, and a layer back as a benchdnn line.
 pub mod inputs {
     pub use crate::shapes::benchdnn::{line as benchdnn_line, parse as benchdnn};
+    pub use crate::shapes::onnx::{layers as onnx, sample as onnx_sample};
 }
 
 /// The readers of results files, each a function of parsed files (no measuring, no probing):

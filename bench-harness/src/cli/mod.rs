@@ -171,6 +171,15 @@ mod compare;
 use compare::compare_cmd;
 
 /// `reports/<cpu-slug>/`: where `run` and `tune` write by default.
+/// The user's layers; the model convolutions that cannot be measured are said on stderr.
+fn read_shapes(paths: &[PathBuf]) -> Result<crate::shapes::UserLayers, String> {
+    let user = crate::shapes::read(paths)?;
+    for g in &user.unknown {
+        eprintln!("not measured: {}: {}", g.layer, g.reason);
+    }
+    Ok(user)
+}
+
 fn default_out() -> PathBuf {
     PathBuf::from("reports").join(machine::fingerprint_only().slug())
 }
@@ -266,7 +275,9 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             let mut opts = RunOptions::for_suite(suite, out);
             if !shapes.is_empty() {
                 opts = RunOptions::for_suite(Suite::Shapes, opts.out);
-                opts.shapes = crate::shapes::read(&shapes)?;
+                let user = read_shapes(&shapes)?;
+                opts.shapes = user.layers;
+                opts.unknown = user.unknown;
             }
             threads.sort_unstable();
             threads.dedup();
@@ -321,7 +332,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             shapes: if shapes.is_empty() {
                 Vec::new()
             } else {
-                crate::shapes::read(&shapes)?
+                read_shapes(&shapes)?.layers
             },
         })?,
         Cmd::Report {

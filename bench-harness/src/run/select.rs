@@ -39,6 +39,8 @@ pub(crate) struct RunOptions {
     pub batch: Vec<usize>,
     /// The user's layers (`--shapes`), measured instead of the suite's when given.
     pub shapes: Vec<Layer>,
+    /// Convolutions of the user's models that cannot be measured, with why (listed as coverage).
+    pub unknown: Vec<CoverageGap>,
 }
 
 impl RunOptions {
@@ -56,6 +58,7 @@ impl RunOptions {
             threads: vec![1],
             batch: Vec::new(),
             shapes: Vec::new(),
+            unknown: Vec::new(),
         }
     }
 }
@@ -140,20 +143,20 @@ pub(crate) fn coverage(opts: &RunOptions) -> Vec<CoverageGap> {
             .iter()
             .any(|v| here::passes(opts.filter.as_ref(), &format!("{}/{}", l.name, v.name())))
     };
-    source_layers(opts)
-        .iter()
-        .filter(|l| named(l))
-        .filter_map(|l| {
-            let reason = match l.shape() {
-                Ok(s) => here::coverage_gap(&s, opts.isas.as_deref())?,
-                Err(e) => e.to_string(),
-            };
-            Some(CoverageGap {
-                layer: l.name.clone(),
-                reason,
-            })
+    let unknown = opts.unknown.iter().cloned();
+    let unmeasured = unknown.filter(|g| here::passes(opts.filter.as_ref(), &g.layer));
+    let layers = source_layers(opts);
+    let gaps = layers.iter().filter(|l| named(l)).filter_map(|l| {
+        let reason = match l.shape() {
+            Ok(s) => here::coverage_gap(&s, opts.isas.as_deref())?,
+            Err(e) => e.to_string(),
+        };
+        Some(CoverageGap {
+            layer: l.name.clone(),
+            reason,
         })
-        .collect()
+    });
+    unmeasured.chain(gaps).collect()
 }
 
 /// Refuses, before measuring, a selection whose largest layer would not fit in `avail` bytes

@@ -320,7 +320,22 @@ struct Deduced {
     d: usize,
 }
 
+/// The largest value of a key: beyond it the deductions' sums and products could overflow,
+/// and no layer has such a size.
+const MAX_VALUE: usize = 1 << 31;
+
 fn deduce(a: Axis, axis: char) -> Result<Deduced, String> {
+    let given = [
+        ("i", a.i),
+        ("o", a.o),
+        ("k", a.k),
+        ("s", a.s),
+        ("p", a.p),
+        ("d", a.d),
+    ];
+    if let Some((key, Some(v))) = given.iter().find(|(_, v)| v.is_some_and(|v| v > MAX_VALUE)) {
+        return Err(format!("{key}{axis}{v} is too large (at most {MAX_VALUE})"));
+    }
     let i =
         a.i.ok_or_else(|| format!("i{axis} missing (the input size is required)"))?;
     let k =
@@ -380,6 +395,12 @@ fn deduce(a: Axis, axis: char) -> Result<Deduced, String> {
     if after > before + s {
         return Err(format!(
             "inconsistent: o{axis}{o} needs {after} rows of padding on the far side with p{axis}{before} on the near one (i{axis}{i} k{axis}{k} s{axis}{s} d{axis}{d})"
+        ));
+    }
+    if before.max(after) > MAX_VALUE {
+        return Err(format!(
+            "o{axis}{o} with s{axis}{s} needs {} rows of padding, more than {MAX_VALUE}",
+            before.max(after)
         ));
     }
     let got = (i + before + after - span) / s + 1;

@@ -5,6 +5,7 @@ mod answer;
 mod blocks;
 mod common;
 mod compare;
+mod onnx;
 mod report;
 mod scaling;
 mod shapes;

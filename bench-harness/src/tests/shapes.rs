@@ -94,6 +94,14 @@ fn each_refusal_names_line_key_and_reason() {
     refused("mb1ic_ih8oc8kh3", &["key ic has no value"]);
     refused("mb1icih8oc8kh3", &["unknown key icih"]);
     refused(
+        "mb1ic8ih8oc8kh3pw4294967296",
+        &["pw4294967296 is too large"],
+    );
+    refused(
+        "mb1ic8ih8iw8oc8ow7kh3kw3sw1000000000",
+        &["needs", "rows of padding, more than"],
+    );
+    refused(
         "mb1ic99999999999999999999999ih8oc8kh3",
         &["key ic", "too large"],
     );
@@ -142,7 +150,7 @@ fn files_include_merge_and_refuse() {
         "--batch=inner.txt\nmb1ic8ih8oc8kh3ph1n\"m:x*2\"\n",
     )
     .unwrap();
-    let ls = shapes::read(&[d.join("outer.txt")]).unwrap();
+    let ls = shapes::read(&[d.join("outer.txt")]).unwrap().layers;
     assert_eq!(ls.len(), 1, "the same problem twice is one layer");
     assert_eq!(ls[0].count, 3, "whose multiplicities add up");
     // The same name with another shape.
@@ -169,7 +177,10 @@ fn files_include_merge_and_refuse() {
     assert!(e.contains("bin.txt"), "{e}");
     std::fs::write(d.join("m.onnx"), [8, 7]).unwrap();
     let e = shapes::read(&[d.join("m.onnx")]).unwrap_err();
-    assert!(e.contains("m.onnx") && e.contains("ONNX"), "{e}");
+    assert!(e.contains("m.onnx") && e.contains("no graph"), "{e}");
+    std::fs::write(d.join("junk.onnx"), b"mb1ic8ih8oc8kh3").unwrap();
+    let e = shapes::read(&[d.join("junk.onnx")]).unwrap_err();
+    assert!(e.contains("junk.onnx: not an ONNX model"), "{e}");
     let e = shapes::read(&[d.join("absent.txt")]).unwrap_err();
     assert!(e.contains("absent.txt"), "{e}");
     std::fs::remove_dir_all(&d).unwrap();

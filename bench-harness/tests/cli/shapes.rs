@@ -147,3 +147,56 @@ fn the_catalogue_as_benchdnn_reads_back_per_network() {
     let per_network: usize = catalogue.iter().map(|c| c.networks.len()).sum();
     assert_eq!(layers.len(), per_network);
 }
+
+/// `run --shapes model.onnx`: the model's convolutions measured under `model:node`, with their
+/// multiplicity; a corrupt model stops the run before it measures.
+#[test]
+fn run_shapes_reads_an_onnx_model() {
+    let d = fresh("onnx");
+    let model = d.join("tiny-net.onnx");
+    std::fs::write(&model, simdconv_bench::inputs::onnx_sample()).unwrap();
+    let out = d.join("out");
+    let o = bench(&[
+        "run",
+        "--shapes",
+        model.to_str().unwrap(),
+        "--isa",
+        "scalar",
+        "--filter",
+        "tiny-net:(pw|c1x7)/f32-(pointwise|direct)-scalar",
+        "--measurement-time",
+        "0.02",
+        "--warm-up-time",
+        "0.01",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = Results::read(&out.join("results.json")).unwrap();
+    let names: Vec<(&str, usize)> = r
+        .layers
+        .iter()
+        .map(|l| (l.name.as_str(), l.count))
+        .collect();
+    assert_eq!(names, [("tiny-net:pw", 2), ("tiny-net:c1x7", 1)]);
+    assert_eq!((r.layers[1].shape.r, r.layers[1].shape.s), (1, 7));
+    // A model cut short is an error naming the file; nothing is written.
+    let bytes = simdconv_bench::inputs::onnx_sample();
+    std::fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();
+    let bad = d.join("bad");
+    let o = bench(&[
+        "run",
+        "--shapes",
+        model.to_str().unwrap(),
+        "--out",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("tiny-net.onnx: not an ONNX model"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!bad.exists());
+    std::fs::remove_dir_all(&d).unwrap();
+}
