@@ -6,43 +6,8 @@
 use std::collections::HashMap;
 
 use super::ops;
-use super::proto::{tensor_proto::DataType, type_proto, GraphProto, TensorProto, ValueInfoProto};
-
-/// The most elements whose values are kept (shape arithmetic, never weights).
-const MAX_VALUES: usize = 64;
-
-/// The largest dimension accepted (a larger one is a corrupt file, not a model).
-const MAX_DIM: i64 = 1 << 31;
-
-/// A tensor of known shape.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub(super) struct Tensor {
-    pub shape: Vec<usize>,
-    /// Its values when it is a small integer constant.
-    pub ints: Option<Vec<i64>>,
-    /// Its values when it is a small float constant.
-    pub floats: Option<Vec<f32>>,
-}
-
-impl Tensor {
-    pub(super) fn of(shape: Vec<usize>) -> Tensor {
-        Tensor {
-            shape,
-            ..Tensor::default()
-        }
-    }
-
-    pub(super) fn ints(shape: Vec<usize>, v: Vec<i64>) -> Tensor {
-        Tensor {
-            shape,
-            ints: Some(v),
-            floats: None,
-        }
-    }
-}
-
-/// A tensor's shape, or why it is unknown.
-pub(super) type Fact = Result<Tensor, String>;
+use super::proto::{type_proto, GraphProto, ValueInfoProto};
+use super::tensor::{constant, dim, Fact, Tensor};
 
 /// Every tensor's fact after propagation.
 pub(super) struct Facts {
@@ -113,15 +78,6 @@ fn lookup(map: &HashMap<String, Fact>, name: &str) -> Fact {
         .unwrap_or_else(|| Err(format!("tensor '{name}' is produced by no node before it")))
 }
 
-/// A dimension of a file, checked.
-pub(super) fn dim(v: i64, what: &dyn Fn() -> String) -> Result<usize, String> {
-    if (0..=MAX_DIM).contains(&v) {
-        Ok(v as usize)
-    } else {
-        Err(format!("{}: dimension {v} is out of range", what()))
-    }
-}
-
 /// The shape a value_info or graph input declares: `Ok(Err(reason))` when it is not static. A
 /// graph input's symbolic first dimension (rank >= 3: the batch) is read as 1.
 fn declared(vi: &ValueInfoProto, input: bool) -> Result<Fact, String> {
@@ -156,49 +112,4 @@ fn declared(vi: &ValueInfoProto, input: bool) -> Result<Fact, String> {
         }
     }
     Ok(Ok(Tensor::of(out)))
-}
-
-/// An initializer or Constant value: its dimensions, and its values when small.
-pub(super) fn constant(t: &TensorProto, name: &str) -> Result<Tensor, String> {
-    let shape = t
-        .dims
-        .iter()
-        .map(|&d| dim(d, &|| format!("initializer '{name}'")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let len = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-    let mut out = Tensor::of(shape);
-    let Some(len) = len.filter(|&l| l <= MAX_VALUES) else {
-        return Ok(out);
-    };
-    let raw = t.raw_data.as_deref().unwrap_or_default();
-    let ty = t.data_type.and_then(|d| DataType::try_from(d).ok());
-    out.ints = match ty {
-        Some(DataType::Int64) if !t.int64_data.is_empty() => Some(t.int64_data.clone()),
-        Some(DataType::Int64) => Some(
-            raw.chunks_exact(8)
-                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()))
-                .collect(),
-        ),
-        Some(DataType::Int32) if !t.int32_data.is_empty() => {
-            Some(t.int32_data.iter().map(|&v| i64::from(v)).collect())
-        }
-        Some(DataType::Int32) => Some(
-            raw.chunks_exact(4)
-                .map(|c| i64::from(i32::from_le_bytes(c.try_into().unwrap_or_default())))
-                .collect(),
-        ),
-        _ => None,
-    }
-    .filter(|v: &Vec<i64>| v.len() == len);
-    out.floats = match ty {
-        Some(DataType::Float) if !t.float_data.is_empty() => Some(t.float_data.clone()),
-        Some(DataType::Float) => Some(
-            raw.chunks_exact(4)
-                .map(|c| f32::from_le_bytes(c.try_into().unwrap_or_default()))
-                .collect(),
-        ),
-        _ => None,
-    }
-    .filter(|v: &Vec<f32>| v.len() == len);
-    Ok(out)
 }

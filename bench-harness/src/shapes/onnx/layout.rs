@@ -3,9 +3,8 @@
 //! tensors (Reshape's shape, Pad's pads, ...) must be constants; a run-time one makes the output
 //! unknown, with that as the reason.
 
-use super::graph::{dim, Tensor};
-use super::ops::{axis, broadcast, input, product, Ins};
 use super::proto::NodeProto;
+use super::tensor::{axis, broadcast, dim, input, product, Ins, Tensor};
 use super::window::{floats, int, ints};
 
 /// The constant values of input `k`, or the attribute `key` (older opsets), or `None`.

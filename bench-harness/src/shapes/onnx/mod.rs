@@ -16,6 +16,7 @@ mod ops;
 #[allow(clippy::all, clippy::pedantic, missing_docs, unreachable_pub)]
 mod proto;
 mod sample;
+mod tensor;
 mod window;
 
 pub use sample::sample;
@@ -141,7 +142,7 @@ fn conv(
         ));
     }
     let win = window::window(n, who, &x.shape[2..], &w.shape[2..], false)?;
-    let groups = graph::dim(window::int(n, "group").unwrap_or(1), &|| {
+    let groups = tensor::dim(window::int(n, "group").unwrap_or(1), &|| {
         format!("{who}: group")
     })?;
     let (c, k) = (x.shape[1], w.shape[0]);
@@ -189,6 +190,6 @@ pub(crate) fn facts(
     let f = Facts::of_graph(&m.graph.unwrap_or_default())?;
     Ok(names
         .iter()
-        .map(|n| f.get(n).map(|t: graph::Tensor| t.shape))
+        .map(|n| f.get(n).map(|t: tensor::Tensor| t.shape))
         .collect())
 }

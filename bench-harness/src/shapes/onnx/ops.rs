@@ -3,8 +3,8 @@
 //! ...) with the integer arithmetic exporters use to compute their arguments (Shape, Gather,
 //! Concat, Unsqueeze). Any other op makes its outputs unknown, with its name as the reason.
 
-use super::graph::{dim, Fact, Tensor};
 use super::proto::NodeProto;
+use super::tensor::{axis, broadcast, dim, input, product, Fact, Ins, Tensor, MAX_DIM};
 use super::window::{explicit_pads, int, ints, per_axis, string, window};
 
 /// Ops whose first output has the first input's shape.
@@ -115,35 +115,6 @@ pub(super) fn infer(n: &NodeProto, ins: &[Option<Fact>], i: usize) -> Vec<Fact> 
     }
 }
 
-/// The largest dimension a rule may give: beyond it a product of four could overflow.
-const MAX_DIM: usize = 1 << 31;
-
-/// The number of elements of a shape (dimensions of at most 2^31, so 4 of them fit in u128).
-pub(super) fn product(s: &[usize], who: &str) -> Result<usize, String> {
-    s.iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or_else(|| format!("{who}: {s:?} holds more elements than a usize counts"))
-}
-
-pub(super) type Ins<'a> = [Option<&'a Tensor>];
-
-pub(super) fn input<'a>(ins: &Ins<'a>, k: usize, who: &str) -> Result<&'a Tensor, String> {
-    ins.get(k)
-        .copied()
-        .flatten()
-        .ok_or_else(|| format!("{who}: input {k} is absent"))
-}
-
-/// An axis attribute or value, negative counting from the end, checked against `rank`.
-pub(super) fn axis(a: i64, rank: usize, who: &str) -> Result<usize, String> {
-    let r = rank as i64;
-    if (-r..r).contains(&a) {
-        Ok(a.rem_euclid(r) as usize)
-    } else {
-        Err(format!("{who}: axis {a} is outside rank {rank}"))
-    }
-}
-
 fn rule(n: &NodeProto, who: &str, ins: &Ins) -> Result<Vec<Tensor>, String> {
     let op = n.op_type.as_deref().unwrap_or("");
     let x = || input(ins, 0, who);
@@ -220,7 +191,7 @@ fn rule(n: &NodeProto, who: &str, ins: &Ins) -> Result<Vec<Tensor>, String> {
 /// A Constant node's value.
 fn constant(n: &NodeProto, who: &str) -> Result<Vec<Tensor>, String> {
     if let Some(t) = n.attribute.iter().find_map(|a| a.t.as_ref()) {
-        return Ok(vec![super::graph::constant(t, who)?]);
+        return Ok(vec![super::tensor::constant(t, who)?]);
     }
     if let Some(v) = ints(n, "value_ints") {
         return Ok(vec![Tensor::ints(vec![v.len()], v.to_vec())]);
@@ -238,27 +209,6 @@ fn constant(n: &NodeProto, who: &str) -> Result<Vec<Tensor>, String> {
     Err(format!(
         "{who}: a constant of a kind this reader does not read"
     ))
-}
-
-/// Numpy broadcasting of two shapes.
-pub(super) fn broadcast(a: &[usize], b: &[usize], who: &str) -> Result<Vec<usize>, String> {
-    let r = a.len().max(b.len());
-    let at = |s: &[usize], i: usize| {
-        if i + s.len() >= r {
-            s[i + s.len() - r]
-        } else {
-            1
-        }
-    };
-    (0..r)
-        .map(|i| match (at(a, i), at(b, i)) {
-            (x, y) if x == y || y == 1 => Ok(x),
-            (1, y) => Ok(y),
-            (x, y) => Err(format!(
-                "{who}: shapes {a:?} and {b:?} do not broadcast ({x} and {y})"
-            )),
-        })
-        .collect()
 }
 
 /// A broadcast op; integer arithmetic on small constants (shape computations) is folded.

@@ -1,8 +1,8 @@
 //! A node's attributes, and the sliding window of Conv, ConvTranspose and the pools: kernel,
 //! strides, dilations and pads (explicit or `auto_pad`), checked against the spatial rank.
 
-use super::graph::dim;
 use super::proto::{AttributeProto, NodeProto};
+use super::tensor::dim;
 
 fn attr<'a>(n: &'a NodeProto, key: &str) -> Option<&'a AttributeProto> {
     n.attribute.iter().find(|a| a.name.as_deref() == Some(key))
