@@ -353,3 +353,43 @@ fn invalid_auto_options_name_the_field() {
     };
     assert_eq!(field(opts), "ceilings");
 }
+
+/// The cost model's near-ties go to the wider ISA: two ISAs of the same FMA peak (AVX-512 as two
+/// 256-bit halves on Zen 4; scalar code that LLVM vectorises) are not equally fast, the wider
+/// one issues fewer instructions. A clearly higher peak still wins.
+#[test]
+fn a_near_tie_in_the_cost_model_goes_to_the_wider_isa() {
+    let pick = |isas: &[Isa], peaks: &[(&str, f64)], s: &ConvShape| {
+        let opts = AutoOptions {
+            isas: Some(isas.to_vec()),
+            ceilings: Some(auto::Ceilings {
+                peak_gflops: peaks.iter().map(|(n, g)| (n.to_string(), *g)).collect(),
+                bandwidth: vec![(1 << 20, 200.0), (u64::MAX, 20.0)],
+            }),
+            ..AutoOptions::default()
+        };
+        auto::choose(s, &opts).unwrap().variant.isa()
+    };
+    let dw = shape(28, 192, 192, 3, 1, 192);
+    let pw = shape(28, 64, 192, 1, 1, 1);
+    for s in [&dw, &pw] {
+        let pair = [Isa::Scalar, Isa::Portable];
+        assert_eq!(
+            pick(&pair, &[("scalar", 46.5), ("portable", 45.8)], s),
+            Isa::Portable,
+            "{s}"
+        );
+        assert_eq!(
+            pick(&pair, &[("scalar", 46.5), ("portable", 20.0)], s),
+            Isa::Scalar,
+            "{s}"
+        );
+        if Isa::Avx512.is_available() {
+            let pair = [Isa::Avx2, Isa::Avx512];
+            let peaks = [("avx2", 117.2), ("avx512", 116.7)];
+            assert_eq!(pick(&pair, &peaks, s), Isa::Avx512, "{s}");
+        } else {
+            eprintln!("skipped the AVX2/AVX-512 tie: this CPU has no AVX-512");
+        }
+    }
+}

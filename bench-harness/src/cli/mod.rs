@@ -141,15 +141,19 @@ enum Cmd {
         #[arg(long, value_delimiter = ',', value_parser = parse_threads)]
         threads: Vec<usize>,
     },
-    /// List the layer catalogue.
+    /// List the layer catalogue, or the layers of the user's files (an ONNX model's
+    /// convolutions as `--shapes` reads them, and those it cannot measure, with why).
     Shapes {
         /// smoke, quick, full (blocks has no single layers).
-        #[arg(long, value_enum, default_value_t = Suite::Full)]
+        #[arg(long, value_enum, default_value_t = Suite::Full, conflicts_with = "shapes")]
         suite: Suite,
         /// As a benchdnn batch file (one canonical descriptor per layer and network, named
-        /// `network:layer`), which `run --shapes` reads back.
+        /// `network:layer`, `*N` for a layer run N times), which `run --shapes` reads back.
         #[arg(long)]
         benchdnn: bool,
+        /// The layers of these files (benchdnn problems or ONNX models) instead of a suite.
+        #[arg(long)]
+        shapes: Vec<PathBuf>,
     },
 }
 
@@ -353,7 +357,14 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
                 out!("fingerprint: {}", m.fingerprint());
             }
         }
-        Cmd::Shapes { suite, benchdnn } => shapes(suite, benchdnn)?,
+        Cmd::Shapes {
+            benchdnn,
+            shapes: files,
+            ..
+        } if !files.is_empty() => user_shapes(&files, benchdnn)?,
+        Cmd::Shapes {
+            suite, benchdnn, ..
+        } => shapes(suite, benchdnn)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -400,6 +411,27 @@ fn report_cmd(
 }
 
 /// `shapes`: the catalogue of a suite, with FLOPs and how many variants support each layer.
+/// `shapes --shapes FILE`: the user's layers as `run --shapes` reads them; with `--benchdnn`,
+/// as a batch file (an ONNX model converted), the convolutions it cannot measure as comments.
+fn user_shapes(files: &[PathBuf], benchdnn: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let user = read_shapes(files)?;
+    if benchdnn {
+        let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        out!(
+            "# {} as benchdnn convolution problems (simdconv-bench shapes --shapes --benchdnn).",
+            names.join(", ")
+        );
+        for g in &user.unknown {
+            out!("# not measured: {}: {}", g.layer, g.reason);
+        }
+        for l in &user.layers {
+            out!("{}", crate::shapes::benchdnn::line(l));
+        }
+        return Ok(());
+    }
+    print_layers(&user.layers)
+}
+
 fn shapes(suite: Suite, benchdnn: bool) -> Result<(), Box<dyn std::error::Error>> {
     let layers = suite.layers();
     if benchdnn {
@@ -421,22 +453,29 @@ fn shapes(suite: Suite, benchdnn: bool) -> Result<(), Box<dyn std::error::Error>
         }
         return Ok(());
     }
+    print_layers(&layers)
+}
+
+/// The layers as a table: name, shape, work, how many variants compute it, networks.
+fn print_layers(layers: &[Layer]) -> Result<(), Box<dyn std::error::Error>> {
     out!(
-        "{:<34} {:<40} {:>12} {:>9}  networks",
+        "{:<34} {:<40} {:>12} {:>9} {:>5}  networks",
         "name",
         "shape",
         "MFLOP",
-        "variants"
+        "variants",
+        "runs"
     );
-    for l in &layers {
+    for l in layers {
         let s = l.shape()?;
         let n = variants().iter().filter(|v| v.supports(&s).is_ok()).count();
         out!(
-            "{:<34} {:<40} {:>12.1} {:>9}  {}",
+            "{:<34} {:<40} {:>12.1} {:>9} {:>5}  {}",
             l.name,
             l.shape.to_string(),
             s.flops() as f64 / 1e6,
             n,
+            l.count,
             l.networks.join(",")
         );
     }

