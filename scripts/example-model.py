@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Writes the example ONNX model: MobileNetV2 (width 1.0, 224x224), as an exporter writes it with
-batch norm folded into the convolutions (Conv with bias, Clip for ReLU6, Add for the residuals,
-GlobalAveragePool, Flatten, Gemm) and a symbolic batch. Weights are graph inputs with their
-shapes (PyTorch's export_params=False), so the file stays small; the suite reads only shapes.
+"""Writes an example ONNX model as an exporter writes it, batch norm folded into the convolutions
+(Conv with bias), a symbolic batch, 224x224 images: MobileNetV2 (width 1.0; Clip for ReLU6, Add
+residuals) or ResNet-50 (v1.5: the stride on the 3x3; MaxPool stem, Relu, Add). Weights are
+graph inputs with their shapes (PyTorch's export_params=False), so the file stays small; the
+suite reads only shapes.
 
 Then checks the model with onnx's checker and compares every convolution's output size from
 onnx's own shape inference with the one `simdconv-bench shapes --shapes` reads.
 
-    scripts/example-model.py OUT.onnx      (run with the project's venv: scripts/venv.sh)
+    scripts/example-model.py {mobilenet_v2|resnet50} OUT.onnx   (with the venv: scripts/venv.sh)
 """
 import re
 import subprocess
@@ -29,7 +30,7 @@ class Graph:
         self.inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, dims))
         return name
 
-    def conv(self, x, cin, cout, k, stride=1, groups=1, relu6=True, name=None):
+    def conv(self, x, cin, cout, k, stride=1, groups=1, relu6=True, name=None, act="Clip"):
         self.count += 1
         name = name or f"conv{self.count}"
         w = self.weight(f"{name}.weight", [cout, cin // groups, k, k])
@@ -40,9 +41,9 @@ class Graph:
             pads=[k // 2] * 4, group=groups, dilations=[1, 1]))
         if not relu6:
             return y
-        self.nodes.append(helper.make_node("Clip", [y, "zero", "six"], [f"{name}.relu6"],
-                                           name=f"{name}.clip"))
-        return f"{name}.relu6"
+        ins = [y, "zero", "six"] if act == "Clip" else [y]
+        self.nodes.append(helper.make_node(act, ins, [f"{name}.act"], name=f"{name}.{act}"))
+        return f"{name}.act"
 
 
 def mobilenet_v2():
@@ -74,9 +75,43 @@ def mobilenet_v2():
     fc_b = g.weight("classifier.bias", [1000])
     g.nodes.append(helper.make_node("Gemm", ["flat", fc_w, fc_b], ["logits"], name="classifier",
                                     transB=1))
+    return finish(g, "mobilenet_v2")
+
+
+def resnet50():
+    g = Graph()
+    x = g.conv("input", 3, 64, 7, stride=2, name="conv1", act="Relu")
+    g.nodes.append(helper.make_node("MaxPool", [x], ["pool1"], name="maxpool", kernel_shape=[3, 3],
+                                    strides=[2, 2], pads=[1, 1, 1, 1]))
+    x, cin = "pool1", 64
+    for i, (width, n, stride) in enumerate([(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)]):
+        for j in range(n):
+            s = stride if j == 0 else 1
+            name = f"layer{i + 1}.{j}"
+            y = g.conv(x, cin, width, 1, name=f"{name}.conv1", act="Relu")
+            y = g.conv(y, width, width, 3, stride=s, name=f"{name}.conv2", act="Relu")
+            y = g.conv(y, width, width * 4, 1, relu6=False, name=f"{name}.conv3")
+            short = x
+            if j == 0:
+                short = g.conv(x, cin, width * 4, 1, stride=s, relu6=False,
+                               name=f"{name}.downsample")
+            g.nodes.append(helper.make_node("Add", [short, y], [f"{name}.add"], name=f"{name}.add"))
+            g.nodes.append(helper.make_node("Relu", [f"{name}.add"], [f"{name}.out"],
+                                            name=f"{name}.relu"))
+            x, cin = f"{name}.out", width * 4
+    g.nodes.append(helper.make_node("GlobalAveragePool", [x], ["pooled"], name="pool"))
+    g.nodes.append(helper.make_node("Flatten", ["pooled"], ["flat"], name="flatten", axis=1))
+    fc_w = g.weight("fc.weight", [1000, 2048])
+    fc_b = g.weight("fc.bias", [1000])
+    g.nodes.append(helper.make_node("Gemm", ["flat", fc_w, fc_b], ["logits"], name="fc",
+                                    transB=1))
+    return finish(g, "resnet50")
+
+
+def finish(g, name):
     image = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 224, 224])
     logits = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 1000])
-    graph = helper.make_graph(g.nodes, "mobilenet_v2", [image] + g.inputs, [logits])
+    graph = helper.make_graph(g.nodes, name, [image] + g.inputs, [logits])
     model = helper.make_model(graph, producer_name="simdconv scripts/example-model.py",
                               opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -84,8 +119,8 @@ def mobilenet_v2():
 
 
 def main():
-    out = sys.argv[1]
-    model = mobilenet_v2()
+    which, out = sys.argv[1], sys.argv[2]
+    model = {"mobilenet_v2": mobilenet_v2, "resnet50": resnet50}[which]()
     onnx.checker.check_model(model)
     onnx.save(model, out)
     inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
