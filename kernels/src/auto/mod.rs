@@ -17,7 +17,8 @@
 //!    them;
 //! 2. otherwise the **cost model** ([`predict_ns`]): FLOPs at a typical fraction of the ISA's FMA
 //!    peak, compulsory bytes over the bandwidth of the smallest cache level they fit in, GEMM
-//!    tile padding, im2col's patch copy and Winograd's transforms.
+//!    tile padding, im2col's patch copy and Winograd's transforms; predictions within 3% of the
+//!    least are a tie, which the widest ISA among them wins.
 //!
 //! Either way only variants that are registered, run on this CPU, support the shape, belong to
 //! the allowed ISAs and whose error bound ([`reference::tolerance`]) fits the accuracy budget are
