@@ -154,6 +154,7 @@ fn main() {
         .map(|l| benchdnn_line(l).replace("g1mb1_", "mb1_"))
         .collect();
     let model = onnx_sample();
+    let fail = |input: &str, why: &str| fail(input, &format!("{why} (seed {seed})"));
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let start = Instant::now();
     let (mut cases, mut accepted, mut models) = (0u64, 0u64, 0u64);

@@ -377,6 +377,9 @@ fn deduce(a: Axis, axis: char) -> Result<Deduced, String> {
     if o == 0 {
         return Err(format!("o{axis} is 0"));
     }
+    if o > MAX_VALUE {
+        return Err(format!("o{axis}{o} is too large (at most {MAX_VALUE})"));
+    }
     // The far side as the near one where that gives output o (the frameworks' symmetric
     // padding), else what o needs beyond the near padding and no more.
     let need = (o - 1)

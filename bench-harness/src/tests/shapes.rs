@@ -98,6 +98,10 @@ fn each_refusal_names_line_key_and_reason() {
         &["pw4294967296 is too large"],
     );
     refused(
+        "mb1ic8ih14oc8kh1ph1408183433",
+        &["oh2816366880 is too large"],
+    );
+    refused(
         "mb1ic8ih8iw8oc8ow7kh3kw3sw1000000000",
         &["needs", "rows of padding, more than"],
     );
