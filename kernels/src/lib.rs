@@ -50,6 +50,7 @@ mod par;
 mod plan;
 mod pointwise;
 pub mod probe;
+pub mod quant;
 pub mod record;
 pub mod reference;
 mod registry;

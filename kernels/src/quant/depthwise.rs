@@ -1,0 +1,120 @@
+//! The int8 depthwise driver and its row body, written once over [`Int8`]: per output pixel and
+//! vector of channels, the taps' u8 activations widened to i32 times the weights, pre-widened to
+//! i32 at planning (`[tap][channel]`). A depthwise tap is one multiply per channel with no
+//! reduction across channels, so a dot-product instruction would first need a transpose of four
+//! taps; widening is as fast at these sizes and exact.
+
+use std::marker::PhantomData;
+
+use super::gemm::epilogue;
+use super::kernel::{try_vec, OutPtr, Prepared, QKernel, QOut, Source};
+use crate::simd::int8::{Int8, Requant};
+use crate::simd::Body;
+use crate::{ConvError, ConvShape};
+
+/// A planned int8 depthwise convolution on token `S`.
+pub(super) struct QDepthwise<S: Int8> {
+    shape: ConvShape,
+    src: Source<u8>,
+    /// Weights `[tap][cpad]`, bias and multipliers `[cpad]`, `cpad` a multiple of `LANES`.
+    w: Vec<i32>,
+    bias: Vec<i32>,
+    scale: Vec<f32>,
+    q: Requant,
+    cpad: usize,
+    _s: PhantomData<S>,
+}
+
+/// Builds the kernel (the plan has checked that the shape is depthwise).
+pub(super) fn build<S: Int8>(
+    shape: &ConvShape,
+    weights: &[i8],
+    prep: &Prepared,
+) -> Result<Box<dyn QKernel>, ConvError> {
+    let c = shape.c();
+    let taps = shape.r() * shape.s();
+    let cpad = c.div_ceil(S::LANES) * S::LANES;
+    let src = Source::new(shape, 1, true, prep.zero)?;
+    let len = taps.checked_mul(cpad).ok_or(ConvError::Overflow {
+        what: "int8 depthwise weights",
+    })?;
+    let mut w = try_vec(len, "int8 depthwise weights")?;
+    for ch in 0..c {
+        for t in 0..taps {
+            w[t * cpad + ch] = i32::from(weights[ch * taps + t]);
+        }
+    }
+    let mut bias = try_vec(cpad, "int8 bias")?;
+    let mut scale = try_vec(cpad, "int8 multipliers")?;
+    bias[..c].copy_from_slice(&prep.bias);
+    scale[..c].copy_from_slice(&prep.scale);
+    Ok(Box::new(QDepthwise::<S> {
+        shape: *shape,
+        src,
+        w,
+        bias,
+        scale,
+        q: prep.q,
+        cpad,
+        _s: PhantomData,
+    }))
+}
+
+impl<S: Int8> QKernel for QDepthwise<S> {
+    fn run(&mut self, input: &[u8], mut out: QOut<'_>) {
+        let base = self.src.fill(&self.shape, input);
+        let out = OutPtr::of(&mut out);
+        // SAFETY: the plan made this kernel only after checking that `S`'s ISA is available.
+        let s = unsafe { S::assume() };
+        s.vectorize(Rows::<S> { k: self, base, out });
+    }
+}
+
+// SAFETY: the raw pointers in `Source` and `Rows` are derived per run from borrowed slices.
+unsafe impl<S: Int8> Send for QDepthwise<S> {}
+unsafe impl<S: Int8> Sync for QDepthwise<S> {}
+
+struct Rows<'a, S: Int8> {
+    k: &'a QDepthwise<S>,
+    base: *const u8,
+    out: OutPtr,
+}
+
+impl<S: Int8> Body<S> for Rows<'_, S> {
+    type Output = ();
+    #[inline(always)]
+    fn body(self, s: S) {
+        let k = self.k;
+        let c = k.shape.c();
+        for (m, &p) in k.src.pixels.iter().enumerate() {
+            for c0 in (0..c).step_by(S::LANES) {
+                let n = S::LANES.min(c - c0);
+                // SAFETY: pixel and tap offsets stay inside the source (`Source::new`, one
+                // channel per group, so a group's channel is `base + offset + c0 + lane`), lanes
+                // past `n` are neither read nor written, and `w`, `bias`, `scale` are padded to
+                // `cpad >= c0 + LANES`.
+                unsafe {
+                    let at = self.base.add(p + c0);
+                    let mut acc = s.zero();
+                    for (t, &off) in k.src.taps.iter().enumerate() {
+                        let x = s.load_u8_n(at.add(off), n);
+                        let w = s.load_i32(k.w.as_ptr().add(t * k.cpad + c0));
+                        acc = s.add(acc, s.mul(x, w));
+                    }
+                    let out = self.out.add(m * c + c0);
+                    epilogue::<S, 1, 1>(
+                        s,
+                        &[[acc]],
+                        out,
+                        0,
+                        1,
+                        n,
+                        k.bias.as_ptr().add(c0),
+                        k.scale.as_ptr().add(c0),
+                        k.q,
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! The int8 direct driver and its microkernel: an indirect GEMM of `MR` output pixels x
+//! `NV * LANES` output channels, written once over [`Int8`]. Each tap adds `cp / KG` dot-product
+//! steps; the weights are packed per (group, column block) as `[tap][word][NR][KG]`, zero-padded
+//! to `NR` columns and `cp` channels, so the inner loop has no tail. Grouped layers run each
+//! group as its own GEMM over its channels of the same source.
+
+use std::marker::PhantomData;
+
+use super::kernel::{try_vec, OutPtr, Prepared, QKernel, QOut, Source};
+use crate::simd::int8::{Int8, Requant};
+use crate::simd::Body;
+use crate::{ConvError, ConvShape};
+
+/// A planned int8 direct (or pointwise) convolution on token `S` with tile `MR x NV` vectors.
+pub(super) struct QGemm<S: Int8, const MR: usize, const NV: usize> {
+    shape: ConvShape,
+    src: Source<S::A>,
+    /// Packed weights `[group][block][tap][word][NR][KG]`.
+    b: Vec<S::B>,
+    /// Bias and multipliers `[group][block * NR]`, zero-padded.
+    bias: Vec<i32>,
+    scale: Vec<f32>,
+    q: Requant,
+    /// 32-bit words per tap, column blocks per group.
+    words: usize,
+    blocks: usize,
+    _s: PhantomData<S>,
+}
+
+/// Builds the kernel: packs the weights for `S`'s dot product.
+pub(super) fn build<S: Int8, const MR: usize, const NV: usize>(
+    shape: &ConvShape,
+    weights: &[i8],
+    prep: &Prepared,
+) -> Result<Box<dyn QKernel>, ConvError> {
+    let nr = NV * S::LANES;
+    let (g, cg, kg) = (shape.groups(), shape.c_per_group(), shape.k_per_group());
+    let taps = shape.r() * shape.s();
+    let cp = cg.div_ceil(S::KG) * S::KG;
+    let (words, blocks) = (cp / S::KG, kg.div_ceil(nr));
+    // In place only when the input's bytes are the GEMM's activations and whole words.
+    let in_place = std::mem::size_of::<S::A>() == 1 && cp == cg;
+    let src = Source::new(shape, cp, in_place, prep.zero)?;
+    let len = [g, blocks, taps, cp, nr]
+        .iter()
+        .try_fold(1usize, |a, &x| a.checked_mul(x))
+        .ok_or(ConvError::Overflow {
+            what: "int8 packed weights",
+        })?;
+    let mut b = try_vec::<S::B>(len, "int8 packed weights")?;
+    let mut i = 0;
+    for gi in 0..g {
+        for jb in 0..blocks {
+            for t in 0..taps {
+                for wd in 0..words {
+                    for j in 0..nr {
+                        for e in 0..S::KG {
+                            let (col, c) = (jb * nr + j, wd * S::KG + e);
+                            if col < kg && c < cg {
+                                let k = gi * kg + col;
+                                b[i] = S::B::from(weights[(k * taps + t) * cg + c]);
+                            }
+                            i += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut bias = try_vec(g * blocks * nr, "int8 bias")?;
+    let mut scale = try_vec(g * blocks * nr, "int8 multipliers")?;
+    for gi in 0..g {
+        for col in 0..kg {
+            bias[gi * blocks * nr + col] = prep.bias[gi * kg + col];
+            scale[gi * blocks * nr + col] = prep.scale[gi * kg + col];
+        }
+    }
+    Ok(Box::new(QGemm::<S, MR, NV> {
+        shape: *shape,
+        src,
+        b,
+        bias,
+        scale,
+        q: prep.q,
+        words,
+        blocks,
+        _s: PhantomData,
+    }))
+}
+
+impl<S: Int8, const MR: usize, const NV: usize> QKernel for QGemm<S, MR, NV> {
+    fn run(&mut self, input: &[u8], mut out: QOut<'_>) {
+        let base = self.src.fill(&self.shape, input);
+        let out = OutPtr::of(&mut out);
+        // SAFETY: the plan made this kernel only after checking that `S`'s ISA is available.
+        let s = unsafe { S::assume() };
+        s.vectorize(Band::<S, MR, NV> { k: self, base, out });
+    }
+}
+
+// SAFETY: the raw pointers in `Source` and `Band` are derived per run from borrowed slices.
+unsafe impl<S: Int8, const MR: usize, const NV: usize> Send for QGemm<S, MR, NV> {}
+unsafe impl<S: Int8, const MR: usize, const NV: usize> Sync for QGemm<S, MR, NV> {}
+
+/// One run's tiles, as a body for `S`'s entry point.
+struct Band<'a, S: Int8, const MR: usize, const NV: usize> {
+    k: &'a QGemm<S, MR, NV>,
+    base: *const S::A,
+    out: OutPtr,
+}
+
+impl<S: Int8, const MR: usize, const NV: usize> Body<S> for Band<'_, S, MR, NV> {
+    type Output = ();
+    #[inline(always)]
+    fn body(self, s: S) {
+        let k = self.k;
+        let nr = NV * S::LANES;
+        let (kk, kg) = (k.shape.k(), k.shape.k_per_group());
+        let m_all = k.src.pixels.len();
+        let panel = k.src.taps.len() * k.words * nr * S::KG;
+        for gi in 0..k.shape.groups() {
+            for jb in 0..k.blocks {
+                let col0 = jb * nr;
+                let n = nr.min(kg - col0);
+                let cb = (gi * k.blocks + jb) * nr;
+                for m0 in (0..m_all).step_by(MR) {
+                    let m = MR.min(m_all - m0);
+                    // SAFETY: pixel and tap offsets stay inside the source by construction
+                    // (`Source::new`); a group's words stay inside its `cp` channels; rows past
+                    // `m` repeat the last real one, and the epilogue stores only `m` rows and `n`
+                    // columns, inside the output (`m0 + m <= pixels`, `col0 + n <= kg`).
+                    unsafe {
+                        let rows: [*const S::A; MR] = std::array::from_fn(|r| {
+                            let p = k.src.pixels[m0 + r.min(m - 1)];
+                            self.base.add(p + gi * k.src.group_stride)
+                        });
+                        let acc = tile::<S, MR, NV>(
+                            s,
+                            &rows,
+                            &k.src.taps,
+                            k.words,
+                            k.b.as_ptr().add((gi * k.blocks + jb) * panel),
+                        );
+                        let out = self.out.add(m0 * kk + gi * kg + col0);
+                        epilogue(
+                            s,
+                            &acc,
+                            out,
+                            kk,
+                            m,
+                            n,
+                            k.bias.as_ptr().add(cb),
+                            k.scale.as_ptr().add(cb),
+                            k.q,
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The accumulators of one tile: `sum over taps and words of dot(rows + tap, panel)`.
+///
+/// # Safety
+/// Every `rows[r] + tap + words * KG` is readable; `b` holds `taps * words * NR * KG` values.
+#[inline(always)]
+unsafe fn tile<S: Int8, const MR: usize, const NV: usize>(
+    s: S,
+    rows: &[*const S::A; MR],
+    taps: &[usize],
+    words: usize,
+    mut b: *const S::B,
+) -> [[S::V; NV]; MR] {
+    let mut acc = [[s.zero(); NV]; MR];
+    let step = S::LANES * S::KG;
+    for &t in taps {
+        let mut a: [*const S::A; MR] = std::array::from_fn(|r| rows[r].add(t));
+        for _ in 0..words {
+            let bv: [S::V; NV] = std::array::from_fn(|v| s.load_b(b.add(v * step)));
+            for r in 0..MR {
+                for v in 0..NV {
+                    acc[r][v] = s.dot(acc[r][v], a[r], bv[v]);
+                }
+                a[r] = a[r].add(S::KG);
+            }
+            b = b.add(NV * step);
+        }
+    }
+    acc
+}
+
+/// Adds the bias and stores `m x n` of the tile, requantized or as i32.
+///
+/// # Safety
+/// `out + r * ld + c` writable for `r < m`, `c < n`; `bias` and `scale` hold `NV * LANES`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) unsafe fn epilogue<S: Int8, const MR: usize, const NV: usize>(
+    s: S,
+    acc: &[[S::V; NV]; MR],
+    out: OutPtr,
+    ld: usize,
+    m: usize,
+    n: usize,
+    bias: *const i32,
+    scale: *const f32,
+    q: Requant,
+) {
+    for (r, row) in acc.iter().enumerate().take(m) {
+        for (v, &a) in row.iter().enumerate() {
+            let c0 = v * S::LANES;
+            if c0 >= n {
+                break;
+            }
+            let x = s.add(a, s.load_i32(bias.add(c0)));
+            let lanes = S::LANES.min(n - c0);
+            match out.add(r * ld + c0) {
+                OutPtr::U8(p) => s.requant_store_n(p, x, scale.add(c0), q, lanes),
+                OutPtr::I32(p) => s.store_i32_n(p, x, lanes),
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! What the int8 drivers share: the kernel contract, the output they write, the per-channel
+//! constants folded at planning, and the activation source (the input in place, or a padded copy
+//! whose border holds the input zero point) with its row and tap offsets.
+
+use crate::simd::int8::Requant;
+use crate::{ConvError, ConvShape};
+
+/// Where a run writes: requantized u8, or the i32 accumulators (bias included) for testing.
+pub(crate) enum QOut<'a> {
+    U8(&'a mut [u8]),
+    I32(&'a mut [i32]),
+}
+
+/// A raw output pointer of one of the two kinds, offset per tile.
+#[derive(Clone, Copy)]
+pub(super) enum OutPtr {
+    U8(*mut u8),
+    I32(*mut i32),
+}
+
+impl OutPtr {
+    pub(super) fn of(out: &mut QOut<'_>) -> OutPtr {
+        match out {
+            QOut::U8(o) => OutPtr::U8(o.as_mut_ptr()),
+            QOut::I32(o) => OutPtr::I32(o.as_mut_ptr()),
+        }
+    }
+    /// # Safety
+    /// The result stays inside the output buffer.
+    pub(super) unsafe fn add(self, i: usize) -> OutPtr {
+        match self {
+            OutPtr::U8(p) => OutPtr::U8(p.add(i)),
+            OutPtr::I32(p) => OutPtr::I32(p.add(i)),
+        }
+    }
+}
+
+/// A planned int8 convolution. `run`'s buffers have the shape's lengths (checked by the plan).
+pub(crate) trait QKernel: Send + Sync {
+    fn run(&mut self, input: &[u8], out: QOut<'_>);
+}
+
+/// The per-output-channel constants: the bias with `-x_zero * sum w` folded in, the
+/// requantization multipliers, and the layer's bounds.
+pub(crate) struct Prepared {
+    pub bias: Vec<i32>,
+    pub scale: Vec<f32>,
+    pub q: Requant,
+    pub zero: u8,
+}
+
+/// Where the activations are read from, and the element offsets of every output pixel's first
+/// tap and of each tap from it.
+pub(super) struct Source<A> {
+    /// A padded copy `[n][h + pads][w + pads][groups][cp]`, or empty when the input is read in
+    /// place.
+    pub copy: Vec<A>,
+    pub in_place: bool,
+    /// Channels per group in the source (`cp` in the copy, `c / groups` in place).
+    pub group_stride: usize,
+    /// Per output pixel (image, row, column order): offset of its first tap, group 0.
+    pub pixels: Vec<usize>,
+    /// Per tap (row-major `r x s`): offset from the pixel's first tap.
+    pub taps: Vec<usize>,
+    cp: usize,
+    zero: u8,
+}
+
+/// A vector of `len` default values; a refused allocation is an error.
+pub(super) fn try_vec<T: Copy + Default>(
+    len: usize,
+    what: &'static str,
+) -> Result<Vec<T>, ConvError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len)
+        .map_err(|_| ConvError::OutOfMemory {
+            what,
+            bytes: len.saturating_mul(std::mem::size_of::<T>()),
+        })?;
+    v.resize(len, T::default());
+    Ok(v)
+}
+
+impl<A: Copy + Default + From<u8>> Source<A> {
+    /// The source for `shape` with `cp` channels per group (`>= c / groups`); in place when
+    /// `in_place_ok` (the caller knows the element type and channel count allow it) and there is
+    /// no padding.
+    pub(super) fn new(
+        shape: &ConvShape,
+        cp: usize,
+        in_place_ok: bool,
+        zero: u8,
+    ) -> Result<Source<A>, ConvError> {
+        let pad = shape.padding();
+        let padded = (pad.top, pad.left, pad.bottom, pad.right) != (0, 0, 0, 0);
+        let in_place = in_place_ok && !padded && cp == shape.c_per_group();
+        let (hh, ww) = if in_place {
+            (shape.h(), shape.w())
+        } else {
+            (
+                shape.h() + pad.top + pad.bottom,
+                shape.w() + pad.left + pad.right,
+            )
+        };
+        let pix = shape.groups() * cp;
+        let copy_len = if in_place {
+            0
+        } else {
+            [shape.n(), hh, ww, pix]
+                .iter()
+                .try_fold(1usize, |a, &x| a.checked_mul(x))
+                .ok_or(ConvError::Overflow {
+                    what: "int8 padded input copy",
+                })?
+        };
+        let copy = try_vec(copy_len, "int8 padded input copy")?;
+        let ((sh, sw), (dh, dw)) = (shape.stride(), shape.dilation());
+        let mut pixels = try_vec(shape.output_len() / shape.k(), "int8 pixel offsets")?;
+        for (o, (b, oy, ox)) in pixels.iter_mut().zip(shape.output_pixels(0)) {
+            *o = ((b * hh + oy * sh) * ww + ox * sw) * pix;
+        }
+        let taps = (0..shape.r())
+            .flat_map(|y| (0..shape.s()).map(move |x| (y * dh * ww + x * dw) * pix))
+            .collect();
+        Ok(Source {
+            copy,
+            in_place,
+            group_stride: cp,
+            pixels,
+            taps,
+            cp,
+            zero,
+        })
+    }
+
+    /// The base pointer to read from for this `input`: the input itself, or the copy after
+    /// writing `input` into it (border = zero point, channel padding = 0).
+    pub(super) fn fill(&mut self, shape: &ConvShape, input: &[u8]) -> *const A {
+        if self.in_place {
+            return input.as_ptr().cast();
+        }
+        let pad = shape.padding();
+        let (h, w, g, cg, cp) = (
+            shape.h(),
+            shape.w(),
+            shape.groups(),
+            shape.c_per_group(),
+            self.cp,
+        );
+        let ww = w + pad.left + pad.right;
+        let z = A::from(self.zero);
+        let row = ww * g * cp;
+        for (i, img) in self
+            .copy
+            .chunks_exact_mut(row * (h + pad.top + pad.bottom))
+            .enumerate()
+        {
+            let (top, rest) = img.split_at_mut(pad.top * row);
+            top.fill(z);
+            let (mid, bottom) = rest.split_at_mut(h * row);
+            bottom.fill(z);
+            for (y, dst) in mid.chunks_exact_mut(row).enumerate() {
+                let (left, rest) = dst.split_at_mut(pad.left * g * cp);
+                left.fill(z);
+                let (body, right) = rest.split_at_mut(w * g * cp);
+                right.fill(z);
+                let src = &input[(i * h + y) * w * g * cg..][..w * g * cg];
+                if cp == cg {
+                    for (d, &s) in body.iter_mut().zip(src) {
+                        *d = A::from(s);
+                    }
+                } else {
+                    for (d, s) in body.chunks_exact_mut(cp).zip(src.chunks_exact(cg)) {
+                        for (d, &s) in d.iter_mut().zip(s) {
+                            *d = A::from(s);
+                        }
+                        d[cg..].fill(A::default());
+                    }
+                }
+            }
+        }
+        self.copy.as_ptr()
+    }
+}

@@ -1,0 +1,391 @@
+//! The int8 lanes: [`Int8`], the primitives every int8 body (`quant/`) is written against, for
+//! the scalar token, AVX2 (the existing token), and two tokens that exist only for int8:
+//! [`AvxVnni`] (256-bit `vpdpbusd`, VEX-encoded) and [`Avx512Vnni`] (512-bit `vpdpbusd`).
+//!
+//! A GEMM step multiplies one 32-bit word of activations (`KG` values of type `A`, broadcast to
+//! every lane) by a vector of packed weights (`KG` values of type `B` per lane) and adds the `KG`
+//! products to each i32 lane. VNNI has that instruction for u8 x s8 with `KG = 4`. Plain AVX2's
+//! `vpmaddubsw` would saturate (255 * 127 * 2 > i16::MAX), so AVX2 stores activations and weights
+//! as i16 and uses `vpmaddwd` (`KG = 2`), whose pair sums cannot overflow i32: exact, like VNNI.
+//!
+//! Requantization (the "fp32" recipe, the same operations in every implementation, so every
+//! variant gives the scalar one's bytes): `y = cvt_rne(clamp(f32(acc) * scale, lo, hi)) + zero`,
+//! with `lo`/`hi` the output bounds minus the zero point; `cvt_rne` rounds half to even (the
+//! `cvtps2dq` default; Rust never changes MXCSR).
+
+use super::{Scalar, Token};
+
+/// The int8 primitives of a token. The memory methods are `unsafe`: they take raw pointers.
+pub(crate) trait Int8: Token {
+    /// i32 lanes per vector.
+    const LANES: usize;
+    /// Reduction steps per 32-bit word: 4 (u8 x s8) or 2 (i16 x i16).
+    const KG: usize;
+    /// Activations as the GEMM reads them (u8, or i16 where the product needs it).
+    type A: Copy + Default + From<u8> + Send + Sync + 'static;
+    /// Packed weights (s8, or i16).
+    type B: Copy + Default + From<i8> + Send + Sync + 'static;
+    /// An i32 vector.
+    type V: Copy;
+    fn zero(self) -> Self::V;
+    /// Loads `LANES * KG` packed weights.
+    /// # Safety
+    /// `p .. p + LANES * KG` readable.
+    unsafe fn load_b(self, p: *const Self::B) -> Self::V;
+    /// `acc[l] += sum_j a[j] * b[l][j]` for the `KG` activations at `a`, broadcast.
+    /// # Safety
+    /// `a .. a + KG` readable.
+    unsafe fn dot(self, acc: Self::V, a: *const Self::A, b: Self::V) -> Self::V;
+    /// Loads `LANES` i32.
+    /// # Safety
+    /// `p .. p + LANES` readable.
+    unsafe fn load_i32(self, p: *const i32) -> Self::V;
+    fn add(self, a: Self::V, b: Self::V) -> Self::V;
+    /// Lane-wise `a * b` (both small enough that the product fits i32).
+    fn mul(self, a: Self::V, b: Self::V) -> Self::V;
+    /// Loads `n` u8 (`1 <= n <= LANES`), zero-extended to i32 lanes; reads nothing past `p + n`.
+    /// # Safety
+    /// `p .. p + n` readable.
+    unsafe fn load_u8_n(self, p: *const u8, n: usize) -> Self::V;
+    /// Stores the first `n` lanes.
+    /// # Safety
+    /// `p .. p + n` writable.
+    unsafe fn store_i32_n(self, p: *mut i32, v: Self::V, n: usize);
+    /// Requantizes (see the module docs) with `LANES` scales from `scale` and stores the first `n`
+    /// lanes as u8.
+    /// # Safety
+    /// `scale .. scale + LANES` readable, `p .. p + n` writable.
+    unsafe fn requant_store_n(
+        self,
+        p: *mut u8,
+        acc: Self::V,
+        scale: *const f32,
+        q: Requant,
+        n: usize,
+    );
+}
+
+/// The per-layer constants of the requantization: bounds in the zero-point-relative domain and
+/// the output zero point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Requant {
+    pub lo: f32,
+    pub hi: f32,
+    pub zero: i32,
+}
+
+impl Requant {
+    /// The recipe on one accumulator: what every vector implementation computes per lane.
+    #[inline(always)]
+    pub(crate) fn one(self, acc: i32, scale: f32) -> u8 {
+        let v = acc as f32 * scale;
+        let v = if v > self.lo { v } else { self.lo };
+        let v = if v < self.hi { v } else { self.hi };
+        (v.round_ties_even() as i32 + self.zero) as u8
+    }
+}
+
+impl Int8 for Scalar {
+    const LANES: usize = 1;
+    const KG: usize = 4;
+    type A = u8;
+    type B = i8;
+    /// One lane; `load_b` keeps the four weights as the bytes of the word.
+    type V = i32;
+    #[inline(always)]
+    fn zero(self) -> i32 {
+        0
+    }
+    #[inline(always)]
+    unsafe fn load_b(self, p: *const i8) -> i32 {
+        i32::from_le_bytes(p.cast::<[u8; 4]>().read_unaligned())
+    }
+    #[inline(always)]
+    unsafe fn dot(self, acc: i32, a: *const u8, b: i32) -> i32 {
+        let (a, b) = (a.cast::<[u8; 4]>().read_unaligned(), b.to_le_bytes());
+        (0..4).fold(acc, |s, j| s + i32::from(a[j]) * i32::from(b[j] as i8))
+    }
+    #[inline(always)]
+    unsafe fn load_i32(self, p: *const i32) -> i32 {
+        *p
+    }
+    #[inline(always)]
+    fn add(self, a: i32, b: i32) -> i32 {
+        a + b
+    }
+    #[inline(always)]
+    fn mul(self, a: i32, b: i32) -> i32 {
+        a * b
+    }
+    #[inline(always)]
+    unsafe fn load_u8_n(self, p: *const u8, _n: usize) -> i32 {
+        i32::from(*p)
+    }
+    #[inline(always)]
+    unsafe fn store_i32_n(self, p: *mut i32, v: i32, _n: usize) {
+        *p = v
+    }
+    #[inline(always)]
+    unsafe fn requant_store_n(
+        self,
+        p: *mut u8,
+        acc: i32,
+        scale: *const f32,
+        q: Requant,
+        _n: usize,
+    ) {
+        *p = q.one(acc, *scale)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) use x86::{Avx512Vnni, AvxVnni};
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    use super::{Int8, Requant};
+    use crate::simd::avx2::Avx2;
+    use crate::simd::{Body, Token};
+    use crate::Isa;
+
+    /// AVX2 + AVX-VNNI. Construct only through `assume`, after [`AvxVnni::detected`].
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct AvxVnni(());
+
+    /// AVX-512F/BW/VL + AVX512-VNNI. Construct only through `assume`, after
+    /// [`Avx512Vnni::detected`].
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct Avx512Vnni(());
+
+    /// # Safety
+    /// AVX2, FMA and AVX-VNNI present (a value of `AvxVnni` proves it).
+    #[target_feature(enable = "avx2,fma,avxvnni")]
+    unsafe fn entry_avxvnni<Op: Body<AvxVnni>>(s: AvxVnni, op: Op) -> Op::Output {
+        op.body(s)
+    }
+
+    /// # Safety
+    /// AVX-512F, BW, VL and VNNI present (a value of `Avx512Vnni` proves it).
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn entry_avx512vnni<Op: Body<Avx512Vnni>>(s: Avx512Vnni, op: Op) -> Op::Output {
+        op.body(s)
+    }
+
+    impl AvxVnni {
+        /// Whether this CPU has AVX2, FMA and AVX-VNNI (detected once by std).
+        pub(crate) fn detected() -> bool {
+            Isa::Avx2.is_available() && is_x86_feature_detected!("avxvnni")
+        }
+    }
+
+    impl Avx512Vnni {
+        /// Whether this CPU has AVX-512F, BW, VL and VNNI.
+        pub(crate) fn detected() -> bool {
+            Isa::Avx512.is_available()
+                && is_x86_feature_detected!("avx512bw")
+                && is_x86_feature_detected!("avx512vl")
+                && is_x86_feature_detected!("avx512vnni")
+        }
+    }
+
+    // SAFETY (both impls): a token value exists only after its `detected` returned true (the
+    // callers of `assume` check it), so the entry point's features are present.
+    impl Token for AvxVnni {
+        const ISA: Isa = Isa::Avx2;
+        const REGISTERS: usize = 16;
+        #[inline(always)]
+        unsafe fn assume() -> AvxVnni {
+            AvxVnni(())
+        }
+        #[inline(always)]
+        fn vectorize<Op: Body<Self>>(self, op: Op) -> Op::Output {
+            unsafe { entry_avxvnni(self, op) }
+        }
+    }
+
+    impl Token for Avx512Vnni {
+        const ISA: Isa = Isa::Avx512;
+        const REGISTERS: usize = 32;
+        #[inline(always)]
+        unsafe fn assume() -> Avx512Vnni {
+            Avx512Vnni(())
+        }
+        #[inline(always)]
+        fn vectorize<Op: Body<Self>>(self, op: Op) -> Op::Output {
+            unsafe { entry_avx512vnni(self, op) }
+        }
+    }
+
+    /// The AVX2 tail of a u8 load: through a stack word.
+    #[inline(always)]
+    unsafe fn load_u8_avx2(p: *const u8, n: usize) -> __m256i {
+        let mut buf = [0u8; 8];
+        std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n.min(8));
+        _mm256_cvtepu8_epi32(_mm_loadl_epi64(buf.as_ptr().cast()))
+    }
+
+    #[inline(always)]
+    fn mask8(n: usize) -> __m256i {
+        // SAFETY: AVX2 is implied by the tokens that call it.
+        unsafe {
+            let idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), idx)
+        }
+    }
+
+    /// The 256-bit requantization: recipe, then the 8 results packed to bytes.
+    #[inline(always)]
+    unsafe fn requant_avx2(p: *mut u8, acc: __m256i, scale: *const f32, q: Requant, n: usize) {
+        let v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(scale));
+        let v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(q.lo)), _mm256_set1_ps(q.hi));
+        let i = _mm256_add_epi32(_mm256_cvtps_epi32(v), _mm256_set1_epi32(q.zero));
+        // Values are in 0..=255, so the saturating packs are exact; they work per 128-bit half,
+        // leaving lanes 0-3 in dword 0 and lanes 4-7 in dword 4.
+        let b = _mm256_packus_epi16(_mm256_packus_epi32(i, i), _mm256_setzero_si256());
+        let b = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0));
+        let lo = _mm256_castsi256_si128(b);
+        if n == 8 {
+            _mm_storel_epi64(p.cast(), lo);
+        } else {
+            let mut buf = [0u8; 16];
+            _mm_storeu_si128(buf.as_mut_ptr().cast(), lo);
+            std::ptr::copy_nonoverlapping(buf.as_ptr(), p, n.min(8));
+        }
+    }
+
+    /// The 256-bit primitives AVX2 and AVX-VNNI share (all but the dot product and `A`/`B`).
+    macro_rules! int8_256 {
+        () => {
+            const LANES: usize = 8;
+            type V = __m256i;
+            #[inline(always)]
+            fn zero(self) -> __m256i {
+                unsafe { _mm256_setzero_si256() }
+            }
+            #[inline(always)]
+            unsafe fn load_b(self, p: *const Self::B) -> __m256i {
+                _mm256_loadu_si256(p.cast())
+            }
+            #[inline(always)]
+            unsafe fn load_i32(self, p: *const i32) -> __m256i {
+                _mm256_loadu_si256(p.cast())
+            }
+            #[inline(always)]
+            fn add(self, a: __m256i, b: __m256i) -> __m256i {
+                unsafe { _mm256_add_epi32(a, b) }
+            }
+            #[inline(always)]
+            fn mul(self, a: __m256i, b: __m256i) -> __m256i {
+                unsafe { _mm256_mullo_epi32(a, b) }
+            }
+            #[inline(always)]
+            unsafe fn load_u8_n(self, p: *const u8, n: usize) -> __m256i {
+                if n == 8 {
+                    _mm256_cvtepu8_epi32(_mm_loadl_epi64(p.cast()))
+                } else {
+                    load_u8_avx2(p, n)
+                }
+            }
+            #[inline(always)]
+            unsafe fn store_i32_n(self, p: *mut i32, v: __m256i, n: usize) {
+                _mm256_maskstore_epi32(p, mask8(n), v)
+            }
+            #[inline(always)]
+            unsafe fn requant_store_n(
+                self,
+                p: *mut u8,
+                acc: __m256i,
+                scale: *const f32,
+                q: Requant,
+                n: usize,
+            ) {
+                requant_avx2(p, acc, scale, q, n)
+            }
+        };
+    }
+
+    // SAFETY (every block below): a token value exists only after its features were detected;
+    // pointer contracts are the trait's.
+    impl Int8 for Avx2 {
+        const KG: usize = 2;
+        type A = i16;
+        type B = i16;
+        int8_256!();
+        #[inline(always)]
+        unsafe fn dot(self, acc: __m256i, a: *const i16, b: __m256i) -> __m256i {
+            let a = _mm256_set1_epi32(a.cast::<i32>().read_unaligned());
+            _mm256_add_epi32(acc, _mm256_madd_epi16(a, b))
+        }
+    }
+
+    impl Int8 for AvxVnni {
+        const KG: usize = 4;
+        type A = u8;
+        type B = i8;
+        int8_256!();
+        #[inline(always)]
+        unsafe fn dot(self, acc: __m256i, a: *const u8, b: __m256i) -> __m256i {
+            let a = _mm256_set1_epi32(a.cast::<i32>().read_unaligned());
+            _mm256_dpbusd_avx_epi32(acc, a, b)
+        }
+    }
+
+    impl Int8 for Avx512Vnni {
+        const LANES: usize = 16;
+        const KG: usize = 4;
+        type A = u8;
+        type B = i8;
+        type V = __m512i;
+        #[inline(always)]
+        fn zero(self) -> __m512i {
+            unsafe { _mm512_setzero_si512() }
+        }
+        #[inline(always)]
+        unsafe fn load_b(self, p: *const i8) -> __m512i {
+            _mm512_loadu_si512(p.cast())
+        }
+        #[inline(always)]
+        unsafe fn dot(self, acc: __m512i, a: *const u8, b: __m512i) -> __m512i {
+            let a = _mm512_set1_epi32(a.cast::<i32>().read_unaligned());
+            _mm512_dpbusd_epi32(acc, a, b)
+        }
+        #[inline(always)]
+        unsafe fn load_i32(self, p: *const i32) -> __m512i {
+            _mm512_loadu_si512(p.cast())
+        }
+        #[inline(always)]
+        fn add(self, a: __m512i, b: __m512i) -> __m512i {
+            unsafe { _mm512_add_epi32(a, b) }
+        }
+        #[inline(always)]
+        fn mul(self, a: __m512i, b: __m512i) -> __m512i {
+            unsafe { _mm512_mullo_epi32(a, b) }
+        }
+        #[inline(always)]
+        unsafe fn load_u8_n(self, p: *const u8, n: usize) -> __m512i {
+            // Masked byte loads suppress faults on the lanes left out.
+            let m = ((1u32 << n) - 1) as __mmask16;
+            _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, p.cast()))
+        }
+        #[inline(always)]
+        unsafe fn store_i32_n(self, p: *mut i32, v: __m512i, n: usize) {
+            _mm512_mask_storeu_epi32(p, ((1u32 << n) - 1) as __mmask16, v)
+        }
+        #[inline(always)]
+        unsafe fn requant_store_n(
+            self,
+            p: *mut u8,
+            acc: __m512i,
+            scale: *const f32,
+            q: Requant,
+            n: usize,
+        ) {
+            let v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(scale));
+            let v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(q.lo)), _mm512_set1_ps(q.hi));
+            let i = _mm512_add_epi32(_mm512_cvtps_epi32(v), _mm512_set1_epi32(q.zero));
+            _mm512_mask_cvtusepi32_storeu_epi8(p.cast(), ((1u32 << n) - 1) as __mmask16, i)
+        }
+    }
+}

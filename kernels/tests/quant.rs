@@ -1,0 +1,188 @@
+//! The int8 correctness suite, one named test per int8 registry row and case family
+//! (`u8s8u8-direct-avx512vnni-8x48/sweep`), as `sweep.rs` does for f32. Each row is held to the
+//! exact reference (`simdconv::quant::reference`):
+//! - accumulators (bias included, before requantization) equal the i64 ones exactly;
+//! - outputs equal the documented recipe applied to the exact accumulators, byte for byte, and
+//!   lie within 1 of the ideal f64 requantization.
+//!
+//! A row this CPU cannot run is listed as ignored with the reason.
+
+mod common;
+
+use common::{shape, sweep};
+use libtest_mimic::{Arguments, Completion, Trial};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use simdconv::quant::reference::{conv_acc, requantize, requantize_ideal};
+use simdconv::quant::{variants, QConvPlan, QVariant, QuantParams};
+use simdconv::{Activation, ConvShape, Padding};
+
+/// A case family's check of one row.
+type Family = fn(&'static QVariant) -> Result<(), String>;
+
+/// A problem: input, weights, bias, parameters.
+type Problem = (Vec<u8>, Vec<i8>, Vec<i32>, QuantParams);
+
+fn main() {
+    let args = Arguments::from_args();
+    let families: [(&str, Family); 2] = [("sweep", sweep_one), ("extremes", extremes_one)];
+    let mut trials = Vec::new();
+    for v in variants() {
+        for (fam, run) in families {
+            trials.push(Trial::ignorable_test(
+                format!("{}/{fam}", v.name()),
+                move || {
+                    if !v.is_available() {
+                        return Ok(Completion::ignored_with(format!(
+                            "no {} on this CPU",
+                            v.isa_label()
+                        )));
+                    }
+                    run(v)?;
+                    Ok(Completion::Completed)
+                },
+            ));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// The f32 sweep's shapes plus grouped ones int8 must handle (channels per group off the dot
+/// product's 4, stride 2, ResNeXt's 32 groups).
+fn shapes() -> Vec<ConvShape> {
+    let mut v = sweep();
+    let extra = [
+        shape(1, 9, 7, 6, 4, 3, 3).pad(1).groups(2),
+        shape(2, 8, 8, 16, 8, 3, 3).stride(2).pad(1).groups(4),
+        shape(1, 10, 10, 128, 128, 3, 3).stride(2).pad(1).groups(32),
+        shape(1, 7, 7, 64, 64, 3, 3).pad(1).groups(32),
+        shape(1, 12, 12, 5, 11, 2, 2).stride(2),
+        shape(1, 8, 8, 16, 24, 4, 4).stride(4),
+        shape(1, 9, 9, 8, 8, 7, 7).pad(3).groups(8),
+        shape(1, 6, 9, 12, 20, 1, 7).padding(Padding {
+            top: 0,
+            left: 3,
+            bottom: 0,
+            right: 3,
+        }),
+    ];
+    v.extend(extra.into_iter().map(|b| b.build().unwrap()));
+    v
+}
+
+/// Random data and parameters for `shape`, from `seed`: zero points anywhere in 0..=255,
+/// per-channel weight scales over two decades, bias over the accumulators' range.
+fn problem(shape: &ConvShape, seed: u64) -> Problem {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let input = (0..shape.input_len())
+        .map(|_| rng.random_range(0..=255u8))
+        .collect();
+    let weights = (0..shape.weights_len())
+        .map(|_| rng.random_range(-128..=127i8))
+        .collect();
+    let bias = (0..shape.k())
+        .map(|_| rng.random_range(-20_000..=20_000))
+        .collect();
+    let l = shape.reduction_len() as f32;
+    let params = QuantParams {
+        input_scale: rng.random_range(0.01..0.1),
+        input_zero: rng.random_range(0..=255),
+        weight_scales: (0..shape.k())
+            .map(|_| rng.random_range(0.001..0.1))
+            .collect(),
+        // Outputs spread over the range: accumulators grow as sqrt(l).
+        output_scale: rng.random_range(0.5..2.0) * l.sqrt() * 0.1,
+        output_zero: rng.random_range(0..=255),
+        output_min: 0,
+        output_max: 255,
+    };
+    (input, weights, bias, params)
+}
+
+/// Runs `v` on one problem and compares with the reference; `Err` names what differs.
+fn check(v: &'static QVariant, shape: &ConvShape, p: &Problem, bias: bool) -> Result<(), String> {
+    let (input, weights, b, params) = p;
+    let b = bias.then_some(b.as_slice());
+    let mut plan =
+        QConvPlan::new(v, shape, weights, b, params).map_err(|e| format!("{shape:?}: {e}"))?;
+    let exact = conv_acc(shape, input, params.input_zero, weights, b);
+    let mut acc = vec![0i32; shape.output_len()];
+    plan.run_accumulators(input, &mut acc).unwrap();
+    let mut out = vec![0u8; shape.output_len()];
+    plan.run(input, &mut out).unwrap();
+    let k = shape.k();
+    for (i, (&e, &a)) in exact.iter().zip(&acc).enumerate() {
+        if i64::from(a) != e {
+            return Err(format!(
+                "{shape:?}: accumulator {i} (channel {}) is {a}, exact {e}",
+                i % k
+            ));
+        }
+        let want = requantize(params, i % k, a);
+        let ideal = requantize_ideal(params, i % k, e);
+        if out[i] != want || out[i].abs_diff(ideal) > 1 {
+            return Err(format!(
+                "{shape:?}: output {i} is {}, the recipe gives {want}, the ideal {ideal} (acc {a})",
+                out[i]
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn sweep_one(v: &'static QVariant) -> Result<(), String> {
+    let (mut ran, mut failures) = (0, Vec::new());
+    for (i, s) in shapes().iter().enumerate() {
+        if v.supports(s).is_err() {
+            continue;
+        }
+        ran += 1;
+        let mut p = problem(s, i as u64);
+        for (j, act) in [Activation::None, Activation::Relu, Activation::Relu6]
+            .into_iter()
+            .enumerate()
+        {
+            p.3 = p.3.clone().with_activation(act).unwrap();
+            if let Err(e) = check(v, s, &p, j != 1) {
+                failures.push(e);
+            }
+        }
+    }
+    if ran == 0 {
+        return Err(format!("{} supports no sweep shape", v.name()));
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} of {ran} shapes failed:\n{}",
+            failures.len(),
+            failures.join("\n")
+        ))
+    }
+}
+
+/// The values that break a saturating `u8 x s8` pair sum (`vpmaddubsw`: 255 * -128 * 2 is below
+/// i16::MIN): every input 255 or 0, every weight -128 or 127, zero points at both ends.
+fn extremes_one(v: &'static QVariant) -> Result<(), String> {
+    let mut ran = 0;
+    for s in shapes().iter().filter(|s| v.supports(s).is_ok()).take(12) {
+        ran += 1;
+        for (x, w, zero) in [
+            (255u8, -128i8, 0u8),
+            (255, 127, 0),
+            (0, -128, 255),
+            (255, -128, 255),
+        ] {
+            let input = vec![x; s.input_len()];
+            let weights = vec![w; s.weights_len()];
+            let bias = vec![0; s.k()];
+            let params = QuantParams::per_tensor(1.0, zero, 1.0, 1e6, 128);
+            check(v, s, &(input, weights, bias, params), true)?;
+        }
+    }
+    if ran == 0 {
+        return Err(format!("{} supports no shape", v.name()));
+    }
+    Ok(())
+}
