@@ -12,7 +12,7 @@ cargo +nightly miri setup >/dev/null 2>&1 || cargo +nightly miri setup
 export RUSTFLAGS="-C target-feature=+avx2,+fma"
 miri() { CARGO_TARGET_DIR=target/miri cargo +nightly miri test -p simdconv "$@"; }
 # Build first, so the two Miri runs below only interpret.
-miri --test sweep --test props --test parallel --no-run -q
+miri --test sweep --test props --test parallel --test quant --no-run -q
 logs=$(mktemp -d)
 sweep=
 trap '[ -z "$sweep" ] || kill "$sweep" 2>/dev/null || true; rm -rf "$logs"' EXIT
@@ -44,6 +44,12 @@ MIRIFLAGS="-Zmiri-disable-isolation -Zmiri-tree-borrows -Zmiri-ignore-leaks" \
   miri --test parallel -- --nocapture >"$logs/parallel" 2>&1 || status=$?
 report "Miri (parallel)" $status "$logs/parallel"
 echo "Miri (parallel) took $(( $(date +%s) - start )) s"
+echo "== Miri int8 (scalar and AVX2 rows: the extremes family on its smallest shapes)"
+start=$(date +%s)
+status=0
+MIRIFLAGS="-Zmiri-disable-isolation" miri --test quant -- extremes >"$logs/quant" 2>&1 || status=$?
+report "Miri (int8)" $status "$logs/quant"
+echo "Miri (int8) took $(( $(date +%s) - start )) s"
 unset RUSTFLAGS
 echo "== AddressSanitizer (every test binary, every SIMD path this CPU has; doctests do not link under ASan)"
 start=$(date +%s)

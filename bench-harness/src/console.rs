@@ -255,3 +255,37 @@ pub(crate) fn totals_table(res: &Results) -> String {
     }
     s
 }
+
+/// Per layer, the best int8 variant against the best f32 one (`run --dtype f32,int8`); empty
+/// when the run measured no int8.
+pub(crate) fn int8_table(res: &Results) -> String {
+    let mut out = String::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for p in &res.precision {
+        if seen.contains(&p.layer.as_str()) {
+            continue;
+        }
+        seen.push(&p.layer);
+        let best = res
+            .precision
+            .iter()
+            .filter(|q| q.layer == p.layer)
+            .min_by(|a, b| a.time_ns.point.total_cmp(&b.time_ns.point))
+            .unwrap_or(p);
+        let speed = best.speedup.map_or("-".into(), |s| {
+            format!("{:.2}x [{:.2}, {:.2}]", s.point, s.lower, s.upper)
+        });
+        out += &format!(
+            "{:<24} {:<34} {:>7.0} GOP/s  f32/int8 {:<20} {:<12} max err {:.4}  rms {:.4}  (f32: {})\n",
+            best.layer,
+            best.variant,
+            best.gops.point,
+            speed,
+            best.verdict(),
+            best.max_error,
+            best.rms_error,
+            best.best_f32.as_deref().unwrap_or("-")
+        );
+    }
+    out
+}

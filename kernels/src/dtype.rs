@@ -1,5 +1,5 @@
-//! The data-type axis: the element types a variant reads, accumulates in and writes. Every
-//! variant today is f32 throughout; the types are carried from here to the registry rows, their
+//! The data-type axis: the element types a variant reads, accumulates in and writes. The f32
+//! registry's variants are f32 throughout, the int8 ones (`quant`) u8s8u8; the types are carried from here to the registry rows, their
 //! names (`f32-direct-avx2-6x16`), buffers, scratch sizing and the records the harness writes,
 //! so that an int8 or bf16 variant is a vector impl for its types, a body and registry rows.
 

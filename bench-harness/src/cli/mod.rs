@@ -72,6 +72,10 @@ enum Cmd {
         /// convolution descriptors, one or more per line (see the README for the keys).
         #[arg(long, conflicts_with = "suite")]
         shapes: Vec<PathBuf>,
+        /// Comma-separated element types: f32 (always measured), int8 (also the u8s8u8
+        /// variants, on the layer's data quantized, against the best f32 of the run).
+        #[arg(long, value_delimiter = ',', value_parser = parse_dtype, default_value = "f32")]
+        dtype: Vec<bool>,
     },
     /// Compare results files (several CPUs), or gate a candidate against a baseline.
     Compare {
@@ -242,6 +246,16 @@ fn parse_threads(s: &str) -> Result<usize, String> {
     Ok(n)
 }
 
+/// `--dtype`: whether the name asks for int8 (f32 is always measured).
+fn parse_dtype(s: &str) -> Result<bool, String> {
+    match s.trim() {
+        "f32" => Ok(false),
+        "int8" | "u8s8u8" => Ok(true),
+        "bf16" => Err("--dtype bf16: no bf16 kernels are written yet (f32, int8)".into()),
+        other => Err(format!("unknown element type \"{other}\" (f32, int8)")),
+    }
+}
+
 fn parse_isa(s: &str) -> Result<Isa, String> {
     Isa::from_name(s)
         .ok_or_else(|| format!("unknown ISA \"{s}\" (scalar, portable, avx2, avx512, neon)"))
@@ -274,6 +288,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             mut threads,
             mut batch,
             shapes,
+            dtype,
         } => {
             let out = out.unwrap_or_else(default_out);
             let mut opts = RunOptions::for_suite(suite, out);
@@ -293,6 +308,7 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             opts.isas = isa;
             opts.verbose = verbose;
             opts.tuning = tuning;
+            opts.int8 = dtype.contains(&true);
             if let Some(m) = measurement_time {
                 opts.timing.measurement_s = m;
             }
@@ -536,6 +552,10 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
         out!("{}", console::winner_table(&res.at_threads(t)).trim_end());
     }
     out!("{}", autopick::console_line(&res.auto));
+    let int8 = console::int8_table(&res);
+    if !int8.is_empty() {
+        out!("\nwhat int8 buys (best int8 per layer against the best f32; errors over the output range):\n{}", int8.trim_end());
+    }
     // After auto's picks are in: the totals set auto beside the bound and the rules.
     let totals = console::totals_table(&res.at_fewest_threads());
     if !totals.is_empty() {

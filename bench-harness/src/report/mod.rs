@@ -11,6 +11,7 @@ pub(crate) mod charts;
 pub(crate) mod claims;
 pub(crate) mod page;
 pub(crate) mod pareto;
+mod precision;
 pub(crate) mod roofline;
 pub(crate) mod scaling;
 mod totals;
@@ -79,6 +80,7 @@ pub fn render(full: &Results) -> Result<String, Box<dyn std::error::Error>> {
     }
     coverage(&mut page, res);
     totals::section(&mut page, res);
+    precision::section(&mut page, res)?;
     page.heading("Machine");
     page.add(page::machine_card(m));
     if !view.all.is_empty() {

@@ -59,6 +59,13 @@ pub(crate) fn merge(mut old: Results, mut new: Results) -> Results {
             .any(|n| n.claim == o.claim && n.side == o.side && n.isa == o.isa && n.mode == o.mode)
     });
     old.blocks.extend(new.blocks);
+    // int8 rows measured again replace their earlier records.
+    old.precision.retain(|o| {
+        !new.precision
+            .iter()
+            .any(|n| n.layer == o.layer && n.variant == o.variant)
+    });
+    old.precision.extend(new.precision);
     old.coverage
         .retain(|o| !new.coverage.iter().any(|n| n.layer == o.layer));
     old.coverage.extend(new.coverage);

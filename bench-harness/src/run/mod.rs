@@ -2,6 +2,7 @@
 //! supports, measured by criterion (through `measure`, the one measurement engine), each
 //! variant's error against the reference measured once outside the timed part.
 
+mod int8;
 mod merge;
 mod select;
 
@@ -21,6 +22,7 @@ use crate::here::{self};
 use crate::machine;
 use crate::measure::{self, Bench, LayerData, Session};
 use crate::schema::layer::Layer;
+use crate::schema::precision::PrecisionRecord;
 use crate::schema::results::{
     gflops, BlockRecord, Record, Results, Settings, ShapeRecord, StepRecord, SCHEMA,
 };
@@ -53,7 +55,12 @@ pub(crate) fn run(
 ) -> Result<Results, String> {
     let (layers, pairs) = selection;
     let started = crate::now_unix();
-    let mut con = Console::new(pairs.len() * opts.threads.len(), opts.verbose);
+    let int8_rows = if opts.int8 {
+        int8::count(&layers, opts)
+    } else {
+        0
+    };
+    let mut con = Console::new(pairs.len() * opts.threads.len() + int8_rows, opts.verbose);
     // One sample a second over the run: the sampler shares the pinned core with the kernels.
     let monitor = crate::stability::LoadMonitor::start(std::time::Duration::from_secs(1));
     let machine = match machine {
@@ -95,16 +102,25 @@ pub(crate) fn run(
     let crit_dir = opts.out.join("criterion");
     let mut crit = measure::criterion(&crit_dir, opts.timing, opts.sample_size);
     let mut records = Vec::new();
+    let mut precision = Vec::new();
     for layer in &layers {
         let variants: Vec<_> = pairs
             .iter()
             .filter(|(l, _)| l.name == layer.name)
             .map(|(_, v)| *v)
             .collect();
-        let recs = run_layer(
-            &mut crit, &crit_dir, layer, &variants, &pools, &machine, &mut con,
+        let (recs, low) = run_layer(
+            &mut crit,
+            &crit_dir,
+            layer,
+            &variants,
+            &pools,
+            &machine,
+            &mut con,
+            opts.int8.then_some(opts),
         )?;
         records.extend(recs);
+        precision.extend(low);
     }
     let blocks = if opts.suite.has_blocks() {
         run_blocks(&mut crit, &crit_dir, opts, &mut con)?
@@ -141,12 +157,14 @@ pub(crate) fn run(
         blocks,
         auto: Vec::new(),
         coverage: coverage(opts),
+        precision,
     })
 }
 
 /// Measures `variants` on one layer: the error against the reference once, then criterion on
 /// each pool (a pool of one thread times `ConvPlan::run`, larger ones `run_parallel`, whose
-/// output is first checked to be bit-identical to `run`'s).
+/// output is first checked to be bit-identical to `run`'s); with `int8`, then the int8 rows.
+#[allow(clippy::too_many_arguments)]
 fn run_layer(
     crit: &mut Bench,
     crit_dir: &Path,
@@ -155,7 +173,8 @@ fn run_layer(
     pools: &[(usize, simdconv::rayon::ThreadPool)],
     machine: &crate::schema::machine::MachineProfile,
     con: &mut Console,
-) -> Result<Vec<Record>, String> {
+    int8: Option<&RunOptions>,
+) -> Result<(Vec<Record>, Vec<PrecisionRecord>), String> {
     let shape = layer.shape().map_err(|e| e.to_string())?;
     con.line(&format!(
         "-- {}: {}, {:.1} MFLOP",
@@ -244,8 +263,24 @@ fn run_layer(
             records.push(rec);
         }
     }
+    let low = match int8 {
+        Some(o) => {
+            let (isas, filter) = (o.isas.as_deref(), o.filter.as_ref());
+            int8::run_int8(
+                &mut session,
+                &layer.name,
+                &data,
+                &want,
+                &records,
+                isas,
+                filter,
+                con,
+            )?
+        }
+        None => Vec::new(),
+    };
     con.quiet(|| session.finish());
-    Ok(records)
+    Ok((records, low))
 }
 
 /// The widest ISA this CPU runs among `allowed` (per-step timings are taken for it), by

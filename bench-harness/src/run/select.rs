@@ -41,6 +41,8 @@ pub(crate) struct RunOptions {
     pub shapes: Vec<Layer>,
     /// Convolutions of the user's models that cannot be measured, with why (listed as coverage).
     pub unknown: Vec<CoverageGap>,
+    /// Also measure the int8 variants (`--dtype f32,int8`).
+    pub int8: bool,
 }
 
 impl RunOptions {
@@ -59,6 +61,7 @@ impl RunOptions {
             batch: Vec::new(),
             shapes: Vec::new(),
             unknown: Vec::new(),
+            int8: false,
         }
     }
 }

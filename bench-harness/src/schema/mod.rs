@@ -8,6 +8,7 @@
 pub mod layer;
 pub mod machine;
 pub mod named;
+pub mod precision;
 pub mod results;
 pub mod suite;
 pub mod tuning;

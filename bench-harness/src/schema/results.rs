@@ -380,6 +380,9 @@ pub struct Results {
     /// that no variant computes have no records either).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub coverage: Vec<CoverageGap>,
+    /// The low-precision measurements (`run --dtype f32,int8`); absent when none were made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub precision: Vec<super::precision::PrecisionRecord>,
 }
 
 /// A layer that only scalar/portable variants, or none, computed.

@@ -125,6 +125,7 @@ pub(crate) fn results() -> Results {
         blocks: vec![],
         auto: vec![],
         coverage: vec![],
+        precision: vec![],
         results: vec![
             record(
                 "smoke_3x3_14",

@@ -2,6 +2,7 @@
 
 #[path = "../../src/tests/common.rs"]
 mod common;
+mod int8;
 mod shapes;
 
 use std::process::{Command, Output};

@@ -1,0 +1,71 @@
+//! `run --dtype f32,int8`: the int8 rows are measured beside the f32 ones, recorded apart with
+//! their speed against the best f32 and their accuracy, and shown on the page and the console.
+
+use super::{bench, fresh, stderr};
+use simdconv_bench::schema::results::Results;
+
+#[test]
+fn run_dtype_int8_records_speed_and_accuracy() {
+    let out = fresh("int8").join("out");
+    let o = bench(&[
+        "run",
+        "--suite",
+        "smoke",
+        "--isa",
+        "scalar",
+        "--filter",
+        "smoke_1x1_14/.*-(pointwise|direct)-scalar",
+        "--dtype",
+        "f32,int8",
+        "--measurement-time",
+        "0.02",
+        "--warm-up-time",
+        "0.01",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = Results::read(&out.join("results.json")).unwrap();
+    // f32 rows stay f32 only; the int8 ones are apart, one per int8 scalar row of the layer.
+    assert!(r.results.iter().all(|x| x.types == "f32"));
+    let names: Vec<&str> = r.precision.iter().map(|p| p.variant.as_str()).collect();
+    assert_eq!(
+        names,
+        ["u8s8u8-direct-scalar-2x4", "u8s8u8-pointwise-scalar-2x4"]
+    );
+    for p in &r.precision {
+        let s = p.speedup.expect("the f32 rows of the layer were measured");
+        assert!(s.lower <= s.point && s.point <= s.upper, "{s:?}");
+        assert!(p.best_f32.as_deref().is_some_and(|v| v.starts_with("f32-")));
+        // 8-bit activations, weights and output: a few steps (1/255 each) of the range at most.
+        assert!(
+            p.max_error > 0.0 && p.max_error < 0.03,
+            "max error {}",
+            p.max_error
+        );
+        assert!(
+            p.rms_error < p.max_error,
+            "rms {} max {}",
+            p.rms_error,
+            p.max_error
+        );
+    }
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(page.contains("What int8 buys") && page.contains("u8s8u8-"));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("what int8 buys"), "{text}");
+}
+
+#[test]
+fn run_dtype_refuses_unknown_and_unwritten_types() {
+    let o = bench(&["run", "--dtype", "bf16"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no bf16 kernels"), "{}", stderr(&o));
+    let o = bench(&["run", "--dtype", "f16"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown element type \"f16\""),
+        "{}",
+        stderr(&o)
+    );
+}
