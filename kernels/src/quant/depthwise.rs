@@ -80,39 +80,39 @@ struct Rows<'a, S: Int8> {
     out: OutPtr,
 }
 
+/// Output pixels per register block: each weight vector loaded once serves this many.
+const PX: usize = 8;
+
 impl<S: Int8> Body<S> for Rows<'_, S> {
     type Output = ();
     #[inline(always)]
     fn body(self, s: S) {
         let k = self.k;
         let c = k.shape.c();
-        for (m, &p) in k.src.pixels.iter().enumerate() {
+        let pixels = &k.src.pixels;
+        for m0 in (0..pixels.len()).step_by(PX) {
+            let rows = PX.min(pixels.len() - m0);
             for c0 in (0..c).step_by(S::LANES) {
                 let n = S::LANES.min(c - c0);
                 // SAFETY: pixel and tap offsets stay inside the source (`Source::new`, one
-                // channel per group, so a group's channel is `base + offset + c0 + lane`), lanes
-                // past `n` are neither read nor written, and `w`, `bias`, `scale` are padded to
+                // channel per group, so a group's channel is `base + offset + c0 + lane`); rows
+                // past `rows` repeat the last real pixel and are not stored; lanes past `n` are
+                // neither read nor written, and `w`, `bias`, `scale` are padded to
                 // `cpad >= c0 + LANES`.
                 unsafe {
-                    let at = self.base.add(p + c0);
-                    let mut acc = s.zero();
+                    let at: [*const u8; PX] =
+                        std::array::from_fn(|px| self.base.add(pixels[m0 + px.min(rows - 1)] + c0));
+                    let mut acc = [[s.zero(); 1]; PX];
                     for (t, &off) in k.src.taps.iter().enumerate() {
-                        let x = s.load_u8_n(at.add(off), n);
                         let w = s.load_i32(k.w.as_ptr().add(t * k.cpad + c0));
-                        acc = s.add(acc, s.mul(x, w));
+                        for px in 0..PX {
+                            let x = s.load_u8_n(at[px].add(off), n);
+                            acc[px][0] = s.add(acc[px][0], s.mul(x, w));
+                        }
                     }
-                    let out = self.out.add(m * c + c0);
-                    epilogue::<S, 1, 1>(
-                        s,
-                        &[[acc]],
-                        out,
-                        0,
-                        1,
-                        n,
-                        k.bias.as_ptr().add(c0),
-                        k.scale.as_ptr().add(c0),
-                        k.q,
-                    );
+                    let out = self.out.add(m0 * c + c0);
+                    let (bias, scale) = (k.bias.as_ptr().add(c0), k.scale.as_ptr().add(c0));
+                    epilogue::<S, PX, 1>(s, &acc, out, c, rows, n, bias, scale, k.q);
                 }
             }
         }
