@@ -82,6 +82,7 @@ pub(crate) fn fingerprint_only() -> MachineProfile {
         peak_gflops: BTreeMap::new(),
         // The FMA probe runs the f32 lanes (`simdconv::probe`).
         peak_types: simdconv::Types::F32.name(),
+        int8_peak_gops: BTreeMap::new(),
         bandwidth: Vec::new(),
         threads: Vec::new(),
         check: None,
@@ -207,6 +208,22 @@ fn caches() -> Vec<Cache> {
             size: c.size,
         })
         .collect()
+}
+
+/// Measures the int8 dot-product peak of every int8 ISA this CPU runs (one core, best of 5).
+pub(crate) fn measure_int8_peaks(m: &mut MachineProfile) {
+    use simdconv::quant::probe::{dot_loop, dot_loop_ops, DOT_ISAS};
+    for isa in DOT_ISAS {
+        if dot_loop(isa, 1).is_none() {
+            continue;
+        }
+        let g = best_rate(0.03, 5, |n| {
+            let iters = n * 1000;
+            std::hint::black_box(dot_loop(isa, iters));
+            dot_loop_ops(isa, iters).unwrap_or(0) as f64 / 1e9
+        });
+        m.int8_peak_gops.insert(isa.to_string(), g);
+    }
 }
 
 /// Best rate of `work(n)` (which returns the units of work done) over `tries` timed calls, with

@@ -1,4 +1,5 @@
-//! The int8 plan's refusals: each names the field and the value that stops it.
+//! The int8 plan's refusals, each naming the field and the value that stops it; and the int8
+//! peak probe's count of operations.
 
 use simdconv::quant::{variants, QConvPlan, QVariant, QuantParams};
 use simdconv::{Activation, ConvError, ConvShape};
@@ -154,4 +155,18 @@ fn activations_become_output_bounds() {
         .with_activation(Activation::Clamp { min: 1.0, max: 0.0 })
         .unwrap_err();
     assert!(e.to_string().contains("min"), "{e}");
+}
+
+#[test]
+fn the_dot_probe_does_the_operations_it_counts() {
+    use simdconv::quant::probe::{dot_loop, dot_loop_ops, DOT_ISAS};
+    for isa in DOT_ISAS {
+        let Some(total) = dot_loop(isa, 7) else {
+            println!("{isa}: not on this CPU, skipped");
+            continue;
+        };
+        // Every product is 1 x 1: the sum over all lanes of all chains is the multiply-adds.
+        assert_eq!(total as u64 * 2, dot_loop_ops(isa, 7).unwrap(), "{isa}");
+    }
+    assert!(dot_loop("neon", 1).is_none() && dot_loop_ops("neon", 1).is_none());
 }

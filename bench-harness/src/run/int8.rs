@@ -177,6 +177,7 @@ pub(super) fn run_int8(
                 lower: r.time_ns.lower / t.upper,
                 upper: r.time_ns.upper / t.lower,
             }),
+            fraction_of_peak: None,
             max_error,
             rms_error,
         };

@@ -99,6 +99,16 @@ pub(crate) fn run(
                 .map_err(|e| format!("--threads {t}: {e}"))
         })
         .collect::<Result<Vec<_>, String>>()?;
+    if opts.int8 {
+        con.line("measuring the int8 dot-product peaks ...");
+        machine::measure_int8_peaks(&mut machine);
+        let peaks: Vec<String> = machine
+            .int8_peak_gops
+            .iter()
+            .map(|(isa, g)| format!("{isa} {g:.0}"))
+            .collect();
+        con.line(&format!("int8 peak GOP/s: {}", peaks.join(", ")));
+    }
     let crit_dir = opts.out.join("criterion");
     let mut crit = measure::criterion(&crit_dir, opts.timing, opts.sample_size);
     let mut records = Vec::new();
@@ -121,6 +131,9 @@ pub(crate) fn run(
         )?;
         records.extend(recs);
         precision.extend(low);
+    }
+    for p in &mut precision {
+        p.fraction_of_peak = machine.int8_peak_gops.get(&p.isa).map(|g| p.gops.point / g);
     }
     let blocks = if opts.suite.has_blocks() {
         run_blocks(&mut crit, &crit_dir, opts, &mut con)?

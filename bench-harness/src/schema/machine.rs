@@ -187,6 +187,10 @@ pub struct MachineProfile {
     /// older files, which were f32). A record of other types has no roof from these peaks.
     #[serde(default = "f32_types")]
     pub peak_types: String,
+    /// Peak int8 GOP/s (2 per multiply-add) per int8 ISA as the variant names spell it
+    /// (`avx512vnni`), one core, from `simdconv::quant::probe`; measured only by runs with int8.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub int8_peak_gops: BTreeMap<String, f64>,
     /// Read bandwidth per memory level, one core.
     pub bandwidth: Vec<Bandwidth>,
     /// The ceilings with 2..N threads (absent in older files and for one-thread runs).

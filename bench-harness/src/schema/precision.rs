@@ -29,6 +29,9 @@ pub struct PrecisionRecord {
     /// Its time over this variant's: above 1, the low precision is faster (interval from the
     /// two intervals' opposite ends).
     pub speedup: Option<Interval>,
+    /// GOP/s over this ISA's measured int8 peak (`MachineProfile::int8_peak_gops`).
+    #[serde(default)]
+    pub fraction_of_peak: Option<f64>,
     /// Largest |dequantized output - f32 reference| over the reference's output range.
     #[serde(with = "float")]
     pub max_error: f64,

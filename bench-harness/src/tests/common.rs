@@ -48,6 +48,7 @@ pub(crate) fn machine() -> MachineProfile {
             },
         ],
         threads: vec![],
+        int8_peak_gops: Default::default(),
         check: None,
     }
 }

@@ -32,6 +32,7 @@ mod gemm;
 mod kernel;
 mod params;
 mod plan;
+pub mod probe;
 pub mod reference;
 
 pub use params::QuantParams;
