@@ -4,8 +4,8 @@
 //! kernels do, so an ISA's int8 roof is measured with the instruction mix of its kernels.
 //! It only computes; the caller times it (best of several repetitions).
 
-use crate::simd::int8::Int8;
-use crate::simd::{Body, Token};
+#[cfg(target_arch = "x86_64")]
+use crate::simd::{int8::Int8, Body, Token};
 
 /// Independent chains: enough to cover the dot product's latency x ports on current x86 cores,
 /// few enough to leave registers for the weights on 16-register ISAs.
@@ -53,10 +53,12 @@ pub fn dot_loop(isa: &str, iters: usize) -> Option<i64> {
     None
 }
 
+#[cfg(target_arch = "x86_64")]
 struct DotBody {
     iters: usize,
 }
 
+#[cfg(target_arch = "x86_64")]
 impl<S: Int8> Body<S> for DotBody {
     type Output = i64;
     #[inline(always)]
