@@ -136,3 +136,27 @@ impl fmt::Display for ConvError {
 }
 
 impl std::error::Error for ConvError {}
+
+/// `Ok` when a buffer has the length required, else [`ConvError::BufferLength`] naming it.
+pub(crate) fn check_len(
+    buffer: &'static str,
+    expected: usize,
+    got: usize,
+) -> Result<(), ConvError> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(ConvError::BufferLength {
+            buffer,
+            expected,
+            got,
+        })
+    }
+}
+
+/// The product of `xs`, or [`ConvError::Overflow`] naming `what`.
+pub(crate) fn product(xs: &[usize], what: &'static str) -> Result<usize, ConvError> {
+    xs.iter()
+        .try_fold(1usize, |acc, &x| acc.checked_mul(x))
+        .ok_or(ConvError::Overflow { what })
+}

@@ -3,26 +3,9 @@
 //! variants as the kernels (they are memory-bound, so the win is modest); concatenation is a copy.
 //! Every function checks its lengths and returns a `ConvError` naming the buffer on a mismatch.
 
+use crate::error::{check_len as check, product};
 use crate::simd::{Simd, WithSimd};
 use crate::{ConvError, Isa};
-
-fn product(xs: &[usize], what: &'static str) -> Result<usize, ConvError> {
-    xs.iter()
-        .try_fold(1usize, |acc, &x| acc.checked_mul(x))
-        .ok_or(ConvError::Overflow { what })
-}
-
-fn check(buffer: &'static str, expected: usize, got: usize) -> Result<(), ConvError> {
-    if expected == got {
-        Ok(())
-    } else {
-        Err(ConvError::BufferLength {
-            buffer,
-            expected,
-            got,
-        })
-    }
-}
 
 /// Geometry of a max-pool: NHWC input `n x h x w x c`, square window, stride, equal padding
 /// (padding never wins the max).

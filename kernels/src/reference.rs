@@ -77,17 +77,7 @@ pub fn conv_with_magnitude(
     activation: Activation,
 ) -> Result<(Vec<f32>, Vec<f64>), ConvError> {
     activation.validate()?;
-    let check = |buffer, expected, got| {
-        if expected == got {
-            Ok(())
-        } else {
-            Err(ConvError::BufferLength {
-                buffer,
-                expected,
-                got,
-            })
-        }
-    };
+    let check = crate::error::check_len;
     check("input", shape.input_len(), input.len())?;
     check("weights", shape.weights_len(), weights.len())?;
     if let Some(b) = bias {

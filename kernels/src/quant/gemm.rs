@@ -7,6 +7,7 @@
 use std::marker::PhantomData;
 
 use super::kernel::{try_vec, OutPtr, Prepared, QKernel, QOut, Source};
+use crate::error::product;
 use crate::simd::int8::{Int8, Requant};
 use crate::simd::Body;
 use crate::{ConvError, ConvShape};
@@ -41,12 +42,7 @@ pub(super) fn build<S: Int8, const MR: usize, const NV: usize>(
     // In place only when the input's bytes are the GEMM's activations and whole words.
     let in_place = std::mem::size_of::<S::A>() == 1 && cp == cg;
     let src = Source::new(shape, cp, in_place, prep.zero)?;
-    let len = [g, blocks, taps, cp, nr]
-        .iter()
-        .try_fold(1usize, |a, &x| a.checked_mul(x))
-        .ok_or(ConvError::Overflow {
-            what: "int8 packed weights",
-        })?;
+    let len = product(&[g, blocks, taps, cp, nr], "int8 packed weights")?;
     let mut b = try_vec::<S::B>(len, "int8 packed weights")?;
     let mut i = 0;
     for gi in 0..g {

@@ -2,6 +2,7 @@
 //! constants folded at planning, and the activation source (the input in place, or a padded copy
 //! whose border holds the input zero point) with its row and tap offsets.
 
+use crate::error::product;
 use crate::simd::int8::Requant;
 use crate::{ConvError, ConvShape};
 
@@ -106,12 +107,7 @@ impl<A: Copy + Default + From<u8>> Source<A> {
         let copy_len = if in_place {
             0
         } else {
-            [shape.n(), hh, ww, pix]
-                .iter()
-                .try_fold(1usize, |a, &x| a.checked_mul(x))
-                .ok_or(ConvError::Overflow {
-                    what: "int8 padded input copy",
-                })?
+            product(&[shape.n(), hh, ww, pix], "int8 padded input copy")?
         };
         let copy = try_vec(copy_len, "int8 padded input copy")?;
         let ((sh, sw), (dh, dw)) = (shape.stride(), shape.dilation());

@@ -7,6 +7,7 @@ use super::kernel::{Prepared, QKernel, QOut};
 use super::params::QuantParams;
 use super::reference::recipe;
 use super::{depthwise, gemm};
+use crate::error::check_len as len;
 use crate::simd::int8::Int8;
 use crate::simd::Scalar;
 use crate::{Algorithm, ConvError, ConvShape, DType, Isa, Tile, Types};
@@ -237,18 +238,6 @@ impl QConvPlan {
         len("output", self.shape.output_len(), output.len())?;
         self.kernel.run(input, QOut::I32(output));
         Ok(())
-    }
-}
-
-fn len(buffer: &'static str, expected: usize, got: usize) -> Result<(), ConvError> {
-    if expected == got {
-        Ok(())
-    } else {
-        Err(ConvError::BufferLength {
-            buffer,
-            expected,
-            got,
-        })
     }
 }
 
