@@ -5,6 +5,8 @@
 //! - outputs equal the documented recipe applied to the exact accumulators, byte for byte, and
 //!   lie within 1 of the ideal f64 requantization.
 //!
+//! - `run_parallel` on 3 threads gives `run`'s bytes, on layers big enough to be split.
+//!
 //! A row this CPU cannot run is listed as ignored with the reason. Under Miri
 //! (`scripts/sanitize.sh`) the `extremes` family runs on its three smallest shapes.
 
@@ -26,7 +28,11 @@ type Problem = (Vec<u8>, Vec<i8>, Vec<i32>, QuantParams);
 
 fn main() {
     let args = Arguments::from_args();
-    let families: [(&str, Family); 2] = [("sweep", sweep_one), ("extremes", extremes_one)];
+    let families: [(&str, Family); 3] = [
+        ("sweep", sweep_one),
+        ("extremes", extremes_one),
+        ("parallel", parallel_one),
+    ];
     let mut trials = Vec::new();
     for v in variants() {
         for (fam, run) in families {
@@ -192,6 +198,55 @@ fn extremes_one(v: &'static QVariant) -> Result<(), String> {
     }
     if ran == 0 {
         return Err(format!("{} supports no shape", v.name()));
+    }
+    Ok(())
+}
+
+/// Layers above the split threshold (twice the grain), of every kind the drivers split.
+fn big_shapes() -> Vec<ConvShape> {
+    [
+        shape(1, 28, 28, 64, 64, 3, 3).pad(1),
+        shape(1, 28, 28, 36, 100, 1, 1),
+        shape(1, 56, 56, 128, 128, 3, 3).stride(2).pad(1).groups(32),
+        shape(1, 64, 64, 64, 64, 3, 3).pad(1).groups(64),
+        shape(2, 100, 100, 40, 40, 5, 5).stride(2).pad(2).groups(40),
+    ]
+    .into_iter()
+    .map(|b| b.build().unwrap())
+    .collect()
+}
+
+fn parallel_one(v: &'static QVariant) -> Result<(), String> {
+    if cfg!(miri) {
+        return Ok(());
+    }
+    let pool = simdconv::rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut ran = 0;
+    for (i, s) in big_shapes()
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| v.supports(s).is_ok())
+    {
+        assert!(s.flops() as f64 >= 2.0 * simdconv::DEFAULT_GRAIN_FLOPS);
+        ran += 1;
+        let (input, weights, bias, params) = problem(s, 100 + i as u64);
+        let mut plan =
+            QConvPlan::new(v, s, &weights, Some(&bias), &params).map_err(|e| e.to_string())?;
+        let (mut one, mut three) = (vec![0u8; s.output_len()], vec![1u8; s.output_len()]);
+        plan.run(&input, &mut one).unwrap();
+        plan.run_parallel(&input, &mut three, &pool).unwrap();
+        if let Some(j) = (0..one.len()).find(|&j| one[j] != three[j]) {
+            return Err(format!(
+                "{s:?}: output {j} is {} on 3 threads, {} on one",
+                three[j], one[j]
+            ));
+        }
+    }
+    if ran == 0 {
+        return Err(format!("{} supports no big shape", v.name()));
     }
     Ok(())
 }

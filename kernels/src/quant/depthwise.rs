@@ -7,7 +7,7 @@
 use std::marker::PhantomData;
 
 use super::gemm::epilogue;
-use super::kernel::{try_vec, OutPtr, Prepared, QKernel, QOut, Source};
+use super::kernel::{split, try_vec, OutPtr, Prepared, QKernel, QOut, Source, SrcPtr};
 use crate::simd::int8::{Int8, Requant};
 use crate::simd::Body;
 use crate::{ConvError, ConvShape};
@@ -61,12 +61,23 @@ pub(super) fn build<S: Int8>(
 }
 
 impl<S: Int8> QKernel for QDepthwise<S> {
-    fn run(&mut self, input: &[u8], mut out: QOut<'_>) {
-        let base = self.src.fill(&self.shape, input);
+    fn run(&mut self, input: &[u8], mut out: QOut<'_>, pool: Option<&rayon::ThreadPool>) {
+        let base = SrcPtr::new(self.src.fill(&self.shape, input));
         let out = OutPtr::of(&mut out);
-        // SAFETY: the plan made this kernel only after checking that `S`'s ISA is available.
-        let s = unsafe { S::assume() };
-        s.vectorize(Rows::<S> { k: self, base, out });
+        let k = &*self;
+        let m_all = k.src.pixels.len();
+        split(m_all.div_ceil(PX), k.shape.flops(), pool, |lo, hi| {
+            // SAFETY: the plan made this kernel only after checking that `S`'s ISA is available.
+            let s = unsafe { S::assume() };
+            let (m_lo, m_hi) = (lo * PX, (hi * PX).min(m_all));
+            s.vectorize(Rows::<S> {
+                k,
+                base: base.get(),
+                out,
+                m_lo,
+                m_hi,
+            });
+        });
     }
 }
 
@@ -74,10 +85,13 @@ impl<S: Int8> QKernel for QDepthwise<S> {
 unsafe impl<S: Int8> Send for QDepthwise<S> {}
 unsafe impl<S: Int8> Sync for QDepthwise<S> {}
 
+/// Output pixels `m_lo..m_hi` (a multiple of `PX` apart, but for the last).
 struct Rows<'a, S: Int8> {
     k: &'a QDepthwise<S>,
     base: *const u8,
     out: OutPtr,
+    m_lo: usize,
+    m_hi: usize,
 }
 
 /// Output pixels per register block: each weight vector loaded once serves this many.
@@ -90,8 +104,8 @@ impl<S: Int8> Body<S> for Rows<'_, S> {
         let k = self.k;
         let c = k.shape.c();
         let pixels = &k.src.pixels;
-        for m0 in (0..pixels.len()).step_by(PX) {
-            let rows = PX.min(pixels.len() - m0);
+        for m0 in (self.m_lo..self.m_hi).step_by(PX) {
+            let rows = PX.min(self.m_hi - m0);
             for c0 in (0..c).step_by(S::LANES) {
                 let n = S::LANES.min(c - c0);
                 // SAFETY: pixel and tap offsets stay inside the source (`Source::new`, one

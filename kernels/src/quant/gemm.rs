@@ -6,7 +6,7 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{try_vec, OutPtr, Prepared, QKernel, QOut, Source};
+use super::kernel::{split, try_vec, OutPtr, Prepared, QKernel, QOut, Source, SrcPtr};
 use crate::error::product;
 use crate::simd::int8::{Int8, Requant};
 use crate::simd::Body;
@@ -85,12 +85,23 @@ pub(super) fn build<S: Int8, const MR: usize, const NV: usize>(
 }
 
 impl<S: Int8, const MR: usize, const NV: usize> QKernel for QGemm<S, MR, NV> {
-    fn run(&mut self, input: &[u8], mut out: QOut<'_>) {
-        let base = self.src.fill(&self.shape, input);
+    fn run(&mut self, input: &[u8], mut out: QOut<'_>, pool: Option<&rayon::ThreadPool>) {
+        let base = SrcPtr::new(self.src.fill(&self.shape, input));
         let out = OutPtr::of(&mut out);
-        // SAFETY: the plan made this kernel only after checking that `S`'s ISA is available.
-        let s = unsafe { S::assume() };
-        s.vectorize(Band::<S, MR, NV> { k: self, base, out });
+        let k = &*self;
+        let m_all = k.src.pixels.len();
+        split(m_all.div_ceil(MR), k.shape.flops(), pool, |lo, hi| {
+            // SAFETY: the plan made this kernel only after checking that `S`'s ISA is available.
+            let s = unsafe { S::assume() };
+            let (m_lo, m_hi) = (lo * MR, (hi * MR).min(m_all));
+            s.vectorize(Band::<S, MR, NV> {
+                k,
+                base: base.get(),
+                out,
+                m_lo,
+                m_hi,
+            });
+        });
     }
 }
 
@@ -98,11 +109,14 @@ impl<S: Int8, const MR: usize, const NV: usize> QKernel for QGemm<S, MR, NV> {
 unsafe impl<S: Int8, const MR: usize, const NV: usize> Send for QGemm<S, MR, NV> {}
 unsafe impl<S: Int8, const MR: usize, const NV: usize> Sync for QGemm<S, MR, NV> {}
 
-/// One run's tiles, as a body for `S`'s entry point.
+/// The tiles of output pixels `m_lo..m_hi` (a multiple of `MR` apart, but for the last), as a
+/// body for `S`'s entry point.
 struct Band<'a, S: Int8, const MR: usize, const NV: usize> {
     k: &'a QGemm<S, MR, NV>,
     base: *const S::A,
     out: OutPtr,
+    m_lo: usize,
+    m_hi: usize,
 }
 
 impl<S: Int8, const MR: usize, const NV: usize> Body<S> for Band<'_, S, MR, NV> {
@@ -112,14 +126,14 @@ impl<S: Int8, const MR: usize, const NV: usize> Body<S> for Band<'_, S, MR, NV> 
         let k = self.k;
         let nr = NV * S::LANES;
         let (kk, kg) = (k.shape.k(), k.shape.k_per_group());
-        let m_all = k.src.pixels.len();
+        let m_all = self.m_hi;
         let panel = k.src.taps.len() * k.words * nr * S::KG;
         for gi in 0..k.shape.groups() {
             for jb in 0..k.blocks {
                 let col0 = jb * nr;
                 let n = nr.min(kg - col0);
                 let cb = (gi * k.blocks + jb) * nr;
-                for m0 in (0..m_all).step_by(MR) {
+                for m0 in (self.m_lo..m_all).step_by(MR) {
                     let m = MR.min(m_all - m0);
                     // SAFETY: pixel and tap offsets stay inside the source by construction
                     // (`Source::new`); a group's words stay inside its `cp` channels; rows past

@@ -19,6 +19,28 @@ pub(super) enum OutPtr {
     I32(*mut i32),
 }
 
+// SAFETY: the tasks of one run write through it to disjoint output rows (`split`'s bands).
+unsafe impl Send for OutPtr {}
+unsafe impl Sync for OutPtr {}
+
+/// The source pointer the tasks of one run share.
+#[derive(Clone, Copy)]
+pub(super) struct SrcPtr<A>(*const A);
+
+// SAFETY: the tasks only read through it, from a buffer that outlives the run and is not written
+// during it (`Source::fill` runs before the tasks start).
+unsafe impl<A> Send for SrcPtr<A> {}
+unsafe impl<A> Sync for SrcPtr<A> {}
+
+impl<A> SrcPtr<A> {
+    pub(super) fn new(p: *const A) -> SrcPtr<A> {
+        SrcPtr(p)
+    }
+    pub(super) fn get(self) -> *const A {
+        self.0
+    }
+}
+
 impl OutPtr {
     pub(super) fn of(out: &mut QOut<'_>) -> OutPtr {
         match out {
@@ -36,9 +58,35 @@ impl OutPtr {
     }
 }
 
-/// A planned int8 convolution. `run`'s buffers have the shape's lengths (checked by the plan).
+/// A planned int8 convolution. `run`'s buffers have the shape's lengths (checked by the plan);
+/// with a pool, the work is split over it (bit-identical: each output is computed by the same
+/// operations whatever the split).
 pub(crate) trait QKernel: Send + Sync {
-    fn run(&mut self, input: &[u8], out: QOut<'_>);
+    fn run(&mut self, input: &[u8], out: QOut<'_>, pool: Option<&rayon::ThreadPool>);
+}
+
+/// Runs `band(lo, hi)` over `0..units` (units of output rows that never split a reduction):
+/// at once on this thread, or in chunks over `pool` when it has several threads and the layer
+/// is worth splitting (`flops` above twice the crate's grain).
+pub(super) fn split(
+    units: usize,
+    flops: u64,
+    pool: Option<&rayon::ThreadPool>,
+    band: impl Fn(usize, usize) + Sync,
+) {
+    use rayon::prelude::*;
+    let threads = pool.map_or(1, |p| p.current_num_threads());
+    match pool {
+        Some(p) if threads > 1 && flops as f64 >= 2.0 * crate::DEFAULT_GRAIN_FLOPS && units > 1 => {
+            let chunks = units.min(threads * 4);
+            p.install(|| {
+                (0..chunks)
+                    .into_par_iter()
+                    .for_each(|c| band(c * units / chunks, (c + 1) * units / chunks))
+            });
+        }
+        _ => band(0, units),
+    }
 }
 
 /// The per-output-channel constants: the bias with `-x_zero * sum w` folded in, the

@@ -227,7 +227,21 @@ impl QConvPlan {
     pub fn run(&mut self, input: &[u8], output: &mut [u8]) -> Result<(), ConvError> {
         len("input", self.shape.input_len(), input.len())?;
         len("output", self.shape.output_len(), output.len())?;
-        self.kernel.run(input, QOut::U8(output));
+        self.kernel.run(input, QOut::U8(output), None);
+        Ok(())
+    }
+
+    /// [`QConvPlan::run`] with the output rows split over `pool` (bit-identical to `run`; a
+    /// layer under twice [`DEFAULT_GRAIN_FLOPS`](crate::DEFAULT_GRAIN_FLOPS) stays on the caller's thread).
+    pub fn run_parallel(
+        &mut self,
+        input: &[u8],
+        output: &mut [u8],
+        pool: &rayon::ThreadPool,
+    ) -> Result<(), ConvError> {
+        len("input", self.shape.input_len(), input.len())?;
+        len("output", self.shape.output_len(), output.len())?;
+        self.kernel.run(input, QOut::U8(output), Some(pool));
         Ok(())
     }
 
@@ -236,7 +250,7 @@ impl QConvPlan {
     pub fn run_accumulators(&mut self, input: &[u8], output: &mut [i32]) -> Result<(), ConvError> {
         len("input", self.shape.input_len(), input.len())?;
         len("output", self.shape.output_len(), output.len())?;
-        self.kernel.run(input, QOut::I32(output));
+        self.kernel.run(input, QOut::I32(output), None);
         Ok(())
     }
 }
