@@ -5,6 +5,9 @@
 //! message; a panic, an abort or a case slower than 5 s is a failure (exit 1). Results of
 //! successful runs are checked against the reference: values within tolerance, and (all but
 //! Winograd, whose wider spread is documented) exactly the reference's non-finite outputs.
+//! Every int8 variant goes through `QConvPlan::new` on the same shapes with odd parameters (NaN,
+//! zero and negative scales, inverted bounds, scale lists of the wrong length); its successful
+//! runs must match the exact int8 reference (accumulators equal, bytes equal to the recipe).
 //!
 //!     cargo run --release -p simdconv --example fuzz_api -- SECONDS [SEED]
 
@@ -105,6 +108,80 @@ fn fuzz_ops(rng: &mut ChaCha8Rng) -> u64 {
 
 /// The most one case may take (every variant planned and run, each run checked).
 const SLOW_CASE: Duration = Duration::from_secs(5);
+
+/// The int8 rows on one case: parameters that are sometimes unusable, lengths skewed like the
+/// f32 ones. Returns (plans, runs checked, errors).
+fn fuzz_int8(
+    shape: &ConvShape,
+    small: bool,
+    huge_plan: bool,
+    skew: isize,
+    odd: bool,
+) -> (u64, u64, u64) {
+    use simdconv::quant::{reference as qref, variants as qvariants, QConvPlan, QuantParams};
+    let (mut plans, mut runs, mut errs) = (0, 0, 0);
+    let mut rng = ChaCha8Rng::seed_from_u64(shape.weights_len() as u64 ^ skew as u64);
+    let mut params = QuantParams::per_tensor(0.05, rng.random_range(0..=255), 0.01, 0.5, 128);
+    if odd {
+        match rng.random_range(0..5) {
+            0 => params.input_scale = f32::NAN,
+            1 => params.output_scale = 0.0,
+            2 => params.weight_scales = vec![-1.0; 2],
+            3 => (params.output_min, params.output_max) = (200, 100),
+            _ => params.weight_scales = vec![0.01; shape.k().min(1 << 16) + 1],
+        }
+    }
+    if !(small || huge_plan) {
+        return (0, 0, 0);
+    }
+    let wlen = shape
+        .weights_len()
+        .saturating_add_signed(if small { skew } else { 0 });
+    let weights: Vec<i8> = (0..wlen).map(|i| (i % 255) as i8).collect();
+    let bias: Vec<i32> = (0..shape.k().min(1 << 16))
+        .map(|i| i as i32 * 37 - 500)
+        .collect();
+    for v in qvariants() {
+        let mut plan = match QConvPlan::new(v, shape, &weights, Some(&bias), &params) {
+            Ok(p) => p,
+            Err(e) => {
+                assert!(!e.to_string().is_empty());
+                errs += 1;
+                continue;
+            }
+        };
+        plans += 1;
+        if !small {
+            continue;
+        }
+        let input: Vec<u8> = (0..shape.input_len().saturating_add_signed(skew))
+            .map(|i| (i * 31 % 256) as u8)
+            .collect();
+        let (mut acc, mut out) = (
+            vec![0i32; shape.output_len()],
+            vec![0u8; shape.output_len()],
+        );
+        match plan
+            .run_accumulators(&input, &mut acc)
+            .and_then(|()| plan.run(&input, &mut out))
+        {
+            Ok(()) => {
+                runs += 1;
+                let want = qref::conv_acc(shape, &input, params.input_zero, &weights, Some(&bias));
+                for (i, (&a, &e)) in acc.iter().zip(&want).enumerate() {
+                    assert_eq!(i64::from(a), e, "{}: accumulator {i} on {shape}", v.name());
+                    let q = qref::requantize(&params, i % shape.k(), a);
+                    assert_eq!(out[i], q, "{}: output {i} on {shape}", v.name());
+                }
+            }
+            Err(e) => {
+                assert!(!e.to_string().is_empty());
+                errs += 1;
+            }
+        }
+    }
+    (plans, runs, errs)
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -255,7 +332,8 @@ fn main() {
                     }
                 }
             }
-            (true, plans, runs, errs + ops_errors)
+            let (p8, r8, e8) = fuzz_int8(&shape, small, huge_plan, len_skew, poison);
+            (true, plans + p8, runs + r8, errs + e8 + ops_errors)
         }));
         match outcome {
             Ok((shape_ok, p, r, e)) => {

@@ -170,3 +170,28 @@ fn the_dot_probe_does_the_operations_it_counts() {
     }
     assert!(dot_loop("neon", 1).is_none() && dot_loop_ops("neon", 1).is_none());
 }
+
+#[test]
+fn padding_far_beyond_the_image_is_refused_not_copied() {
+    // A 1x7 image padded by 2^25 rows: a tiny output, a padded copy of gigabytes.
+    let s = ConvShape::builder(2, 1, 7, 14, 14, 1, 1)
+        .stride(524_288)
+        .padding(simdconv::Padding {
+            top: 1 << 25,
+            left: 4,
+            bottom: 2,
+            right: 2,
+        })
+        .groups(14)
+        .build()
+        .unwrap();
+    let v = variants()
+        .iter()
+        .find(|v| v.name() == "u8s8u8-depthwise-scalar-1c")
+        .unwrap();
+    let e = QConvPlan::new(v, &s, &vec![1; s.weights_len()], None, &params())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("padding") && e.contains("33554432"), "{e}");
+}

@@ -61,11 +61,16 @@ pub(super) fn build<S: Int8>(
 }
 
 impl<S: Int8> QKernel for QDepthwise<S> {
-    fn run(&mut self, input: &[u8], mut out: QOut<'_>, pool: Option<&rayon::ThreadPool>) {
-        let base = SrcPtr::new(self.src.fill(&self.shape, input));
+    fn run(
+        &mut self,
+        input: &[u8],
+        mut out: QOut<'_>,
+        pool: Option<&rayon::ThreadPool>,
+    ) -> Result<(), ConvError> {
+        let base = SrcPtr::new(self.src.fill(&self.shape, input)?);
         let out = OutPtr::of(&mut out);
         let k = &*self;
-        let m_all = k.src.pixels.len();
+        let m_all = k.src.pixels;
         split(m_all.div_ceil(PX), k.shape.flops(), pool, |lo, hi| {
             // SAFETY: the plan made this kernel only after checking that `S`'s ISA is available.
             let s = unsafe { S::assume() };
@@ -78,6 +83,7 @@ impl<S: Int8> QKernel for QDepthwise<S> {
                 m_hi,
             });
         });
+        Ok(())
     }
 }
 
@@ -103,9 +109,9 @@ impl<S: Int8> Body<S> for Rows<'_, S> {
     fn body(self, s: S) {
         let k = self.k;
         let c = k.shape.c();
-        let pixels = &k.src.pixels;
         for m0 in (self.m_lo..self.m_hi).step_by(PX) {
             let rows = PX.min(self.m_hi - m0);
+            let offs: [usize; PX] = k.src.offsets(&k.shape, m0, rows);
             for c0 in (0..c).step_by(S::LANES) {
                 let n = S::LANES.min(c - c0);
                 // SAFETY: pixel and tap offsets stay inside the source (`Source::new`, one
@@ -115,7 +121,7 @@ impl<S: Int8> Body<S> for Rows<'_, S> {
                 // `cpad >= c0 + LANES`.
                 unsafe {
                     let at: [*const u8; PX] =
-                        std::array::from_fn(|px| self.base.add(pixels[m0 + px.min(rows - 1)] + c0));
+                        std::array::from_fn(|px| self.base.add(offs[px] + c0));
                     let mut acc = [[s.zero(); 1]; PX];
                     for (t, &off) in k.src.taps.iter().enumerate() {
                         let w = s.load_i32(k.w.as_ptr().add(t * k.cpad + c0));

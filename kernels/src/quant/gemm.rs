@@ -85,11 +85,16 @@ pub(super) fn build<S: Int8, const MR: usize, const NV: usize>(
 }
 
 impl<S: Int8, const MR: usize, const NV: usize> QKernel for QGemm<S, MR, NV> {
-    fn run(&mut self, input: &[u8], mut out: QOut<'_>, pool: Option<&rayon::ThreadPool>) {
-        let base = SrcPtr::new(self.src.fill(&self.shape, input));
+    fn run(
+        &mut self,
+        input: &[u8],
+        mut out: QOut<'_>,
+        pool: Option<&rayon::ThreadPool>,
+    ) -> Result<(), ConvError> {
+        let base = SrcPtr::new(self.src.fill(&self.shape, input)?);
         let out = OutPtr::of(&mut out);
         let k = &*self;
-        let m_all = k.src.pixels.len();
+        let m_all = k.src.pixels;
         split(m_all.div_ceil(MR), k.shape.flops(), pool, |lo, hi| {
             // SAFETY: the plan made this kernel only after checking that `S`'s ISA is available.
             let s = unsafe { S::assume() };
@@ -102,6 +107,7 @@ impl<S: Int8, const MR: usize, const NV: usize> QKernel for QGemm<S, MR, NV> {
                 m_hi,
             });
         });
+        Ok(())
     }
 }
 
@@ -140,9 +146,9 @@ impl<S: Int8, const MR: usize, const NV: usize> Body<S> for Band<'_, S, MR, NV> 
                     // `m` repeat the last real one, and the epilogue stores only `m` rows and `n`
                     // columns, inside the output (`m0 + m <= pixels`, `col0 + n <= kg`).
                     unsafe {
+                        let offs: [usize; MR] = k.src.offsets(&k.shape, m0, m);
                         let rows: [*const S::A; MR] = std::array::from_fn(|r| {
-                            let p = k.src.pixels[m0 + r.min(m - 1)];
-                            self.base.add(p + gi * k.src.group_stride)
+                            self.base.add(offs[r] + gi * k.src.group_stride)
                         });
                         let acc = tile::<S, MR, NV>(
                             s,

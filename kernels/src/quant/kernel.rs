@@ -62,7 +62,12 @@ impl OutPtr {
 /// with a pool, the work is split over it (bit-identical: each output is computed by the same
 /// operations whatever the split).
 pub(crate) trait QKernel: Send + Sync {
-    fn run(&mut self, input: &[u8], out: QOut<'_>, pool: Option<&rayon::ThreadPool>);
+    fn run(
+        &mut self,
+        input: &[u8],
+        out: QOut<'_>,
+        pool: Option<&rayon::ThreadPool>,
+    ) -> Result<(), ConvError>;
 }
 
 /// Runs `band(lo, hi)` over `0..units` (units of output rows that never split a reduction):
@@ -104,11 +109,14 @@ pub(super) struct Source<A> {
     /// A padded copy `[n][h + pads][w + pads][groups][cp]`, or empty when the input is read in
     /// place.
     pub copy: Vec<A>,
+    copy_len: usize,
     pub in_place: bool,
     /// Channels per group in the source (`cp` in the copy, `c / groups` in place).
     pub group_stride: usize,
-    /// Per output pixel (image, row, column order): offset of its first tap, group 0.
-    pub pixels: Vec<usize>,
+    /// Output pixels (image, row, column order).
+    pub pixels: usize,
+    /// Strides of the source in elements: image, row, column.
+    strides: (usize, usize, usize),
     /// Per tap (row-major `r x s`): offset from the pixel's first tap.
     pub taps: Vec<usize>,
     cp: usize,
@@ -157,31 +165,68 @@ impl<A: Copy + Default + From<u8>> Source<A> {
         } else {
             product(&[shape.n(), hh, ww, pix], "int8 padded input copy")?
         };
-        let copy = try_vec(copy_len, "int8 padded input copy")?;
-        let ((sh, sw), (dh, dw)) = (shape.stride(), shape.dilation());
-        let mut pixels = try_vec(shape.output_len() / shape.k(), "int8 pixel offsets")?;
-        for (o, (b, oy, ox)) in pixels.iter_mut().zip(shape.output_pixels(0)) {
-            *o = ((b * hh + oy * sh) * ww + ox * sw) * pix;
+        // The copy holds the whole padded image: padding far beyond what any layer uses would
+        // make it arbitrarily larger than the work (a tiny output from a huge padded image).
+        if copy_len > 64 * shape.input_len() + (1 << 20) {
+            return Err(ConvError::InvalidShape {
+                field: "padding",
+                value: pad.top.max(pad.left).max(pad.bottom).max(pad.right),
+                reason: format!(
+                    "the int8 kernels copy the padded input: {copy_len} elements for an input of {}; padding this far beyond the image is not supported in int8",
+                    shape.input_len()
+                ),
+            });
         }
+        // Allocated by the first run: planning a layer costs no input-sized memory.
+        let copy = Vec::new();
+        let ((sh, sw), (dh, dw)) = (shape.stride(), shape.dilation());
+        // Computed per tile, not stored: a huge shape that is planned but never run costs
+        // nothing per pixel.
+        let strides = (hh * ww * pix, sh * ww * pix, sw * pix);
+        let pixels = shape.n() * shape.p() * shape.q();
         let taps = (0..shape.r())
             .flat_map(|y| (0..shape.s()).map(move |x| (y * dh * ww + x * dw) * pix))
             .collect();
         Ok(Source {
             copy,
+            copy_len,
             in_place,
             group_stride: cp,
             pixels,
+            strides,
             taps,
             cp,
             zero,
         })
     }
 
+    /// The offsets of the first taps of output pixels `m0..m0 + m` (group 0), then the last
+    /// one repeated up to `N`.
+    pub(super) fn offsets<const N: usize>(
+        &self,
+        shape: &ConvShape,
+        m0: usize,
+        m: usize,
+    ) -> [usize; N] {
+        let (si, sy, sx) = self.strides;
+        let mut out = [0; N];
+        for (o, (b, oy, ox)) in out.iter_mut().zip(shape.output_pixels(m0).take(m)) {
+            *o = b * si + oy * sy + ox * sx;
+        }
+        for i in m..N {
+            out[i] = out[m - 1];
+        }
+        out
+    }
+
     /// The base pointer to read from for this `input`: the input itself, or the copy after
     /// writing `input` into it (border = zero point, channel padding = 0).
-    pub(super) fn fill(&mut self, shape: &ConvShape, input: &[u8]) -> *const A {
+    pub(super) fn fill(&mut self, shape: &ConvShape, input: &[u8]) -> Result<*const A, ConvError> {
         if self.in_place {
-            return input.as_ptr().cast();
+            return Ok(input.as_ptr().cast());
+        }
+        if self.copy.len() != self.copy_len {
+            self.copy = try_vec(self.copy_len, "int8 padded input copy")?;
         }
         let pad = shape.padding();
         let (h, w, g, cg, cp) = (
@@ -223,6 +268,6 @@ impl<A: Copy + Default + From<u8>> Source<A> {
                 }
             }
         }
-        self.copy.as_ptr()
+        Ok(self.copy.as_ptr())
     }
 }

@@ -19,6 +19,10 @@
 //! Activations are the output bounds: ReLU is `out_min = y_zero`, ReLU6 also
 //! `out_max = y_zero + round(6 / y_scale)` ([`QuantParams::with_activation`]).
 //!
+//! ## Limits
+//! A layer whose accumulators could leave i32 (about 32,000 taps per output) is refused, and so
+//! is padding so far beyond the image that the padded copy would be over 64 times the input.
+//!
 //! ## Algorithms
 //! Direct (and pointwise, its one-tap case) is an indirect GEMM over the NHWC input (a padded
 //! copy where there is padding, a channel count the dot product's group does not divide, or the

@@ -227,8 +227,7 @@ impl QConvPlan {
     pub fn run(&mut self, input: &[u8], output: &mut [u8]) -> Result<(), ConvError> {
         len("input", self.shape.input_len(), input.len())?;
         len("output", self.shape.output_len(), output.len())?;
-        self.kernel.run(input, QOut::U8(output), None);
-        Ok(())
+        self.kernel.run(input, QOut::U8(output), None)
     }
 
     /// [`QConvPlan::run`] with the output rows split over `pool` (bit-identical to `run`; a
@@ -241,8 +240,7 @@ impl QConvPlan {
     ) -> Result<(), ConvError> {
         len("input", self.shape.input_len(), input.len())?;
         len("output", self.shape.output_len(), output.len())?;
-        self.kernel.run(input, QOut::U8(output), Some(pool));
-        Ok(())
+        self.kernel.run(input, QOut::U8(output), Some(pool))
     }
 
     /// Computes the i32 accumulators, bias included, before requantization (what the exact
@@ -250,8 +248,7 @@ impl QConvPlan {
     pub fn run_accumulators(&mut self, input: &[u8], output: &mut [i32]) -> Result<(), ConvError> {
         len("input", self.shape.input_len(), input.len())?;
         len("output", self.shape.output_len(), output.len())?;
-        self.kernel.run(input, QOut::I32(output), None);
-        Ok(())
+        self.kernel.run(input, QOut::I32(output), None)
     }
 }
 
