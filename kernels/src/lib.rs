@@ -3,7 +3,7 @@
 //! Hand-vectorized f32 NHWC 2-D convolution kernels — direct, im2col + GEMM, Winograd,
 //! depthwise and pointwise — each in scalar, portable (`wide`), AVX2+FMA, AVX-512 and NEON
 //! variants chosen at run time, with fused bias and ReLU / ReLU6 / clamp; and int8 (u8s8u8,
-//! requantized) direct, pointwise and depthwise on scalar, AVX2, AVX-VNNI and AVX-512 VNNI
+//! requantized) direct, pointwise and depthwise on scalar, AVX2, AVX-VNNI, AVX-512 VNNI and NEON
 //! ([`quant`]).
 //!
 //! ```

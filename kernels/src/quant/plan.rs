@@ -140,6 +140,15 @@ pub fn variants() -> &'static [QVariant] {
             QVariant::gemm::<Scalar, 2, 4>(Algorithm::Pointwise, "scalar", always),
             QVariant::depthwise::<Scalar>("scalar", always),
         ];
+        #[cfg(target_arch = "aarch64")]
+        {
+            use crate::simd::neon::Neon;
+            rows.extend([
+                QVariant::gemm::<Neon, 8, 3>(Algorithm::Direct, "neon", always),
+                QVariant::gemm::<Neon, 8, 3>(Algorithm::Pointwise, "neon", always),
+                QVariant::depthwise::<Neon>("neon", always),
+            ]);
+        }
         #[cfg(target_arch = "x86_64")]
         {
             use crate::simd::avx2::Avx2;

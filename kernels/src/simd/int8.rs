@@ -1,12 +1,13 @@
 //! The int8 lanes: [`Int8`], the primitives every int8 body (`quant/`) is written against, for
-//! the scalar token, AVX2 (the existing token), and two tokens that exist only for int8:
-//! [`AvxVnni`] (256-bit `vpdpbusd`, VEX-encoded) and [`Avx512Vnni`] (512-bit `vpdpbusd`).
+//! the scalar token, AVX2 and NEON (the existing tokens), and two tokens that exist only for
+//! int8: [`AvxVnni`] (256-bit `vpdpbusd`, VEX-encoded) and [`Avx512Vnni`] (512-bit `vpdpbusd`).
 //!
 //! A GEMM step multiplies one 32-bit word of activations (`KG` values of type `A`, broadcast to
 //! every lane) by a vector of packed weights (`KG` values of type `B` per lane) and adds the `KG`
 //! products to each i32 lane. VNNI has that instruction for u8 x s8 with `KG = 4`. Plain AVX2's
 //! `vpmaddubsw` would saturate (255 * 127 * 2 > i16::MAX), so AVX2 stores activations and weights
 //! as i16 and uses `vpmaddwd` (`KG = 2`), whose pair sums cannot overflow i32: exact, like VNNI.
+//! NEON widens both to i32 (`KG = 1`, `vmlaq_s32`).
 //!
 //! Requantization (the "fp32" recipe, the same operations in every implementation, so every
 //! variant gives the scalar one's bytes): `y = cvt_rne(clamp(f32(acc) * scale, lo, hi)) + zero`,
@@ -142,6 +143,81 @@ impl Int8 for Scalar {
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) use x86::{Avx512Vnni, AvxVnni};
+
+/// NEON's int8 lanes: the widening path (activations and weights held as i32, one
+/// multiply-accumulate `vmlaq_s32` per step, exact). `sdot` is not used yet.
+#[cfg(target_arch = "aarch64")]
+mod arm {
+    use std::arch::aarch64::*;
+
+    use super::{Int8, Requant};
+    use crate::simd::neon::Neon;
+
+    // SAFETY (every block below): NEON is mandatory on aarch64; pointer contracts are the trait's.
+    impl Int8 for Neon {
+        const LANES: usize = 4;
+        const KG: usize = 1;
+        type A = i32;
+        type B = i32;
+        type V = int32x4_t;
+        #[inline(always)]
+        fn zero(self) -> int32x4_t {
+            unsafe { vdupq_n_s32(0) }
+        }
+        #[inline(always)]
+        unsafe fn load_b(self, p: *const i32) -> int32x4_t {
+            vld1q_s32(p)
+        }
+        #[inline(always)]
+        unsafe fn dot(self, acc: int32x4_t, a: *const i32, b: int32x4_t) -> int32x4_t {
+            vmlaq_s32(acc, vdupq_n_s32(*a), b)
+        }
+        #[inline(always)]
+        unsafe fn load_i32(self, p: *const i32) -> int32x4_t {
+            vld1q_s32(p)
+        }
+        #[inline(always)]
+        fn add(self, a: int32x4_t, b: int32x4_t) -> int32x4_t {
+            unsafe { vaddq_s32(a, b) }
+        }
+        #[inline(always)]
+        fn mul(self, a: int32x4_t, b: int32x4_t) -> int32x4_t {
+            unsafe { vmulq_s32(a, b) }
+        }
+        #[inline(always)]
+        unsafe fn load_u8_n(self, p: *const u8, n: usize) -> int32x4_t {
+            let mut buf = [0u8; 4];
+            std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n.min(4));
+            let w = vreinterpret_u8_u32(vdup_n_u32(u32::from_le_bytes(buf)));
+            vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(vmovl_u8(w))))
+        }
+        #[inline(always)]
+        unsafe fn store_i32_n(self, p: *mut i32, v: int32x4_t, n: usize) {
+            let mut buf = [0i32; 4];
+            vst1q_s32(buf.as_mut_ptr(), v);
+            std::ptr::copy_nonoverlapping(buf.as_ptr(), p, n.min(4));
+        }
+        #[inline(always)]
+        unsafe fn requant_store_n(
+            self,
+            p: *mut u8,
+            acc: int32x4_t,
+            scale: *const f32,
+            q: Requant,
+            n: usize,
+        ) {
+            let v = vmulq_f32(vcvtq_f32_s32(acc), vld1q_f32(scale));
+            let v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(q.lo)), vdupq_n_f32(q.hi));
+            // Round to nearest, ties to even: the recipe's rounding.
+            let i = vaddq_s32(vcvtnq_s32_f32(v), vdupq_n_s32(q.zero));
+            let h = vqmovun_s32(i);
+            let b = vqmovn_u16(vcombine_u16(h, h));
+            let mut buf = [0u8; 8];
+            vst1_u8(buf.as_mut_ptr(), b);
+            std::ptr::copy_nonoverlapping(buf.as_ptr(), p, n.min(4));
+        }
+    }
+}
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
