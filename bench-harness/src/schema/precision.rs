@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::results::{float, Interval};
+use simdconv::record::{float, Interval};
 
 /// One (layer, low-precision variant) measurement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
