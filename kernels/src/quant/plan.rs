@@ -19,7 +19,6 @@ pub struct QVariant {
     name: String,
     algorithm: Algorithm,
     isa: Isa,
-    ext: &'static str,
     label: &'static str,
     tile: Tile,
     available: fn() -> bool,
@@ -75,12 +74,10 @@ impl QVariant {
         build: Builder,
     ) -> QVariant {
         let name = format!("{TYPES}-{}-{label}-{tile}", algorithm.name());
-        let ext = if label.ends_with("vnni") { "vnni" } else { "" };
         QVariant {
             name,
             algorithm,
             isa,
-            ext,
             label,
             tile,
             available,
@@ -101,7 +98,11 @@ impl QVariant {
     }
     /// The extension the dot product needs beyond the base ISA (`"vnni"`), or `""`.
     pub fn extension(&self) -> &'static str {
-        self.ext
+        if self.label.ends_with("vnni") {
+            "vnni"
+        } else {
+            ""
+        }
     }
     /// The instruction set as the name spells it (`avx2`, `avxvnni`, `avx512vnni`).
     pub fn isa_label(&self) -> &'static str {
