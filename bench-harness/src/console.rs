@@ -256,30 +256,31 @@ pub(crate) fn totals_table(res: &Results) -> String {
     s
 }
 
-/// Per layer, the best int8 variant against the best f32 one (`run --dtype f32,int8`); empty
-/// when the run measured no int8.
-pub(crate) fn int8_table(res: &Results) -> String {
+/// Per layer and low-precision family, its best variant against the best f32 one
+/// (`run --dtype f32,int8,bf16`); empty when the run measured neither.
+pub(crate) fn lowp_table(res: &Results) -> String {
     let mut out = String::new();
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: Vec<(&str, &str)> = Vec::new();
     for p in &res.precision {
-        if seen.contains(&p.layer.as_str()) {
+        if seen.contains(&(p.layer.as_str(), p.family())) {
             continue;
         }
-        seen.push(&p.layer);
+        seen.push((&p.layer, p.family()));
         let best = res
             .precision
             .iter()
-            .filter(|q| q.layer == p.layer)
+            .filter(|q| q.layer == p.layer && q.family() == p.family())
             .min_by(|a, b| a.time_ns.point.total_cmp(&b.time_ns.point))
             .unwrap_or(p);
         let speed = best.speedup.map_or("-".into(), |s| {
             format!("{:.2}x [{:.2}, {:.2}]", s.point, s.lower, s.upper)
         });
         out += &format!(
-            "{:<24} {:<34} {:>7.0} GOP/s  f32/int8 {:<20} {:<12} max err {:.4}  rms {:.4}  (f32: {})\n",
+            "{:<24} {:<36} {:>7.0} GOP/s  f32/{} {:<20} {:<12} max err {:.4}  rms {:.4}  (f32: {})\n",
             best.layer,
             best.variant,
             best.gops.point,
+            best.family(),
             speed,
             best.verdict(),
             best.max_error,

@@ -83,6 +83,7 @@ pub(crate) fn fingerprint_only() -> MachineProfile {
         // The FMA probe runs the f32 lanes (`simdconv::probe`).
         peak_types: simdconv::Types::F32.name(),
         int8_peak_gops: BTreeMap::new(),
+        bf16_peak_gflops: BTreeMap::new(),
         bandwidth: Vec::new(),
         threads: Vec::new(),
         check: None,
@@ -210,10 +211,10 @@ fn caches() -> Vec<Cache> {
         .collect()
 }
 
-/// Measures the int8 dot-product peak of every int8 ISA this CPU runs (one core, best of 5).
-pub(crate) fn measure_int8_peaks(m: &mut MachineProfile) {
-    use simdconv::quant::probe::{dot_loop, dot_loop_ops, DOT_ISAS};
-    for isa in DOT_ISAS {
+/// Measures the dot-product peak of every int8 and bf16 ISA this CPU runs (one core, best of 5).
+pub(crate) fn measure_dot_peaks(m: &mut MachineProfile) {
+    use simdconv::quant::probe::{dot_loop, dot_loop_ops, BF16_ISAS, DOT_ISAS};
+    for isa in DOT_ISAS.into_iter().chain(BF16_ISAS) {
         if dot_loop(isa, 1).is_none() {
             continue;
         }
@@ -222,7 +223,12 @@ pub(crate) fn measure_int8_peaks(m: &mut MachineProfile) {
             std::hint::black_box(dot_loop(isa, iters));
             dot_loop_ops(isa, iters).unwrap_or(0) as f64 / 1e9
         });
-        m.int8_peak_gops.insert(isa.to_string(), g);
+        let peaks = if BF16_ISAS.contains(&isa) {
+            &mut m.bf16_peak_gflops
+        } else {
+            &mut m.int8_peak_gops
+        };
+        peaks.insert(isa.to_string(), g);
     }
 }
 

@@ -127,7 +127,40 @@ pub unsafe trait Element:
     const BYTES: usize = std::mem::size_of::<Self>();
 }
 
-// SAFETY (all four): plain numbers of their size; all-zero bytes are 0 (0.0 for f32).
+/// One bfloat16 value: the upper 16 bits of an f32 (8 exponent bits, 7 mantissa bits).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct Bf16(u16);
+
+impl Bf16 {
+    /// `x` rounded to the nearest bf16, ties to even (what `vcvtneps2bf16` does); NaN stays a
+    /// (quiet) NaN, infinities stay infinite.
+    pub fn from_f32(x: f32) -> Bf16 {
+        let b = x.to_bits();
+        if x.is_nan() {
+            return Bf16(((b >> 16) | 0x40) as u16);
+        }
+        let round = 0x7fff + ((b >> 16) & 1);
+        Bf16((b.wrapping_add(round) >> 16) as u16)
+    }
+    /// The f32 of the same value (exact).
+    pub fn to_f32(self) -> f32 {
+        f32::from_bits(u32::from(self.0) << 16)
+    }
+    /// The raw bits.
+    pub fn to_bits(self) -> u16 {
+        self.0
+    }
+    /// The value of these raw bits.
+    pub fn from_bits(b: u16) -> Bf16 {
+        Bf16(b)
+    }
+}
+
+// SAFETY (all five): plain numbers of their size; all-zero bytes are 0 (0.0 for f32 and bf16).
+unsafe impl Element for Bf16 {
+    const DTYPE: DType = DType::Bf16;
+}
 unsafe impl Element for f32 {
     const DTYPE: DType = DType::F32;
 }
@@ -161,5 +194,24 @@ mod tests {
             output: DType::U8,
         };
         assert_eq!(q.name(), "u8s8u8");
+    }
+
+    #[test]
+    fn bf16_rounds_to_nearest_even() {
+        // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties go to the even mantissa (1.0).
+        assert_eq!(Bf16::from_f32(1.0 + 1.0 / 256.0).to_f32(), 1.0);
+        assert_eq!(
+            Bf16::from_f32(1.0 + 3.0 / 256.0).to_f32(),
+            1.0 + 4.0 / 256.0
+        );
+        assert_eq!(
+            Bf16::from_f32(1.0 + 1.5 / 256.0).to_f32(),
+            1.0 + 2.0 / 256.0
+        );
+        assert_eq!(Bf16::from_f32(-2.5).to_f32(), -2.5);
+        assert!(Bf16::from_f32(f32::NAN).to_f32().is_nan());
+        assert_eq!(Bf16::from_f32(f32::INFINITY).to_f32(), f32::INFINITY);
+        assert_eq!(Bf16::from_f32(f32::MAX).to_f32(), f32::INFINITY);
+        assert_eq!(<Bf16 as Element>::BYTES, DType::Bf16.bytes());
     }
 }

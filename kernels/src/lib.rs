@@ -36,6 +36,7 @@
 // imports one above it and that there is no import circle (`scripts/check-layers.py`).
 mod aligned;
 pub mod auto;
+pub mod bf16;
 pub mod cache;
 mod checks;
 mod depthwise;
@@ -46,6 +47,7 @@ mod gemm;
 mod im2col;
 mod isa;
 mod kernel;
+mod lowp;
 mod nonfinite;
 pub mod ops;
 mod par;
@@ -63,9 +65,10 @@ mod vocab;
 mod winograd;
 
 pub use aligned::AlignedBuf;
-pub use dtype::{canonical_name, DType, Element, Types};
+pub use dtype::{canonical_name, Bf16, DType, Element, Types};
 pub use error::ConvError;
 pub use isa::Isa;
+pub use lowp::variant::LowpVariant;
 pub use par::DEFAULT_GRAIN_FLOPS;
 pub use plan::ConvPlan;
 /// The rayon this crate runs [`ConvPlan::run_parallel`] on: build its pools with this one.

@@ -159,8 +159,8 @@ fn activations_become_output_bounds() {
 
 #[test]
 fn the_dot_probe_does_the_operations_it_counts() {
-    use simdconv::quant::probe::{dot_loop, dot_loop_ops, DOT_ISAS};
-    for isa in DOT_ISAS {
+    use simdconv::quant::probe::{dot_loop, dot_loop_ops, BF16_ISAS, DOT_ISAS};
+    for isa in DOT_ISAS.into_iter().chain(BF16_ISAS) {
         let Some(total) = dot_loop(isa, 7) else {
             println!("{isa}: not on this CPU, skipped");
             continue;
@@ -194,4 +194,59 @@ fn padding_far_beyond_the_image_is_refused_not_copied() {
         .unwrap()
         .to_string();
     assert!(e.contains("padding") && e.contains("33554432"), "{e}");
+}
+
+#[test]
+fn bf16_plans_refuse_int8_rows_bad_buffers_and_activations() {
+    use simdconv::bf16::{self, BConvPlan};
+    let s = shape();
+    let w = vec![simdconv::Bf16::from_f32(1.0); s.weights_len()];
+    let e = BConvPlan::new(scalar("direct"), &s, &w, None, Activation::None)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("u8s8u8-direct-scalar-2x4") && e.contains("bf16bf16f32"),
+        "{e}"
+    );
+    let row = bf16::variants()
+        .iter()
+        .find(|v| v.name() == "bf16bf16f32-direct-scalar-2x4")
+        .unwrap();
+    let e = QConvPlan::new(row, &s, &vec![1; s.weights_len()], None, &params())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("bf16bf16f32-direct-scalar-2x4") && e.contains("u8s8u8"),
+        "{e}"
+    );
+    let e = BConvPlan::new(row, &s, &w[1..], None, Activation::None)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("weights") && e.contains(&(s.weights_len() - 1).to_string()),
+        "{e}"
+    );
+    let clamp = Activation::Clamp { min: 1.0, max: 0.0 };
+    let e = BConvPlan::new(row, &s, &w, None, clamp)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("min = 1") && e.contains("max = 0"), "{e}");
+    let mut plan = BConvPlan::new(row, &s, &w, Some(&vec![0.0; s.k()]), Activation::None).unwrap();
+    let x = vec![simdconv::Bf16::from_f32(1.0); s.input_len()];
+    let e = plan.run(&x, &mut [0.0; 3]).err().unwrap().to_string();
+    assert!(e.contains("output") && e.contains('3'), "{e}");
+    let wide = ConvShape::builder(1, 4, 4, 8, 4, 3, 3)
+        .pad(1_000_000)
+        .build()
+        .unwrap();
+    let w = vec![simdconv::Bf16::default(); wide.weights_len()];
+    let e = BConvPlan::new(row, &wide, &w, None, Activation::None)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("padding") && e.contains("bf16"), "{e}");
 }

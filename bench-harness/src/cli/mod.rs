@@ -11,7 +11,7 @@ use crate::schema::results::Results;
 use crate::suite::Suite;
 use crate::{autopick, console, files, machine, report, tune};
 use clap::{Parser, Subcommand};
-use simdconv::{variants, Isa};
+use simdconv::{variants, DType, Isa};
 
 #[derive(Parser)]
 #[command(
@@ -73,9 +73,10 @@ enum Cmd {
         #[arg(long, conflicts_with = "suite")]
         shapes: Vec<PathBuf>,
         /// Comma-separated element types: f32 (always measured), int8 (also the u8s8u8
-        /// variants, on the layer's data quantized, against the best f32 of the run).
+        /// variants, on the layer's data quantized), bf16 (also the bf16bf16f32 variants, on
+        /// the layer's data rounded to bf16); each against the best f32 of the run.
         #[arg(long, value_delimiter = ',', value_parser = parse_dtype, default_value = "f32")]
-        dtype: Vec<bool>,
+        dtype: Vec<DType>,
     },
     /// Compare results files (several CPUs), or gate a candidate against a baseline.
     Compare {
@@ -246,13 +247,15 @@ fn parse_threads(s: &str) -> Result<usize, String> {
     Ok(n)
 }
 
-/// `--dtype`: whether the name asks for int8 (f32 is always measured).
-fn parse_dtype(s: &str) -> Result<bool, String> {
+/// `--dtype`: one element type (f32 is always measured).
+fn parse_dtype(s: &str) -> Result<DType, String> {
     match s.trim() {
-        "f32" => Ok(false),
-        "int8" | "u8s8u8" => Ok(true),
-        "bf16" => Err("--dtype bf16: no bf16 kernels are written yet (f32, int8)".into()),
-        other => Err(format!("unknown element type \"{other}\" (f32, int8)")),
+        "f32" => Ok(DType::F32),
+        "int8" | "u8s8u8" => Ok(DType::U8),
+        "bf16" | "bf16bf16f32" => Ok(DType::Bf16),
+        other => Err(format!(
+            "unknown element type \"{other}\" (f32, int8, bf16)"
+        )),
     }
 }
 
@@ -308,7 +311,8 @@ fn real_main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             opts.isas = isa;
             opts.verbose = verbose;
             opts.tuning = tuning;
-            opts.int8 = dtype.contains(&true);
+            opts.int8 = dtype.contains(&DType::U8);
+            opts.bf16 = dtype.contains(&DType::Bf16);
             if let Some(m) = measurement_time {
                 opts.timing.measurement_s = m;
             }
@@ -552,9 +556,9 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
         out!("{}", console::winner_table(&res.at_threads(t)).trim_end());
     }
     out!("{}", autopick::console_line(&res.auto));
-    let int8 = console::int8_table(&res);
-    if !int8.is_empty() {
-        out!("\nwhat int8 buys (best int8 per layer against the best f32; errors over the output range):\n{}", int8.trim_end());
+    let low = console::lowp_table(&res);
+    if !low.is_empty() {
+        out!("\nwhat low precision buys (best int8 / bf16 per layer against the best f32; errors over the output range):\n{}", low.trim_end());
     }
     // After auto's picks are in: the totals set auto beside the bound and the rules.
     let totals = console::totals_table(&res.at_fewest_threads());

@@ -1,6 +1,7 @@
-//! The "What int8 buys" section: per layer, the best int8 variant against the best f32 variant
-//! of the same run (time ratio with its interval, a tie where the interval holds 1), with the
-//! accuracy it costs; and a chart of each int8 ISA's best against the best f32.
+//! The "What int8 and bf16 buy" section: per layer and family, the best low-precision variant
+//! against the best f32 variant of the same run (time ratio with its interval, a tie where the
+//! interval holds 1), with the accuracy it costs; and a chart of each ISA's best against the best
+//! f32.
 
 use maud::html;
 use plotters::style::RGBColor;
@@ -10,7 +11,7 @@ use super::page::{l, r, Page, Table};
 use crate::schema::precision::PrecisionRecord;
 use crate::schema::results::Results;
 
-/// Per layer (in the run's order), its int8 records.
+/// Per layer (in the run's order), its low-precision records.
 fn by_layer(res: &Results) -> Vec<(&str, Vec<&PrecisionRecord>)> {
     let mut out: Vec<(&str, Vec<&PrecisionRecord>)> = Vec::new();
     for p in &res.precision {
@@ -22,26 +23,37 @@ fn by_layer(res: &Results) -> Vec<(&str, Vec<&PrecisionRecord>)> {
     out
 }
 
+/// The families present, in a fixed order.
+fn families(res: &Results) -> Vec<&'static str> {
+    ["int8", "bf16"]
+        .into_iter()
+        .filter(|f| res.precision.iter().any(|p| p.family() == *f))
+        .collect()
+}
+
 fn fastest<'a>(v: impl Iterator<Item = &'a PrecisionRecord>) -> Option<&'a PrecisionRecord> {
     v.min_by(|a, b| a.time_ns.point.total_cmp(&b.time_ns.point))
 }
 
-const ISA_COLORS: [(&str, RGBColor); 4] = [
+const ISA_COLORS: [(&str, RGBColor); 5] = [
     ("scalar", RGBColor(150, 150, 150)),
     ("avx2", RGBColor(230, 140, 20)),
     ("avxvnni", RGBColor(200, 60, 60)),
     ("avx512vnni", RGBColor(40, 100, 200)),
+    ("avx512bf16", RGBColor(40, 160, 90)),
 ];
 
-/// Renders the section when the run measured int8.
+/// Renders the section when the run measured int8 or bf16.
 pub(crate) fn section(page: &mut Page, res: &Results) -> Result<(), Box<dyn std::error::Error>> {
     let layers = by_layer(res);
     if layers.is_empty() {
         return Ok(());
     }
-    page.heading("What int8 buys");
+    let fams = families(res);
+    let verb = if fams.len() > 1 { "buy" } else { "buys" };
+    page.heading(&format!("What {} {verb}", fams.join(" and ")));
     page.note(html! {
-        "Each layer's f32 data quantized as a post-training quantizer would (activations per tensor "
+        "int8: each layer's f32 data quantized as a post-training quantizer would (activations per tensor "
         "with a zero point, weights per output channel, the output over the f32 reference's range), "
         "run by the u8s8u8 variants with ReLU fused, against the fastest f32 variant of this run on "
         "the same layer (any algorithm, Winograd included). Speedup is f32 time over int8 time, its "
@@ -50,24 +62,30 @@ pub(crate) fn section(page: &mut Page, res: &Results) -> Result<(), Box<dyn std:
         "step is 1/255 = 0.0039 of it). The int8 peak is this ISA's dot-product step (" code { "vpdpbusd" } ", or "
         code { "vpmaddwd" } " + " code { "vpaddd" } " on AVX2) as a 4x3 register tile with its broadcasts, one core; the kernels run beside it at other moments, so a few percent above 100% is the ceilings' own spread."
     });
+    page.note(html! {
+        "bf16: input and weights rounded to bf16 (ties to even), bias, accumulation and output in f32 "
+        "(the bf16bf16f32 variants, " code { "vdpbf16ps" } " on AVX512_BF16, against the same f32 reference); "
+        "the bf16 peak is " code { "vdpbf16ps" } "'s step measured the same way. The errors are the "
+        "rounding of the inputs (2^-9 relative each), not the kernels'."
+    });
     let mut tab = Table::new(
         "",
         &[
             "layer",
             "best f32",
             "ms",
-            "best int8",
+            "best int8 / bf16",
             "ms",
             "GOP/s",
-            "of int8 peak",
-            "f32 / int8",
+            "of its peak",
+            "f32 / low",
             "verdict",
             "max err",
             "RMS err",
         ],
     );
-    for (layer, recs) in &layers {
-        let Some(b) = fastest(recs.iter().copied()) else {
+    for ((layer, recs), fam) in layers.iter().flat_map(|l| fams.iter().map(move |f| (l, f))) {
+        let Some(b) = fastest(recs.iter().copied().filter(|p| p.family() == *fam)) else {
             continue;
         };
         let f32_ms = b.speedup.map_or("–".into(), |s| {
@@ -91,26 +109,28 @@ pub(crate) fn section(page: &mut Page, res: &Results) -> Result<(), Box<dyn std:
                 r(format!("{:.4}", b.max_error)),
                 r(format!("{:.4}", b.rms_error)),
             ],
-            b.verdict() == "int8 faster",
+            b.wins(),
         );
     }
     page.add(tab.finish());
     let names: Vec<String> = layers.iter().map(|(l, _)| l.to_string()).collect();
-    let series: Vec<bars::Series> = ISA_COLORS
+    let series: Vec<bars::Series> = fams
         .iter()
-        .map(|(isa, color)| {
+        .flat_map(|f| ISA_COLORS.iter().map(move |c| (f, c)))
+        .map(|(fam, (isa, color))| {
+            let of = |p: &&PrecisionRecord| p.isa == *isa && p.family() == *fam;
             let v = layers
                 .iter()
-                .map(|(_, recs)| fastest(recs.iter().copied().filter(|p| p.isa == *isa))?.speedup)
+                .map(|(_, recs)| fastest(recs.iter().copied().filter(of))?.speedup)
                 .collect();
-            (format!("int8 {isa}"), *color, v)
+            (format!("{fam} {isa}"), *color, v)
         })
         .filter(|(_, _, v): &bars::Series| v.iter().any(Option::is_some))
         .collect();
     if !series.is_empty() {
         page.chart(&bars::hbars(
-            "int8 against the best f32, per layer",
-            "f32 time / int8 time (log; right of 1x int8 is faster)",
+            "Low precision against the best f32, per layer",
+            "f32 time / low-precision time (log; right of 1x it is faster)",
             &names,
             &series,
             Scale::Ratio,

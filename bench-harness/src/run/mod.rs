@@ -2,7 +2,7 @@
 //! supports, measured by criterion (through `measure`, the one measurement engine), each
 //! variant's error against the reference measured once outside the timed part.
 
-mod int8;
+mod lowp;
 mod merge;
 mod select;
 
@@ -55,8 +55,8 @@ pub(crate) fn run(
 ) -> Result<Results, String> {
     let (layers, pairs) = selection;
     let started = crate::now_unix();
-    let int8_rows = if opts.int8 {
-        int8::count(&layers, opts)
+    let int8_rows = if opts.int8 || opts.bf16 {
+        lowp::count(&layers, opts)
     } else {
         0
     };
@@ -99,15 +99,16 @@ pub(crate) fn run(
                 .map_err(|e| format!("--threads {t}: {e}"))
         })
         .collect::<Result<Vec<_>, String>>()?;
-    if opts.int8 {
-        con.line("measuring the int8 dot-product peaks ...");
-        machine::measure_int8_peaks(&mut machine);
+    if opts.int8 || opts.bf16 {
+        con.line("measuring the dot-product peaks (int8, bf16) ...");
+        machine::measure_dot_peaks(&mut machine);
         let peaks: Vec<String> = machine
             .int8_peak_gops
             .iter()
+            .chain(&machine.bf16_peak_gflops)
             .map(|(isa, g)| format!("{isa} {g:.0}"))
             .collect();
-        con.line(&format!("int8 peak GOP/s: {}", peaks.join(", ")));
+        con.line(&format!("dot-product peaks, G op/s: {}", peaks.join(", ")));
     }
     let crit_dir = opts.out.join("criterion");
     let mut crit = measure::criterion(&crit_dir, opts.timing, opts.sample_size);
@@ -127,13 +128,17 @@ pub(crate) fn run(
             &pools,
             &machine,
             &mut con,
-            opts.int8.then_some(opts),
+            (opts.int8 || opts.bf16).then_some(opts),
         )?;
         records.extend(recs);
         precision.extend(low);
     }
     for p in &mut precision {
-        p.fraction_of_peak = machine.int8_peak_gops.get(&p.isa).map(|g| p.gops.point / g);
+        let peaks = [&machine.int8_peak_gops, &machine.bf16_peak_gflops];
+        p.fraction_of_peak = peaks
+            .iter()
+            .find_map(|m| m.get(&p.isa))
+            .map(|g| p.gops.point / g);
     }
     let blocks = if opts.suite.has_blocks() {
         run_blocks(&mut crit, &crit_dir, opts, &mut con)?
@@ -176,7 +181,8 @@ pub(crate) fn run(
 
 /// Measures `variants` on one layer: the error against the reference once, then criterion on
 /// each pool (a pool of one thread times `ConvPlan::run`, larger ones `run_parallel`, whose
-/// output is first checked to be bit-identical to `run`'s); with `int8`, then the int8 rows.
+/// output is first checked to be bit-identical to `run`'s); with `low`, then the int8 and bf16
+/// rows it asks for.
 #[allow(clippy::too_many_arguments)]
 fn run_layer(
     crit: &mut Bench,
@@ -186,7 +192,7 @@ fn run_layer(
     pools: &[(usize, simdconv::rayon::ThreadPool)],
     machine: &crate::schema::machine::MachineProfile,
     con: &mut Console,
-    int8: Option<&RunOptions>,
+    low: Option<&RunOptions>,
 ) -> Result<(Vec<Record>, Vec<PrecisionRecord>), String> {
     let shape = layer.shape().map_err(|e| e.to_string())?;
     con.line(&format!(
@@ -276,20 +282,8 @@ fn run_layer(
             records.push(rec);
         }
     }
-    let low = match int8 {
-        Some(o) => {
-            let (isas, filter) = (o.isas.as_deref(), o.filter.as_ref());
-            int8::run_int8(
-                &mut session,
-                &layer.name,
-                &data,
-                &want,
-                &records,
-                isas,
-                filter,
-                con,
-            )?
-        }
+    let low = match low {
+        Some(o) => lowp::run_lowp(&mut session, &layer.name, &data, &want, &records, o, con)?,
         None => Vec::new(),
     };
     con.quiet(|| session.finish());

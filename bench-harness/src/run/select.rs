@@ -43,6 +43,8 @@ pub(crate) struct RunOptions {
     pub unknown: Vec<CoverageGap>,
     /// Also measure the int8 variants (`--dtype f32,int8`).
     pub int8: bool,
+    /// Also measure the bf16 variants (`--dtype f32,bf16`).
+    pub bf16: bool,
 }
 
 impl RunOptions {
@@ -62,6 +64,7 @@ impl RunOptions {
             shapes: Vec::new(),
             unknown: Vec::new(),
             int8: false,
+            bf16: false,
         }
     }
 }

@@ -191,6 +191,10 @@ pub struct MachineProfile {
     /// (`avx512vnni`), one core, from `simdconv::quant::probe`; measured only by runs with int8.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub int8_peak_gops: BTreeMap<String, f64>,
+    /// Peak bf16 GFLOP/s (2 per multiply-add) per bf16 ISA (`avx512bf16`), one core, from the
+    /// same probe; measured only by runs with bf16.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bf16_peak_gflops: BTreeMap<String, f64>,
     /// Read bandwidth per memory level, one core.
     pub bandwidth: Vec<Bandwidth>,
     /// The ceilings with 2..N threads (absent in older files and for one-thread runs).

@@ -1,4 +1,4 @@
-//! The low-precision records of a run (`run --dtype f32,int8`): per layer and int8 variant, its
+//! The low-precision records of a run (`run --dtype f32,int8,bf16`): per layer and variant, its
 //! time, its accuracy against the f32 reference on the same data, and its speed against the
 //! best f32 variant of the same run. Kept beside the f32 records, not among them, so every f32
 //! view (winners, auto's regret, rooflines) reads f32 only.
@@ -12,9 +12,10 @@ use simdconv::record::{float, Interval};
 pub struct PrecisionRecord {
     /// Layer name.
     pub layer: String,
-    /// Variant name (`simdconv::quant::variants`), e.g. `u8s8u8-direct-avx512vnni-8x48`.
+    /// Variant name (`simdconv::quant::variants`, `simdconv::bf16::variants`), e.g.
+    /// `u8s8u8-direct-avx512vnni-8x48`.
     pub variant: String,
-    /// Element types, e.g. `u8s8u8`.
+    /// Element types, e.g. `u8s8u8`, `bf16bf16f32`.
     pub types: String,
     /// Algorithm, e.g. `direct`.
     pub algorithm: String,
@@ -29,10 +30,11 @@ pub struct PrecisionRecord {
     /// Its time over this variant's: above 1, the low precision is faster (interval from the
     /// two intervals' opposite ends).
     pub speedup: Option<Interval>,
-    /// GOP/s over this ISA's measured int8 peak (`MachineProfile::int8_peak_gops`).
+    /// GOP/s over this ISA's measured dot-product peak (`MachineProfile::int8_peak_gops`,
+    /// `bf16_peak_gflops`).
     #[serde(default)]
     pub fraction_of_peak: Option<f64>,
-    /// Largest |dequantized output - f32 reference| over the reference's output range.
+    /// Largest |output (dequantized in int8) - f32 reference| over the reference's output range.
     #[serde(with = "float")]
     pub max_error: f64,
     /// Root mean square of the same differences over the same range.
@@ -41,13 +43,28 @@ pub struct PrecisionRecord {
 }
 
 impl PrecisionRecord {
+    /// The family, as users name it: `int8` (u8/s8 types) or `bf16`.
+    pub fn family(&self) -> &'static str {
+        if self.types.starts_with("bf16") {
+            "bf16"
+        } else {
+            "int8"
+        }
+    }
+
     /// The verdict on the speedup interval: which is faster, or a tie when it holds 1x.
     pub fn verdict(&self) -> &'static str {
-        match self.speedup {
-            Some(s) if s.lower > 1.0 => "int8 faster",
-            Some(s) if s.upper < 1.0 => "f32 faster",
-            Some(_) => "tie",
-            None => "no f32 measured",
+        match (self.speedup, self.family()) {
+            (Some(s), "bf16") if s.lower > 1.0 => "bf16 faster",
+            (Some(s), _) if s.lower > 1.0 => "int8 faster",
+            (Some(s), _) if s.upper < 1.0 => "f32 faster",
+            (Some(_), _) => "tie",
+            (None, _) => "no f32 measured",
         }
+    }
+
+    /// Whether the low precision won (the verdict names it).
+    pub fn wins(&self) -> bool {
+        self.speedup.is_some_and(|s| s.lower > 1.0)
     }
 }

@@ -49,6 +49,7 @@ pub(crate) fn machine() -> MachineProfile {
         ],
         threads: vec![],
         int8_peak_gops: Default::default(),
+        bf16_peak_gflops: Default::default(),
         check: None,
     }
 }

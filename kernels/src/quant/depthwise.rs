@@ -6,9 +6,10 @@
 
 use std::marker::PhantomData;
 
-use super::gemm::epilogue;
-use super::kernel::{split, try_vec, OutPtr, Prepared, QKernel, QOut, Source, SrcPtr};
-use crate::simd::int8::{Int8, Requant};
+use crate::lowp::gemm::epilogue;
+use crate::lowp::kernel::{split, try_vec, LowpKernel, Source, SrcPtr};
+use crate::simd::dot::Family;
+use crate::simd::int8::{Int8, OutPtr, QCols, QOut, Q8};
 use crate::simd::Body;
 use crate::{ConvError, ConvShape};
 
@@ -18,9 +19,7 @@ pub(super) struct QDepthwise<S: Int8> {
     src: Source<u8>,
     /// Weights `[tap][cpad]`, bias and multipliers `[cpad]`, `cpad` a multiple of `LANES`.
     w: Vec<i32>,
-    bias: Vec<i32>,
-    scale: Vec<f32>,
-    q: Requant,
+    cols: QCols,
     cpad: usize,
     _s: PhantomData<S>,
 }
@@ -29,12 +28,13 @@ pub(super) struct QDepthwise<S: Int8> {
 pub(super) fn build<S: Int8>(
     shape: &ConvShape,
     weights: &[i8],
-    prep: &Prepared,
-) -> Result<Box<dyn QKernel>, ConvError> {
+    cols: &QCols,
+    zero: u8,
+) -> Result<Box<dyn LowpKernel<Q8>>, ConvError> {
     let c = shape.c();
     let taps = shape.r() * shape.s();
     let cpad = c.div_ceil(S::LANES) * S::LANES;
-    let src = Source::new(shape, 1, true, prep.zero)?;
+    let src = Source::new(shape, 1, true, zero, Q8::NAME)?;
     let len = taps.checked_mul(cpad).ok_or(ConvError::Overflow {
         what: "int8 depthwise weights",
     })?;
@@ -44,23 +44,18 @@ pub(super) fn build<S: Int8>(
             w[t * cpad + ch] = i32::from(weights[ch * taps + t]);
         }
     }
-    let mut bias = try_vec(cpad, "int8 bias")?;
-    let mut scale = try_vec(cpad, "int8 multipliers")?;
-    bias[..c].copy_from_slice(&prep.bias);
-    scale[..c].copy_from_slice(&prep.scale);
+    let map: Vec<Option<usize>> = (0..cpad).map(|i| (i < c).then_some(i)).collect();
     Ok(Box::new(QDepthwise::<S> {
         shape: *shape,
         src,
         w,
-        bias,
-        scale,
-        q: prep.q,
+        cols: Q8::relayout(cols, &map)?,
         cpad,
         _s: PhantomData,
     }))
 }
 
-impl<S: Int8> QKernel for QDepthwise<S> {
+impl<S: Int8> LowpKernel<Q8> for QDepthwise<S> {
     fn run(
         &mut self,
         input: &[u8],
@@ -68,7 +63,7 @@ impl<S: Int8> QKernel for QDepthwise<S> {
         pool: Option<&rayon::ThreadPool>,
     ) -> Result<(), ConvError> {
         let base = SrcPtr::new(self.src.fill(&self.shape, input)?);
-        let out = OutPtr::of(&mut out);
+        let out = Q8::ptr(&mut out);
         let k = &*self;
         let m_all = k.src.pixels;
         split(m_all.div_ceil(PX), k.shape.flops(), pool, |lo, hi| {
@@ -117,7 +112,7 @@ impl<S: Int8> Body<S> for Rows<'_, S> {
                 // SAFETY: pixel and tap offsets stay inside the source (`Source::new`, one
                 // channel per group, so a group's channel is `base + offset + c0 + lane`); rows
                 // past `rows` repeat the last real pixel and are not stored; lanes past `n` are
-                // neither read nor written, and `w`, `bias`, `scale` are padded to
+                // neither read nor written, and `w` and `cols` are padded to
                 // `cpad >= c0 + LANES`.
                 unsafe {
                     let at: [*const u8; PX] =
@@ -130,9 +125,8 @@ impl<S: Int8> Body<S> for Rows<'_, S> {
                             acc[px][0] = s.add(acc[px][0], s.mul(x, w));
                         }
                     }
-                    let out = self.out.add(m0 * c + c0);
-                    let (bias, scale) = (k.bias.as_ptr().add(c0), k.scale.as_ptr().add(c0));
-                    epilogue::<S, PX, 1>(s, &acc, out, c, rows, n, bias, scale, k.q);
+                    let out = Q8::offset(self.out, m0 * c + c0);
+                    epilogue::<Q8, S, PX, 1>(s, &acc, out, c, rows, n, &k.cols, c0);
                 }
             }
         }

@@ -32,12 +32,10 @@
 //! values no longer fit in 8 bits without a further loss the f32 form does not have.
 
 mod depthwise;
-mod gemm;
-mod kernel;
 mod params;
 mod plan;
-pub mod probe;
 pub mod reference;
 
+pub use crate::lowp::probe;
 pub use params::QuantParams;
-pub use plan::{variants, QConvPlan, QVariant};
+pub use plan::{variants, QConvPlan, QVariant, TYPES};

@@ -3,128 +3,34 @@
 
 use std::sync::OnceLock;
 
-use super::kernel::{Prepared, QKernel, QOut};
+use super::depthwise;
 use super::params::QuantParams;
 use super::reference::recipe;
-use super::{depthwise, gemm};
 use crate::error::check_len as len;
-use crate::simd::int8::Int8;
+use crate::lowp::kernel::LowpKernel;
+use crate::lowp::variant::{LowpVariant, Rows};
+use crate::simd::int8::{Int8, QCols, QOut, Q8};
 use crate::simd::Scalar;
-use crate::{Algorithm, ConvError, ConvShape, DType, Isa, Tile, Types};
+use crate::{Algorithm, ConvError, ConvShape, Tile, Types};
 
-type Builder = fn(&ConvShape, &[i8], &Prepared) -> Result<Box<dyn QKernel>, ConvError>;
-
-/// One int8 variant: an algorithm on one ISA (with its dot-product extension) and tile.
-pub struct QVariant {
-    name: String,
-    algorithm: Algorithm,
-    isa: Isa,
-    label: &'static str,
-    tile: Tile,
-    available: fn() -> bool,
-    build: Builder,
-}
+/// An int8 row of the registry.
+pub type QVariant = LowpVariant;
 
 /// The element types of every int8 row: u8 activations, s8 weights, s32 accumulators.
-pub const TYPES: Types = Types {
-    input: DType::U8,
-    weight: DType::S8,
-    acc: DType::S32,
-    output: DType::U8,
-};
+pub const TYPES: Types = Q8::TYPES;
 
-impl QVariant {
-    fn gemm<S: Int8, const MR: usize, const NV: usize>(
-        algorithm: Algorithm,
-        label: &'static str,
-        available: fn() -> bool,
-    ) -> QVariant {
-        let tile = Tile::Gemm {
-            mr: MR,
-            nr: NV * S::LANES,
-        };
-        QVariant::new(
-            algorithm,
-            S::ISA,
-            label,
-            tile,
-            available,
-            gemm::build::<S, MR, NV>,
-        )
-    }
-    fn depthwise<S: Int8>(label: &'static str, available: fn() -> bool) -> QVariant {
-        let tile = Tile::Channels(S::LANES);
-        QVariant::new(
-            Algorithm::Depthwise,
-            S::ISA,
-            label,
-            tile,
-            available,
-            depthwise::build::<S>,
-        )
-    }
-    /// `label` is the ISA as the name spells it: the base ISA's name, or the extension's
-    /// (`avxvnni`, `avx512vnni`).
-    fn new(
-        algorithm: Algorithm,
-        isa: Isa,
-        label: &'static str,
-        tile: Tile,
-        available: fn() -> bool,
-        build: Builder,
-    ) -> QVariant {
-        let name = format!("{TYPES}-{}-{label}-{tile}", algorithm.name());
-        QVariant {
-            name,
-            algorithm,
-            isa,
-            label,
-            tile,
-            available,
-            build,
-        }
-    }
-    /// `u8s8u8-<algorithm>-<isa>-<tile>`, e.g. `u8s8u8-direct-avx512vnni-8x48`.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-    /// The algorithm.
-    pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
-    }
-    /// The base instruction set.
-    pub fn isa(&self) -> Isa {
-        self.isa
-    }
-    /// The extension the dot product needs beyond the base ISA (`"vnni"`), or `""`.
-    pub fn extension(&self) -> &'static str {
-        if self.label.ends_with("vnni") {
-            "vnni"
-        } else {
-            ""
-        }
-    }
-    /// The instruction set as the name spells it (`avx2`, `avxvnni`, `avx512vnni`).
-    pub fn isa_label(&self) -> &'static str {
-        self.label
-    }
-    /// The register tile.
-    pub fn tile(&self) -> Tile {
-        self.tile
-    }
-    /// The element types.
-    pub fn types(&self) -> Types {
-        TYPES
-    }
-    /// Whether this CPU runs it (base ISA and extension).
-    pub fn is_available(&self) -> bool {
-        (self.available)()
-    }
-    /// Whether it can compute `shape`: depthwise rows need a depthwise shape, direct rows any
-    /// other, pointwise rows a 1x1 stride-1 unpadded ungrouped one.
-    pub fn supports(&self, shape: &ConvShape) -> Result<(), ConvError> {
-        self.algorithm.supports(shape)
-    }
+fn gemm<S: crate::simd::dot::Dot<Q8>, const MR: usize, const NV: usize>(
+    algorithm: Algorithm,
+    label: &'static str,
+    available: fn() -> bool,
+) -> QVariant {
+    LowpVariant::gemm::<Q8, S, MR, NV>(algorithm, label, available)
+}
+
+fn depthwise<S: Int8>(label: &'static str, available: fn() -> bool) -> QVariant {
+    let tile = Tile::Channels(S::LANES);
+    let build = depthwise::build::<S>;
+    LowpVariant::new::<Q8>(Algorithm::Depthwise, S::ISA, label, tile, available, build)
 }
 
 fn always() -> bool {
@@ -137,41 +43,33 @@ pub fn variants() -> &'static [QVariant] {
     ROWS.get_or_init(|| {
         #[allow(unused_mut)]
         let mut rows = vec![
-            QVariant::gemm::<Scalar, 2, 4>(Algorithm::Direct, "scalar", always),
-            QVariant::gemm::<Scalar, 2, 4>(Algorithm::Pointwise, "scalar", always),
-            QVariant::depthwise::<Scalar>("scalar", always),
+            gemm::<Scalar, 2, 4>(Algorithm::Direct, "scalar", always),
+            gemm::<Scalar, 2, 4>(Algorithm::Pointwise, "scalar", always),
+            depthwise::<Scalar>("scalar", always),
         ];
         #[cfg(target_arch = "aarch64")]
         {
             use crate::simd::neon::Neon;
             rows.extend([
-                QVariant::gemm::<Neon, 8, 3>(Algorithm::Direct, "neon", always),
-                QVariant::gemm::<Neon, 8, 3>(Algorithm::Pointwise, "neon", always),
-                QVariant::depthwise::<Neon>("neon", always),
+                gemm::<Neon, 8, 3>(Algorithm::Direct, "neon", always),
+                gemm::<Neon, 8, 3>(Algorithm::Pointwise, "neon", always),
+                depthwise::<Neon>("neon", always),
             ]);
         }
         #[cfg(target_arch = "x86_64")]
         {
             use crate::simd::avx2::Avx2;
             use crate::simd::int8::{Avx512Vnni, AvxVnni};
-            let avx2 = || Isa::Avx2.is_available();
+            let avx2 = || crate::Isa::Avx2.is_available();
             rows.extend([
-                QVariant::gemm::<Avx2, 6, 2>(Algorithm::Direct, "avx2", avx2),
-                QVariant::gemm::<Avx2, 6, 2>(Algorithm::Pointwise, "avx2", avx2),
-                QVariant::depthwise::<Avx2>("avx2", avx2),
-                QVariant::gemm::<AvxVnni, 6, 2>(Algorithm::Direct, "avxvnni", AvxVnni::detected),
-                QVariant::gemm::<AvxVnni, 6, 2>(Algorithm::Pointwise, "avxvnni", AvxVnni::detected),
-                QVariant::gemm::<Avx512Vnni, 8, 3>(
-                    Algorithm::Direct,
-                    "avx512vnni",
-                    Avx512Vnni::detected,
-                ),
-                QVariant::gemm::<Avx512Vnni, 8, 3>(
-                    Algorithm::Pointwise,
-                    "avx512vnni",
-                    Avx512Vnni::detected,
-                ),
-                QVariant::depthwise::<Avx512Vnni>("avx512vnni", Avx512Vnni::detected),
+                gemm::<Avx2, 6, 2>(Algorithm::Direct, "avx2", avx2),
+                gemm::<Avx2, 6, 2>(Algorithm::Pointwise, "avx2", avx2),
+                depthwise::<Avx2>("avx2", avx2),
+                gemm::<AvxVnni, 6, 2>(Algorithm::Direct, "avxvnni", AvxVnni::detected),
+                gemm::<AvxVnni, 6, 2>(Algorithm::Pointwise, "avxvnni", AvxVnni::detected),
+                gemm::<Avx512Vnni, 8, 3>(Algorithm::Direct, "avx512vnni", Avx512Vnni::detected),
+                gemm::<Avx512Vnni, 8, 3>(Algorithm::Pointwise, "avx512vnni", Avx512Vnni::detected),
+                depthwise::<Avx512Vnni>("avx512vnni", Avx512Vnni::detected),
             ]);
         }
         rows
@@ -196,7 +94,7 @@ pub fn variants() -> &'static [QVariant] {
 pub struct QConvPlan {
     shape: ConvShape,
     variant: &'static QVariant,
-    kernel: Box<dyn QKernel>,
+    kernel: Box<dyn LowpKernel<Q8>>,
 }
 
 impl QConvPlan {
@@ -210,8 +108,9 @@ impl QConvPlan {
         bias: Option<&[i32]>,
         params: &QuantParams,
     ) -> Result<QConvPlan, ConvError> {
+        let build = variant.builder::<Q8>()?;
         if !variant.is_available() {
-            return Err(ConvError::IsaUnavailable { isa: variant.isa });
+            return Err(ConvError::IsaUnavailable { isa: variant.isa() });
         }
         variant.supports(shape)?;
         params.validate(shape.k())?;
@@ -219,8 +118,8 @@ impl QConvPlan {
         if let Some(b) = bias {
             len("bias", shape.k(), b.len())?;
         }
-        let prep = prepare(shape, weights, bias, params)?;
-        let kernel = (variant.build)(shape, weights, &prep)?;
+        let cols = prepare(shape, weights, bias, params)?;
+        let kernel = build(shape, weights, &cols, params.input_zero)?;
         Ok(QConvPlan {
             shape: *shape,
             variant,
@@ -269,7 +168,7 @@ fn prepare(
     weights: &[i8],
     bias: Option<&[i32]>,
     params: &QuantParams,
-) -> Result<Prepared, ConvError> {
+) -> Result<QCols, ConvError> {
     let l = shape.reduction_len();
     let zero = i64::from(params.input_zero);
     let max_bias = bias.map_or(0, |b| {
@@ -297,10 +196,9 @@ fn prepare(
             (bias.map_or(0, |b| i64::from(b[k])) - zero * sum) as i32
         })
         .collect();
-    Ok(Prepared {
+    Ok(QCols {
         bias: folded,
         scale: (0..shape.k()).map(|k| params.multiplier(k)).collect(),
         q: recipe(params),
-        zero: params.input_zero,
     })
 }

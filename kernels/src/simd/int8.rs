@@ -14,29 +14,82 @@
 //! with `lo`/`hi` the output bounds minus the zero point; `cvt_rne` rounds half to even (the
 //! `cvtps2dq` default; Rust never changes MXCSR).
 
-use super::{Scalar, Token};
+use super::dot::{Dot, Family};
+use super::Scalar;
 
-/// The int8 primitives of a token. The memory methods are `unsafe`: they take raw pointers.
-pub(crate) trait Int8: Token {
-    /// i32 lanes per vector.
-    const LANES: usize;
-    /// Reduction steps per 32-bit word: 4 (u8 x s8) or 2 (i16 x i16).
-    const KG: usize;
-    /// Activations as the GEMM reads them (u8, or i16 where the product needs it).
-    type A: Copy + Default + From<u8> + Send + Sync + 'static;
-    /// Packed weights (s8, or i16).
-    type B: Copy + Default + From<i8> + Send + Sync + 'static;
-    /// An i32 vector.
-    type V: Copy;
-    fn zero(self) -> Self::V;
-    /// Loads `LANES * KG` packed weights.
-    /// # Safety
-    /// `p .. p + LANES * KG` readable.
-    unsafe fn load_b(self, p: *const Self::B) -> Self::V;
-    /// `acc[l] += sum_j a[j] * b[l][j]` for the `KG` activations at `a`, broadcast.
-    /// # Safety
-    /// `a .. a + KG` readable.
-    unsafe fn dot(self, acc: Self::V, a: *const Self::A, b: Self::V) -> Self::V;
+/// The int8 family: u8 activations, s8 weights, i32 accumulators, written requantized (u8) or as
+/// the accumulators themselves (for testing).
+pub(crate) struct Q8;
+
+/// Where an int8 run writes: requantized u8, or the i32 accumulators (bias included).
+pub(crate) enum QOut<'a> {
+    U8(&'a mut [u8]),
+    I32(&'a mut [i32]),
+}
+
+/// A raw output pointer of one of the two kinds, offset per tile.
+#[derive(Clone, Copy)]
+pub(crate) enum OutPtr {
+    U8(*mut u8),
+    I32(*mut i32),
+}
+
+// SAFETY: the tasks of one run write through it to disjoint output rows (`lowp::split`'s bands).
+unsafe impl Send for OutPtr {}
+unsafe impl Sync for OutPtr {}
+
+/// The int8 epilogue's constants per output column: bias (with `-x_zero * sum w` folded in),
+/// requantization multiplier, and the layer's bounds.
+pub(crate) struct QCols {
+    pub bias: Vec<i32>,
+    pub scale: Vec<f32>,
+    pub q: Requant,
+}
+
+impl Family for Q8 {
+    type X = u8;
+    type W = i8;
+    type Out<'a> = QOut<'a>;
+    type Ptr = OutPtr;
+    type Cols = QCols;
+    const NAME: &'static str = "int8";
+    fn ptr(out: &mut QOut<'_>) -> OutPtr {
+        match out {
+            QOut::U8(o) => OutPtr::U8(o.as_mut_ptr()),
+            QOut::I32(o) => OutPtr::I32(o.as_mut_ptr()),
+        }
+    }
+    unsafe fn offset(p: OutPtr, i: usize) -> OutPtr {
+        match p {
+            OutPtr::U8(p) => OutPtr::U8(p.add(i)),
+            OutPtr::I32(p) => OutPtr::I32(p.add(i)),
+        }
+    }
+    fn relayout(c: &QCols, map: &[Option<usize>]) -> Result<QCols, crate::ConvError> {
+        Ok(QCols {
+            bias: map.iter().map(|m| m.map_or(0, |i| c.bias[i])).collect(),
+            scale: map.iter().map(|m| m.map_or(0.0, |i| c.scale[i])).collect(),
+            q: c.q,
+        })
+    }
+}
+
+/// The int8 epilogue every token's [`Dot::store`] is: bias, then requantize or keep the i32.
+///
+/// # Safety
+/// As [`Dot::store`].
+#[inline(always)]
+unsafe fn q8_store<S: Int8>(s: S, acc: S::V, out: OutPtr, c: &QCols, col: usize, n: usize) {
+    let x = s.add(acc, s.load_i32(c.bias.as_ptr().add(col)));
+    match out {
+        OutPtr::U8(p) => s.requant_store_n(p, x, c.scale.as_ptr().add(col), c.q, n),
+        OutPtr::I32(p) => s.store_i32_n(p, x, n),
+    }
+}
+
+/// The int8 primitives beyond the dot product (depthwise and the epilogue use them). The memory
+/// methods are `unsafe`: they take raw pointers.
+pub(crate) trait Int8: Dot<Q8> {
     /// Loads `LANES` i32.
     /// # Safety
     /// `p .. p + LANES` readable.
@@ -88,7 +141,7 @@ impl Requant {
     }
 }
 
-impl Int8 for Scalar {
+impl Dot<Q8> for Scalar {
     const LANES: usize = 1;
     const KG: usize = 4;
     type A = u8;
@@ -108,6 +161,13 @@ impl Int8 for Scalar {
         let (a, b) = (a.cast::<[u8; 4]>().read_unaligned(), b.to_le_bytes());
         (0..4).fold(acc, |s, j| s + i32::from(a[j]) * i32::from(b[j] as i8))
     }
+    #[inline(always)]
+    unsafe fn store(self, acc: i32, out: OutPtr, cols: &QCols, col: usize, n: usize) {
+        q8_store(self, acc, out, cols, col, n)
+    }
+}
+
+impl Int8 for Scalar {
     #[inline(always)]
     unsafe fn load_i32(self, p: *const i32) -> i32 {
         *p
@@ -150,11 +210,11 @@ pub(crate) use x86::{Avx512Vnni, AvxVnni};
 mod arm {
     use std::arch::aarch64::*;
 
-    use super::{Int8, Requant};
+    use super::{q8_store, Dot, Int8, OutPtr, QCols, Requant, Q8};
     use crate::simd::neon::Neon;
 
     // SAFETY (every block below): NEON is mandatory on aarch64; pointer contracts are the trait's.
-    impl Int8 for Neon {
+    impl Dot<Q8> for Neon {
         const LANES: usize = 4;
         const KG: usize = 1;
         type A = i32;
@@ -172,6 +232,13 @@ mod arm {
         unsafe fn dot(self, acc: int32x4_t, a: *const i32, b: int32x4_t) -> int32x4_t {
             vmlaq_s32(acc, vdupq_n_s32(*a), b)
         }
+        #[inline(always)]
+        unsafe fn store(self, acc: int32x4_t, out: OutPtr, cols: &QCols, col: usize, n: usize) {
+            q8_store(self, acc, out, cols, col, n)
+        }
+    }
+
+    impl Int8 for Neon {
         #[inline(always)]
         unsafe fn load_i32(self, p: *const i32) -> int32x4_t {
             vld1q_s32(p)
@@ -223,7 +290,7 @@ mod arm {
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{Int8, Requant};
+    use super::{q8_store, Dot, Int8, OutPtr, QCols, Requant, Q8};
     use crate::simd::avx2::Avx2;
     use crate::simd::{Body, Token};
     use crate::Isa;
@@ -333,8 +400,8 @@ mod x86 {
         }
     }
 
-    /// The 256-bit primitives AVX2 and AVX-VNNI share (all but the dot product and `A`/`B`).
-    macro_rules! int8_256 {
+    /// The 256-bit dot-product lanes AVX2 and AVX-VNNI share (all but the step and `A`/`B`).
+    macro_rules! dot_256 {
         () => {
             const LANES: usize = 8;
             type V = __m256i;
@@ -346,6 +413,16 @@ mod x86 {
             unsafe fn load_b(self, p: *const Self::B) -> __m256i {
                 _mm256_loadu_si256(p.cast())
             }
+            #[inline(always)]
+            unsafe fn store(self, acc: __m256i, out: OutPtr, cols: &QCols, col: usize, n: usize) {
+                q8_store(self, acc, out, cols, col, n)
+            }
+        };
+    }
+
+    /// The 256-bit int8 primitives AVX2 and AVX-VNNI share.
+    macro_rules! int8_256 {
+        () => {
             #[inline(always)]
             unsafe fn load_i32(self, p: *const i32) -> __m256i {
                 _mm256_loadu_si256(p.cast())
@@ -386,11 +463,11 @@ mod x86 {
 
     // SAFETY (every block below): a token value exists only after its features were detected;
     // pointer contracts are the trait's.
-    impl Int8 for Avx2 {
+    impl Dot<Q8> for Avx2 {
         const KG: usize = 2;
         type A = i16;
         type B = i16;
-        int8_256!();
+        dot_256!();
         #[inline(always)]
         unsafe fn dot(self, acc: __m256i, a: *const i16, b: __m256i) -> __m256i {
             let a = _mm256_set1_epi32(a.cast::<i32>().read_unaligned());
@@ -398,11 +475,15 @@ mod x86 {
         }
     }
 
-    impl Int8 for AvxVnni {
+    impl Int8 for Avx2 {
+        int8_256!();
+    }
+
+    impl Dot<Q8> for AvxVnni {
         const KG: usize = 4;
         type A = u8;
         type B = i8;
-        int8_256!();
+        dot_256!();
         #[inline(always)]
         unsafe fn dot(self, acc: __m256i, a: *const u8, b: __m256i) -> __m256i {
             let a = _mm256_set1_epi32(a.cast::<i32>().read_unaligned());
@@ -410,7 +491,11 @@ mod x86 {
         }
     }
 
-    impl Int8 for Avx512Vnni {
+    impl Int8 for AvxVnni {
+        int8_256!();
+    }
+
+    impl Dot<Q8> for Avx512Vnni {
         const LANES: usize = 16;
         const KG: usize = 4;
         type A = u8;
@@ -429,6 +514,13 @@ mod x86 {
             let a = _mm512_set1_epi32(a.cast::<i32>().read_unaligned());
             _mm512_dpbusd_epi32(acc, a, b)
         }
+        #[inline(always)]
+        unsafe fn store(self, acc: __m512i, out: OutPtr, cols: &QCols, col: usize, n: usize) {
+            q8_store(self, acc, out, cols, col, n)
+        }
+    }
+
+    impl Int8 for Avx512Vnni {
         #[inline(always)]
         unsafe fn load_i32(self, p: *const i32) -> __m512i {
             _mm512_loadu_si512(p.cast())

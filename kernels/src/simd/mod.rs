@@ -25,6 +25,8 @@
 pub(crate) mod avx2;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx512;
+pub(crate) mod bf16;
+pub(crate) mod dot;
 pub(crate) mod int8;
 #[cfg(target_arch = "aarch64")]
 pub(crate) mod neon;

@@ -295,3 +295,42 @@ pub fn sweep() -> Vec<ConvShape> {
         .map(|b| b.build().expect("sweep shapes are valid"))
         .collect()
 }
+
+/// The f32 sweep's shapes plus the ones the low-precision (int8, bf16) GEMM must handle: channels
+/// per group off the dot product's 4 or 2, stride 2, ResNeXt's 32 groups, patchify, 7x7, 1x7.
+#[allow(dead_code)]
+pub fn lowp_shapes() -> Vec<ConvShape> {
+    let mut v = sweep();
+    let extra = [
+        shape(1, 9, 7, 6, 4, 3, 3).pad(1).groups(2),
+        shape(2, 8, 8, 16, 8, 3, 3).stride(2).pad(1).groups(4),
+        shape(1, 10, 10, 128, 128, 3, 3).stride(2).pad(1).groups(32),
+        shape(1, 7, 7, 64, 64, 3, 3).pad(1).groups(32),
+        shape(1, 12, 12, 5, 11, 2, 2).stride(2),
+        shape(1, 8, 8, 16, 24, 4, 4).stride(4),
+        shape(1, 9, 9, 8, 8, 7, 7).pad(3).groups(8),
+        shape(1, 6, 9, 12, 20, 1, 7).padding(Padding {
+            top: 0,
+            left: 3,
+            bottom: 0,
+            right: 3,
+        }),
+    ];
+    v.extend(extra.into_iter().map(|b| b.build().unwrap()));
+    v
+}
+
+/// Layers above the split threshold (twice the grain), of every kind the drivers split.
+#[allow(dead_code)]
+pub fn big_shapes() -> Vec<ConvShape> {
+    [
+        shape(1, 28, 28, 64, 64, 3, 3).pad(1),
+        shape(1, 28, 28, 36, 100, 1, 1),
+        shape(1, 56, 56, 128, 128, 3, 3).stride(2).pad(1).groups(32),
+        shape(1, 64, 64, 64, 64, 3, 3).pad(1).groups(64),
+        shape(2, 100, 100, 40, 40, 5, 5).stride(2).pad(2).groups(40),
+    ]
+    .into_iter()
+    .map(|b| b.build().unwrap())
+    .collect()
+}

@@ -1,49 +1,50 @@
-//! The int8 direct driver and its microkernel: an indirect GEMM of `MR` output pixels x
-//! `NV * LANES` output channels, written once over [`Int8`]. Each tap adds `cp / KG` dot-product
-//! steps; the weights are packed per (group, column block) as `[tap][word][NR][KG]`, zero-padded
-//! to `NR` columns and `cp` channels, so the inner loop has no tail. Grouped layers run each
-//! group as its own GEMM over its channels of the same source.
+//! The low-precision direct driver and its microkernel: an indirect GEMM of `MR` output pixels x
+//! `NV * LANES` output channels, written once over [`Dot<F>`] for every family (int8, bf16).
+//! Each tap adds `cp / KG` dot-product steps; the weights are packed per (group, column block)
+//! as `[tap][word][NR][KG]`, zero-padded to `NR` columns and `cp` channels, so the inner loop has
+//! no tail. Grouped layers run each group as its own GEMM over its channels of the same source.
 
 use std::marker::PhantomData;
 
-use super::kernel::{split, try_vec, OutPtr, Prepared, QKernel, QOut, Source, SrcPtr};
+use super::kernel::{split, try_vec, LowpKernel, Source, SrcPtr};
 use crate::error::product;
-use crate::simd::int8::{Int8, Requant};
+use crate::simd::dot::{Dot, Family};
 use crate::simd::Body;
 use crate::{ConvError, ConvShape};
 
-/// A planned int8 direct (or pointwise) convolution on token `S` with tile `MR x NV` vectors.
-pub(super) struct QGemm<S: Int8, const MR: usize, const NV: usize> {
+/// A planned direct (or pointwise) convolution of family `F` on token `S` with tile `MR x NV`
+/// vectors.
+pub(crate) struct Gemm<F: Family, S: Dot<F>, const MR: usize, const NV: usize> {
     shape: ConvShape,
     src: Source<S::A>,
     /// Packed weights `[group][block][tap][word][NR][KG]`.
     b: Vec<S::B>,
-    /// Bias and multipliers `[group][block * NR]`, zero-padded.
-    bias: Vec<i32>,
-    scale: Vec<f32>,
-    q: Requant,
+    /// The epilogue's constants `[group][block * NR]`, zero-padded.
+    cols: F::Cols,
     /// 32-bit words per tap, column blocks per group.
     words: usize,
     blocks: usize,
     _s: PhantomData<S>,
 }
 
-/// Builds the kernel: packs the weights for `S`'s dot product.
-pub(super) fn build<S: Int8, const MR: usize, const NV: usize>(
+/// Builds the kernel: packs the weights for `S`'s dot product and lays the per-channel
+/// constants `cols` out per padded column; `zero` is the activation the padding holds.
+pub(crate) fn build<F: Family, S: Dot<F>, const MR: usize, const NV: usize>(
     shape: &ConvShape,
-    weights: &[i8],
-    prep: &Prepared,
-) -> Result<Box<dyn QKernel>, ConvError> {
+    weights: &[F::W],
+    cols: &F::Cols,
+    zero: F::X,
+) -> Result<Box<dyn LowpKernel<F>>, ConvError> {
     let nr = NV * S::LANES;
     let (g, cg, kg) = (shape.groups(), shape.c_per_group(), shape.k_per_group());
     let taps = shape.r() * shape.s();
     let cp = cg.div_ceil(S::KG) * S::KG;
     let (words, blocks) = (cp / S::KG, kg.div_ceil(nr));
-    // In place only when the input's bytes are the GEMM's activations and whole words.
-    let in_place = std::mem::size_of::<S::A>() == 1 && cp == cg;
-    let src = Source::new(shape, cp, in_place, prep.zero)?;
-    let len = product(&[g, blocks, taps, cp, nr], "int8 packed weights")?;
-    let mut b = try_vec::<S::B>(len, "int8 packed weights")?;
+    // In place only when the input's elements are the GEMM's activations and whole words.
+    let in_place = std::mem::size_of::<S::A>() == std::mem::size_of::<F::X>() && cp == cg;
+    let src = Source::new(shape, cp, in_place, S::A::from(zero), F::NAME)?;
+    let len = product(&[g, blocks, taps, cp, nr], "packed weights")?;
+    let mut b = try_vec::<S::B>(len, "packed weights")?;
     let mut i = 0;
     for gi in 0..g {
         for jb in 0..blocks {
@@ -63,43 +64,39 @@ pub(super) fn build<S: Int8, const MR: usize, const NV: usize>(
             }
         }
     }
-    let mut bias = try_vec(g * blocks * nr, "int8 bias")?;
-    let mut scale = try_vec(g * blocks * nr, "int8 multipliers")?;
-    for gi in 0..g {
-        for col in 0..kg {
-            bias[gi * blocks * nr + col] = prep.bias[gi * kg + col];
-            scale[gi * blocks * nr + col] = prep.scale[gi * kg + col];
-        }
-    }
-    Ok(Box::new(QGemm::<S, MR, NV> {
+    let map: Vec<Option<usize>> = (0..g * blocks * nr)
+        .map(|i| {
+            let (gi, col) = (i / (blocks * nr), i % (blocks * nr));
+            (col < kg).then_some(gi * kg + col)
+        })
+        .collect();
+    Ok(Box::new(Gemm::<F, S, MR, NV> {
         shape: *shape,
         src,
         b,
-        bias,
-        scale,
-        q: prep.q,
+        cols: F::relayout(cols, &map)?,
         words,
         blocks,
         _s: PhantomData,
     }))
 }
 
-impl<S: Int8, const MR: usize, const NV: usize> QKernel for QGemm<S, MR, NV> {
+impl<F: Family, S: Dot<F>, const MR: usize, const NV: usize> LowpKernel<F> for Gemm<F, S, MR, NV> {
     fn run(
         &mut self,
-        input: &[u8],
-        mut out: QOut<'_>,
+        input: &[F::X],
+        mut out: F::Out<'_>,
         pool: Option<&rayon::ThreadPool>,
     ) -> Result<(), ConvError> {
         let base = SrcPtr::new(self.src.fill(&self.shape, input)?);
-        let out = OutPtr::of(&mut out);
+        let out = F::ptr(&mut out);
         let k = &*self;
         let m_all = k.src.pixels;
         split(m_all.div_ceil(MR), k.shape.flops(), pool, |lo, hi| {
             // SAFETY: the plan made this kernel only after checking that `S`'s ISA is available.
             let s = unsafe { S::assume() };
             let (m_lo, m_hi) = (lo * MR, (hi * MR).min(m_all));
-            s.vectorize(Band::<S, MR, NV> {
+            s.vectorize(Band::<F, S, MR, NV> {
                 k,
                 base: base.get(),
                 out,
@@ -112,20 +109,20 @@ impl<S: Int8, const MR: usize, const NV: usize> QKernel for QGemm<S, MR, NV> {
 }
 
 // SAFETY: the raw pointers in `Source` and `Band` are derived per run from borrowed slices.
-unsafe impl<S: Int8, const MR: usize, const NV: usize> Send for QGemm<S, MR, NV> {}
-unsafe impl<S: Int8, const MR: usize, const NV: usize> Sync for QGemm<S, MR, NV> {}
+unsafe impl<F: Family, S: Dot<F>, const MR: usize, const NV: usize> Send for Gemm<F, S, MR, NV> {}
+unsafe impl<F: Family, S: Dot<F>, const MR: usize, const NV: usize> Sync for Gemm<F, S, MR, NV> {}
 
 /// The tiles of output pixels `m_lo..m_hi` (a multiple of `MR` apart, but for the last), as a
 /// body for `S`'s entry point.
-struct Band<'a, S: Int8, const MR: usize, const NV: usize> {
-    k: &'a QGemm<S, MR, NV>,
+struct Band<'a, F: Family, S: Dot<F>, const MR: usize, const NV: usize> {
+    k: &'a Gemm<F, S, MR, NV>,
     base: *const S::A,
-    out: OutPtr,
+    out: F::Ptr,
     m_lo: usize,
     m_hi: usize,
 }
 
-impl<S: Int8, const MR: usize, const NV: usize> Body<S> for Band<'_, S, MR, NV> {
+impl<F: Family, S: Dot<F>, const MR: usize, const NV: usize> Body<S> for Band<'_, F, S, MR, NV> {
     type Output = ();
     #[inline(always)]
     fn body(self, s: S) {
@@ -150,25 +147,15 @@ impl<S: Int8, const MR: usize, const NV: usize> Body<S> for Band<'_, S, MR, NV> 
                         let rows: [*const S::A; MR] = std::array::from_fn(|r| {
                             self.base.add(offs[r] + gi * k.src.group_stride)
                         });
-                        let acc = tile::<S, MR, NV>(
+                        let acc = tile::<F, S, MR, NV>(
                             s,
                             &rows,
                             &k.src.taps,
                             k.words,
                             k.b.as_ptr().add((gi * k.blocks + jb) * panel),
                         );
-                        let out = self.out.add(m0 * kk + gi * kg + col0);
-                        epilogue(
-                            s,
-                            &acc,
-                            out,
-                            kk,
-                            m,
-                            n,
-                            k.bias.as_ptr().add(cb),
-                            k.scale.as_ptr().add(cb),
-                            k.q,
-                        );
+                        let out = F::offset(self.out, m0 * kk + gi * kg + col0);
+                        epilogue::<F, S, MR, NV>(s, &acc, out, kk, m, n, &k.cols, cb);
                     }
                 }
             }
@@ -181,7 +168,7 @@ impl<S: Int8, const MR: usize, const NV: usize> Body<S> for Band<'_, S, MR, NV> 
 /// # Safety
 /// Every `rows[r] + tap + words * KG` is readable; `b` holds `taps * words * NR * KG` values.
 #[inline(always)]
-unsafe fn tile<S: Int8, const MR: usize, const NV: usize>(
+unsafe fn tile<F: Family, S: Dot<F>, const MR: usize, const NV: usize>(
     s: S,
     rows: &[*const S::A; MR],
     taps: &[usize],
@@ -206,22 +193,21 @@ unsafe fn tile<S: Int8, const MR: usize, const NV: usize>(
     acc
 }
 
-/// Adds the bias and stores `m x n` of the tile, requantized or as i32.
+/// Stores `m x n` of the tile through `S`'s epilogue; `col` is the tile's first padded column.
 ///
 /// # Safety
-/// `out + r * ld + c` writable for `r < m`, `c < n`; `bias` and `scale` hold `NV * LANES`.
+/// `out + r * ld + c` writable for `r < m`, `c < n`; `cols` holds `col + NV * LANES` columns.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) unsafe fn epilogue<S: Int8, const MR: usize, const NV: usize>(
+pub(crate) unsafe fn epilogue<F: Family, S: Dot<F>, const MR: usize, const NV: usize>(
     s: S,
     acc: &[[S::V; NV]; MR],
-    out: OutPtr,
+    out: F::Ptr,
     ld: usize,
     m: usize,
     n: usize,
-    bias: *const i32,
-    scale: *const f32,
-    q: Requant,
+    cols: &F::Cols,
+    col: usize,
 ) {
     for (r, row) in acc.iter().enumerate().take(m) {
         for (v, &a) in row.iter().enumerate() {
@@ -229,12 +215,8 @@ pub(super) unsafe fn epilogue<S: Int8, const MR: usize, const NV: usize>(
             if c0 >= n {
                 break;
             }
-            let x = s.add(a, s.load_i32(bias.add(c0)));
-            let lanes = S::LANES.min(n - c0);
-            match out.add(r * ld + c0) {
-                OutPtr::U8(p) => s.requant_store_n(p, x, scale.add(c0), q, lanes),
-                OutPtr::I32(p) => s.store_i32_n(p, x, lanes),
-            }
+            let p = F::offset(out, r * ld + c0);
+            s.store(a, p, cols, col + c0, S::LANES.min(n - c0));
         }
     }
 }

@@ -1,16 +1,19 @@
-//! `run --dtype f32,int8`: each layer's int8 variants, on the layer's own f32 data quantized as
-//! a post-training quantizer would (activations per tensor with a zero point over their range,
-//! weights per output channel, symmetric; the output over the f32 reference's range), timed by
-//! criterion like the f32 ones; the dequantized output is compared with the f32 reference.
+//! `run --dtype f32,int8,bf16`: each layer's low-precision variants, timed by criterion like the
+//! f32 ones and compared with the f32 reference on the same data.
+//! - int8: the layer's f32 data quantized as a post-training quantizer would (activations per
+//!   tensor with a zero point over their range, weights per output channel, symmetric; the output
+//!   over the f32 reference's range); the dequantized output is compared.
+//! - bf16: input and weights rounded to bf16 (bias and output stay f32).
 
 use std::hint::black_box;
 
-use simdconv::quant::{variants, QConvPlan, QVariant, QuantParams};
-use simdconv::{Activation, ConvShape, Isa};
+use simdconv::bf16::{self, BConvPlan};
+use simdconv::quant::{self, QConvPlan, QuantParams};
+use simdconv::{Activation, Bf16, ConvShape, LowpVariant};
 
 use super::RunOptions;
 use crate::console::Console;
-use crate::here::{self, Filter};
+use crate::here;
 use crate::measure::{LayerData, Session};
 use crate::schema::layer::Layer;
 use crate::schema::precision::PrecisionRecord;
@@ -86,16 +89,15 @@ fn quantize(data: &LayerData, want: &[f32]) -> Result<Quantized, String> {
     })
 }
 
-/// Max and RMS of |dequantized - reference| over the reference's range, every image against
-/// the one-image reference.
-fn errors(out: &[u8], want: &[f32], p: &QuantParams) -> (f64, f64) {
+/// Max and RMS of |output - reference| over the reference's range, every image against the
+/// one-image reference; `value` gives an output element's real value.
+fn errors<T: Copy>(out: &[T], want: &[f32], value: impl Fn(T) -> f64) -> (f64, f64) {
     let (lo, hi) = range(want);
     let span = f64::from((hi - lo).max(f32::MIN_POSITIVE));
     let (mut max, mut sq, mut n) = (0.0f64, 0.0f64, 0usize);
     for image in out.chunks(want.len().max(1)) {
         for (&q, &w) in image.iter().zip(want) {
-            let y = f64::from(p.output_scale) * (f64::from(q) - f64::from(p.output_zero));
-            let d = (y - f64::from(w)).abs();
+            let d = (value(q) - f64::from(w)).abs();
             max = max.max(d);
             sq += d * d;
             n += 1;
@@ -104,65 +106,95 @@ fn errors(out: &[u8], want: &[f32], p: &QuantParams) -> (f64, f64) {
     (max / span, (sq / n.max(1) as f64).sqrt() / span)
 }
 
-/// The int8 rows that run here, support `shape`, and pass the ISA list and the filter.
-fn selected(
-    shape: &ConvShape,
-    layer: &str,
-    isas: Option<&[Isa]>,
-    filter: Option<&Filter>,
-) -> Vec<&'static QVariant> {
-    variants()
-        .iter()
+/// The low-precision rows of the element types `opts` asks for that run here, support `shape`,
+/// and pass the ISA list and the filter.
+fn selected(shape: &ConvShape, layer: &str, opts: &RunOptions) -> Vec<&'static LowpVariant> {
+    let (isas, filter) = (opts.isas.as_deref(), opts.filter.as_ref());
+    let int8 = if opts.int8 { quant::variants() } else { &[] };
+    let bf16 = if opts.bf16 { bf16::variants() } else { &[] };
+    int8.iter()
+        .chain(bf16)
         .filter(|v| v.is_available() && v.supports(shape).is_ok())
         .filter(|v| isas.is_none_or(|l| l.contains(&v.isa())))
         .filter(|v| here::passes(filter, &format!("{layer}/{}", v.name())))
         .collect()
 }
 
-/// How many int8 rows `run` will measure over `layers`.
+/// How many low-precision rows `run` will measure over `layers`.
 pub(super) fn count(layers: &[Layer], opts: &RunOptions) -> usize {
     layers
         .iter()
         .filter_map(|l| Some((l.shape().ok()?, l)))
-        .map(|(s, l)| selected(&s, &l.name, opts.isas.as_deref(), opts.filter.as_ref()).len())
+        .map(|(s, l)| selected(&s, &l.name, opts).len())
         .sum()
 }
 
-/// Measures the int8 rows on one layer; `f32` are the layer's f32 records of this run.
+/// A layer's data in the low-precision types, made once per layer and type.
+#[derive(Default)]
+struct Converted {
+    int8: Option<Quantized>,
+    bf16: Option<(Vec<Bf16>, Vec<Bf16>)>,
+}
+
+/// Measures the low-precision rows on one layer; `f32` are the layer's f32 records of this run.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn run_int8(
+pub(super) fn run_lowp(
     session: &mut Session<'_>,
     layer: &str,
     data: &LayerData,
     want: &[f32],
     f32: &[Record],
-    isas: Option<&[Isa]>,
-    filter: Option<&Filter>,
+    opts: &RunOptions,
     con: &mut Console,
 ) -> Result<Vec<PrecisionRecord>, String> {
     let shape = data.shape;
-    let rows = selected(&shape, layer, isas, filter);
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let q = quantize(data, want).map_err(|e| format!("{layer}: int8 quantization: {e}"))?;
     let best = f32
         .iter()
         .filter(|r| r.threads == 1)
         .min_by(|a, b| a.time_ns.point.total_cmp(&b.time_ns.point));
-    let mut out = vec![0u8; shape.output_len()];
+    let mut conv = Converted::default();
     let mut records = Vec::new();
-    for v in rows {
+    for v in selected(&shape, layer, opts) {
         con.status(&format!("{layer}/{}", v.name()));
-        let mut plan = QConvPlan::new(v, &shape, &q.weights, Some(&q.bias), &q.params)
-            .map_err(|e| format!("{layer}/{}: {e}", v.name()))?;
-        plan.run(&q.input, &mut out).map_err(|e| e.to_string())?;
-        let (max_error, rms_error) = errors(&out, want, &q.params);
-        let t = con.quiet(|| {
-            session.time(v.name(), |b| {
-                b.iter(|| plan.run(black_box(&q.input), black_box(&mut out)))
-            })
-        })?;
+        let named = |e: simdconv::ConvError| format!("{layer}/{}: {e}", v.name());
+        let (t, (max_error, rms_error)) = if v.types() == quant::TYPES {
+            if conv.int8.is_none() {
+                let q =
+                    quantize(data, want).map_err(|e| format!("{layer}: int8 quantization: {e}"))?;
+                conv.int8 = Some(q);
+            }
+            let q = conv.int8.as_ref().expect("set above");
+            let mut plan =
+                QConvPlan::new(v, &shape, &q.weights, Some(&q.bias), &q.params).map_err(named)?;
+            let mut out = vec![0u8; shape.output_len()];
+            plan.run(&q.input, &mut out).map_err(named)?;
+            let p = &q.params;
+            let real =
+                |y: u8| f64::from(p.output_scale) * (f64::from(y) - f64::from(p.output_zero));
+            let err = errors(&out, want, real);
+            let t = con.quiet(|| {
+                session.time(v.name(), |b| {
+                    b.iter(|| plan.run(black_box(&q.input), black_box(&mut out)))
+                })
+            })?;
+            (t, err)
+        } else {
+            let (x, w) = conv
+                .bf16
+                .get_or_insert_with(|| (bf16::round(&data.input), bf16::round(&data.weights)));
+            let mut plan =
+                BConvPlan::new(v, &shape, w, Some(&data.bias), crate::measure::ACTIVATION)
+                    .map_err(named)?;
+            let mut out = vec![0.0f32; shape.output_len()];
+            plan.run(x, &mut out).map_err(named)?;
+            let err = errors(&out, want, f64::from);
+            let t = con.quiet(|| {
+                session.time(v.name(), |b| {
+                    b.iter(|| plan.run(black_box(x), black_box(&mut out)))
+                })
+            })?;
+            (t, err)
+        };
         let rec = PrecisionRecord {
             layer: layer.to_string(),
             variant: v.name().to_string(),
@@ -182,7 +214,7 @@ pub(super) fn run_int8(
             rms_error,
         };
         con.finished(&format!(
-            "{:<24} {:<34} {:>9.3} ms  {:>7.1} GOP/s  {}  max err {:.4} of range",
+            "{:<24} {:<36} {:>9.3} ms  {:>7.1} GOP/s  {}  max err {:.4} of range",
             layer,
             rec.variant,
             t.point / 1e6,

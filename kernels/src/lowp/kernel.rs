@@ -1,31 +1,15 @@
-//! What the int8 drivers share: the kernel contract, the output they write, the per-channel
-//! constants folded at planning, and the activation source (the input in place, or a padded copy
-//! whose border holds the input zero point) with its row and tap offsets.
+//! What the low-precision drivers (int8 in `quant/`, bf16 in `bf16/`) share: the kernel
+//! contract, work splitting, and the activation source (the input in place, or a padded copy whose
+//! border holds the family's zero: the input zero point in int8, 0.0 in bf16) with its row and
+//! tap offsets.
 
 use crate::error::product;
-use crate::simd::int8::Requant;
+use crate::simd::dot::Family;
 use crate::{ConvError, ConvShape};
-
-/// Where a run writes: requantized u8, or the i32 accumulators (bias included) for testing.
-pub(crate) enum QOut<'a> {
-    U8(&'a mut [u8]),
-    I32(&'a mut [i32]),
-}
-
-/// A raw output pointer of one of the two kinds, offset per tile.
-#[derive(Clone, Copy)]
-pub(super) enum OutPtr {
-    U8(*mut u8),
-    I32(*mut i32),
-}
-
-// SAFETY: the tasks of one run write through it to disjoint output rows (`split`'s bands).
-unsafe impl Send for OutPtr {}
-unsafe impl Sync for OutPtr {}
 
 /// The source pointer the tasks of one run share.
 #[derive(Clone, Copy)]
-pub(super) struct SrcPtr<A>(*const A);
+pub(crate) struct SrcPtr<A>(*const A);
 
 // SAFETY: the tasks only read through it, from a buffer that outlives the run and is not written
 // during it (`Source::fill` runs before the tasks start).
@@ -33,39 +17,22 @@ unsafe impl<A> Send for SrcPtr<A> {}
 unsafe impl<A> Sync for SrcPtr<A> {}
 
 impl<A> SrcPtr<A> {
-    pub(super) fn new(p: *const A) -> SrcPtr<A> {
+    pub(crate) fn new(p: *const A) -> SrcPtr<A> {
         SrcPtr(p)
     }
-    pub(super) fn get(self) -> *const A {
+    pub(crate) fn get(self) -> *const A {
         self.0
     }
 }
 
-impl OutPtr {
-    pub(super) fn of(out: &mut QOut<'_>) -> OutPtr {
-        match out {
-            QOut::U8(o) => OutPtr::U8(o.as_mut_ptr()),
-            QOut::I32(o) => OutPtr::I32(o.as_mut_ptr()),
-        }
-    }
-    /// # Safety
-    /// The result stays inside the output buffer.
-    pub(super) unsafe fn add(self, i: usize) -> OutPtr {
-        match self {
-            OutPtr::U8(p) => OutPtr::U8(p.add(i)),
-            OutPtr::I32(p) => OutPtr::I32(p.add(i)),
-        }
-    }
-}
-
-/// A planned int8 convolution. `run`'s buffers have the shape's lengths (checked by the plan);
-/// with a pool, the work is split over it (bit-identical: each output is computed by the same
-/// operations whatever the split).
-pub(crate) trait QKernel: Send + Sync {
+/// A planned low-precision convolution of family `F`. `run`'s buffers have the shape's lengths
+/// (checked by the plan); with a pool, the work is split over it (bit-identical: each output is
+/// computed by the same operations whatever the split).
+pub(crate) trait LowpKernel<F: Family>: Send + Sync {
     fn run(
         &mut self,
-        input: &[u8],
-        out: QOut<'_>,
+        input: &[F::X],
+        out: F::Out<'_>,
         pool: Option<&rayon::ThreadPool>,
     ) -> Result<(), ConvError>;
 }
@@ -73,7 +40,7 @@ pub(crate) trait QKernel: Send + Sync {
 /// Runs `band(lo, hi)` over `0..units` (units of output rows that never split a reduction):
 /// at once on this thread, or in chunks over `pool` when it has several threads and the layer
 /// is worth splitting (`flops` above twice the crate's grain).
-pub(super) fn split(
+pub(crate) fn split(
     units: usize,
     flops: u64,
     pool: Option<&rayon::ThreadPool>,
@@ -94,37 +61,28 @@ pub(super) fn split(
     }
 }
 
-/// The per-output-channel constants: the bias with `-x_zero * sum w` folded in, the
-/// requantization multipliers, and the layer's bounds.
-pub(crate) struct Prepared {
-    pub bias: Vec<i32>,
-    pub scale: Vec<f32>,
-    pub q: Requant,
-    pub zero: u8,
-}
-
 /// Where the activations are read from, and the element offsets of every output pixel's first
 /// tap and of each tap from it.
-pub(super) struct Source<A> {
+pub(crate) struct Source<A> {
     /// A padded copy `[n][h + pads][w + pads][groups][cp]`, or empty when the input is read in
     /// place.
-    pub copy: Vec<A>,
+    pub(crate) copy: Vec<A>,
     copy_len: usize,
-    pub in_place: bool,
+    pub(crate) in_place: bool,
     /// Channels per group in the source (`cp` in the copy, `c / groups` in place).
-    pub group_stride: usize,
+    pub(crate) group_stride: usize,
     /// Output pixels (image, row, column order).
-    pub pixels: usize,
+    pub(crate) pixels: usize,
     /// Strides of the source in elements: image, row, column.
     strides: (usize, usize, usize),
     /// Per tap (row-major `r x s`): offset from the pixel's first tap.
-    pub taps: Vec<usize>,
+    pub(crate) taps: Vec<usize>,
     cp: usize,
-    zero: u8,
+    zero: A,
 }
 
 /// A vector of `len` default values; a refused allocation is an error.
-pub(super) fn try_vec<T: Copy + Default>(
+pub(crate) fn try_vec<T: Copy + Default>(
     len: usize,
     what: &'static str,
 ) -> Result<Vec<T>, ConvError> {
@@ -138,15 +96,16 @@ pub(super) fn try_vec<T: Copy + Default>(
     Ok(v)
 }
 
-impl<A: Copy + Default + From<u8>> Source<A> {
+impl<A: Copy + Default> Source<A> {
     /// The source for `shape` with `cp` channels per group (`>= c / groups`); in place when
     /// `in_place_ok` (the caller knows the element type and channel count allow it) and there is
-    /// no padding.
-    pub(super) fn new(
+    /// no padding. `what` names the family in messages; `zero` fills the border.
+    pub(crate) fn new(
         shape: &ConvShape,
         cp: usize,
         in_place_ok: bool,
-        zero: u8,
+        zero: A,
+        what: &'static str,
     ) -> Result<Source<A>, ConvError> {
         let pad = shape.padding();
         let padded = (pad.top, pad.left, pad.bottom, pad.right) != (0, 0, 0, 0);
@@ -163,7 +122,7 @@ impl<A: Copy + Default + From<u8>> Source<A> {
         let copy_len = if in_place {
             0
         } else {
-            product(&[shape.n(), hh, ww, pix], "int8 padded input copy")?
+            product(&[shape.n(), hh, ww, pix], "padded input copy")?
         };
         // The copy holds the whole padded image: padding far beyond what any layer uses would
         // make it arbitrarily larger than the work (a tiny output from a huge padded image).
@@ -172,7 +131,7 @@ impl<A: Copy + Default + From<u8>> Source<A> {
                 field: "padding",
                 value: pad.top.max(pad.left).max(pad.bottom).max(pad.right),
                 reason: format!(
-                    "the int8 kernels copy the padded input: {copy_len} elements for an input of {}; padding this far beyond the image is not supported in int8",
+                    "the {what} kernels copy the padded input: {copy_len} elements for an input of {}; padding this far beyond the image is not supported in {what}",
                     shape.input_len()
                 ),
             });
@@ -202,7 +161,7 @@ impl<A: Copy + Default + From<u8>> Source<A> {
 
     /// The offsets of the first taps of output pixels `m0..m0 + m` (group 0), then the last
     /// one repeated up to `N`.
-    pub(super) fn offsets<const N: usize>(
+    pub(crate) fn offsets<const N: usize>(
         &self,
         shape: &ConvShape,
         m0: usize,
@@ -220,13 +179,21 @@ impl<A: Copy + Default + From<u8>> Source<A> {
     }
 
     /// The base pointer to read from for this `input`: the input itself, or the copy after
-    /// writing `input` into it (border = zero point, channel padding = 0).
-    pub(super) fn fill(&mut self, shape: &ConvShape, input: &[u8]) -> Result<*const A, ConvError> {
+    /// writing `input` into it (border = the family's zero, channel padding = `A::default()`).
+    /// In place, `A` has `X`'s representation (the caller's `in_place_ok`).
+    pub(crate) fn fill<X: Copy>(
+        &mut self,
+        shape: &ConvShape,
+        input: &[X],
+    ) -> Result<*const A, ConvError>
+    where
+        A: From<X>,
+    {
         if self.in_place {
             return Ok(input.as_ptr().cast());
         }
         if self.copy.len() != self.copy_len {
-            self.copy = try_vec(self.copy_len, "int8 padded input copy")?;
+            self.copy = try_vec(self.copy_len, "padded input copy")?;
         }
         let pad = shape.padding();
         let (h, w, g, cg, cp) = (
@@ -237,7 +204,7 @@ impl<A: Copy + Default + From<u8>> Source<A> {
             self.cp,
         );
         let ww = w + pad.left + pad.right;
-        let z = A::from(self.zero);
+        let z = self.zero;
         let row = ww * g * cp;
         for (i, img) in self
             .copy
