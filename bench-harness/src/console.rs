@@ -276,7 +276,7 @@ pub(crate) fn lowp_table(res: &Results) -> String {
             format!("{:.2}x [{:.2}, {:.2}]", s.point, s.lower, s.upper)
         });
         out += &format!(
-            "{:<24} {:<36} {:>7.0} GOP/s  f32/{} {:<20} {:<12} max err {:.4}  rms {:.4}  (f32: {})\n",
+            "{:<24} {:<36} {:>7.0} GOP/s  f32/{} {:<20} {:<12} max err {:.4}  rms {:.4}  (f32: {}; {:.2}x f32 without Winograd)\n",
             best.layer,
             best.variant,
             best.gops.point,
@@ -285,7 +285,8 @@ pub(crate) fn lowp_table(res: &Results) -> String {
             best.verdict(),
             best.max_error,
             best.rms_error,
-            best.best_f32.as_deref().unwrap_or("-")
+            best.best_f32.as_deref().unwrap_or("-"),
+            best.speedup_plain.map_or(f64::NAN, |s| s.point)
         );
     }
     out

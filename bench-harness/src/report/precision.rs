@@ -9,7 +9,7 @@ use plotters::style::RGBColor;
 use super::bars::{self, Scale};
 use super::page::{l, r, Page, Table};
 use crate::schema::precision::PrecisionRecord;
-use crate::schema::results::Results;
+use crate::schema::results::{Interval, Results};
 
 /// Per layer (in the run's order), its low-precision records.
 fn by_layer(res: &Results) -> Vec<(&str, Vec<&PrecisionRecord>)> {
@@ -56,7 +56,7 @@ pub(crate) fn section(page: &mut Page, res: &Results) -> Result<(), Box<dyn std:
         "int8: each layer's f32 data quantized as a post-training quantizer would (activations per tensor "
         "with a zero point, weights per output channel, the output over the f32 reference's range), "
         "run by the u8s8u8 variants with ReLU fused, against the fastest f32 variant of this run on "
-        "the same layer (any algorithm, Winograd included). Speedup is f32 time over int8 time, its "
+        "the same layer (any algorithm, Winograd included), and against the fastest f32 variant without Winograd (the same multiplies as the low-precision direct). Speedup is f32 time over int8 time, its "
         "interval from the two medians' intervals; a tie where it holds 1x. Errors: the dequantized "
         "output against the f32 reference, as a fraction of the reference's output range (one int8 "
         "step is 1/255 = 0.0039 of it). The int8 peak is this ISA's dot-product step (" code { "vpdpbusd" } ", or "
@@ -79,6 +79,7 @@ pub(crate) fn section(page: &mut Page, res: &Results) -> Result<(), Box<dyn std:
             "GOP/s",
             "of its peak",
             "f32 / low",
+            "f32 w/o Winograd / low",
             "verdict",
             "max err",
             "RMS err",
@@ -91,9 +92,10 @@ pub(crate) fn section(page: &mut Page, res: &Results) -> Result<(), Box<dyn std:
         let f32_ms = b.speedup.map_or("–".into(), |s| {
             format!("{:.3}", s.point * b.time_ns.point / 1e6)
         });
-        let speed = b.speedup.map_or("–".into(), |s| {
-            format!("{:.2}x [{:.2}, {:.2}]", s.point, s.lower, s.upper)
-        });
+        let show = |s: Option<Interval>| {
+            s.map_or("–".into(), |s| format!("{:.2}x [{:.2}, {:.2}]", s.point, s.lower, s.upper))
+        };
+        let (speed, plain) = (show(b.speedup), show(b.speedup_plain));
         tab.row(
             &[
                 l(*layer),
@@ -105,6 +107,7 @@ pub(crate) fn section(page: &mut Page, res: &Results) -> Result<(), Box<dyn std:
                 r(b.fraction_of_peak
                     .map_or("–".into(), |f| format!("{:.0}%", f * 100.0))),
                 r(speed),
+                r(plain),
                 l(b.verdict()),
                 r(format!("{:.4}", b.max_error)),
                 r(format!("{:.4}", b.rms_error)),

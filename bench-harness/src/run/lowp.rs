@@ -148,10 +148,18 @@ pub(super) fn run_lowp(
     con: &mut Console,
 ) -> Result<Vec<PrecisionRecord>, String> {
     let shape = data.shape;
-    let best = f32
-        .iter()
-        .filter(|r| r.threads == 1)
-        .min_by(|a, b| a.time_ns.point.total_cmp(&b.time_ns.point));
+    let fastest = |plain: bool| {
+        f32.iter()
+            .filter(|r| r.threads == 1)
+            .filter(move |r| !plain || !r.algorithm.as_str().starts_with("winograd"))
+            .min_by(|a, b| a.time_ns.point.total_cmp(&b.time_ns.point))
+    };
+    let (best, plain) = (fastest(false), fastest(true));
+    let ratio = |r: &Record, t: Interval| Interval {
+        point: r.time_ns.point / t.point,
+        lower: r.time_ns.lower / t.upper,
+        upper: r.time_ns.upper / t.lower,
+    };
     let mut conv = Converted::default();
     let mut records = Vec::new();
     for v in selected(&shape, layer, opts) {
@@ -204,11 +212,9 @@ pub(super) fn run_lowp(
             time_ns: t,
             gops: gflops(shape.flops(), t),
             best_f32: best.map(|r| r.variant.clone()),
-            speedup: best.map(|r| Interval {
-                point: r.time_ns.point / t.point,
-                lower: r.time_ns.lower / t.upper,
-                upper: r.time_ns.upper / t.lower,
-            }),
+            speedup: best.map(|r| ratio(r, t)),
+            best_f32_plain: plain.map(|r| r.variant.clone()),
+            speedup_plain: plain.map(|r| ratio(r, t)),
             fraction_of_peak: None,
             max_error,
             rms_error,

@@ -30,6 +30,13 @@ pub struct PrecisionRecord {
     /// Its time over this variant's: above 1, the low precision is faster (interval from the
     /// two intervals' opposite ends).
     pub speedup: Option<Interval>,
+    /// The best f32 variant of the same run without Winograd's multiply savings (direct,
+    /// im2col, pointwise or depthwise: the same work as this variant), if any was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_f32_plain: Option<String>,
+    /// Its time over this variant's (interval as `speedup`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speedup_plain: Option<Interval>,
     /// GOP/s over this ISA's measured dot-product peak (`MachineProfile::int8_peak_gops`,
     /// `bf16_peak_gflops`).
     #[serde(default)]

@@ -34,6 +34,9 @@ pub fn variants() -> &'static [LowpVariant] {
             rows.extend([
                 LowpVariant::gemm::<Bf, Avx512Bf16, 8, 3>(Algorithm::Direct, "avx512bf16", bf),
                 LowpVariant::gemm::<Bf, Avx512Bf16, 8, 3>(Algorithm::Pointwise, "avx512bf16", bf),
+                LowpVariant::gemm::<Bf, Avx512Bf16, 6, 4>(Algorithm::Direct, "avx512bf16", bf),
+                LowpVariant::gemm::<Bf, Avx512Bf16, 6, 4>(Algorithm::Pointwise, "avx512bf16", bf),
+                LowpVariant::gemm::<Bf, Avx512Bf16, 12, 2>(Algorithm::Direct, "avx512bf16", bf),
             ]);
         }
         rows

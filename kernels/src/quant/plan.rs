@@ -69,6 +69,9 @@ pub fn variants() -> &'static [QVariant] {
                 gemm::<AvxVnni, 6, 2>(Algorithm::Pointwise, "avxvnni", AvxVnni::detected),
                 gemm::<Avx512Vnni, 8, 3>(Algorithm::Direct, "avx512vnni", Avx512Vnni::detected),
                 gemm::<Avx512Vnni, 8, 3>(Algorithm::Pointwise, "avx512vnni", Avx512Vnni::detected),
+                gemm::<Avx512Vnni, 6, 4>(Algorithm::Direct, "avx512vnni", Avx512Vnni::detected),
+                gemm::<Avx512Vnni, 6, 4>(Algorithm::Pointwise, "avx512vnni", Avx512Vnni::detected),
+                gemm::<Avx512Vnni, 12, 2>(Algorithm::Direct, "avx512vnni", Avx512Vnni::detected),
                 depthwise::<Avx512Vnni>("avx512vnni", Avx512Vnni::detected),
             ]);
         }

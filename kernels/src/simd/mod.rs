@@ -14,9 +14,11 @@
 //! exhaustive, so the compiler names the remaining places (detection and dispatch below, names
 //! and lanes in `isa.rs`, the harness's colours). Adding an element type (int8, bf16): a lanes
 //! trait beside [`Simd`], implemented for the tokens whose ISA has the instructions, and bodies
-//! that implement [`Body`] for those tokens; nothing here or in the f32 bodies changes. int8 is
-//! that: `simd/int8.rs` holds its lanes trait and two tokens of its own (AVX-VNNI, AVX-512 VNNI),
-//! whose entry points enable the dot-product extension.
+//! that implement [`Body`] for those tokens; nothing here or in the f32 bodies changes. int8 and
+//! bf16 are that: `simd/dot.rs` holds the dot-product step the low-precision GEMM is written
+//! against (`Dot<F>`, one impl per token and family), `simd/int8.rs` the int8 family, its extra
+//! primitives and two tokens of its own (AVX-VNNI, AVX-512 VNNI), `simd/bf16.rs` the bf16 family
+//! and its token (AVX512_BF16); their entry points enable the extension.
 //!
 //! Semantics shared by every implementation (the reference follows them too):
 //! `max(a, b) = if a > b { a } else { b }` and `min(a, b) = if a < b { a } else { b }`, i.e. the
