@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Memory-safety checks of the kernels: the scalar, portable and AVX2 paths under Miri (small
-# shapes), the parallel drivers under Miri's data-race detector, then the whole test suite, every
+# shapes; int8 and bf16 too), the parallel drivers under Miri's data-race detector, then the whole test suite, every
 # SIMD path included, under AddressSanitizer. Installs the nightly toolchain with Miri if missing.
 # The Miri sweep (the longest part, single-threaded) runs beside the rest: two cores, two jobs.
 set -euo pipefail
@@ -12,7 +12,7 @@ cargo +nightly miri setup >/dev/null 2>&1 || cargo +nightly miri setup
 export RUSTFLAGS="-C target-feature=+avx2,+fma"
 miri() { CARGO_TARGET_DIR=target/miri cargo +nightly miri test -p simdconv "$@"; }
 # Build first, so the two Miri runs below only interpret.
-miri --test sweep --test props --test parallel --test quant --no-run -q
+miri --test sweep --test props --test parallel --test quant --test bf16 --no-run -q
 logs=$(mktemp -d)
 sweep=
 trap '[ -z "$sweep" ] || kill "$sweep" 2>/dev/null || true; rm -rf "$logs"' EXIT
@@ -50,6 +50,12 @@ status=0
 MIRIFLAGS="-Zmiri-disable-isolation" miri --test quant -- extremes >"$logs/quant" 2>&1 || status=$?
 report "Miri (int8)" $status "$logs/quant"
 echo "Miri (int8) took $(( $(date +%s) - start )) s"
+echo "== Miri bf16 (the scalar rows: the sweep on its smallest shapes)"
+start=$(date +%s)
+status=0
+MIRIFLAGS="-Zmiri-disable-isolation" miri --test bf16 -- sweep >"$logs/bf16" 2>&1 || status=$?
+report "Miri (bf16)" $status "$logs/bf16"
+echo "Miri (bf16) took $(( $(date +%s) - start )) s"
 unset RUSTFLAGS
 echo "== AddressSanitizer (every test binary, every SIMD path this CPU has; doctests do not link under ASan)"
 start=$(date +%s)

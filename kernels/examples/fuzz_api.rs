@@ -8,6 +8,8 @@
 //! Every int8 variant goes through `QConvPlan::new` on the same shapes with odd parameters (NaN,
 //! zero and negative scales, inverted bounds, scale lists of the wrong length); its successful
 //! runs must match the exact int8 reference (accumulators equal, bytes equal to the recipe).
+//! Every bf16 variant goes through `BConvPlan::new` likewise (a NaN clamp bound when poisoned);
+//! its runs must lie within the f32 bound of the f64 reference over the same bf16 values.
 //!
 //!     cargo run --release -p simdconv --example fuzz_api -- SECONDS [SEED]
 
@@ -183,6 +185,87 @@ fn fuzz_int8(
     (plans, runs, errs)
 }
 
+/// The bf16 rows on one case: activations sometimes unusable, lengths skewed like the f32 ones;
+/// each run checked against the f64 reference over the same bf16 values with the f32 bound.
+/// Returns (plans, runs checked, errors).
+fn fuzz_bf16(
+    shape: &ConvShape,
+    small: bool,
+    huge_plan: bool,
+    skew: isize,
+    odd: bool,
+) -> (u64, u64, u64) {
+    use simdconv::bf16::{round, variants as bvariants, widen, BConvPlan};
+    let (mut plans, mut runs, mut errs) = (0, 0, 0);
+    if !(small || huge_plan) {
+        return (0, 0, 0);
+    }
+    let act = if odd {
+        Activation::Clamp {
+            min: f32::NAN,
+            max: 1.0,
+        }
+    } else {
+        Activation::Relu6
+    };
+    let wlen = shape
+        .weights_len()
+        .saturating_add_signed(if small { skew } else { 0 });
+    let weights = round(
+        &(0..wlen)
+            .map(|i| (i % 17) as f32 * 0.125 - 1.0)
+            .collect::<Vec<_>>(),
+    );
+    let bias: Vec<f32> = (0..shape.k().min(1 << 16))
+        .map(|i| i as f32 * 0.01)
+        .collect();
+    for v in bvariants() {
+        let mut plan = match BConvPlan::new(v, shape, &weights, Some(&bias), act) {
+            Ok(p) => p,
+            Err(e) => {
+                assert!(!e.to_string().is_empty());
+                errs += 1;
+                continue;
+            }
+        };
+        plans += 1;
+        if !small {
+            continue;
+        }
+        let input = round(
+            &(0..shape.input_len().saturating_add_signed(skew))
+                .map(|i| (i * 31 % 23) as f32 * 0.25 - 2.0)
+                .collect::<Vec<_>>(),
+        );
+        let mut out = vec![0f32; shape.output_len()];
+        match plan.run(&input, &mut out) {
+            Ok(()) => {
+                runs += 1;
+                let (want, mag) = reference::conv_with_magnitude(
+                    shape,
+                    &widen(&input),
+                    &widen(&weights),
+                    Some(&bias),
+                    act,
+                )
+                .unwrap();
+                let err = reference::max_relative_error(&out, &want, &mag);
+                let tol = reference::tolerance(shape, Algorithm::Direct);
+                assert!(
+                    err <= tol,
+                    "{}: error {err:e} > {tol:e} on {shape}",
+                    v.name()
+                );
+            }
+            Err(e) => {
+                assert!(!e.to_string().is_empty());
+                errs += 1;
+            }
+        }
+    }
+    (plans, runs, errs)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let seconds: f64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10.0);
@@ -333,7 +416,13 @@ fn main() {
                 }
             }
             let (p8, r8, e8) = fuzz_int8(&shape, small, huge_plan, len_skew, poison);
-            (true, plans + p8, runs + r8, errs + e8 + ops_errors)
+            let (pb, rb, eb) = fuzz_bf16(&shape, small, huge_plan, len_skew, poison);
+            (
+                true,
+                plans + p8 + pb,
+                runs + r8 + rb,
+                errs + e8 + eb + ops_errors,
+            )
         }));
         match outcome {
             Ok((shape_ok, p, r, e)) => {

@@ -93,7 +93,9 @@ pub(crate) fn section(page: &mut Page, res: &Results) -> Result<(), Box<dyn std:
             format!("{:.3}", s.point * b.time_ns.point / 1e6)
         });
         let show = |s: Option<Interval>| {
-            s.map_or("–".into(), |s| format!("{:.2}x [{:.2}, {:.2}]", s.point, s.lower, s.upper))
+            s.map_or("–".into(), |s| {
+                format!("{:.2}x [{:.2}, {:.2}]", s.point, s.lower, s.upper)
+            })
         };
         let (speed, plain) = (show(b.speedup), show(b.speedup_plain));
         tab.row(

@@ -213,6 +213,23 @@ mod arm {
     use super::{q8_store, Dot, Int8, OutPtr, QCols, Requant, Q8};
     use crate::simd::neon::Neon;
 
+    /// Copies `n <= 4` elements with fixed-size copies only: a variable-length copy compiles to
+    /// a call to `memcpy`, which the tails of every tile would pay.
+    ///
+    /// # Safety
+    /// `src .. src + min(n, 4)` readable, `dst .. dst + min(n, 4)` writable.
+    #[inline(always)]
+    unsafe fn copy_upto4<T>(src: *const T, dst: *mut T, n: usize) {
+        use std::ptr::copy_nonoverlapping as copy;
+        match n {
+            0 => {}
+            1 => copy(src, dst, 1),
+            2 => copy(src, dst, 2),
+            3 => copy(src, dst, 3),
+            _ => copy(src, dst, 4),
+        }
+    }
+
     // SAFETY (every block below): NEON is mandatory on aarch64; pointer contracts are the trait's.
     impl Dot<Q8> for Neon {
         const LANES: usize = 4;
@@ -254,15 +271,18 @@ mod arm {
         #[inline(always)]
         unsafe fn load_u8_n(self, p: *const u8, n: usize) -> int32x4_t {
             let mut buf = [0u8; 4];
-            std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n.min(4));
+            copy_upto4(p, buf.as_mut_ptr(), n);
             let w = vreinterpret_u8_u32(vdup_n_u32(u32::from_le_bytes(buf)));
             vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(vmovl_u8(w))))
         }
         #[inline(always)]
         unsafe fn store_i32_n(self, p: *mut i32, v: int32x4_t, n: usize) {
+            if n >= 4 {
+                return vst1q_s32(p, v);
+            }
             let mut buf = [0i32; 4];
             vst1q_s32(buf.as_mut_ptr(), v);
-            std::ptr::copy_nonoverlapping(buf.as_ptr(), p, n.min(4));
+            copy_upto4(buf.as_ptr(), p, n);
         }
         #[inline(always)]
         unsafe fn requant_store_n(
@@ -281,7 +301,7 @@ mod arm {
             let b = vqmovn_u16(vcombine_u16(h, h));
             let mut buf = [0u8; 8];
             vst1_u8(buf.as_mut_ptr(), b);
-            std::ptr::copy_nonoverlapping(buf.as_ptr(), p, n.min(4));
+            copy_upto4(buf.as_ptr(), p, n);
         }
     }
 }
