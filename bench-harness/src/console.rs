@@ -261,7 +261,7 @@ pub(crate) fn totals_table(res: &Results) -> String {
 pub(crate) fn lowp_table(res: &Results) -> String {
     let mut out = String::new();
     let mut seen: Vec<(&str, &str)> = Vec::new();
-    for p in &res.precision {
+    for p in res.precision.iter().filter(|p| p.threads == 1) {
         if seen.contains(&(p.layer.as_str(), p.family())) {
             continue;
         }
@@ -269,7 +269,7 @@ pub(crate) fn lowp_table(res: &Results) -> String {
         let best = res
             .precision
             .iter()
-            .filter(|q| q.layer == p.layer && q.family() == p.family())
+            .filter(|q| q.layer == p.layer && q.family() == p.family() && q.threads == 1)
             .min_by(|a, b| a.time_ns.point.total_cmp(&b.time_ns.point))
             .unwrap_or(p);
         let speed = best.speedup.map_or("-".into(), |s| {

@@ -11,10 +11,10 @@ use super::page::{l, r, Page, Table};
 use crate::schema::precision::PrecisionRecord;
 use crate::schema::results::{Interval, Results};
 
-/// Per layer (in the run's order), its low-precision records.
+/// Per layer (in the run's order), its one-thread low-precision records.
 fn by_layer(res: &Results) -> Vec<(&str, Vec<&PrecisionRecord>)> {
     let mut out: Vec<(&str, Vec<&PrecisionRecord>)> = Vec::new();
-    for p in &res.precision {
+    for p in res.precision.iter().filter(|p| p.threads == 1) {
         match out.iter_mut().find(|(l, _)| *l == p.layer) {
             Some((_, v)) => v.push(p),
             None => out.push((&p.layer, vec![p])),

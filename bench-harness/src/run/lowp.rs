@@ -9,12 +9,13 @@ use std::hint::black_box;
 
 use simdconv::bf16::{self, BConvPlan};
 use simdconv::quant::{self, QConvPlan, QuantParams};
+use simdconv::rayon::ThreadPool;
 use simdconv::{Activation, Bf16, ConvShape, LowpVariant};
 
 use super::RunOptions;
 use crate::console::Console;
 use crate::here;
-use crate::measure::{LayerData, Session};
+use crate::measure::{self, LayerData, Session};
 use crate::schema::layer::Layer;
 use crate::schema::precision::PrecisionRecord;
 use crate::schema::results::{gflops, Interval, Record};
@@ -129,14 +130,46 @@ pub(super) fn count(layers: &[Layer], opts: &RunOptions) -> usize {
         .sum()
 }
 
-/// A layer's data in the low-precision types, made once per layer and type.
-#[derive(Default)]
-struct Converted {
-    int8: Option<Quantized>,
-    bf16: Option<(Vec<Bf16>, Vec<Bf16>)>,
+/// One low-precision row planned on a layer, with its input and output buffers.
+enum Low<'a> {
+    Int8(QConvPlan, &'a Quantized, Vec<u8>),
+    Bf16(BConvPlan, &'a [Bf16], Vec<f32>),
 }
 
-/// Measures the low-precision rows on one layer; `f32` are the layer's f32 records of this run.
+impl Low<'_> {
+    fn run(&mut self, pool: Option<&ThreadPool>) -> Result<(), simdconv::ConvError> {
+        match (self, pool) {
+            (Low::Int8(p, q, out), None) => p.run(black_box(&q.input), black_box(out)),
+            (Low::Int8(p, q, out), Some(pool)) => p.run_parallel(&q.input, out, pool),
+            (Low::Bf16(p, x, out), None) => p.run(black_box(x), black_box(out)),
+            (Low::Bf16(p, x, out), Some(pool)) => p.run_parallel(x, out, pool),
+        }
+    }
+    /// The output's bits, to compare runs.
+    fn bits(&self) -> Vec<u32> {
+        match self {
+            Low::Int8(_, _, out) => out.iter().map(|&v| u32::from(v)).collect(),
+            Low::Bf16(_, _, out) => out.iter().map(|v| v.to_bits()).collect(),
+        }
+    }
+    /// Max and RMS error against the f32 reference, over its range.
+    fn errors(&self, want: &[f32]) -> (f64, f64) {
+        match self {
+            Low::Int8(_, q, out) => {
+                let p = &q.params;
+                let zero = f64::from(p.output_zero);
+                errors(out, want, |y| {
+                    f64::from(p.output_scale) * (f64::from(y) - zero)
+                })
+            }
+            Low::Bf16(_, _, out) => errors(out, want, f64::from),
+        }
+    }
+}
+
+/// Measures the low-precision rows on one layer, on each pool (one thread: `run`; more:
+/// `run_parallel`, first checked to give `run`'s bits); `f32` are the layer's f32 records of
+/// this run, each low-precision record set against the best of them at its thread count.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run_lowp(
     session: &mut Session<'_>,
@@ -144,94 +177,96 @@ pub(super) fn run_lowp(
     data: &LayerData,
     want: &[f32],
     f32: &[Record],
+    pools: &[(usize, ThreadPool)],
     opts: &RunOptions,
     con: &mut Console,
 ) -> Result<Vec<PrecisionRecord>, String> {
     let shape = data.shape;
-    let fastest = |plain: bool| {
+    let rows = selected(&shape, layer, opts);
+    let int8 = if rows.iter().any(|v| v.types() == quant::TYPES) {
+        Some(quantize(data, want).map_err(|e| format!("{layer}: int8 quantization: {e}"))?)
+    } else {
+        None
+    };
+    let (bx, bw) = if rows.iter().any(|v| v.types() == bf16::TYPES) {
+        (bf16::round(&data.input), bf16::round(&data.weights))
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let fastest = |plain: bool, threads: usize| {
         f32.iter()
-            .filter(|r| r.threads == 1)
+            .filter(move |r| r.threads == threads)
             .filter(move |r| !plain || !r.algorithm.as_str().starts_with("winograd"))
             .min_by(|a, b| a.time_ns.point.total_cmp(&b.time_ns.point))
     };
-    let (best, plain) = (fastest(false), fastest(true));
     let ratio = |r: &Record, t: Interval| Interval {
         point: r.time_ns.point / t.point,
         lower: r.time_ns.lower / t.upper,
         upper: r.time_ns.upper / t.lower,
     };
-    let mut conv = Converted::default();
     let mut records = Vec::new();
-    for v in selected(&shape, layer, opts) {
-        con.status(&format!("{layer}/{}", v.name()));
+    for v in rows {
         let named = |e: simdconv::ConvError| format!("{layer}/{}: {e}", v.name());
-        let (t, (max_error, rms_error)) = if v.types() == quant::TYPES {
-            if conv.int8.is_none() {
-                let q =
-                    quantize(data, want).map_err(|e| format!("{layer}: int8 quantization: {e}"))?;
-                conv.int8 = Some(q);
+        let mut low = match &int8 {
+            Some(q) if v.types() == quant::TYPES => {
+                let plan = QConvPlan::new(v, &shape, &q.weights, Some(&q.bias), &q.params);
+                Low::Int8(plan.map_err(named)?, q, vec![0u8; shape.output_len()])
             }
-            let q = conv.int8.as_ref().expect("set above");
-            let mut plan =
-                QConvPlan::new(v, &shape, &q.weights, Some(&q.bias), &q.params).map_err(named)?;
-            let mut out = vec![0u8; shape.output_len()];
-            plan.run(&q.input, &mut out).map_err(named)?;
-            let p = &q.params;
-            let real =
-                |y: u8| f64::from(p.output_scale) * (f64::from(y) - f64::from(p.output_zero));
-            let err = errors(&out, want, real);
-            let t = con.quiet(|| {
-                session.time(v.name(), |b| {
-                    b.iter(|| plan.run(black_box(&q.input), black_box(&mut out)))
-                })
-            })?;
-            (t, err)
-        } else {
-            let (x, w) = conv
-                .bf16
-                .get_or_insert_with(|| (bf16::round(&data.input), bf16::round(&data.weights)));
-            let mut plan =
-                BConvPlan::new(v, &shape, w, Some(&data.bias), crate::measure::ACTIVATION)
-                    .map_err(named)?;
-            let mut out = vec![0.0f32; shape.output_len()];
-            plan.run(x, &mut out).map_err(named)?;
-            let err = errors(&out, want, f64::from);
-            let t = con.quiet(|| {
-                session.time(v.name(), |b| {
-                    b.iter(|| plan.run(black_box(x), black_box(&mut out)))
-                })
-            })?;
-            (t, err)
+            _ => {
+                let act = crate::measure::ACTIVATION;
+                let plan = BConvPlan::new(v, &shape, &bw, Some(&data.bias), act);
+                Low::Bf16(plan.map_err(named)?, &bx, vec![0.0; shape.output_len()])
+            }
         };
-        let rec = PrecisionRecord {
-            layer: layer.to_string(),
-            variant: v.name().to_string(),
-            types: v.types().name(),
-            algorithm: v.algorithm().name().to_string(),
-            isa: v.isa_label().to_string(),
-            time_ns: t,
-            gops: gflops(shape.flops(), t),
-            best_f32: best.map(|r| r.variant.clone()),
-            speedup: best.map(|r| ratio(r, t)),
-            best_f32_plain: plain.map(|r| r.variant.clone()),
-            speedup_plain: plain.map(|r| ratio(r, t)),
-            fraction_of_peak: None,
-            max_error,
-            rms_error,
-        };
-        con.finished(&format!(
-            "{:<24} {:<36} {:>9.3} ms  {:>7.1} GOP/s  {}  max err {:.4} of range",
-            layer,
-            rec.variant,
-            t.point / 1e6,
-            rec.gops.point,
-            rec.speedup.map_or("-".into(), |s| format!(
-                "{:.2}x f32 [{:.2}, {:.2}]",
-                s.point, s.lower, s.upper
-            )),
-            max_error
-        ));
-        records.push(rec);
+        low.run(None).map_err(named)?;
+        let (max_error, rms_error) = low.errors(want);
+        let serial = low.bits();
+        for (threads, pool) in pools {
+            let (threads, pool) = (*threads, (*threads > 1).then_some(pool));
+            con.status(&format!("{layer}/{}", measure::bench_id(v.name(), threads)));
+            if pool.is_some() {
+                low.run(pool).map_err(named)?;
+                if low.bits() != serial {
+                    return Err(format!(
+                        "{layer}/{} on {threads} threads: the output differs from the one-thread run",
+                        v.name()
+                    ));
+                }
+            }
+            let id = measure::bench_id(v.name(), threads);
+            let t = con.quiet(|| session.time(&id, |b| b.iter(|| low.run(pool))))?;
+            let (best, plain) = (fastest(false, threads), fastest(true, threads));
+            let rec = PrecisionRecord {
+                layer: layer.to_string(),
+                variant: v.name().to_string(),
+                types: v.types().name(),
+                algorithm: v.algorithm().name().to_string(),
+                isa: v.isa_label().to_string(),
+                threads,
+                time_ns: t,
+                gops: gflops(shape.flops(), t),
+                best_f32: best.map(|r| r.variant.clone()),
+                speedup: best.map(|r| ratio(r, t)),
+                best_f32_plain: plain.map(|r| r.variant.clone()),
+                speedup_plain: plain.map(|r| ratio(r, t)),
+                fraction_of_peak: None,
+                max_error,
+                rms_error,
+            };
+            con.finished(&format!(
+                "{:<24} {:<40} {:>9.3} ms  {:>7.1} GOP/s  {}  max err {:.4} of range",
+                layer,
+                id,
+                t.point / 1e6,
+                rec.gops.point,
+                rec.speedup.map_or("-".into(), |s| format!(
+                    "{:.2}x f32 [{:.2}, {:.2}]",
+                    s.point, s.lower, s.upper
+                )),
+                max_error
+            ));
+            records.push(rec);
+        }
     }
     Ok(records)
 }

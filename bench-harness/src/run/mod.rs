@@ -60,7 +60,7 @@ pub(crate) fn run(
     } else {
         0
     };
-    let mut con = Console::new(pairs.len() * opts.threads.len() + int8_rows, opts.verbose);
+    let mut con = Console::new((pairs.len() + int8_rows) * opts.threads.len(), opts.verbose);
     // One sample a second over the run: the sampler shares the pinned core with the kernels.
     let monitor = crate::stability::LoadMonitor::start(std::time::Duration::from_secs(1));
     let machine = match machine {
@@ -283,7 +283,16 @@ fn run_layer(
         }
     }
     let low = match low {
-        Some(o) => lowp::run_lowp(&mut session, &layer.name, &data, &want, &records, o, con)?,
+        Some(o) => lowp::run_lowp(
+            &mut session,
+            &layer.name,
+            &data,
+            &want,
+            &records,
+            pools,
+            o,
+            con,
+        )?,
         None => Vec::new(),
     };
     con.quiet(|| session.finish());

@@ -21,6 +21,9 @@ pub struct PrecisionRecord {
     pub algorithm: String,
     /// The ISA as the name spells it, e.g. `avx512vnni`.
     pub isa: String,
+    /// Threads the run was split over (1: `run`; more: `run_parallel` on a pool of that many).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub threads: usize,
     /// Time per run in ns: criterion's median with its confidence interval.
     pub time_ns: Interval,
     /// Direct-equivalent operations (2 per multiply-add) per second, in G.
@@ -47,6 +50,14 @@ pub struct PrecisionRecord {
     /// Root mean square of the same differences over the same range.
     #[serde(with = "float")]
     pub rms_error: f64,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 impl PrecisionRecord {

@@ -18,6 +18,8 @@ fn run_dtype_int8_records_speed_and_accuracy() {
         "smoke_1x1_14/.*-(pointwise|direct)-scalar",
         "--dtype",
         "f32,int8,bf16",
+        "--threads",
+        "1,2",
         "--measurement-time",
         "0.02",
         "--warm-up-time",
@@ -27,9 +29,20 @@ fn run_dtype_int8_records_speed_and_accuracy() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r = Results::read(&out.join("results.json")).unwrap();
-    // f32 rows stay f32 only; the others are apart, one per int8 and bf16 scalar row.
+    // f32 rows stay f32 only; the others are apart, one per int8 and bf16 scalar row and thread
+    // count (the two-thread one set against the two-thread f32 rows, with no one-core roof).
     assert!(r.results.iter().all(|x| x.types == "f32"));
-    let names: Vec<&str> = r.precision.iter().map(|p| p.variant.as_str()).collect();
+    let two: Vec<_> = r.precision.iter().filter(|p| p.threads == 2).collect();
+    assert_eq!(two.len(), 4);
+    assert!(two
+        .iter()
+        .all(|p| p.fraction_of_peak.is_none() && p.speedup.is_some()));
+    let names: Vec<&str> = r
+        .precision
+        .iter()
+        .filter(|p| p.threads == 1)
+        .map(|p| p.variant.as_str())
+        .collect();
     assert_eq!(
         names,
         [
@@ -40,6 +53,7 @@ fn run_dtype_int8_records_speed_and_accuracy() {
         ]
     );
     for p in r.precision.iter().filter(|p| p.family() == "bf16") {
+        assert!(p.fraction_of_peak.is_none() || p.threads == 1);
         // Inputs rounded to 8 significant bits: errors of order 2^-9 of the terms, well under
         // an int8 step, and not zero.
         assert!(p.max_error > 0.0 && p.max_error < 0.01, "{p:?}");
