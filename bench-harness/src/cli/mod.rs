@@ -425,7 +425,8 @@ fn report_cmd(
     // file read from elsewhere (a gate baseline, a CI artifact) is never modified.
     let beside =
         std::fs::canonicalize(dir.join("results.json")).ok() == std::fs::canonicalize(results).ok();
-    let p = report::publish(&res, &dir, changed && beside)?;
+    let from = results.parent().unwrap_or(std::path::Path::new("."));
+    let p = report::publish(&res, &dir, from, changed && beside)?;
     out!("wrote {} and {}", p.html.display(), p.csv.display());
     Ok(())
 }
@@ -547,7 +548,7 @@ fn run_cmd(opts: &RunOptions, append: bool) -> Result<(), Box<dyn std::error::Er
     let one = res.at_fewest_threads();
     let map = autopick::find_map(opts.tuning.as_deref(), out, &one)?;
     res.auto = autopick::picks(&one, map);
-    let published = report::publish(&res, out, true)?;
+    let published = report::publish(&res, out, out, true)?;
     let (csv, html) = (&published.csv, &published.html);
     out!("\nwinner per layer (ties: intervals overlap):");
     out!("{}", console::winner_table(&one).trim_end());

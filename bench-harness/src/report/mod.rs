@@ -13,6 +13,7 @@ pub(crate) mod page;
 pub(crate) mod pareto;
 mod precision;
 pub(crate) mod roofline;
+mod runtimes;
 pub(crate) mod scaling;
 mod totals;
 pub(crate) mod tuning;
@@ -29,6 +30,7 @@ use crate::answer::{self, Standing, Verdict};
 use crate::files::write_pair;
 use crate::roof::{above_roof, attainable};
 use crate::schema::results::{utc, FileError, Interval, Record, Results};
+use crate::schema::runtimes::Runtimes;
 use answers::{auto_picks, best_per_algorithm, best_per_isa, crossovers, winners};
 use bars::Scale;
 use page::{l, r, Page, RowClass, Table};
@@ -38,6 +40,15 @@ type Rendered = Result<(), Box<dyn std::error::Error>>;
 /// Renders the page. Every section but the scaling one reads the run at its lowest thread count
 /// (one thread, unless only parallel runs were measured).
 pub fn render(full: &Results) -> Result<String, Box<dyn std::error::Error>> {
+    render_with(full, None)
+}
+
+/// [`render`] with a runtime reference (`runtimes.json`), whose section follows the
+/// low-precision one.
+pub(crate) fn render_with(
+    full: &Results,
+    rt: Option<&Runtimes>,
+) -> Result<String, Box<dyn std::error::Error>> {
     let threads = full.thread_counts();
     let one = full.at_fewest_threads();
     let res = &one;
@@ -81,6 +92,9 @@ pub fn render(full: &Results) -> Result<String, Box<dyn std::error::Error>> {
     coverage(&mut page, res);
     totals::section(&mut page, res);
     precision::section(&mut page, res)?;
+    if let Some(rt) = rt {
+        runtimes::section(&mut page, res, rt);
+    }
     page.heading("Machine");
     page.add(page::machine_card(m));
     if !view.all.is_empty() {
@@ -399,14 +413,17 @@ pub(crate) struct Published {
 
 /// Renders the page and the CSV and replaces them in `dir` together with `results.json` (when
 /// `with_json`), as one journalled set: a killed writer never leaves a page that disagrees with
-/// the results beside it.
+/// the results beside it. A runtime reference (`runtimes.json`) in `runtimes_dir` (the results
+/// file's folder) adds its section.
 pub(crate) fn publish(
     res: &Results,
     dir: &Path,
+    runtimes_dir: &Path,
     with_json: bool,
 ) -> Result<Published, Box<dyn std::error::Error>> {
     std::fs::create_dir_all(dir).map_err(|e| FileError::Io(dir.display().to_string(), e))?;
-    let html = render(res)?;
+    let rt = Runtimes::read_beside(runtimes_dir)?;
+    let html = render_with(res, rt.as_ref())?;
     let csv = crate::export::csv(res);
     let (jp, hp, cp) = (
         dir.join("results.json"),

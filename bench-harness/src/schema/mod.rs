@@ -10,5 +10,6 @@ pub mod machine;
 pub mod named;
 pub mod precision;
 pub mod results;
+pub mod runtimes;
 pub mod suite;
 pub mod tuning;

@@ -7,6 +7,7 @@ mod common;
 mod compare;
 mod onnx;
 mod report;
+mod runtimes;
 mod scaling;
 mod shapes;
 mod totals;
