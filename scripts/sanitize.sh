@@ -44,18 +44,20 @@ MIRIFLAGS="-Zmiri-disable-isolation -Zmiri-tree-borrows -Zmiri-ignore-leaks" \
   miri --test parallel -- --nocapture >"$logs/parallel" 2>&1 || status=$?
 report "Miri (parallel)" $status "$logs/parallel"
 echo "Miri (parallel) took $(( $(date +%s) - start )) s"
+# One low-precision suite under Miri: its name, its log, then the test binary and filter.
+miri_lowp() {
+  local name=$1 log=$2
+  shift 2
+  local start status=0
+  start=$(date +%s)
+  MIRIFLAGS="-Zmiri-disable-isolation" miri "$@" >"$logs/$log" 2>&1 || status=$?
+  report "Miri ($name)" $status "$logs/$log"
+  echo "Miri ($name) took $(( $(date +%s) - start )) s"
+}
 echo "== Miri int8 (scalar and AVX2 rows: the extremes family on its smallest shapes)"
-start=$(date +%s)
-status=0
-MIRIFLAGS="-Zmiri-disable-isolation" miri --test quant -- extremes >"$logs/quant" 2>&1 || status=$?
-report "Miri (int8)" $status "$logs/quant"
-echo "Miri (int8) took $(( $(date +%s) - start )) s"
+miri_lowp int8 quant --test quant -- extremes
 echo "== Miri bf16 (the scalar rows: the sweep on its smallest shapes)"
-start=$(date +%s)
-status=0
-MIRIFLAGS="-Zmiri-disable-isolation" miri --test bf16 -- sweep >"$logs/bf16" 2>&1 || status=$?
-report "Miri (bf16)" $status "$logs/bf16"
-echo "Miri (bf16) took $(( $(date +%s) - start )) s"
+miri_lowp bf16 bf16 --test bf16 -- sweep
 unset RUSTFLAGS
 echo "== AddressSanitizer (every test binary, every SIMD path this CPU has; doctests do not link under ASan)"
 start=$(date +%s)

@@ -11,36 +11,16 @@
 
 mod common;
 
-use common::{big_shapes, data, lowp_shapes};
-use libtest_mimic::{Arguments, Completion, Trial};
+use common::{big_shapes, data, lowp_shapes, run_lowp_trials};
 use simdconv::bf16::{round, variants, widen, BConvPlan};
 use simdconv::reference::{conv_with_magnitude, max_relative_error, tolerance};
 use simdconv::{Activation, Algorithm, ConvShape, LowpVariant};
 
-type Family = fn(&'static LowpVariant) -> Result<(), String>;
-
 fn main() {
-    let args = Arguments::from_args();
-    let families: [(&str, Family); 2] = [("sweep", sweep_one), ("parallel", parallel_one)];
-    let mut trials = Vec::new();
-    for v in variants() {
-        for (fam, run) in families {
-            trials.push(Trial::ignorable_test(
-                format!("{}/{fam}", v.name()),
-                move || {
-                    if !v.is_available() {
-                        return Ok(Completion::ignored_with(format!(
-                            "no {} on this CPU",
-                            v.isa_label()
-                        )));
-                    }
-                    run(v)?;
-                    Ok(Completion::Completed)
-                },
-            ));
-        }
-    }
-    libtest_mimic::run(&args, trials).exit();
+    run_lowp_trials(
+        variants(),
+        &[("sweep", sweep_one), ("parallel", parallel_one)],
+    );
 }
 
 /// Runs `v` on `shape` with data from `seed` and compares with the reference; `Err` says how far

@@ -12,46 +12,25 @@
 
 mod common;
 
-use common::{big_shapes, lowp_shapes as shapes};
-use libtest_mimic::{Arguments, Completion, Trial};
+use common::{big_shapes, lowp_shapes as shapes, run_lowp_trials};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use simdconv::quant::reference::{conv_acc, requantize, requantize_ideal};
 use simdconv::quant::{variants, QConvPlan, QVariant, QuantParams};
 use simdconv::{Activation, ConvShape};
 
-/// A case family's check of one row.
-type Family = fn(&'static QVariant) -> Result<(), String>;
-
 /// A problem: input, weights, bias, parameters.
 type Problem = (Vec<u8>, Vec<i8>, Vec<i32>, QuantParams);
 
 fn main() {
-    let args = Arguments::from_args();
-    let families: [(&str, Family); 3] = [
-        ("sweep", sweep_one),
-        ("extremes", extremes_one),
-        ("parallel", parallel_one),
-    ];
-    let mut trials = Vec::new();
-    for v in variants() {
-        for (fam, run) in families {
-            trials.push(Trial::ignorable_test(
-                format!("{}/{fam}", v.name()),
-                move || {
-                    if !v.is_available() {
-                        return Ok(Completion::ignored_with(format!(
-                            "no {} on this CPU",
-                            v.isa_label()
-                        )));
-                    }
-                    run(v)?;
-                    Ok(Completion::Completed)
-                },
-            ));
-        }
-    }
-    libtest_mimic::run(&args, trials).exit();
+    run_lowp_trials(
+        variants(),
+        &[
+            ("sweep", sweep_one),
+            ("extremes", extremes_one),
+            ("parallel", parallel_one),
+        ],
+    );
 }
 
 /// Random data and parameters for `shape`, from `seed`: zero points anywhere in 0..=255,

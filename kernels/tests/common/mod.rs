@@ -334,3 +334,34 @@ pub fn big_shapes() -> Vec<ConvShape> {
     .map(|b| b.build().unwrap())
     .collect()
 }
+
+/// A case family's check of one low-precision row.
+#[allow(dead_code)]
+pub type LowpFamily = fn(&'static simdconv::LowpVariant) -> Result<(), String>;
+
+/// Runs one named test per low-precision row and family (`<row>/<family>`); a row this CPU cannot
+/// run is listed as ignored with the reason.
+#[allow(dead_code)]
+pub fn run_lowp_trials(rows: &'static [simdconv::LowpVariant], families: &[(&str, LowpFamily)]) {
+    use libtest_mimic::{Arguments, Completion, Trial};
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    for v in rows {
+        for &(fam, run) in families {
+            trials.push(Trial::ignorable_test(
+                format!("{}/{fam}", v.name()),
+                move || {
+                    if !v.is_available() {
+                        return Ok(Completion::ignored_with(format!(
+                            "no {} on this CPU",
+                            v.isa_label()
+                        )));
+                    }
+                    run(v)?;
+                    Ok(Completion::Completed)
+                },
+            ));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
