@@ -93,7 +93,7 @@ pub(crate) fn render_with(
     totals::section(&mut page, res);
     precision::section(&mut page, res)?;
     if let Some(rt) = rt {
-        runtimes::section(&mut page, res, rt);
+        runtimes::section(&mut page, res, rt)?;
     }
     page.heading("Machine");
     page.add(page::machine_card(m));

@@ -4,8 +4,11 @@
 
 use maud::html;
 
+use plotters::style::RGBColor;
+
+use super::bars::{self, Scale};
 use super::page::{l, r, Page, Table};
-use crate::schema::results::Results;
+use crate::schema::results::{Interval, Results};
 use crate::schema::runtimes::Runtimes;
 
 /// Our fastest one-thread time (ns) and variant on `layer` in `dtype` (`f32` from the records,
@@ -32,7 +35,11 @@ fn ours<'a>(res: &'a Results, layer: &str, dtype: &str) -> Option<(f64, &'a str)
 }
 
 /// Renders the section.
-pub(crate) fn section(page: &mut Page, res: &Results, rt: &Runtimes) {
+pub(crate) fn section(
+    page: &mut Page,
+    res: &Results,
+    rt: &Runtimes,
+) -> Result<(), Box<dyn std::error::Error>> {
     page.heading(&format!("Against {} {}", rt.runtime, rt.version));
     page.note(html! {
         "The same convolution as a one-node ONNX model (" code { "Conv" } " in f32, "
@@ -64,7 +71,18 @@ pub(crate) fn section(page: &mut Page, res: &Results, rt: &Runtimes) {
             layers.push(&x.layer);
         }
     }
-    for layer in layers {
+    // Per type, per layer: runtime node time over ours (a point: the runtime has no interval).
+    let mut ratios: Vec<(&str, Vec<Option<Interval>>)> = vec![("f32", vec![]), ("int8", vec![])];
+    for layer in &layers {
+        for (dtype, v) in &mut ratios {
+            let r = rt
+                .get(layer, dtype)
+                .and_then(|e| e.node_ns)
+                .zip(ours(res, layer, dtype));
+            v.push(r.map(|(n, (t, _))| Interval::exact(n / t)));
+        }
+    }
+    for &layer in &layers {
         for dtype in ["f32", "int8"] {
             let (Some(e), Some((t, v))) = (rt.get(layer, dtype), ours(res, layer, dtype)) else {
                 continue;
@@ -88,4 +106,22 @@ pub(crate) fn section(page: &mut Page, res: &Results, rt: &Runtimes) {
         }
     }
     page.add(tab.finish());
+    let colors = [RGBColor(40, 100, 200), RGBColor(200, 60, 60)];
+    let series: Vec<bars::Series> = ratios
+        .into_iter()
+        .zip(colors)
+        .filter(|((_, v), _)| v.iter().any(Option::is_some))
+        .map(|((d, v), c)| (format!("{d}: {} / ours", rt.runtime), c, v))
+        .collect();
+    if !series.is_empty() {
+        let names: Vec<String> = layers.iter().map(|l| l.to_string()).collect();
+        page.chart(&bars::hbars(
+            &format!("{} against our fastest, per layer", rt.runtime),
+            "runtime node time / our time (log; right of 1x ours is faster)",
+            &names,
+            &series,
+            Scale::Ratio,
+        )?);
+    }
+    Ok(())
 }

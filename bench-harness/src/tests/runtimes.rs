@@ -38,6 +38,9 @@ fn the_section_sets_the_runtime_node_against_our_fastest() {
     let html = render_with(&res, Some(&reference(&x.layer, 3.0 * fastest))).unwrap();
     assert!(html.contains("Against onnxruntime 1.0"), "no section");
     assert!(html.contains("3.00x") && html.contains("Conv, ReorderInput"));
+    // And the chart of the ratios, one series for the one type the file has.
+    assert!(html.contains("onnxruntime against our fastest, per layer"));
+    assert!(html.contains("f32: onnxruntime / ours") && !html.contains("int8: onnxruntime / ours"));
     // Without the file there is no section.
     assert!(!render_with(&res, None)
         .unwrap()
