@@ -365,3 +365,32 @@ pub fn run_lowp_trials(rows: &'static [simdconv::LowpVariant], families: &[(&str
     }
     libtest_mimic::run(&args, trials).exit();
 }
+
+/// Runs `check(i, shape, pool)` on each big shape `v` supports with a 3-thread pool (the
+/// `parallel` family of the low-precision suites); an error when it supports none. Skipped under
+/// Miri (the data-race check of the parallel drivers is `tests/parallel.rs`).
+#[allow(dead_code)]
+pub fn on_big_shapes(
+    v: &simdconv::LowpVariant,
+    mut check: impl FnMut(usize, &ConvShape, &simdconv::rayon::ThreadPool) -> Result<(), String>,
+) -> Result<(), String> {
+    if cfg!(miri) {
+        return Ok(());
+    }
+    let pool = simdconv::rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut ran = 0;
+    for (i, s) in big_shapes().iter().enumerate() {
+        if v.supports(s).is_ok() {
+            assert!(s.flops() as f64 >= 2.0 * simdconv::DEFAULT_GRAIN_FLOPS);
+            ran += 1;
+            check(i, s, &pool)?;
+        }
+    }
+    if ran == 0 {
+        return Err(format!("{} supports no big shape", v.name()));
+    }
+    Ok(())
+}
