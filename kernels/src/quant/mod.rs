@@ -1,7 +1,8 @@
 //! Quantized (int8) convolution: u8 activations with a zero point, s8 weights with a scale per
 //! output channel, i32 accumulators, i32 bias, requantized to u8 (ONNX `QLinearConv`,
 //! XNNPACK's QU8, oneDNN's u8s8u8). This module owns the parameters, the exact reference, the
-//! int8 drivers and their registry ([`variants`]), and [`QConvPlan`].
+//! int8 depthwise driver, the int8 registry ([`variants`]) and [`QConvPlan`]; the GEMM driver and
+//! the ceiling probe are the ones bf16 shares (`lowp/`).
 //!
 //! ## Arithmetic
 //! `acc[k] = bias[k] + sum (x - x_zero) * w` over the real taps (padding is `x_zero`, so it adds
