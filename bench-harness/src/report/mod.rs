@@ -9,6 +9,7 @@ mod answers;
 pub(crate) mod bars;
 pub(crate) mod charts;
 pub(crate) mod claims;
+mod lowp_roofline;
 pub(crate) mod page;
 pub(crate) mod pareto;
 mod precision;

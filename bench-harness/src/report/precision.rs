@@ -7,6 +7,7 @@ use maud::html;
 use plotters::style::RGBColor;
 
 use super::bars::{self, Scale};
+use super::lowp_roofline;
 use super::page::{l, r, Page, Table};
 use crate::schema::precision::PrecisionRecord;
 use crate::schema::results::{Interval, Results};
@@ -66,7 +67,8 @@ pub(crate) fn section(page: &mut Page, res: &Results) -> Result<(), Box<dyn std:
         "bf16: input and weights rounded to bf16 (ties to even), bias, accumulation and output in f32 "
         "(the bf16bf16f32 variants, " code { "vdpbf16ps" } " on AVX512_BF16, against the same f32 reference); "
         "the bf16 peak is " code { "vdpbf16ps" } "'s step measured the same way. The errors are the "
-        "rounding of the inputs (2^-9 relative each), not the kernels'."
+        "rounding of the inputs (2^-9 relative each), not the kernels'. The roofline below counts "
+        "each variant's compulsory bytes in its own element sizes."
     });
     let mut tab = Table::new(
         "",
@@ -118,6 +120,14 @@ pub(crate) fn section(page: &mut Page, res: &Results) -> Result<(), Box<dyn std:
         );
     }
     page.add(tab.finish());
+    let best: Vec<&PrecisionRecord> = layers
+        .iter()
+        .flat_map(|(_, recs)| {
+            fams.iter()
+                .filter_map(|f| fastest(recs.iter().copied().filter(|p| p.family() == *f)))
+        })
+        .collect();
+    page.chart(&lowp_roofline::chart(res, &best)?);
     let names: Vec<String> = layers.iter().map(|(l, _)| l.to_string()).collect();
     let series: Vec<bars::Series> = fams
         .iter()

@@ -78,7 +78,7 @@ fn run_dtype_int8_records_speed_and_accuracy() {
     }
     let page = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(page.contains("What int8 and bf16 buy") && page.contains("u8s8u8-"));
-    assert!(page.contains("bf16bf16f32-"));
+    assert!(page.contains("bf16bf16f32-") && page.contains("Low-precision roofline"));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
         text.contains("what low precision buys") && text.contains("f32/bf16"),
