@@ -8,6 +8,7 @@ use plotters::prelude::*;
 
 use super::charts::{decade_grid, decade_label, lg, svg_with_tips, unit_steps, DrawResult, Tip};
 use super::page::Svg;
+use super::roofline::bandwidth_diagonals;
 use crate::schema::precision::PrecisionRecord;
 use crate::schema::results::Results;
 
@@ -110,28 +111,7 @@ pub(crate) fn chart(res: &Results, best: &[&PrecisionRecord]) -> DrawResult<Svg>
             )))?;
         }
         let ceiling = roofs.iter().map(|r| r.1).fold(0.0, f64::max);
-        let bw = RGBColor(100, 100, 200);
-        for b in m
-            .bandwidth
-            .iter()
-            .filter(|b| b.gbs.is_finite() && b.gbs > 0.0)
-        {
-            let lb = lg(b.gbs);
-            let (xs, xe) = (x0.max(y0 - lb), x1.min(lg(ceiling) - lb));
-            if xs >= xe {
-                continue;
-            }
-            chart.draw_series(LineSeries::new(
-                vec![(xs, xs + lb), (xe, xe + lb)],
-                bw.stroke_width(1),
-            ))?;
-            let xl = xs + (xe - xs) * 0.15;
-            chart.draw_series(std::iter::once(Text::new(
-                format!("{} {:.0} GB/s", b.level, b.gbs),
-                (xl, xl + lb + 0.06),
-                ("sans-serif", 12).into_font().color(&bw),
-            )))?;
-        }
+        bandwidth_diagonals(&mut chart, m, ceiling, (x0, x1, y0))?;
         for (fam, c) in FAMILY_COLORS {
             let xy: Vec<(f64, f64)> = pts
                 .iter()

@@ -150,7 +150,8 @@ fn frame(
     )
 }
 
-type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+pub(crate) type Chart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// A tooltip for every point; a label with the layer name for each layer's best point, placed
 /// where it covers no point and no other label (skipped where no such place is near).
@@ -259,16 +260,26 @@ fn draw_roofs(
     else {
         return Ok(());
     };
+    bandwidth_diagonals(chart, m, own, (x0, x1, y0))
+}
+
+/// One bandwidth diagonal per measured memory level (log y = log x + log bw), from the plot's
+/// floor (or left edge) up to the roof `ceiling`, labelled with its level and GB/s.
+pub(crate) fn bandwidth_diagonals(
+    chart: &mut Chart,
+    m: &MachineProfile,
+    ceiling: f64,
+    (x0, x1, y0): (f64, f64, f64),
+) -> DrawResult<()> {
     let c = RGBColor(100, 100, 200);
     for b in m
         .bandwidth
         .iter()
         .filter(|b| b.gbs.is_finite() && b.gbs > 0.0)
     {
-        // log y = log x + log bw: from the floor (or the left edge) to this ISA's roof.
         let lb = lg(b.gbs);
         let xs = x0.max(y0 - lb);
-        let xe = x1.min(lg(own) - lb);
+        let xe = x1.min(lg(ceiling) - lb);
         if xs >= xe {
             continue;
         }
